@@ -1,0 +1,398 @@
+/// Matches what the ledger expects against what a bank statement or settlement file reports.
+///
+/// A run is a pure function of (expected items, actual lines, rules); the output order does not
+/// depend on the input order. Phases, each working only on what the previous left over:
+///
+/// 1. **By reference.** Items and lines are keyed by (currency, reference, direction); a key's
+///    items pair with its lines in date order: amount within tolerance and date within the window
+///    → `matched`; amount within tolerance only → `dateMismatch`; otherwise → `amountMismatch`.
+///    Lines beyond those paired, when the key occurs more than once on the statement, are
+///    `duplicate`s. Direction is part of the key, so a payment and its refund under one order
+///    reference are not duplicates of each other.
+/// 2. **One-to-many** (if enabled): one line against the signed sum of a whole group of expected
+///    items (a day's items, or a batch reference's), within tolerance.
+/// 3. **Many-to-one** (if enabled): one expected item against the signed sum of a group of lines.
+/// 4. What is left: `missingFromStatement` (expected) and `missingFromLedger` (lines).
+///
+/// Groups are matched whole — finding a subset of a day's items that sums to a credit is subset-sum
+/// (exponential), so feed the engine one channel's or one account's items per run, or use batch
+/// references, when days mix several payouts.
+///
+/// Complexity: sorting O(n log n); keying and grouping O(n) with hash maps; pairing within one
+/// key is O(e·a) for its e items and a lines, which is 1×1 for unique references; grouped matching
+/// probes (2·window + 1) dates per leftover. Memory O(n).
+///
+/// Large volumes: run per partition and merge with `ReconciliationResult.merging`. Partitioning by
+/// currency, or by reference prefix when grouped matching is off, gives exactly the whole-run
+/// result (`reconcile(expected:actual:partitionedBy:)` checks this). A nightly run per business
+/// date should load the lines of that date and the unmatched expected items of
+/// [date − window, date + window], and carry unmatched items to the next run.
+public struct MatchingEngine: Sendable {
+    public let rules: MatchingRules
+
+    public init(rules: MatchingRules = .exact) {
+        self.rules = rules
+    }
+
+    /// Reconciles one partition (or everything) in one pass.
+    public func reconcile(expected: [ExpectedItem], actual: [ActualLine]) -> ReconciliationResult {
+        var run = MatchingRun(rules: rules, expected: expected, actual: actual)
+        run.matchByReference()
+        if let grouping = rules.oneToMany { run.matchOneToMany(grouping) }
+        if let grouping = rules.manyToOne { run.matchManyToOne(grouping) }
+        run.reportLeftovers()
+        return ReconciliationResult(outcomes: run.outcomes)
+    }
+
+    /// Splits the inputs by `partitioning`, reconciles each partition separately and merges.
+    /// Refuses a partitioning that could change the outcome under these rules.
+    public func reconcile(
+        expected: [ExpectedItem], actual: [ActualLine], partitionedBy partitioning: MatchingPartitioning
+    ) throws(MatchingPartitionError) -> ReconciliationResult {
+        guard partitioning.preservesOutcomes(under: rules) else {
+            throw .groupMatchingCrossesReferences(partitioning)
+        }
+        var expectedParts: [String: [ExpectedItem]] = [:]
+        var actualParts: [String: [ActualLine]] = [:]
+        for item in expected { expectedParts[partitioning.key(for: item), default: []].append(item) }
+        for line in actual { actualParts[partitioning.key(for: line), default: []].append(line) }
+        let keys = Set(expectedParts.keys).union(actualParts.keys).sorted()
+        return .merging(keys.map { key in
+            reconcile(expected: expectedParts[key] ?? [], actual: actualParts[key] ?? [])
+        })
+    }
+}
+
+/// How to split a reconciliation into independent partitions.
+public enum MatchingPartitioning: Hashable, Sendable {
+    /// One partition per currency: always outcome-preserving (nothing matches across currencies).
+    case currency
+    /// One partition per currency and the first `length` characters of the reference; lines without
+    /// a reference form their own partition. Outcome-preserving only without grouped matching.
+    case referencePrefix(length: Int)
+
+    /// The partition an expected item belongs to.
+    public func key(for item: ExpectedItem) -> String { key(currency: item.amount.currency, reference: item.reference) }
+
+    /// The partition an actual line belongs to.
+    public func key(for line: ActualLine) -> String {
+        key(currency: line.amount.currency, reference: MatchingRun.normalized(line.reference) ?? "")
+    }
+
+    /// Whether reconciling partitions separately yields exactly the whole-run result under `rules`.
+    public func preservesOutcomes(under rules: MatchingRules) -> Bool {
+        switch self {
+        case .currency: true
+        case .referencePrefix: !rules.usesGroupMatching
+        }
+    }
+
+    private func key(currency: Currency, reference: String) -> String {
+        switch self {
+        case .currency: currency.code
+        case .referencePrefix(let length): currency.code + "|" + String(reference.prefix(max(0, length)))
+        }
+    }
+}
+
+/// Why a partitioned reconciliation was refused.
+public enum MatchingPartitionError: Error, Hashable, Sendable {
+    /// Grouped matching pools items across references, so reference partitions would change results.
+    case groupMatchingCrossesReferences(MatchingPartitioning)
+}
+
+/// The mutable state of one `reconcile` call.
+struct MatchingRun {
+    private struct ReferenceKey: Hashable {
+        let currency: String
+        let reference: String
+        let inflow: Bool
+    }
+
+    private struct GroupKey: Hashable {
+        let currency: String
+        let date: Int
+        let batch: String?
+    }
+
+    private let rules: MatchingRules
+    private let expected: [ExpectedItem]
+    private let actual: [ActualLine]
+    private var expectedDone: [Bool]
+    private var actualDone: [Bool]
+    private(set) var outcomes: [MatchOutcome] = []
+
+    init(rules: MatchingRules, expected: [ExpectedItem], actual: [ActualLine]) {
+        self.rules = rules
+        // Canonical input order makes every tie-break below independent of the caller's order.
+        self.expected = expected.sorted(by: Self.precedes)
+        self.actual = actual.sorted(by: Self.precedes)
+        self.expectedDone = Array(repeating: false, count: expected.count)
+        self.actualDone = Array(repeating: false, count: actual.count)
+    }
+
+    /// An empty reference is no reference.
+    static func normalized(_ reference: String?) -> String? {
+        guard let reference, !reference.isEmpty else { return nil }
+        return reference
+    }
+
+    // MARK: Phase 1: by reference
+
+    mutating func matchByReference() {
+        var expectedByKey: [ReferenceKey: [Int]] = [:]
+        for (index, item) in expected.enumerated() {
+            expectedByKey[Self.key(item.amount, item.reference), default: []].append(index)
+        }
+        var actualByKey: [ReferenceKey: [Int]] = [:]
+        for (index, line) in actual.enumerated() {
+            guard let reference = Self.normalized(line.reference) else { continue }
+            actualByKey[Self.key(line.amount, reference), default: []].append(index)
+        }
+        // Keys are independent of each other, so dictionary order cannot change the outcomes.
+        for (key, lines) in actualByKey {
+            pair(items: expectedByKey[key] ?? [], lines: lines)
+        }
+    }
+
+    private mutating func pair(items: [Int], lines: [Int]) {
+        // Best evidence first: amount and date, then amount only, then reference only.
+        for item in items {
+            for line in lines where !actualDone[line] {
+                guard amountWithinTolerance(actual[line].amount, expected[item].amount),
+                      dateWithinWindow(actual[line].date, expected[item].date) else { continue }
+                record(.matched(ReconciliationMatch(
+                    kind: .reference, expected: [expected[item]], actual: [actual[line]],
+                    difference: Self.difference(actual[line].amount, expected[item].amount)
+                )), items: [item], lines: [line])
+                break
+            }
+        }
+        for item in items where !expectedDone[item] {
+            for line in lines where !actualDone[line] {
+                guard amountWithinTolerance(actual[line].amount, expected[item].amount) else { continue }
+                record(.dateMismatch(
+                    expected: expected[item], actual: actual[line],
+                    days: expected[item].date.days(until: actual[line].date)
+                ), items: [item], lines: [line])
+                break
+            }
+        }
+        for item in items where !expectedDone[item] {
+            guard let line = lines.first(where: { !actualDone[$0] }) else { break }
+            record(.amountMismatch(
+                expected: expected[item], actual: actual[line],
+                difference: Self.difference(actual[line].amount, expected[item].amount)
+            ), items: [item], lines: [line])
+        }
+        guard lines.count > 1 else { return }
+        let leftover = lines.filter { !actualDone[$0] }
+        guard let first = leftover.first else { return }
+        // Repeat of the line already accounted for, else of the first one, which stays open.
+        if let anchor = lines.first(where: { actualDone[$0] }) {
+            for line in leftover { record(.duplicate(actual[line], of: actual[anchor]), items: [], lines: [line]) }
+        } else {
+            for line in leftover.dropFirst() { record(.duplicate(actual[line], of: actual[first]), items: [], lines: [line]) }
+        }
+    }
+
+    // MARK: Phases 2 and 3: grouped
+
+    mutating func matchOneToMany(_ grouping: GroupMatching) {
+        let groups = groupIndices(expected.indices.filter { !expectedDone[$0] }, grouping: grouping) {
+            (expected[$0].amount.currency, expected[$0].date, expected[$0].batchReference)
+        }
+        var used = Set<GroupKey>()
+        for line in actual.indices where !actualDone[line] {
+            let single = actual[line]
+            let candidates = candidateKeys(
+                currency: single.amount.currency, date: single.date,
+                batches: [single.batchReference, Self.normalized(single.reference)], grouping: grouping
+            )
+            for key in candidates where !used.contains(key) {
+                guard let members = groups[key],
+                      let sum = Self.sum(members.map { expected[$0].amount }),
+                      amountWithinTolerance(single.amount, sum),
+                      grouping == .sameDate || dateWithinWindow(single.date, members.map { expected[$0].date }.max() ?? single.date)
+                else { continue }
+                used.insert(key)
+                record(.matched(ReconciliationMatch(
+                    kind: .oneToMany(grouping), expected: members.map { expected[$0] }, actual: [single],
+                    difference: Self.difference(single.amount, sum)
+                )), items: members, lines: [line])
+                break
+            }
+        }
+    }
+
+    mutating func matchManyToOne(_ grouping: GroupMatching) {
+        let groups = groupIndices(actual.indices.filter { !actualDone[$0] }, grouping: grouping) {
+            (actual[$0].amount.currency, actual[$0].date, actual[$0].batchReference)
+        }
+        var used = Set<GroupKey>()
+        for item in expected.indices where !expectedDone[item] {
+            let single = expected[item]
+            let candidates = candidateKeys(
+                currency: single.amount.currency, date: single.date,
+                batches: [single.batchReference, Self.normalized(single.reference)], grouping: grouping
+            )
+            for key in candidates where !used.contains(key) {
+                guard let members = groups[key],
+                      let sum = Self.sum(members.map { actual[$0].amount }),
+                      amountWithinTolerance(sum, single.amount),
+                      grouping == .sameDate || dateWithinWindow(members.map { actual[$0].date }.max() ?? single.date, single.date)
+                else { continue }
+                used.insert(key)
+                record(.matched(ReconciliationMatch(
+                    kind: .manyToOne(grouping), expected: [single], actual: members.map { actual[$0] },
+                    difference: Self.difference(sum, single.amount)
+                )), items: [item], lines: members)
+                break
+            }
+        }
+    }
+
+    /// Groups indices (kept in canonical order) by currency and date, or currency and batch reference.
+    private func groupIndices(
+        _ indices: [Int], grouping: GroupMatching,
+        _ attributes: (Int) -> (currency: Currency, date: BusinessDate, batch: String?)
+    ) -> [GroupKey: [Int]] {
+        var groups: [GroupKey: [Int]] = [:]
+        for index in indices {
+            let (currency, date, batch) = attributes(index)
+            switch grouping {
+            case .sameDate:
+                groups[GroupKey(currency: currency.code, date: date.daysSinceEpoch, batch: nil), default: []].append(index)
+            case .batchReference:
+                guard let batch = Self.normalized(batch) else { continue }
+                groups[GroupKey(currency: currency.code, date: 0, batch: batch), default: []].append(index)
+            }
+        }
+        return groups
+    }
+
+    /// Group keys to try for one single item, nearest date first (earlier before later on ties).
+    private func candidateKeys(
+        currency: Currency, date: BusinessDate, batches: [String?], grouping: GroupMatching
+    ) -> [GroupKey] {
+        switch grouping {
+        case .sameDate:
+            var keys = [GroupKey(currency: currency.code, date: date.daysSinceEpoch, batch: nil)]
+            if rules.dateWindowDays > 0 {
+                for offset in 1...rules.dateWindowDays {
+                    keys.append(GroupKey(currency: currency.code, date: date.daysSinceEpoch - offset, batch: nil))
+                    keys.append(GroupKey(currency: currency.code, date: date.daysSinceEpoch + offset, batch: nil))
+                }
+            }
+            return keys
+        case .batchReference:
+            var seen = Set<String>()
+            return batches.compactMap { $0 }.filter { seen.insert($0).inserted }
+                .map { GroupKey(currency: currency.code, date: 0, batch: $0) }
+        }
+    }
+
+    // MARK: Phase 4
+
+    mutating func reportLeftovers() {
+        for item in expected.indices where !expectedDone[item] {
+            record(.missingFromStatement(expected[item]), items: [item], lines: [])
+        }
+        for line in actual.indices where !actualDone[line] {
+            record(.missingFromLedger(actual[line]), items: [], lines: [line])
+        }
+    }
+
+    // MARK: Helpers
+
+    private mutating func record(_ outcome: MatchOutcome, items: [Int], lines: [Int]) {
+        for item in items { expectedDone[item] = true }
+        for line in lines { actualDone[line] = true }
+        outcomes.append(outcome)
+    }
+
+    private func amountWithinTolerance(_ a: Money, _ b: Money) -> Bool {
+        guard a.currency == b.currency else { return false }
+        let (difference, overflow) = a.minorUnits.subtractingReportingOverflow(b.minorUnits)
+        return !overflow && difference.magnitude <= UInt64(rules.amountToleranceMinorUnits)
+    }
+
+    private func dateWithinWindow(_ a: BusinessDate, _ b: BusinessDate) -> Bool {
+        abs(a.days(until: b)) <= rules.dateWindowDays
+    }
+
+    /// `a − b`; the amounts were compared within tolerance or share a currency, so overflow is only
+    /// possible for absurd inputs, where the difference saturates rather than trapping.
+    private static func difference(_ a: Money, _ b: Money) -> Money {
+        let (value, overflow) = a.minorUnits.subtractingReportingOverflow(b.minorUnits)
+        let saturated = overflow ? (a.minorUnits < b.minorUnits ? Int64.min : Int64.max) : value
+        return Money(minorUnits: saturated, currency: a.currency)
+    }
+
+    private static func sum(_ amounts: [Money]) -> Money? {
+        guard var total = amounts.first else { return nil }
+        for amount in amounts.dropFirst() {
+            guard let next = try? total.adding(amount) else { return nil }
+            total = next
+        }
+        return total
+    }
+
+    private static func key(_ amount: Money, _ reference: String) -> ReferenceKey {
+        ReferenceKey(currency: amount.currency.code, reference: reference, inflow: amount.minorUnits >= 0)
+    }
+
+    private static func precedes(_ a: ExpectedItem, _ b: ExpectedItem) -> Bool {
+        if a.date != b.date { return a.date < b.date }
+        if a.reference != b.reference { return a.reference < b.reference }
+        if a.amount != b.amount { return a.amount < b.amount }
+        if a.id != b.id { return a.id < b.id }
+        if a.kind != b.kind { return a.kind < b.kind }
+        return (a.batchReference ?? "") < (b.batchReference ?? "")
+    }
+
+    private static func precedes(_ a: ActualLine, _ b: ActualLine) -> Bool {
+        if a.date != b.date { return a.date < b.date }
+        if (a.reference ?? "") != (b.reference ?? "") { return (a.reference ?? "") < (b.reference ?? "") }
+        if a.amount != b.amount { return a.amount < b.amount }
+        if a.id != b.id { return a.id < b.id }
+        if a.source.description != b.source.description { return a.source.description < b.source.description }
+        return (a.batchReference ?? "") < (b.batchReference ?? "")
+    }
+}
+
+extension StatementEntry {
+    /// The entry as lines for matching. A batch entry whose transactions all carry amounts in the
+    /// entry's currency that sum to the entry becomes one line per transaction (id
+    /// `statementId/index/n`, reference its EndToEndId, batch reference the entry's batch id or bank
+    /// reference); anything else is one line (id `statementId/index`, reference the single
+    /// transaction's EndToEndId or InstrId). Dated by booking date, else value date, else `defaultDate`.
+    public func actualLines(defaultDate: BusinessDate) -> [ActualLine] {
+        let date = bookingDate ?? valueDate ?? defaultDate
+        let source = ActualLineSource.bankStatement(statementId: statementId)
+        let batchReference = batchPaymentInformationId ?? transactions.first?.paymentInformationId
+        let parts = transactions.compactMap { detail -> Money? in
+            guard let amount = detail.amount, amount.currency == self.amount.currency else { return nil }
+            return (detail.creditDebit ?? creditDebit).signed(amount)
+        }
+        if transactions.count > 1, parts.count == transactions.count,
+           let total = try? parts.dropFirst().reduce(parts[0], { try $0.adding($1) }), total == signedAmount {
+            return zip(transactions, parts).enumerated().map { number, pair in
+                ActualLine(
+                    id: "\(statementId)/\(index)/\(number)", reference: Self.reference(of: pair.0),
+                    amount: pair.1, date: date, source: source,
+                    batchReference: batchReference ?? accountServicerReference
+                )
+            }
+        }
+        let reference = transactions.count == 1 ? transactions.first.flatMap(Self.reference(of:)) : nil
+        return [ActualLine(
+            id: "\(statementId)/\(index)", reference: reference, amount: signedAmount, date: date, source: source,
+            batchReference: batchReference
+        )]
+    }
+
+    private static func reference(of detail: TransactionDetail) -> String? {
+        detail.meaningfulEndToEndId ?? detail.instructionId
+    }
+}

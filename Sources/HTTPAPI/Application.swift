@@ -1,0 +1,98 @@
+import Domain
+import Foundation
+import Hummingbird
+import Logging
+import Persistence
+import Prometheus
+import Services
+import ServiceLifecycle
+
+/// Everything the HTTP layer calls into, built once per process (or per test).
+public struct APIDependencies: Sendable {
+    public let database: Database
+    public let migrator: Migrator
+    public let calendar: BusinessCalendar
+    public let registry: PrometheusCollectorRegistry
+    public let services: ServiceRegistry
+
+    public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.database = database
+        self.migrator = migrator
+        self.calendar = calendar
+        self.registry = registry
+        self.services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar)
+    }
+}
+
+/// The router: middleware first (it applies only to routes added after it), then each area's routes.
+public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(registry: deps.registry))
+    router.add(middleware: ProblemMiddleware())
+    SystemRoutes(deps: deps).addRoutes(to: router)
+
+    let v1 = router.group("v1")
+        .add(middleware: AuthMiddleware(access: deps.services.access, cache: PrincipalCache()))
+        .add(middleware: IdempotencyMiddleware(database: deps.database))
+    LedgerRoutes(ledger: deps.services.ledger, calendar: deps.calendar).addRoutes(to: v1)
+    return router
+}
+
+/// Where to listen.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// The application: the database pool runs as a service before the server and stops after it;
+/// migrations run before the server accepts requests.
+public func buildApplication(
+    server: ServerConfiguration, deps: APIDependencies, migrateOnStart: Bool, logger: Logger,
+    extraServices: [any Service] = [],
+    beforeServing: @escaping @Sendable () async throws -> Void = {},
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    var app = Application(
+        router: buildRouter(deps),
+        configuration: .init(address: .hostname(server.host, port: server.port), serverName: "qianzhuang"),
+        services: [deps.database.client] + extraServices,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await withTimeout(.seconds(30), "database not reachable within 30 s") {
+            try await deps.database.ping()
+        }
+        if migrateOnStart {
+            try await deps.migrator.migrate(deps.database)
+        }
+        try await beforeServing()
+    }
+    return app
+}
+
+/// Runs `body`, failing with `message` if it takes longer than `limit`.
+func withTimeout<T: Sendable>(_ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimeoutError(message: message)
+        }
+        guard let first = try await group.next() else { throw TimeoutError(message: message) }
+        group.cancelAll()
+        return first
+    }
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,35 @@
+import Domain
+import Foundation
+import Hummingbird
+import Logging
+
+/// Per-request state: the request id and, once authenticated, the caller.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String = ""
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Request bodies above this are refused with 413 before decoding.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The authenticated caller; routes behind `AuthMiddleware` always have one.
+    public func caller() throws -> Principal {
+        guard let principal else { throw Problem.unauthorized() }
+        return principal
+    }
+
+    /// Requires one of `roles`; a valid key with another role is 403.
+    @discardableResult
+    public func require(_ roles: Role...) throws -> Principal {
+        let principal = try caller()
+        guard roles.contains(principal.role) else {
+            throw Problem(status: .forbidden, type: "forbidden", title: "Forbidden",
+                          detail: "the \(principal.role.rawValue) role may not do this")
+        }
+        return principal
+    }
+}

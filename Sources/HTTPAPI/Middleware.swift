@@ -1,0 +1,229 @@
+import Crypto
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Persistence
+import Prometheus
+import Services
+import Synchronization
+
+/// Gives every request an id (the caller's `X-Request-Id` when it is sane), echoes it on the
+/// response, tags the logger with it, and writes one access-log line (no bodies, no keys).
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let supplied = request.headers[.xRequestID].flatMap { value in
+            value.utf8.count <= 128 && value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) ? value : nil
+        }
+        context.requestID = supplied ?? UUID().uuidString.lowercased()
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        var response = try await next(request, context)
+        response.headers[.xRequestID] = context.requestID
+        return response
+    }
+}
+
+/// Request counts and latency histograms per route, exposed at `/metrics`.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let registry: PrometheusCollectorRegistry
+    static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let route = context.endpointPath ?? "unmatched"
+        let labels = [("method", request.method.rawValue), ("route", route)]
+        registry.makeCounter(
+            name: "qianzhuang_http_requests_total", labels: labels + [("status", String(response.status.code))]
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "qianzhuang_http_request_duration_seconds", labels: labels, buckets: Self.buckets
+        ).record(ContinuousClock.now - start)
+        return response
+    }
+}
+
+/// Turns every error into problem+json. 5xx are logged at error level with the request id;
+/// the caller sees no internals.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            context.logger.debug("request", metadata: [
+                "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")", "status": "\(response.status.code)",
+            ])
+            return response
+        } catch {
+            let problem = ProblemMapper.problem(for: error) ?? Problem(
+                status: .internalServerError, type: "internal", title: "Internal error",
+                detail: "something went wrong on our side; quote request id \(context.requestID)")
+            if problem.status.code >= 500 {
+                context.logger.error("request failed", metadata: [
+                    "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")",
+                    "error": "\(String(reflecting: error))",
+                ])
+            } else {
+                context.logger.info("request refused", metadata: [
+                    "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")",
+                    "status": "\(problem.status.code)", "problem": "\(problem.type)",
+                ])
+            }
+            return problem.response(instance: request.uri.path)
+        }
+    }
+}
+
+/// Bearer-key authentication. Looks keys up by hash; remembers answers for a few seconds so a
+/// hot caller does not cost a query per request (revocation takes effect within `cacheTTL`).
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let access: AccessService
+    let cache: PrincipalCache
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { throw Problem.unauthorized() }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty, parts[1].utf8.count <= 200 else {
+            throw Problem.unauthorized("the Authorization header must be: Bearer <key>")
+        }
+        let key = String(parts[1])
+        let principal: Principal
+        if let cached = cache.lookup(key) {
+            principal = cached
+        } else {
+            guard let found = try await access.principal(forKey: key) else {
+                throw Problem.unauthorized("the API key is unknown or revoked")
+            }
+            cache.store(key, found)
+            principal = found
+        }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "caller"] = .string(principal.actor)
+        return try await next(request, context)
+    }
+}
+
+/// A short-lived map from key hash to principal.
+final class PrincipalCache: Sendable {
+    let ttl: Duration
+    private let entries = Mutex<[Data: (Principal, ContinuousClock.Instant)]>([:])
+
+    init(ttl: Duration = .seconds(5)) { self.ttl = ttl }
+
+    func lookup(_ key: String) -> Principal? {
+        let hash = Self.hash(key)
+        return entries.withLock { map in
+            guard let (principal, at) = map[hash], ContinuousClock.now - at < ttl else { return nil }
+            return principal
+        }
+    }
+
+    func store(_ key: String, _ principal: Principal) {
+        let hash = Self.hash(key)
+        entries.withLock { map in
+            if map.count > 10_000 { map.removeAll() }
+            map[hash] = (principal, ContinuousClock.now)
+        }
+    }
+
+    static func hash(_ key: String) -> Data { Data(SHA256.hash(data: Data(key.utf8))) }
+}
+
+/// `Idempotency-Key` on POSTs: the first answer is stored and replayed; the same key with another
+/// body is 422; the same key while the first request runs is 409. Records live in PostgreSQL,
+/// so every replica sees them.
+struct IdempotencyMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let database: Database
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, let key = request.headers[.idempotencyKey] else {
+            return try await next(request, context)
+        }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw Problem.validation("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
+        }
+        let principal = try context.caller()
+        guard let callerID = UUID(uuidString: principal.keyID) else { throw Problem.unauthorized() }
+        let body = try await JSONBody.collect(request)
+        let hash = Array(SHA256.hash(data: body))
+        let route = context.endpointPath ?? request.uri.path
+        switch try await IdempotencyStore.claim(
+            callerID: callerID, key: key, method: request.method.rawValue, route: route + " " + request.uri.path,
+            requestHash: hash, database: database)
+        {
+        case .bodyMismatch:
+            throw Problem(status: .unprocessableContent, type: "idempotency-key-reused", title: "Idempotency-Key reused",
+                          detail: "this Idempotency-Key was used with a different request; use a new key for a new request",
+                          errors: [FieldIssue(field: "Idempotency-Key", message: "already used with a different request")])
+        case .inFlight:
+            throw Problem.conflict("idempotency-in-flight", "a request with this Idempotency-Key is still being processed; retry later")
+        case .replay(let status, let stored):
+            var headers = HTTPFields()
+            headers[.contentType] = status >= 400 ? "application/problem+json" : "application/json"
+            headers[.idempotentReplayed] = "true"
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored)))
+        case .acquired:
+            break
+        }
+        var forwarded = request
+        forwarded.body = .init(buffer: ByteBuffer(bytes: body))
+        let response: Response
+        do {
+            response = try await next(forwarded, context)
+        } catch {
+            // A definitive refusal (4xx) is part of the key's story and is replayed; anything
+            // else leaves the outcome unknown, so the key is released for a retry.
+            if let problem = ProblemMapper.problem(for: error), problem.status.code < 500, problem.status != .conflict {
+                let refused = problem.response(instance: request.uri.path)
+                let bytes = try await Self.collect(refused.body)
+                try await IdempotencyStore.complete(callerID: callerID, key: key, status: Int(problem.status.code), body: bytes, database: database)
+            } else {
+                try? await IdempotencyStore.release(callerID: callerID, key: key, database: database)
+            }
+            throw error
+        }
+        let bytes = try await Self.collect(response.body)
+        if response.status.code < 500 {
+            try await IdempotencyStore.complete(callerID: callerID, key: key, status: Int(response.status.code), body: bytes, database: database)
+        } else {
+            try? await IdempotencyStore.release(callerID: callerID, key: key, database: database)
+        }
+        var out = response
+        out.body = .init(byteBuffer: ByteBuffer(bytes: bytes))
+        return out
+    }
+
+    static func collect(_ body: ResponseBody) async throws -> [UInt8] {
+        let sink = CollectingWriter()
+        try await body.write(sink)
+        return sink.bytes.withLock { $0 }
+    }
+}
+
+/// Collects a response body's bytes so they can be stored for replay.
+final class CollectingWriter: ResponseBodyWriter, Sendable {
+    let bytes = Mutex<[UInt8]>([])
+    func write(_ buffer: ByteBuffer) async throws {
+        bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+    }
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+extension HTTPField.Name {
+    // These literals are valid field names; the fallback is unreachable.
+    static let xRequestID = Self("X-Request-Id") ?? .via
+    static let idempotencyKey = Self("Idempotency-Key") ?? .via
+    static let idempotentReplayed = Self("Idempotent-Replayed") ?? .via
+}

@@ -1,0 +1,2 @@
+/// Nightly close-of-business orchestration (issue 6).
+enum Jobs {}

@@ -1,0 +1,64 @@
+import Crypto
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// API keys: random, shown once, stored only as a SHA-256 hash (a 256-bit random key needs no slow hash).
+public enum APIKeyStore {
+    /// Creates a key and returns it in clear, the only time it exists outside the caller's hands.
+    public static func create(role: Role, supplierID: UUID?, label: String, database: Database) async throws -> (id: UUID, key: String) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        let key = "qz_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let id = UUID()
+        try await database.transaction { connection in
+            try await connection.query("""
+                INSERT INTO api_keys (id, key_hash, key_prefix, role, supplier_id, label)
+                VALUES (\(id), \(hash(key)), \(String(key.prefix(10))), \(role.rawValue), \(supplierID), \(label))
+                """, logger: database.logger)
+        }
+        return (id, key)
+    }
+
+    /// The principal for a presented key, or nil when unknown or revoked.
+    public static func principal(forKey key: String, database: Database) async throws -> Principal? {
+        let rows = try await database.client.query(
+            "SELECT id, role, supplier_id FROM api_keys WHERE key_hash = \(hash(key)) AND revoked_at IS NULL",
+            logger: database.logger)
+        for try await (id, role, supplierID) in rows.decode((UUID, String, UUID?).self) {
+            guard let role = Role(rawValue: role) else { return nil }
+            return Principal(keyID: id.uuidString.lowercased(), role: role, supplierID: supplierID?.uuidString.lowercased())
+        }
+        return nil
+    }
+
+    /// Revokes a key by id; returns false when no active key had that id.
+    public static func revoke(id: UUID, database: Database) async throws -> Bool {
+        let rows = try await database.client.query(
+            "UPDATE api_keys SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id",
+            logger: database.logger)
+        return try await rows.all(UUID.self).count == 1
+    }
+
+    /// Number of keys ever created (the embedded first start creates one when there are none).
+    public static func count(database: Database) async throws -> Int {
+        try await database.client.query("SELECT count(*)::bigint FROM api_keys", logger: database.logger).all(Int64.self).first.map(Int.init) ?? 0
+    }
+
+    static func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
+}
+
+/// Who did what: written in the same transaction as the change it describes.
+public enum AuditStore {
+    public static func record(
+        actor: String, action: String, objectType: String, objectID: String, detail: String = "{}",
+        requestID: String? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query("""
+            INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
+            VALUES (\(actor), \(action), \(objectType), \(objectID), \(detail)::jsonb, \(requestID))
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,174 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A ledger account as stored, with its cached balance.
+public struct LedgerAccountRecord: Sendable {
+    public let id: UUID
+    public let code: String
+    public let name: String
+    public let type: AccountType
+    public let currency: Currency
+    public let ownerType: String
+    public let ownerID: String?
+    /// Debit-positive cached balance.
+    public let balance: Money
+}
+
+/// One row of a trial balance: an account and its balance as of a date.
+public struct TrialBalanceRow: Sendable {
+    public let code: String
+    public let type: AccountType
+    public let balance: Money
+}
+
+/// Result of posting: the entry's id, or the id of the entry already booked under the same reference.
+public enum PostingOutcome: Sendable, Equatable {
+    case posted(UUID)
+    case alreadyPosted(UUID)
+
+    public var entryID: UUID {
+        switch self {
+        case .posted(let id), .alreadyPosted(let id): id
+        }
+    }
+}
+
+/// Writes and reads the double-entry ledger. Posting happens on the caller's transaction.
+public enum LedgerStore {
+    /// Opens any of the accounts that do not exist yet (idempotent).
+    public static func ensureAccounts(_ specs: [LedgerAccountSpec], on connection: PostgresConnection, logger: Logger) async throws {
+        var unique: [String: LedgerAccountSpec] = [:]
+        for spec in specs { unique[spec.code] = spec }
+        let sorted = unique.values.sorted { $0.code < $1.code }
+        guard !sorted.isEmpty else { return }
+        let ids = sorted.map { _ in UUID() }
+        let codes = sorted.map(\.code)
+        let names = sorted.map(\.name)
+        let types = sorted.map(\.type.rawValue)
+        let currencies = sorted.map(\.currency.code)
+        let ownerTypes = sorted.map(\.owner.ownerType)
+        let ownerIDs = sorted.map { $0.owner.ownerID ?? "" }
+        let sides = sorted.map(\.type.normalSide.rawValue)
+        try await connection.query("""
+            INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side)
+            SELECT id, code, name, type, currency, owner_type, NULLIF(owner_id, ''), normal_side
+            FROM unnest(\(ids)::uuid[], \(codes)::text[], \(names)::text[], \(types)::text[], \(currencies)::text[],
+                        \(ownerTypes)::text[], \(ownerIDs)::text[], \(sides)::text[])
+                 AS t(id, code, name, type, currency, owner_type, owner_id, normal_side)
+            ON CONFLICT (code) DO NOTHING
+            """, logger: logger)
+    }
+
+    /// Posts a balanced entry in the caller's transaction. When the entry carries an
+    /// idempotency reference that is already booked, nothing is written and the first entry's id returns.
+    @discardableResult
+    public static func post(_ entry: JournalEntry, on connection: PostgresConnection, logger: Logger) async throws -> PostingOutcome {
+        try await ensureAccounts(entry.lines.map(\.account), on: connection, logger: logger)
+        let id = UUID()
+        let inserted = try await connection.query("""
+            INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+            VALUES (\(id), \(entry.businessDate.description)::date, \(entry.kind), \(entry.referenceType),
+                    \(entry.referenceID), \(entry.idempotencyRef), \(entry.description))
+            ON CONFLICT (idempotency_ref) DO NOTHING
+            RETURNING id
+            """, logger: logger).all(UUID.self)
+        guard inserted.first != nil else {
+            let existing = try await connection.query(
+                "SELECT id FROM journal_entries WHERE idempotency_ref = \(entry.idempotencyRef)", logger: logger
+            ).all(UUID.self)
+            guard let first = existing.first else { throw LedgerStoreError.entryVanished }
+            return .alreadyPosted(first)
+        }
+        let lines = (1...entry.lines.count).map { Int16($0) }
+        let codes = entry.lines.map(\.account.code)
+        let amounts = entry.lines.map(\.amount.minorUnits)
+        let currencies = entry.lines.map(\.amount.currency.code)
+        try await connection.query("""
+            INSERT INTO postings (entry_id, line, account_id, amount, currency)
+            SELECT \(id), t.line, a.id, t.amount, t.currency
+            FROM unnest(\(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
+                 AS t(line, code, amount, currency)
+            JOIN ledger_accounts a ON a.code = t.code
+            ORDER BY a.id
+            """, logger: logger)
+        return .posted(id)
+    }
+
+    /// The account with `code`, or nil.
+    public static func account(code: String, on connection: PostgresConnection, logger: Logger) async throws -> LedgerAccountRecord? {
+        let rows = try await connection.query("""
+            SELECT id, code, name, type, currency, owner_type, owner_id, balance
+            FROM ledger_accounts WHERE code = \(code)
+            """, logger: logger)
+        for try await (id, code, name, type, currency, ownerType, ownerID, balance) in rows.decode(
+            (UUID, String, String, String, String, String, String?, Int64).self
+        ) {
+            guard let type = AccountType(rawValue: type), let currency = Currency(code: currency) else {
+                throw LedgerStoreError.corruptRow("ledger_accounts \(code)")
+            }
+            return LedgerAccountRecord(id: id, code: code, name: name, type: type, currency: currency,
+                                       ownerType: ownerType, ownerID: ownerID,
+                                       balance: Money(minorUnits: balance, currency: currency))
+        }
+        return nil
+    }
+
+    /// Balance of one account as of the end of a business date (nil = now), from postings.
+    public static func balance(code: String, asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        let rows = try await connection.query("""
+            SELECT COALESCE(sum(p.amount), 0)::bigint FROM postings p
+            JOIN ledger_accounts a ON a.id = p.account_id
+            JOIN journal_entries e ON e.id = p.entry_id
+            WHERE a.code = \(code) AND (\(asOf?.description)::date IS NULL OR e.business_date <= \(asOf?.description)::date)
+            """, logger: logger).all(Int64.self)
+        return rows.first ?? 0
+    }
+
+    /// Every account's balance as of a business date (nil = everything posted), from postings.
+    public static func trialBalance(asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> [TrialBalanceRow] {
+        let rows = try await connection.query("""
+            SELECT a.code, a.type, a.currency, COALESCE(sum(p.amount) FILTER (
+                       WHERE \(asOf?.description)::date IS NULL OR e.business_date <= \(asOf?.description)::date), 0)::bigint
+            FROM ledger_accounts a
+            LEFT JOIN postings p ON p.account_id = a.id
+            LEFT JOIN journal_entries e ON e.id = p.entry_id
+            GROUP BY a.code, a.type, a.currency
+            ORDER BY a.code
+            """, logger: logger)
+        var out: [TrialBalanceRow] = []
+        for try await (code, type, currency, balance) in rows.decode((String, String, String, Int64).self) {
+            guard let type = AccountType(rawValue: type), let currency = Currency(code: currency) else {
+                throw LedgerStoreError.corruptRow("ledger_accounts \(code)")
+            }
+            out.append(TrialBalanceRow(code: code, type: type, balance: Money(minorUnits: balance, currency: currency)))
+        }
+        return out
+    }
+
+    /// Integrity proof: unbalanced entries and accounts whose cached balance differs from their postings.
+    public static func integrityViolations(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var problems: [String] = []
+        for try await (id, currency, sum) in try await connection.query("""
+            SELECT entry_id::text, currency, sum(amount)::bigint FROM postings
+            GROUP BY entry_id, currency HAVING sum(amount) <> 0
+            """, logger: logger).decode((String, String, Int64).self) {
+            problems.append("entry \(id) unbalanced in \(currency) by \(sum)")
+        }
+        for try await (code, cached, actual) in try await connection.query("""
+            SELECT a.code, a.balance, COALESCE(s.total, 0)::bigint FROM ledger_accounts a
+            LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s ON s.account_id = a.id
+            WHERE a.balance <> COALESCE(s.total, 0)
+            """, logger: logger).decode((String, Int64, Int64).self) {
+            problems.append("account \(code) cached balance \(cached) != postings \(actual)")
+        }
+        return problems
+    }
+}
+
+/// Something the ledger store did not expect to find.
+public enum LedgerStoreError: Error {
+    case entryVanished
+    case corruptRow(String)
+}

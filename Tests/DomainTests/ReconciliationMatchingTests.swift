@@ -1,0 +1,266 @@
+import Foundation
+import Testing
+import Domain
+
+@Suite("statement matching")
+struct ReconciliationMatchingTests {
+    private static let day = BusinessDate(year: 2026, month: 11, day: 26) ?? BusinessDate(daysSinceEpoch: 0)
+
+    private func cny(_ minorUnits: Int64) -> Money { Money(minorUnits: minorUnits, currency: .cny) }
+
+    private func item(_ id: String, _ reference: String, _ minor: Int64, day offset: Int = 0, batch: String? = nil) -> ExpectedItem {
+        ExpectedItem(id: id, reference: reference, amount: cny(minor), date: Self.day.adding(days: offset), kind: "repayment", batchReference: batch)
+    }
+
+    private func line(_ id: String, _ reference: String?, _ minor: Int64, day offset: Int = 0, batch: String? = nil) -> ActualLine {
+        ActualLine(id: id, reference: reference, amount: cny(minor), date: Self.day.adding(days: offset), source: .bankStatement(statementId: "S1"), batchReference: batch)
+    }
+
+    @Test("same reference, amount and day match one to one")
+    func exactMatch() {
+        let result = MatchingEngine().reconcile(expected: [item("e1", "ORD-1", 10_000)], actual: [line("a1", "ORD-1", 10_000)])
+        #expect(result.outcomes == [.matched(ReconciliationMatch(
+            kind: .reference, expected: [item("e1", "ORD-1", 10_000)], actual: [line("a1", "ORD-1", 10_000)], difference: cny(0)
+        ))])
+        #expect(result.exceptions.isEmpty)
+    }
+
+    @Test("a line a day late is a date mismatch with no window and a match with a two-day window")
+    func dateWindow() {
+        let expected = [item("e1", "ORD-1", 10_000)]
+        let actual = [line("a1", "ORD-1", 10_000, day: 1)]
+        #expect(MatchingEngine().reconcile(expected: expected, actual: actual).outcomes
+            == [.dateMismatch(expected: expected[0], actual: actual[0], days: 1)])
+        let windowed = MatchingEngine(rules: MatchingRules(dateWindowDays: 2)).reconcile(expected: expected, actual: actual)
+        #expect(windowed.matches.count == 1)
+        #expect(windowed.exceptions.isEmpty)
+        let tooLate = MatchingEngine(rules: MatchingRules(dateWindowDays: 2))
+            .reconcile(expected: expected, actual: [line("a1", "ORD-1", 10_000, day: 3)])
+        #expect(tooLate.matches.isEmpty)
+    }
+
+    @Test("an amount off by one fen is a mismatch with the difference, unless the tolerance allows it")
+    func amountTolerance() {
+        let expected = [item("e1", "ORD-1", 10_000)]
+        let actual = [line("a1", "ORD-1", 9_999)]
+        #expect(MatchingEngine().reconcile(expected: expected, actual: actual).outcomes
+            == [.amountMismatch(expected: expected[0], actual: actual[0], difference: cny(-1))])
+        let tolerant = MatchingEngine(rules: MatchingRules(amountToleranceMinorUnits: 1)).reconcile(expected: expected, actual: actual)
+        #expect(tolerant.matches.map(\.difference) == [cny(-1)])
+        let beyond = MatchingEngine(rules: MatchingRules(amountToleranceMinorUnits: 1))
+            .reconcile(expected: expected, actual: [line("a1", "ORD-1", 9_998)])
+        #expect(beyond.outcomes.first.map { if case .amountMismatch = $0 { true } else { false } } == true)
+    }
+
+    @Test("a reference twice on the statement is a duplicate of the matched line")
+    func duplicateReference() {
+        let expected = [item("e1", "ORD-1", 10_000)]
+        let actual = [line("a2", "ORD-1", 10_000), line("a1", "ORD-1", 10_000)]
+        let result = MatchingEngine().reconcile(expected: expected, actual: actual)
+        #expect(result.matches.count == 1)
+        #expect(result.matches.first?.actual.map(\.id) == ["a1"])
+        #expect(result.exceptions == [.duplicate(actual[0], of: actual[1])])
+
+        // With nothing expected, the first stays missing from the ledger and the second is its duplicate.
+        let unexpected = MatchingEngine().reconcile(expected: [], actual: actual)
+        #expect(unexpected.outcomes == [.duplicate(actual[0], of: actual[1]), .missingFromLedger(actual[1])])
+    }
+
+    @Test("a payment and its refund under one reference are not duplicates")
+    func refundIsNotDuplicate() {
+        let expected = [item("e1", "ORD-1", 10_000), item("e2", "ORD-1", -10_000)]
+        let actual = [line("a1", "ORD-1", 10_000), line("a2", "ORD-1", -10_000)]
+        let result = MatchingEngine().reconcile(expected: expected, actual: actual)
+        #expect(result.matches.count == 2)
+        #expect(result.exceptions.isEmpty)
+        // Unexpected, they are two unknown lines, not one line and its duplicate.
+        let unexpected = MatchingEngine().reconcile(expected: [], actual: actual)
+        #expect(unexpected.outcomes == [.missingFromLedger(actual[0]), .missingFromLedger(actual[1])])
+    }
+
+    @Test("unmatched items on either side are reported missing")
+    func missingBothSides() {
+        let result = MatchingEngine().reconcile(
+            expected: [item("e1", "ORD-1", 10_000), item("e2", "ORD-2", 500)],
+            actual: [line("a1", "ORD-1", 10_000), line("a9", "ORD-9", 700), line("a0", nil, 300)]
+        )
+        #expect(result.outcomes.count == 4)
+        #expect(result.exceptions.contains(.missingFromStatement(item("e2", "ORD-2", 500))))
+        #expect(result.exceptions.contains(.missingFromLedger(line("a9", "ORD-9", 700))))
+        #expect(result.exceptions.contains(.missingFromLedger(line("a0", nil, 300))))
+    }
+
+    @Test("one bank credit matches the sum of a day's channel lines")
+    func oneToManyByDate() {
+        let channelLines = [item("c1", "T1", 10_000), item("c2", "T2", 5_050), item("c3", "T3", -2_000)]
+        let credit = line("b1", nil, 13_050, day: 1)
+        let rules = MatchingRules(dateWindowDays: 1, oneToMany: .sameDate)
+        let result = MatchingEngine(rules: rules).reconcile(expected: channelLines, actual: [credit])
+        #expect(result.outcomes == [.matched(ReconciliationMatch(
+            kind: .oneToMany(.sameDate), expected: channelLines, actual: [credit], difference: cny(0)
+        ))])
+        // Off: the same inputs leave every line open.
+        let off = MatchingEngine(rules: MatchingRules(dateWindowDays: 1)).reconcile(expected: channelLines, actual: [credit])
+        #expect(off.matches.isEmpty)
+        #expect(off.exceptions.count == 4)
+        // Outside the window: no match either.
+        let late = MatchingEngine(rules: MatchingRules(oneToMany: .sameDate)).reconcile(expected: channelLines, actual: [credit])
+        #expect(late.matches.isEmpty)
+    }
+
+    @Test("one bank credit matches the lines of its batch reference, within tolerance")
+    func oneToManyByBatch() {
+        let channelLines = [
+            item("c1", "T1", 10_000, batch: "PAYOUT-1"), item("c2", "T2", 5_000, batch: "PAYOUT-1"),
+            item("c3", "T3", 7_000, batch: "PAYOUT-2"),
+        ]
+        let credits = [line("b1", "PAYOUT-1", 14_999, day: 1), line("b2", nil, 7_000, day: 1, batch: "PAYOUT-2")]
+        let rules = MatchingRules(dateWindowDays: 1, amountToleranceMinorUnits: 1, oneToMany: .batchReference)
+        let result = MatchingEngine(rules: rules).reconcile(expected: channelLines, actual: credits)
+        #expect(result.exceptions.isEmpty)
+        #expect(result.matches.map { $0.expected.map(\.id) } == [["c1", "c2"], ["c3"]])
+        #expect(result.matches.map(\.difference) == [cny(-1), cny(0)])
+    }
+
+    @Test("several lines can settle one expected item")
+    func manyToOne() {
+        let expected = [item("e1", "LOAN-1", 30_000)]
+        let parts = [line("a1", nil, 10_000), line("a2", nil, 20_000)]
+        let result = MatchingEngine(rules: MatchingRules(manyToOne: .sameDate)).reconcile(expected: expected, actual: parts)
+        #expect(result.outcomes == [.matched(ReconciliationMatch(
+            kind: .manyToOne(.sameDate), expected: expected, actual: parts, difference: cny(0)
+        ))])
+        let batched = [line("a1", nil, 10_000, batch: "LOAN-1"), line("a2", nil, 20_000, batch: "LOAN-1"), line("a3", nil, 1, batch: "X")]
+        let byBatch = MatchingEngine(rules: MatchingRules(manyToOne: .batchReference)).reconcile(expected: expected, actual: batched)
+        #expect(byBatch.matches.map { $0.actual.map(\.id) } == [["a1", "a2"]])
+        #expect(byBatch.exceptions == [.missingFromLedger(batched[2])])
+    }
+
+    @Test("reference matches take precedence over grouped matches")
+    func referenceBeforeGroups() {
+        let expected = [item("e1", "ORD-1", 10_000), item("e2", "ORD-2", 5_000)]
+        let actual = [line("a1", "ORD-1", 10_000), line("a2", nil, 5_000)]
+        let result = MatchingEngine(rules: MatchingRules(oneToMany: .sameDate)).reconcile(expected: expected, actual: actual)
+        #expect(result.matches.map(\.kind) == [.reference, .oneToMany(.sameDate)])
+        #expect(result.matches.map { $0.expected.map(\.id) } == [["e1"], ["e2"]])
+    }
+
+    /// A deterministic mixed workload for order and partition tests.
+    private func workload(size: Int) -> (expected: [ExpectedItem], actual: [ActualLine]) {
+        var expected: [ExpectedItem] = []
+        var actual: [ActualLine] = []
+        for i in 0..<size {
+            let reference = "R\(i % 7)-\(i)"
+            let amount = Int64(1_000 + i * 37 % 5_000)
+            expected.append(item("e\(i)", reference, amount, day: i % 3))
+            switch i % 6 {
+            case 0: break
+            case 1: actual.append(line("a\(i)", reference, amount + 1, day: i % 3))
+            case 2: actual.append(line("a\(i)", reference, amount, day: i % 3 + 1))
+            case 3:
+                actual.append(line("a\(i)", reference, amount, day: i % 3))
+                actual.append(line("d\(i)", reference, amount, day: i % 3))
+            default: actual.append(line("a\(i)", reference, amount, day: i % 3))
+            }
+            if i % 5 == 0 { actual.append(line("x\(i)", "UNKNOWN-\(i)", 42)) }
+        }
+        return (expected, actual)
+    }
+
+    @Test("the outcome does not depend on the input order")
+    func deterministicOrder() {
+        let (expected, actual) = workload(size: 300)
+        let engine = MatchingEngine(rules: MatchingRules(dateWindowDays: 0, amountToleranceMinorUnits: 0))
+        let reference = engine.reconcile(expected: expected, actual: actual)
+        var generator = ReconciliationSplitMix(seed: 7)
+        for _ in 0..<5 {
+            let shuffled = engine.reconcile(
+                expected: expected.shuffled(using: &generator), actual: actual.shuffled(using: &generator)
+            )
+            #expect(shuffled == reference)
+        }
+        // Every kind of verdict is exercised.
+        let kinds = Set(reference.outcomes.compactMap { ReconciliationException.Kind($0)?.rawValue })
+        #expect(kinds == ["missing_from_statement", "missing_from_ledger", "amount_mismatch", "date_mismatch", "duplicate"])
+    }
+
+    @Test("reconciling per reference-prefix partition gives the whole-run result")
+    func partitionedEqualsWhole() throws {
+        let (expected, actual) = workload(size: 300)
+        let engine = MatchingEngine(rules: MatchingRules(dateWindowDays: 1, amountToleranceMinorUnits: 0))
+        let whole = engine.reconcile(expected: expected, actual: actual)
+        #expect(try engine.reconcile(expected: expected, actual: actual, partitionedBy: .referencePrefix(length: 2)) == whole)
+        #expect(try engine.reconcile(expected: expected, actual: actual, partitionedBy: .currency) == whole)
+        let grouped = MatchingEngine(rules: MatchingRules(oneToMany: .sameDate))
+        #expect(throws: MatchingPartitionError.groupMatchingCrossesReferences(.referencePrefix(length: 2))) {
+            try grouped.reconcile(expected: expected, actual: actual, partitionedBy: .referencePrefix(length: 2))
+        }
+    }
+
+    @Test("a large run finishes and accounts for every item exactly once")
+    func largeRun() {
+        let (expected, actual) = workload(size: 30_000)
+        let result = MatchingEngine(rules: MatchingRules(dateWindowDays: 1)).reconcile(expected: expected, actual: actual)
+        var expectedSeen = 0
+        var actualSeen = 0
+        for outcome in result.outcomes {
+            switch outcome {
+            case .matched(let match):
+                expectedSeen += match.expected.count
+                actualSeen += match.actual.count
+            case .amountMismatch, .dateMismatch:
+                expectedSeen += 1
+                actualSeen += 1
+            case .duplicate, .missingFromLedger: actualSeen += 1
+            case .missingFromStatement: expectedSeen += 1
+            }
+        }
+        #expect(expectedSeen == expected.count)
+        #expect(actualSeen == actual.count)
+    }
+
+    @Test("a batch statement entry becomes one line per transaction; a single one keeps its reference")
+    func statementEntryLines() {
+        let eur = Currency(code: "EUR") ?? .usd
+        let batch = StatementEntry(
+            statementId: "S1", index: 3, amount: Money(minorUnits: 600, currency: eur), creditDebit: .debit,
+            status: .booked, bookingDate: BusinessDate("2013-12-27"), valueDate: nil, accountServicerReference: "BANK-9",
+            batchPaymentInformationId: "PMT-1",
+            transactions: [
+                TransactionDetail(endToEndId: "E1", amount: Money(minorUnits: 350, currency: eur)),
+                TransactionDetail(endToEndId: "E2", amount: Money(minorUnits: 250, currency: eur)),
+            ]
+        )
+        let lines = batch.actualLines(defaultDate: Self.day)
+        #expect(lines.map(\.id) == ["S1/3/0", "S1/3/1"])
+        #expect(lines.map(\.reference) == ["E1", "E2"])
+        #expect(lines.map(\.amount.minorUnits) == [-350, -250])
+        #expect(lines.map(\.batchReference) == ["PMT-1", "PMT-1"])
+        #expect(lines.first?.date == BusinessDate("2013-12-27"))
+
+        let single = StatementEntry(
+            statementId: "S1", index: 0, amount: Money(minorUnits: 200, currency: eur), creditDebit: .credit,
+            status: .booked, bookingDate: nil, valueDate: nil,
+            transactions: [TransactionDetail(endToEndId: "NOTPROVIDED", instructionId: "INSTR-1")]
+        )
+        #expect(single.actualLines(defaultDate: Self.day) == [ActualLine(
+            id: "S1/0", reference: "INSTR-1", amount: Money(minorUnits: 200, currency: eur), date: Self.day,
+            source: .bankStatement(statementId: "S1")
+        )])
+    }
+}
+
+/// A small seeded generator so shuffles are reproducible.
+struct ReconciliationSplitMix: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,91 @@
+import Domain
+import Foundation
+import HTTPAPI
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Persistence
+import Services
+import Testing
+
+/// A router over a fresh database plus keys for each role, for API tests.
+struct TestAPI: Sendable {
+    let deps: APIDependencies
+    let operatorKey: String
+    let platformKey: String
+    let insurerKey: String
+
+    var database: Database { deps.database }
+
+    static func make(_ database: Database) async throws -> TestAPI {
+        let deps = APIDependencies(database: database, migrator: try repositoryMigrator(), calendar: .shanghai)
+        return TestAPI(
+            deps: deps,
+            operatorKey: try await deps.services.access.createKey(role: .operator, supplierID: nil, label: "test"),
+            platformKey: try await deps.services.access.createKey(role: .platform, supplierID: nil, label: "test"),
+            insurerKey: try await deps.services.access.createKey(role: .insurer, supplierID: nil, label: "test"))
+    }
+
+    func supplierKey(_ supplierID: UUID) async throws -> String {
+        try await deps.services.access.createKey(role: .supplier, supplierID: supplierID, label: "test")
+    }
+
+    /// Runs `body` with a test client of the router.
+    func withClient<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        let app = Application(router: buildRouter(deps), logger: TestCluster.logger)
+        let box = ResultBox<T>()
+        try await app.test(.router) { client in
+            box.value = try await body(client)
+        }
+        guard let value = box.value else { throw TestFailure("test client produced no value") }
+        return value
+    }
+}
+
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    var value: T?
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A decoded JSON response.
+struct JSONResponse: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let text: String
+
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// The `field` values of a problem's `errors`.
+    var problemFields: [String] {
+        (json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+    }
+
+    var contentType: String? { headers[.contentType] }
+}
+
+extension TestClientProtocol {
+    /// Sends a request with JSON text (or nothing) and the given key; returns the decoded response.
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, key: String?, json: String? = nil,
+        headers extra: [String: String] = [:], contentType: String = "application/json"
+    ) async throws -> JSONResponse {
+        var headers = HTTPFields()
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if json != nil { headers[.contentType] = contentType }
+        for (name, value) in extra {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return try await execute(uri: uri, method: method, headers: headers,
+                                 body: json.map { ByteBuffer(string: $0) }) { response in
+            JSONResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        }
+    }
+}
