@@ -9,19 +9,19 @@ struct LedgerRoutes {
     let ledger: LedgerService
     let calendar: BusinessCalendar
 
-    func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.get("ledger/accounts/:code") { _, context in
+    func addRoutes(to group: Routes) {
+        group.get("/ledger/accounts/{code}") { _, context in
             try context.require(.operator)
             let code = try context.parameters.require("code")
             return try JSONBody.response(AccountBody(try await ledger.account(code: code)))
         }
-        group.get("ledger/trial-balance") { request, context in
+        group.get("/ledger/trial-balance") { request, context in
             try context.require(.operator)
             let asOf = try request.uri.queryParameters.get("as_of").map { try Field.date(String($0), "as_of") }
             let rows = try await ledger.trialBalance(asOf: asOf)
             return try JSONBody.response(TrialBalanceBody(asOf: asOf, rows: rows))
         }
-        group.post("ledger/journal-entries") { request, context in
+        group.post("/ledger/journal-entries") { request, context in
             let principal = try context.require(.operator)
             let body = try await JSONBody.decode(ManualEntryRequest.self, from: request, context: context)
             let date = try Field.date(body.businessDate, "business_date")

@@ -6,23 +6,23 @@ import Services
 struct SystemRoutes {
     let deps: APIDependencies
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("healthz") { _, _ in
+    func addRoutes(to router: Routes) {
+        router.get("/healthz") { _, _ in
             try JSONBody.response(["status": "ok"])
         }
-        router.get("readyz") { _, _ in
+        router.get("/readyz") { _, _ in
             let ready = await deps.services.access.isReady()
             return try JSONBody.response(["status": ready ? "ready" : "not_ready"], status: ready ? .ok : .serviceUnavailable)
         }
-        router.get("metrics") { _, _ in
+        router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: deps.registry.emitToBuffer())))
         }
-        router.get("openapi.json") { _, _ in
+        router.get("/openapi.json") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.serialized)))
         }
     }
 }

@@ -5,9 +5,13 @@ import Persistence
 public struct ServiceRegistry: Sendable {
     public let access: AccessService
     public let ledger: LedgerService
+    public let credit: CreditService
+    public let insurance: InsuranceService
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar) {
         access = AccessService(database: database, migrator: migrator)
         ledger = LedgerService(database: database)
+        credit = CreditService(database: database, calendar: calendar)
+        insurance = InsuranceService(database: database, calendar: calendar)
     }
 }

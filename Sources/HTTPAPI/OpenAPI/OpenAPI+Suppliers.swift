@@ -1,0 +1,5 @@
+extension OpenAPIFragments {
+    static let suppliers = #"""
+    {"paths": {}}
+    """#
+}
