@@ -67,6 +67,11 @@ struct DatabaseTarget {
     }
 }
 
+/// Writes a line to stdout at once (no buffering: a key must not be lost if the process is killed).
+func printNow(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func makeLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
     logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -105,7 +110,7 @@ struct Serve: AsyncParsableCommand {
                 // A newcomer on the embedded default gets an operator key at once; printed once, never stored in clear.
                 guard embedded, try await APIKeyStore.count(database: deps.database) == 0 else { return }
                 let key = try await deps.services.access.createKey(role: .operator, supplierID: nil, label: "first start")
-                print("Operator API key (shown once, keep it): \(key)")
+                printNow("Operator API key (shown once, keep it): \(key)")
             },
             onServerRunning: { port in
                 logger.info("qianzhuang listening", metadata: ["host": "\(host)", "port": "\(port)"])
@@ -158,7 +163,7 @@ struct Keys: AsyncParsableCommand {
                 try await migrator.migrate(db)
                 return try await APIKeyStore.create(role: role, supplierID: supplier, label: label, database: db).key
             }
-            print(key)
+            printNow(key)
         }
     }
 
