@@ -52,7 +52,7 @@ struct InsuranceRoutes {
                 return limit
             } ?? 50
             let page = try await insurance.claims(status: status, limit: limit, cursor: query.get("cursor").map { String($0) })
-            return try JSONBody.response(ClaimPageBody(data: page.claims.map(ClaimBody.init), nextCursor: Nullable(page.nextCursor)))
+            return try JSONBody.response(ListBody(data: page.claims.map(ClaimBody.init), nextCursor: page.nextCursor))
         }
         group.get("/claims/{id}") { _, context in
             try context.require(.insurer, .operator)
@@ -130,15 +130,13 @@ struct DecisionRequest: Codable {
     let reason: String?
 }
 
-/// RFC 3339 timestamps on the wire: parsed with an offset required, written in UTC.
-enum Timestamp {
+extension Timestamp {
+    /// An RFC 3339 timestamp with its offset (fractional seconds allowed), or a 422 naming `field`.
     static func parse(_ text: String, _ field: String) throws -> Date {
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return date }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         throw Problem.validation(field, "must be an RFC 3339 timestamp with an offset, e.g. 2026-11-26T09:30:00+08:00")
     }
-
-    static func format(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
 }
 
 // MARK: Responses
@@ -215,13 +213,13 @@ struct ReturnEventBody: Encodable {
 
     init(_ e: ReturnEventRecord) {
         event = e.event.rawValue
-        occurredAt = Timestamp.format(e.occurredAt)
+        occurredAt = Timestamp.rfc3339(e.occurredAt)
         businessDate = e.businessDate.description
         buyerRef = e.buyerRef
         carrier = e.carrier
         trackingNumber = e.trackingNumber
         shippingCost = e.shippingCost.map(MoneyBody.init)
-        recordedAt = Timestamp.format(e.recordedAt)
+        recordedAt = Timestamp.rfc3339(e.recordedAt)
     }
 }
 
@@ -260,7 +258,7 @@ struct PolicyBody: Encodable {
         pricing = PricingBody(p.premium)
         businessDate = p.businessDate.description
         premiumEntryId = p.premiumEntryID.uuidString.lowercased()
-        createdAt = Timestamp.format(p.createdAt)
+        createdAt = Timestamp.rfc3339(p.createdAt)
         returnEvents = d.events.map(ReturnEventBody.init)
         claim = Nullable(d.claim.map(ClaimBody.init))
     }
@@ -319,13 +317,13 @@ struct ClaimBody: Encodable {
         buyerRef = c.buyerRef
         returnRequestedOn = c.returnRequestedOn.description
         signals = Signals(buyerRecentReturns: c.buyerReturnsLast30Days, routeUsualCost: Nullable(c.routeUsualCost.map(MoneyBody.init)))
-        raisedAt = Timestamp.format(c.raisedAt)
+        raisedAt = Timestamp.rfc3339(c.raisedAt)
         businessDate = c.businessDate.description
         decidedBy = Nullable(c.decidedBy)
-        decidedAt = Nullable(c.decidedAt.map(Timestamp.format))
+        decidedAt = Nullable(c.decidedAt.map(Timestamp.rfc3339))
         decisionReason = Nullable(c.decisionReason)
         paidOn = Nullable(c.paidOn?.description)
-        paidAt = Nullable(c.paidAt.map(Timestamp.format))
+        paidAt = Nullable(c.paidAt.map(Timestamp.rfc3339))
         payoutEntryId = Nullable(c.payoutEntryID?.uuidString.lowercased())
     }
 }
@@ -345,11 +343,6 @@ struct ReturnEventResponse: Encodable {
         returnStage = r.stage.code
         claim = Nullable(r.claim.map(ClaimBody.init))
     }
-}
-
-struct ClaimPageBody: Encodable {
-    let data: [ClaimBody]
-    let nextCursor: Nullable<String>
 }
 
 struct LossRatioLineBody: Encodable {
