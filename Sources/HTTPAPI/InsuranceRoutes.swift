@@ -18,13 +18,14 @@ struct InsuranceRoutes {
         group.post("/shipping-policies") { request, context in
             let principal = try context.require(.platform, .operator)
             let body = try await JSONBody.decode(PolicyRequest.self, from: request, context: context)
-            let purchase = PolicyPurchase(
-                orderRef: body.orderRef, sellerRef: body.sellerRef, category: body.category,
+            guard let seller = SellerRef(rawValue: body.sellerRef) else { throw Problem.validation("seller_ref", SellerRef.rule) }
+            let terms = ShippingPolicyTerms(
+                orderRef: body.orderRef, seller: seller, category: ProductCategory(body.category),
                 shipFromRegion: body.shipFromRegion, shipToRegion: body.shipToRegion,
                 coverageCap: try body.coverageCap.money(field: "coverage_cap", allowZero: false),
                 coverageStart: try Field.date(body.coverageStart, "coverage_start"),
                 coverageEnd: try Field.date(body.coverageEnd, "coverage_end"))
-            let policy = try await insurance.buyPolicy(purchase, actor: Actor(principal: principal, requestID: context.requestID))
+            let policy = try await insurance.buyPolicy(terms, actor: Actor(principal: principal, requestID: context.requestID))
             return try JSONBody.response(PolicyBody(policy), status: .created)
         }
         group.get("/shipping-policies/{id}") { _, context in
@@ -244,15 +245,16 @@ struct PolicyBody: Encodable {
 
     init(_ d: PolicyDetails) {
         let p = d.policy
+        let t = p.terms
         id = p.id.uuidString.lowercased()
-        orderRef = p.orderRef
-        sellerRef = p.seller.rawValue
-        category = p.category.rawValue
-        shipFromRegion = p.shipFromRegion
-        shipToRegion = p.shipToRegion
-        coverageCap = MoneyBody(p.coverageCap)
-        coverageStart = p.coverageStart.description
-        coverageEnd = p.coverageEnd.description
+        orderRef = t.orderRef
+        sellerRef = t.seller.rawValue
+        category = t.category.rawValue
+        shipFromRegion = t.shipFromRegion
+        shipToRegion = t.shipToRegion
+        coverageCap = MoneyBody(t.coverageCap)
+        coverageStart = t.coverageStart.description
+        coverageEnd = t.coverageEnd.description
         status = p.status.rawValue
         returnStage = p.returnStage.code
         pricing = PricingBody(p.premium)
@@ -304,7 +306,7 @@ struct ClaimBody: Encodable {
         category = c.category.rawValue
         status = c.status.rawValue
         amount = MoneyBody(c.amount)
-        shippingCost = MoneyBody(c.shippingCost)
+        shippingCost = MoneyBody(c.evidence.shippingCost)
         reasons = c.rejectionReasons.map { code in
             if code == InsurerDecision.rejectionCode {
                 return ReasonBody(code: code, detail: c.decisionReason ?? "rejected by the insurer")
@@ -312,11 +314,12 @@ struct ClaimBody: Encodable {
             return ReasonBody(code: code, detail: ClaimRejectionReason(rawValue: code)?.detail ?? code)
         }
         flags = c.flags.map { ReasonBody(code: $0, detail: ClaimFlag(rawValue: $0)?.detail ?? $0) }
-        carrier = c.carrier
-        trackingNumber = c.trackingNumber
-        buyerRef = c.buyerRef
-        returnRequestedOn = c.returnRequestedOn.description
-        signals = Signals(buyerRecentReturns: c.buyerReturnsLast30Days, routeUsualCost: Nullable(c.routeUsualCost.map(MoneyBody.init)))
+        carrier = c.evidence.carrier
+        trackingNumber = c.evidence.trackingNumber
+        buyerRef = c.evidence.buyerRef
+        returnRequestedOn = c.evidence.returnRequestedOn.description
+        signals = Signals(buyerRecentReturns: c.evidence.buyerReturnsLast30Days,
+                          routeUsualCost: Nullable(c.evidence.routeUsualCost.map(MoneyBody.init)))
         raisedAt = Timestamp.rfc3339(c.raisedAt)
         businessDate = c.businessDate.description
         decidedBy = Nullable(c.decidedBy)

@@ -3,48 +3,47 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// A claim to store, as adjudication left it.
-public struct NewInsuranceClaim: Sendable {
-    public let id: UUID
-    public let policyID: UUID
-    public let seller: SellerRef
-    public let category: ProductCategory
-    public let status: ClaimStatus
+/// What a claim was adjudicated on: the return's facts and the risk signals as they were then.
+public struct ClaimEvidence: Sendable, Hashable {
+    /// The actual shipping cost the platform reported.
     public let shippingCost: Money
-    public let amount: Money
-    public let rejectionReasons: [String]
-    public let flags: [String]
     public let carrier: String
+    /// Upper-cased and trimmed.
     public let trackingNumber: String
     public let buyerRef: String
+    /// The business date the buyer requested the return (checked against the coverage window).
     public let returnRequestedOn: BusinessDate
+    /// The buyer's return requests in the 30 days up to this one, this one included.
     public let buyerReturnsLast30Days: Int
+    /// What the route usually costs, when known.
     public let routeUsualCost: Money?
-    public let businessDate: BusinessDate
-    /// Who decided: "system" for an automatic payment or rejection, nil while in review.
-    public let decidedBy: String?
 
-    public init(id: UUID, policyID: UUID, seller: SellerRef, category: ProductCategory, status: ClaimStatus,
-                shippingCost: Money, amount: Money, rejectionReasons: [String], flags: [String], carrier: String,
-                trackingNumber: String, buyerRef: String, returnRequestedOn: BusinessDate, buyerReturnsLast30Days: Int,
-                routeUsualCost: Money?, businessDate: BusinessDate, decidedBy: String?) {
-        self.id = id
-        self.policyID = policyID
-        self.seller = seller
-        self.category = category
-        self.status = status
+    public init(shippingCost: Money, carrier: String, trackingNumber: String, buyerRef: String,
+                returnRequestedOn: BusinessDate, buyerReturnsLast30Days: Int, routeUsualCost: Money?) {
         self.shippingCost = shippingCost
-        self.amount = amount
-        self.rejectionReasons = rejectionReasons
-        self.flags = flags
         self.carrier = carrier
         self.trackingNumber = trackingNumber
         self.buyerRef = buyerRef
         self.returnRequestedOn = returnRequestedOn
         self.buyerReturnsLast30Days = buyerReturnsLast30Days
         self.routeUsualCost = routeUsualCost
+    }
+}
+
+/// A claim to store, as adjudication left it.
+public struct NewInsuranceClaim: Sendable {
+    public let id: UUID
+    public let policy: ShippingPolicyRecord
+    public let decision: ClaimDecision
+    public let evidence: ClaimEvidence
+    public let businessDate: BusinessDate
+
+    public init(id: UUID, policy: ShippingPolicyRecord, decision: ClaimDecision, evidence: ClaimEvidence, businessDate: BusinessDate) {
+        self.id = id
+        self.policy = policy
+        self.decision = decision
+        self.evidence = evidence
         self.businessDate = businessDate
-        self.decidedBy = decidedBy
     }
 }
 
@@ -57,16 +56,11 @@ public struct InsuranceClaimRecord: Sendable {
     public let seller: SellerRef
     public let category: ProductCategory
     public let status: ClaimStatus
-    public let shippingCost: Money
+    /// min(shipping cost, coverage cap): what the claim pays if it is paid.
     public let amount: Money
     public let rejectionReasons: [String]
     public let flags: [String]
-    public let carrier: String
-    public let trackingNumber: String
-    public let buyerRef: String
-    public let returnRequestedOn: BusinessDate
-    public let buyerReturnsLast30Days: Int
-    public let routeUsualCost: Money?
+    public let evidence: ClaimEvidence
     public let raisedAt: Date
     public let businessDate: BusinessDate
     public let decidedBy: String?
@@ -85,25 +79,39 @@ public enum InsuranceClaimStore {
         business_date::text, decided_by, decided_at, decision_reason, paid_on::text, paid_at, payout_entry_id
         """
 
-    /// Inserts the policy's claim. Returns false when the policy already has one (UNIQUE (policy_id)).
+    /// Inserts the policy's claim. A claim the rules paid is stored `approved` (by "system") for the
+    /// caller to pay in the same transaction; a rejected one is decided by "system" too; a flagged one
+    /// waits undecided. The payable amount is min(shipping cost, coverage cap). Returns false when the
+    /// policy already has a claim (UNIQUE (policy_id)).
     public static func insert(_ c: NewInsuranceClaim, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let currency = c.amount.currency.code
+        let e = c.evidence
+        let amount = Money.min(e.shippingCost, c.policy.terms.coverageCap)
+        let status = ClaimStatus(raisedWith: c.decision)
+        let (reasons, flags): ([String], [String]) = switch c.decision {
+        case .pay: ([], [])
+        case .review(_, let flags): ([], flags.map(\.code))
+        case .reject(let reasons): (reasons.map(\.code), [])
+        }
+        let decidedBy: String? = status == .inReview ? nil : systemActor
         let inserted = try await connection.query("""
             INSERT INTO insurance_claims (
                 policy_id, id, seller_ref, category, status, currency, shipping_cost, amount, rejection_reasons, flags,
                 carrier, tracking_number, buyer_ref, return_requested_on, buyer_returns_30d, route_usual_cost,
                 business_date, decided_by, decided_at)
             VALUES (
-                \(c.policyID), \(c.id), \(c.seller.rawValue), \(c.category.rawValue), \(c.status.rawValue), \(currency),
-                \(c.shippingCost.minorUnits), \(c.amount.minorUnits), \(c.rejectionReasons)::text[], \(c.flags)::text[],
-                \(c.carrier), \(c.trackingNumber), \(c.buyerRef), \(c.returnRequestedOn.description)::date,
-                \(c.buyerReturnsLast30Days), \(c.routeUsualCost?.minorUnits), \(c.businessDate.description)::date,
-                \(c.decidedBy), CASE WHEN \(c.decidedBy)::text IS NULL THEN NULL ELSE now() END)
+                \(c.policy.id), \(c.id), \(c.policy.terms.seller.rawValue), \(c.policy.terms.category.rawValue), \(status.rawValue),
+                \(amount.currency.code), \(e.shippingCost.minorUnits), \(amount.minorUnits), \(reasons)::text[], \(flags)::text[],
+                \(e.carrier), \(e.trackingNumber), \(e.buyerRef), \(e.returnRequestedOn.description)::date,
+                \(e.buyerReturnsLast30Days), \(e.routeUsualCost?.minorUnits), \(c.businessDate.description)::date,
+                \(decidedBy), CASE WHEN \(decidedBy)::text IS NULL THEN NULL ELSE now() END)
             ON CONFLICT (policy_id) DO NOTHING
             RETURNING id
             """, logger: logger).all(UUID.self)
         return !inserted.isEmpty
     }
+
+    /// Who `decided_by` and the audit trail name for decisions the rules take on their own.
+    public static let systemActor = "system"
 
     /// The claim with `id`; with `forUpdate` its row stays locked until the caller's transaction ends.
     public static func claim(
@@ -246,10 +254,11 @@ public enum InsuranceClaimStore {
             }
             out.append(InsuranceClaimRecord(
                 id: id, policyID: policyID, sequence: seq, seller: seller, category: ProductCategory(category),
-                status: status, shippingCost: Money(minorUnits: cost, currency: currency),
-                amount: Money(minorUnits: amount, currency: currency), rejectionReasons: reasons, flags: flags,
-                carrier: carrier, trackingNumber: tracking, buyerRef: buyer, returnRequestedOn: requestedOn,
-                buyerReturnsLast30Days: buyerReturns, routeUsualCost: routeCost.map { Money(minorUnits: $0, currency: currency) },
+                status: status, amount: Money(minorUnits: amount, currency: currency), rejectionReasons: reasons, flags: flags,
+                evidence: ClaimEvidence(
+                    shippingCost: Money(minorUnits: cost, currency: currency), carrier: carrier, trackingNumber: tracking,
+                    buyerRef: buyer, returnRequestedOn: requestedOn, buyerReturnsLast30Days: buyerReturns,
+                    routeUsualCost: routeCost.map { Money(minorUnits: $0, currency: currency) }),
                 raisedAt: raisedAt, businessDate: businessDate, decidedBy: decidedBy, decidedAt: decidedAt,
                 decisionReason: decisionReason, paidOn: paidDate, paidAt: paidAt, payoutEntryID: entryID))
         }

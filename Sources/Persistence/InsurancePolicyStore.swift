@@ -45,26 +45,22 @@ public struct PolicyPremium: Sendable, Hashable {
     }
 }
 
-/// A return shipping policy to store.
-public struct NewShippingPolicy: Sendable {
-    public let id: UUID
+/// What a policy insures: the order, its seller, what was sold, the route it ships on, the cap and
+/// the window in which a return may be requested.
+public struct ShippingPolicyTerms: Sendable, Hashable {
     public let orderRef: String
     public let seller: SellerRef
     public let category: ProductCategory
     public let shipFromRegion: String
     public let shipToRegion: String
     public let coverageCap: Money
+    /// First day a return may be requested (inclusive).
     public let coverageStart: BusinessDate
+    /// Last day a return may be requested (inclusive).
     public let coverageEnd: BusinessDate
-    public let premium: PolicyPremium
-    public let businessDate: BusinessDate
-    public let premiumEntryID: UUID
-    public let createdBy: String
 
-    public init(id: UUID, orderRef: String, seller: SellerRef, category: ProductCategory, shipFromRegion: String,
-                shipToRegion: String, coverageCap: Money, coverageStart: BusinessDate, coverageEnd: BusinessDate,
-                premium: PolicyPremium, businessDate: BusinessDate, premiumEntryID: UUID, createdBy: String) {
-        self.id = id
+    public init(orderRef: String, seller: SellerRef, category: ProductCategory, shipFromRegion: String, shipToRegion: String,
+                coverageCap: Money, coverageStart: BusinessDate, coverageEnd: BusinessDate) {
         self.orderRef = orderRef
         self.seller = seller
         self.category = category
@@ -73,34 +69,40 @@ public struct NewShippingPolicy: Sendable {
         self.coverageCap = coverageCap
         self.coverageStart = coverageStart
         self.coverageEnd = coverageEnd
-        self.premium = premium
-        self.businessDate = businessDate
-        self.premiumEntryID = premiumEntryID
-        self.createdBy = createdBy
     }
 }
 
-/// A stored return shipping policy and how far its return has got.
+/// A return shipping policy as stored, and how far its return has got.
 public struct ShippingPolicyRecord: Sendable {
     public let id: UUID
-    public let orderRef: String
-    public let seller: SellerRef
-    public let category: ProductCategory
-    public let shipFromRegion: String
-    public let shipToRegion: String
-    public let coverageCap: Money
-    public let coverageStart: BusinessDate
-    public let coverageEnd: BusinessDate
+    public let terms: ShippingPolicyTerms
     public let premium: PolicyPremium
     public let status: ShippingPolicyStatus
     public let returnStage: ReturnStage
+    /// The business date the policy was bought and its premium booked.
     public let businessDate: BusinessDate
     public let premiumEntryID: UUID
+    /// Who bought it (the audit name of the caller).
+    public let createdBy: String
     public let createdAt: Date
+
+    public init(id: UUID, terms: ShippingPolicyTerms, premium: PolicyPremium, status: ShippingPolicyStatus,
+                returnStage: ReturnStage, businessDate: BusinessDate, premiumEntryID: UUID, createdBy: String, createdAt: Date) {
+        self.id = id
+        self.terms = terms
+        self.premium = premium
+        self.status = status
+        self.returnStage = returnStage
+        self.businessDate = businessDate
+        self.premiumEntryID = premiumEntryID
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
 
     /// The parts of the policy that decide a claim.
     public func claimTerms() throws(ClaimInputError) -> ShippingPolicy {
-        try ShippingPolicy(status: status, coverageStart: coverageStart, coverageEnd: coverageEnd, coverageCap: coverageCap)
+        try ShippingPolicy(status: status, coverageStart: terms.coverageStart, coverageEnd: terms.coverageEnd,
+                           coverageCap: terms.coverageCap)
     }
 }
 
@@ -214,22 +216,25 @@ public enum InsurancePolicyStore {
         ).all(UUID.self).first
     }
 
-    public static func insert(_ p: NewShippingPolicy, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Stores a new policy (its order already reserved with `reserveOrder`).
+    public static func insert(_ p: ShippingPolicyRecord, on connection: PostgresConnection, logger: Logger) async throws {
+        let t = p.terms
         let q = p.premium
         try await connection.query("""
             INSERT INTO shipping_policies (
                 id, order_ref, seller_ref, category, ship_from_region, ship_to_region, currency, coverage_cap,
                 coverage_start, coverage_end, base_premium, policies_earned, credibility, seller_loss_ratio,
                 expected_loss_ratio, experience_factor, premium, commission_rate, commission, insurer_share,
-                business_date, premium_entry_id, created_by)
+                status, return_stage, business_date, premium_entry_id, created_by, created_at)
             VALUES (
-                \(p.id), \(p.orderRef), \(p.seller.rawValue), \(p.category.rawValue), \(p.shipFromRegion), \(p.shipToRegion),
-                \(p.coverageCap.currency.code), \(p.coverageCap.minorUnits),
-                \(p.coverageStart.description)::date, \(p.coverageEnd.description)::date, \(q.basePremium.minorUnits),
+                \(p.id), \(t.orderRef), \(t.seller.rawValue), \(t.category.rawValue), \(t.shipFromRegion), \(t.shipToRegion),
+                \(t.coverageCap.currency.code), \(t.coverageCap.minorUnits),
+                \(t.coverageStart.description)::date, \(t.coverageEnd.description)::date, \(q.basePremium.minorUnits),
                 \(q.policiesEarned), \(q.credibility.description)::numeric, \(q.sellerLossRatio?.description)::numeric,
                 \(q.expectedLossRatio.description)::numeric, \(q.experienceFactor.description)::numeric,
                 \(q.premium.minorUnits), \(q.commissionRate.description)::numeric, \(q.commission.minorUnits),
-                \(q.insurerShare.minorUnits), \(p.businessDate.description)::date, \(p.premiumEntryID), \(p.createdBy))
+                \(q.insurerShare.minorUnits), \(p.status.rawValue), \(p.returnStage.code), \(p.businessDate.description)::date,
+                \(p.premiumEntryID), \(p.createdBy), \(p.createdAt))
             """, logger: logger)
     }
 
@@ -243,16 +248,16 @@ public enum InsurancePolicyStore {
                    coverage_start::text, coverage_end::text, base_premium, policies_earned, credibility::text,
                    seller_loss_ratio::text, expected_loss_ratio::text, experience_factor::text, premium,
                    commission_rate::text, commission, insurer_share, status, return_stage, business_date::text,
-                   premium_entry_id, created_at
+                   premium_entry_id, created_by, created_at
             FROM shipping_policies WHERE id = \(id)
             \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """, logger: logger)
         for try await row in rows {
             let (id, orderRef, seller, category, from, to, code, cap, start, end, base, earned, credibility,
                  sellerLR, expectedLR, factor, premium, commissionRate, commission, insurerShare, status, stage,
-                 businessDate, entryID, createdAt) = try row.decode(
+                 businessDate, entryID, createdBy, createdAt) = try row.decode(
                 (UUID, String, String, String, String, String, String, Int64, String, String, Int64, Int, String,
-                 String?, String, String, Int64, String, Int64, Int64, String, String, String, UUID, Date).self)
+                 String?, String, String, Int64, String, Int64, Int64, String, String, String, UUID, String, Date).self)
             let corrupt = InsuranceStoreError.corruptRow("shipping_policies \(id)")
             guard let currency = Currency(code: code), let seller = SellerRef(rawValue: seller),
                   let start = BusinessDate(start), let end = BusinessDate(end), let businessDate = BusinessDate(businessDate),
@@ -269,13 +274,16 @@ public enum InsurancePolicyStore {
             }
             func money(_ minor: Int64) -> Money { Money(minorUnits: minor, currency: currency) }
             return ShippingPolicyRecord(
-                id: id, orderRef: orderRef, seller: seller, category: ProductCategory(category), shipFromRegion: from,
-                shipToRegion: to, coverageCap: money(cap), coverageStart: start, coverageEnd: end,
+                id: id,
+                terms: ShippingPolicyTerms(
+                    orderRef: orderRef, seller: seller, category: ProductCategory(category), shipFromRegion: from,
+                    shipToRegion: to, coverageCap: money(cap), coverageStart: start, coverageEnd: end),
                 premium: PolicyPremium(basePremium: money(base), policiesEarned: earned, credibility: credibility,
                                        sellerLossRatio: sellerLossRatio, expectedLossRatio: expectedLR,
                                        experienceFactor: factor, premium: money(premium), commissionRate: commissionRate,
                                        commission: money(commission), insurerShare: money(insurerShare)),
-                status: status, returnStage: stage, businessDate: businessDate, premiumEntryID: entryID, createdAt: createdAt)
+                status: status, returnStage: stage, businessDate: businessDate, premiumEntryID: entryID,
+                createdBy: createdBy, createdAt: createdAt)
         }
         return nil
     }

@@ -53,7 +53,7 @@ struct InsuranceLedgerTests {
 
     @Test("claim status follows the adjudication, and a repeated insurer decision is recognised")
     func claimStatus() {
-        #expect(ClaimStatus(raisedWith: .pay(F.cny("1.00"))) == .paid)
+        #expect(ClaimStatus(raisedWith: .pay(F.cny("1.00"))) == .approved)
         #expect(ClaimStatus(raisedWith: .review(F.cny("1.00"), flags: [.frequentReturner])) == .inReview)
         #expect(ClaimStatus(raisedWith: .reject([.zeroAmount])) == .rejected)
         #expect(InsurerDecision.approve.isAlreadyApplied(to: .approved))

@@ -36,9 +36,9 @@ struct InsuranceFixture: Sendable {
         order: String, seller: String = "shop-1", category: String = "apparel", cap: String = "12.00",
         start: String = "2026-11-10", end: String = "2026-12-10", from: String = "CN-33", to: String = "CN-31"
     ) async throws -> PolicyDetails {
-        try await service.buyPolicy(PolicyPurchase(
-            orderRef: order, sellerRef: seller, category: category, shipFromRegion: from, shipToRegion: to,
-            coverageCap: Self.cny(cap), coverageStart: BusinessDate(start)!, coverageEnd: BusinessDate(end)!
+        try await service.buyPolicy(ShippingPolicyTerms(
+            orderRef: order, seller: SellerRef(rawValue: seller)!, category: ProductCategory(category), shipFromRegion: from,
+            shipToRegion: to, coverageCap: Self.cny(cap), coverageStart: BusinessDate(start)!, coverageEnd: BusinessDate(end)!
         ), actor: Self.actor)
     }
 

@@ -11,10 +11,11 @@ public enum ClaimStatus: String, Sendable, Codable, CaseIterable, CustomStringCo
 
     public var description: String { rawValue }
 
-    /// The status a claim takes when it is raised with this decision.
+    /// The status a claim is stored with when it is raised with this decision. A claim the rules pay is
+    /// `approved` until its payout is booked, in the same transaction, which makes it `paid`.
     public init(raisedWith decision: ClaimDecision) {
         switch decision {
-        case .pay: self = .paid
+        case .pay: self = .approved
         case .review: self = .inReview
         case .reject: self = .rejected
         }

@@ -59,8 +59,8 @@ extension InsuranceService {
         if let previous = events.last, input.occurredAt < previous.occurredAt {
             throw ServiceError.invalid("occurred_at", "must not be before the \(previous.event) event (\(Self.timestamp(previous.occurredAt)))")
         }
-        if let cost = fields.shippingCost, cost.currency != policy.coverageCap.currency {
-            throw ServiceError.invalid("shipping_cost.currency", "the policy is in \(policy.coverageCap.currency.code)")
+        if let cost = fields.shippingCost, cost.currency != policy.terms.coverageCap.currency {
+            throw ServiceError.invalid("shipping_cost.currency", "the policy is in \(policy.terms.coverageCap.currency.code)")
         }
         let record = ReturnEventRecord(
             policyID: policyID, event: input.event, occurredAt: input.occurredAt,
@@ -131,7 +131,7 @@ extension InsuranceService {
         let reused = try await InsuranceClaimStore.trackingNumberUsedElsewhere(
             tracking, policyID: policy.id, on: connection, logger: logger)
         let routeCost = try await InsuranceClaimStore.routeUsualCost(
-            from: policy.shipFromRegion, to: policy.shipToRegion, currency: policy.coverageCap.currency,
+            from: policy.terms.shipFromRegion, to: policy.terms.shipToRegion, currency: policy.terms.coverageCap.currency,
             excludingPolicy: policy.id, days: settings.routeHistoryDays, through: shipped.occurredAt,
             minimumSamples: settings.routeHistoryMinimumSamples, on: connection, logger: logger)
         let request = try ClaimRequest(
@@ -146,22 +146,14 @@ extension InsuranceService {
             return existing
         }
 
-        let amount = Money.min(cost, policy.coverageCap)
-        let (reasons, flags): ([String], [String]) = switch decision {
-        case .pay: ([], [])
-        case .review(_, let flags): ([], flags.map(\.code))
-        case .reject(let reasons): (reasons.map(\.code), [])
-        }
-        let status = ClaimStatus(raisedWith: decision)
         let claimID = UUID()
         let asOf = today
-        let inserted = try await InsuranceClaimStore.insert(NewInsuranceClaim(
-            id: claimID, policyID: policy.id, seller: policy.seller, category: policy.category,
-            status: status == .paid ? .approved : status, shippingCost: cost, amount: amount, rejectionReasons: reasons,
-            flags: flags, carrier: carrier, trackingNumber: tracking, buyerRef: buyer,
-            returnRequestedOn: requested.businessDate, buyerReturnsLast30Days: buyerReturns, routeUsualCost: routeCost,
-            businessDate: asOf, decidedBy: status == .inReview ? nil : Self.systemActor
-        ), on: connection, logger: logger)
+        let evidence = ClaimEvidence(
+            shippingCost: cost, carrier: carrier, trackingNumber: tracking, buyerRef: buyer,
+            returnRequestedOn: requested.businessDate, buyerReturnsLast30Days: buyerReturns, routeUsualCost: routeCost)
+        let inserted = try await InsuranceClaimStore.insert(
+            NewInsuranceClaim(id: claimID, policy: policy, decision: decision, evidence: evidence, businessDate: asOf),
+            on: connection, logger: logger)
         guard inserted, let claim = try await InsuranceClaimStore.claim(id: claimID, on: connection, logger: logger) else {
             // Unreachable under the policy row lock; the UNIQUE (policy_id) keeps it one claim regardless.
             guard let winner = try await InsuranceClaimStore.claim(policyID: policy.id, on: connection, logger: logger) else {
@@ -170,10 +162,10 @@ extension InsuranceService {
             return winner
         }
         try await audit(actor, "insurance.claim_raised", "insurance_claim", claimID.uuidString.lowercased(), [
-            "policy_id": policy.id.uuidString.lowercased(), "status": status.rawValue, "amount": amount.description,
-            "reasons": reasons.joined(separator: ","), "flags": flags.joined(separator: ","),
+            "policy_id": policy.id.uuidString.lowercased(), "status": claim.status.rawValue, "amount": claim.amount.description,
+            "reasons": claim.rejectionReasons.joined(separator: ","), "flags": claim.flags.joined(separator: ","),
         ], on: connection)
-        guard status == .paid else { return claim }
+        guard case .pay = decision else { return claim }
         return try await pay(claim, businessDate: asOf, actor: actor.principal.actor, requestID: actor.requestID, on: connection)
     }
 
@@ -197,9 +189,6 @@ extension InsuranceService {
         }
         return paid
     }
-
-    /// Who the audit trail and `decided_by` name for decisions the rules take on their own.
-    static let systemActor = "system"
 
     /// One claim.
     public func claim(id: UUID) async throws -> InsuranceClaimRecord {

@@ -47,43 +47,39 @@ public struct InsuranceService: Sendable {
     }
 
     /// Buys a policy for an order and books its premium, in one transaction.
-    public func buyPolicy(_ purchase: PolicyPurchase, actor: Actor) async throws -> PolicyDetails {
+    public func buyPolicy(_ terms: ShippingPolicyTerms, actor: Actor) async throws -> PolicyDetails {
         try await database.transaction { connection in
-            try await buyPolicy(purchase, actor: actor, on: connection)
+            try await buyPolicy(terms, actor: actor, on: connection)
         }
     }
 
-    /// Buys a policy inside the caller's transaction. An order already insured is a 409
-    /// (`order_already_insured`) naming the existing policy.
-    public func buyPolicy(_ purchase: PolicyPurchase, actor: Actor, on connection: PostgresConnection) async throws -> PolicyDetails {
+    /// Buys a policy inside the caller's transaction: prices it from the seller's history, reserves the
+    /// order (a second policy for it is a 409 `order_already_insured` naming the first), books the premium
+    /// under `policy-premium:<policy id>` and stores the policy with its pricing.
+    public func buyPolicy(_ terms: ShippingPolicyTerms, actor: Actor, on connection: PostgresConnection) async throws -> PolicyDetails {
         var issues: [FieldIssue] = []
-        let orderRef = Self.text(purchase.orderRef, "order_ref", max: 200, into: &issues)
-        let from = Self.text(purchase.shipFromRegion, "ship_from_region", max: 64, into: &issues)
-        let to = Self.text(purchase.shipToRegion, "ship_to_region", max: 64, into: &issues)
-        let seller = SellerRef(rawValue: purchase.sellerRef)
-        if seller == nil { issues.append(Self.sellerIssue) }
-        let category = Self.category(purchase.category)
-        if category == nil { issues.append(Self.categoryIssue) }
-        if !purchase.coverageCap.isPositive {
+        let orderRef = Self.text(terms.orderRef, "order_ref", max: 200, into: &issues)
+        let from = Self.text(terms.shipFromRegion, "ship_from_region", max: 64, into: &issues)
+        let to = Self.text(terms.shipToRegion, "ship_to_region", max: 64, into: &issues)
+        if !terms.coverageCap.isPositive {
             issues.append(FieldIssue(field: "coverage_cap.amount", message: "must be greater than zero"))
         }
         let asOf = today
-        if purchase.coverageEnd < purchase.coverageStart {
+        if terms.coverageEnd < terms.coverageStart {
             issues.append(FieldIssue(field: "coverage_end", message: "must not be before coverage_start"))
-        } else if purchase.coverageStart.days(until: purchase.coverageEnd) >= settings.maxCoverageDays {
+        } else if terms.coverageStart.days(until: terms.coverageEnd) >= settings.maxCoverageDays {
             issues.append(FieldIssue(field: "coverage_end", message: "coverage may last at most \(settings.maxCoverageDays) days"))
-        } else if purchase.coverageEnd < asOf {
+        } else if terms.coverageEnd < asOf {
             issues.append(FieldIssue(field: "coverage_end", message: "must not be in the past (today is \(asOf))"))
         }
-        guard issues.isEmpty, let seller, let category else { throw ServiceError.invalid(issues) }
+        guard issues.isEmpty else { throw ServiceError.invalid(issues) }
 
-        let priced = try await priced(seller: seller, category: category, asOf: asOf, on: connection)
-        let quote = priced.quote
-        guard quote.premium.currency == purchase.coverageCap.currency else {
-            throw ServiceError.invalid("coverage_cap.currency", "category \(category) is insured in \(quote.premium.currency.code)")
+        let quote = try await priced(seller: terms.seller, category: terms.category, asOf: asOf, on: connection).quote
+        guard quote.premium.currency == terms.coverageCap.currency else {
+            throw ServiceError.invalid("coverage_cap.currency", "category \(terms.category) is insured in \(quote.premium.currency.code)")
         }
         guard quote.premium.isPositive else {
-            throw ServiceError.conflict(code: "premium_rounds_to_zero", detail: "the premium for \(category) rounds to zero; raise the category's base premium")
+            throw ServiceError.conflict(code: "premium_rounds_to_zero", detail: "the premium for \(terms.category) rounds to zero; raise the category's base premium")
         }
         let id = UUID()
         if let existing = try await InsurancePolicyStore.reserveOrder(orderRef, policyID: id, on: connection, logger: logger) {
@@ -91,12 +87,15 @@ public struct InsuranceService: Sendable {
                                         detail: "order \(orderRef) is already insured by policy \(existing.uuidString.lowercased())")
         }
         let idText = id.uuidString.lowercased()
-        let entry = try InsuranceLedger.premiumPurchase(policyID: idText, seller: seller, quote: quote, businessDate: asOf)
+        let entry = try InsuranceLedger.premiumPurchase(policyID: idText, seller: terms.seller, quote: quote, businessDate: asOf)
         let posted = try await LedgerStore.post(entry, on: connection, logger: logger)
-        try await InsurancePolicyStore.insert(NewShippingPolicy(
-            id: id, orderRef: orderRef, seller: seller, category: category, shipFromRegion: from, shipToRegion: to,
-            coverageCap: purchase.coverageCap, coverageStart: purchase.coverageStart, coverageEnd: purchase.coverageEnd,
-            premium: PolicyPremium(quote), businessDate: asOf, premiumEntryID: posted.entryID, createdBy: actor.principal.actor
+        try await InsurancePolicyStore.insert(ShippingPolicyRecord(
+            id: id,
+            terms: ShippingPolicyTerms(
+                orderRef: orderRef, seller: terms.seller, category: terms.category, shipFromRegion: from, shipToRegion: to,
+                coverageCap: terms.coverageCap, coverageStart: terms.coverageStart, coverageEnd: terms.coverageEnd),
+            premium: PolicyPremium(quote), status: .active, returnStage: .none, businessDate: asOf,
+            premiumEntryID: posted.entryID, createdBy: actor.principal.actor, createdAt: clock()
         ), on: connection, logger: logger)
         try await audit(actor, "insurance.policy_bought", "shipping_policy", idText,
                         ["order_ref": orderRef, "premium": quote.premium.description], on: connection)
@@ -187,8 +186,7 @@ public struct InsuranceService: Sendable {
 
     // MARK: Validation and audit helpers
 
-    static let sellerIssue = FieldIssue(
-        field: "seller_ref", message: "must be 1 to 64 of a-z, 0-9, _ . : - starting with a letter or digit (a supplier id or the platform's seller reference)")
+    static let sellerIssue = FieldIssue(field: "seller_ref", message: SellerRef.rule)
     static let categoryIssue = FieldIssue(field: "category", message: "must be 1 to 64 of a-z, 0-9, _ - starting with a letter")
 
     static func validated(sellerRef: String, category: String) throws -> (SellerRef, ProductCategory) {

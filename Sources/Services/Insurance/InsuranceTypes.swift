@@ -45,30 +45,6 @@ public struct InsuranceQuote: Sendable {
     public let quote: PremiumQuote
 }
 
-/// A policy purchase as the platform states it.
-public struct PolicyPurchase: Sendable {
-    public let orderRef: String
-    public let sellerRef: String
-    public let category: String
-    public let shipFromRegion: String
-    public let shipToRegion: String
-    public let coverageCap: Money
-    public let coverageStart: BusinessDate
-    public let coverageEnd: BusinessDate
-
-    public init(orderRef: String, sellerRef: String, category: String, shipFromRegion: String, shipToRegion: String,
-                coverageCap: Money, coverageStart: BusinessDate, coverageEnd: BusinessDate) {
-        self.orderRef = orderRef
-        self.sellerRef = sellerRef
-        self.category = category
-        self.shipFromRegion = shipFromRegion
-        self.shipToRegion = shipToRegion
-        self.coverageCap = coverageCap
-        self.coverageStart = coverageStart
-        self.coverageEnd = coverageEnd
-    }
-}
-
 /// A policy with its return events and claim.
 public struct PolicyDetails: Sendable {
     public let policy: ShippingPolicyRecord
