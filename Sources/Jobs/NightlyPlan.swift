@@ -19,6 +19,10 @@ public enum NightlyPlan {
                 let s = try await services.supplierFinance.settleDueReceivables(on: date, actor: actor)
                 return ["settled": Int64(s.settled), "paid_minor": s.paidMinorUnits, "recourse_minor": s.recourseMinorUnits]
             },
+            NightlyStep("pay_approved_claims") { date in
+                let run = try await services.insurance.payApprovedClaims(businessDate: date)
+                return ["claims_paid": Int64(run.paidClaimIDs.count), "paid_minor": run.totals.reduce(0) { $0 + $1.minorUnits }]
+            },
             NightlyStep("match_statements") { date in
                 let m = try await reconciliation.match(businessDate: date)
                 return ["expected": Int64(m.expected), "statement_lines": Int64(m.actual), "matched": Int64(m.matched),

@@ -189,5 +189,13 @@ public struct ControlQuery: Sendable {
             control: "SELECT COALESCE(sum(balance), 0)::bigint FROM ledger_accounts WHERE code LIKE 'supplier.%.recourse.%'"),
     ]
 
-    public static var all: [ControlQuery] { financing }
+    /// Claims paid to sellers = what the ledger owes sellers on claims.
+    public static let insurance: [ControlQuery] = [
+        ControlQuery(
+            name: "claims_payable",
+            subLedger: "SELECT COALESCE(sum(amount), 0)::bigint FROM insurance_claims WHERE status = 'paid'",
+            control: "SELECT COALESCE(-sum(balance), 0)::bigint FROM ledger_accounts WHERE code LIKE 'insurance.claims_payable.%'"),
+    ]
+
+    public static var all: [ControlQuery] { financing + insurance }
 }
