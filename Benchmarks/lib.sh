@@ -18,9 +18,9 @@ bench_start() {
   QZ_URL="http://127.0.0.1:$port"
   (cd "$QZ_DATA" && LOG_LEVEL=warning QZ_NIGHTLY_SCHEDULE="" "$QZ_BIN" serve --data-dir "$QZ_DATA/db" --port "$port" \
       --migrations "$BENCH_ROOT/Migrations" --pool-size "${QZ_POOL:-16}" > "$QZ_DATA/serve.out" 2> "$QZ_DATA/serve.err") &
-  QZ_PID=$!
   for _ in $(seq 1 120); do
-    curl -fs "$QZ_URL/readyz" >/dev/null 2>&1 && break
+    QZ_PID="$(pgrep -f "qianzhuang serve --data-dir $QZ_DATA/db" | head -1 || true)"
+    [ -n "$QZ_PID" ] && curl -fs "$QZ_URL/readyz" >/dev/null 2>&1 && break
     sleep 0.5
   done
   curl -fs "$QZ_URL/readyz" >/dev/null || { echo "service did not become ready" >&2; cat "$QZ_DATA/serve.err" >&2; exit 1; }

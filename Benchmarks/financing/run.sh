@@ -3,7 +3,7 @@
 # release build. Prints throughput and p50/p99. Usage: Benchmarks/financing/run.sh [connections] [seconds]
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-CONNS="${1:-16}"; SECS="${2:-20}"; THREADS=4
+CONNS="${1:-16}"; SECS="${2:-20}"; THREADS=$(( CONNS < 4 ? CONNS : 4 ))
 bench_build
 trap bench_stop EXIT
 bench_start

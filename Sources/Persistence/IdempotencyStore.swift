@@ -23,14 +23,16 @@ public enum IdempotencyStore {
         callerID: UUID, key: String, method: String, route: String, requestHash: [UInt8], database: Database
     ) async throws -> IdempotencyClaim {
         let leaseSeconds = Int(lease.components.seconds)
+        // Fast path, one round trip: a new key is claimed by a single autocommit INSERT.
+        let claimed = try await database.client.query("""
+            INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
+            VALUES (\(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'in_flight', now() + make_interval(secs => \(leaseSeconds)))
+            ON CONFLICT (caller_id, idempotency_key) DO NOTHING
+            RETURNING 1
+            """, logger: database.logger).all(Int.self)
+        if !claimed.isEmpty { return .acquired }
+        // The key exists: read it under a row lock (a released key is simply absent: report in flight, retry).
         return try await database.transaction { connection in
-            let inserted = try await connection.query("""
-                INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
-                VALUES (\(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'in_flight', now() + make_interval(secs => \(leaseSeconds)))
-                ON CONFLICT (caller_id, idempotency_key) DO NOTHING
-                RETURNING 1
-                """, logger: database.logger).all(Int.self)
-            if !inserted.isEmpty { return .acquired }
             let rows = try await connection.query("""
                 SELECT method, route, request_hash, state, response_status, response_body, locked_until < now()
                 FROM idempotency_keys WHERE caller_id = \(callerID) AND idempotency_key = \(key) FOR UPDATE
@@ -49,7 +51,6 @@ public enum IdempotencyStore {
                 }
                 return .inFlight
             }
-            // Released between our insert attempt and the read: try again as new.
             return .inFlight
         }
     }
