@@ -36,10 +36,10 @@ struct CreditCapturingHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let merged = metadata.merging(extra ?? [:]) { $1 }
-        sink.lines.withLock { $0.append("\(level) \(label) \(message) \(merged)") }
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let error = event.error.map { " error=\(String(reflecting: $0))" } ?? ""
+        sink.lines.withLock { $0.append("\(event.level) \(label) \(event.message) \(merged)\(error)") }
     }
 }
 
