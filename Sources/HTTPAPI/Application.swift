@@ -39,6 +39,7 @@ public func buildRouter(_ deps: APIDependencies, routeTable: RouteTable = RouteT
             .add(middleware: IdempotencyMiddleware(database: deps.database)),
         prefix: "/v1", table: routeTable)
     LedgerRoutes(ledger: deps.services.ledger, calendar: deps.calendar).addRoutes(to: v1)
+    SupplierFinanceRoutes(finance: deps.services.supplierFinance).addRoutes(to: v1)
     CreditRoutes(credit: deps.services.credit).addRoutes(to: v1)
     InsuranceRoutes(insurance: deps.services.insurance).addRoutes(to: v1)
     return router

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
+import NIOCore
 import Services
 
 /// Strict JSON in and out: snake_case keys, unknown fields refused, errors naming the field.
@@ -38,7 +39,9 @@ enum JSONBody {
             let buffer = try await request.collectBody(upTo: maxBytes)
             return Data(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw ProblemMapper.problem(for: error)
+            throw ProblemMapper.fromHTTP(error)
+        } catch is NIOTooManyBytesError {
+            throw ProblemMapper.fromHTTP(HTTPError(.contentTooLarge))
         }
     }
 

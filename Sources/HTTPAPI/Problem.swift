@@ -80,11 +80,11 @@ enum ProblemMapper {
         case let problem as Problem:
             return problem
         case let error as ServiceError:
-            return problem(for: error)
+            return fromService(error)
         case let error as HTTPError:
-            return problem(for: error)
+            return fromHTTP(error)
         case let error as PSQLError:
-            return problem(for: error)
+            return fromPostgres(error)
         case let error as MoneyError:
             switch error {
             case .overflow: return .validation("amount", "amount overflows")
@@ -95,7 +95,7 @@ enum ProblemMapper {
         }
     }
 
-    static func problem(for error: ServiceError) -> Problem {
+    static func fromService(_ error: ServiceError) -> Problem {
         switch error {
         case .notFound(let resource, let id):
             return .notFound("no \(resource) \(id)")
@@ -108,7 +108,7 @@ enum ProblemMapper {
         }
     }
 
-    static func problem(for error: HTTPError) -> Problem {
+    static func fromHTTP(_ error: HTTPError) -> Problem {
         switch error.status {
         case .contentTooLarge:
             return Problem(status: .contentTooLarge, type: "too-large", title: "Request body too large",
@@ -125,7 +125,7 @@ enum ProblemMapper {
     }
 
     /// Constraint violations that escape a service are races the service could not pre-check.
-    static func problem(for error: PSQLError) -> Problem? {
+    static func fromPostgres(_ error: PSQLError) -> Problem? {
         switch error.sqlState {
         case "23505":
             return .conflict("duplicate", "an object with the same unique key already exists")

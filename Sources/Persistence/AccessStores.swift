@@ -47,7 +47,8 @@ public enum APIKeyStore {
         try await database.client.query("SELECT count(*)::bigint FROM api_keys", logger: database.logger).all(Int64.self).first.map(Int.init) ?? 0
     }
 
-    static func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
+    /// SHA-256 of the key, as a BYTEA bind.
+    static func hash(_ key: String) -> ByteBuffer { ByteBuffer(bytes: SHA256.hash(data: Data(key.utf8))) }
 }
 
 /// Who did what: written in the same transaction as the change it describes.

@@ -26,7 +26,7 @@ public enum IdempotencyStore {
         return try await database.transaction { connection in
             let inserted = try await connection.query("""
                 INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
-                VALUES (\(callerID), \(key), \(method), \(route), \(requestHash), 'in_flight', now() + make_interval(secs => \(leaseSeconds)))
+                VALUES (\(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'in_flight', now() + make_interval(secs => \(leaseSeconds)))
                 ON CONFLICT (caller_id, idempotency_key) DO NOTHING
                 RETURNING 1
                 """, logger: database.logger).all(Int.self)
@@ -36,10 +36,10 @@ public enum IdempotencyStore {
                 FROM idempotency_keys WHERE caller_id = \(callerID) AND idempotency_key = \(key) FOR UPDATE
                 """, logger: database.logger)
             for try await (m, r, hash, state, status, body, expired) in rows.decode(
-                (String, String, [UInt8], String, Int?, [UInt8]?, Bool).self
+                (String, String, ByteBuffer, String, Int?, ByteBuffer?, Bool).self
             ) {
-                guard m == method, r == route, hash == requestHash else { return .bodyMismatch }
-                if state == "completed", let status { return .replay(status: status, body: body ?? []) }
+                guard m == method, r == route, Array(hash.readableBytesView) == requestHash else { return .bodyMismatch }
+                if state == "completed", let status { return .replay(status: status, body: body.map { Array($0.readableBytesView) } ?? []) }
                 if expired {
                     try await connection.query("""
                         UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
@@ -57,7 +57,7 @@ public enum IdempotencyStore {
     /// Stores the final response for replay.
     public static func complete(callerID: UUID, key: String, status: Int, body: [UInt8], database: Database) async throws {
         try await database.execute("""
-            UPDATE idempotency_keys SET state = 'completed', response_status = \(status), response_body = \(body), completed_at = now()
+            UPDATE idempotency_keys SET state = 'completed', response_status = \(status), response_body = \(ByteBuffer(bytes: body)), completed_at = now()
             WHERE caller_id = \(callerID) AND idempotency_key = \(key)
             """)
     }

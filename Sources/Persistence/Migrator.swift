@@ -112,14 +112,16 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// True when every file is applied with its recorded checksum (for readiness).
+    /// True when every migration this binary knows is applied with its checksum (for readiness).
+    /// Newer migrations applied by a newer release do not make an older replica unready, so a
+    /// rolling deploy keeps the old pods serving.
     public func isCurrent(_ database: Database) async throws -> Bool {
         try await database.client.withConnection { connection in
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: database.logger)
                 .all(Bool.self).first ?? false
             guard exists else { return migrations.isEmpty }
             let recorded = try await recordedChecksums(connection, database.logger)
-            return migrations.allSatisfy { recorded[$0.version] == $0.checksum } && recorded.count == migrations.count
+            return migrations.allSatisfy { recorded[$0.version] == $0.checksum }
         }
     }
 

@@ -7,11 +7,13 @@ public struct ServiceRegistry: Sendable {
     public let ledger: LedgerService
     public let credit: CreditService
     public let insurance: InsuranceService
+    public let supplierFinance: SupplierFinanceService
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar) {
         access = AccessService(database: database, migrator: migrator)
         ledger = LedgerService(database: database)
         credit = CreditService(database: database, calendar: calendar)
         insurance = InsuranceService(database: database, calendar: calendar)
+        supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
     }
 }

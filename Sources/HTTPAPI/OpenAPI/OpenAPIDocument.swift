@@ -3,7 +3,7 @@ import Foundation
 /// The OpenAPI 3.1 contract, served at `/openapi.json`. Each area keeps its paths and schemas in
 /// its own fragment file next to this one; the document is their merge. A test holds it to the
 /// router (every served route documented, every documented route served) and CI validates it.
-enum OpenAPIDocument {
+public enum OpenAPIDocument {
     static let fragments: [String] = [
         OpenAPIFragments.system, OpenAPIFragments.ledger, OpenAPIFragments.suppliers, OpenAPIFragments.financing,
         OpenAPIFragments.credit, OpenAPIFragments.insurance, OpenAPIFragments.reconciliation, OpenAPIFragments.orders,

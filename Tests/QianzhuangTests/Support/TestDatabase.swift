@@ -77,8 +77,13 @@ actor TestCluster {
 func withTestDatabase<T: Sendable>(
     migrated: Bool = true, maxConnections: Int = 8, _ body: @Sendable (Database) async throws -> T
 ) async throws -> T {
-    let config = try await TestCluster.shared.freshDatabase(migrated: migrated, maxConnections: maxConnections)
-    return try await Database.withDatabase(config, logger: TestCluster.logger, body)
+    do {
+        let config = try await TestCluster.shared.freshDatabase(migrated: migrated, maxConnections: maxConnections)
+        return try await Database.withDatabase(config, logger: TestCluster.logger, body)
+    } catch let error as PSQLError {
+        // PSQLError's description hides the server message; a failing test should show it.
+        throw TestFailure(String(reflecting: error))
+    }
 }
 
 /// The migrator over the repository's Migrations/.

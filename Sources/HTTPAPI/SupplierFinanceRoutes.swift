@@ -1,0 +1,192 @@
+import Domain
+import Foundation
+import Hummingbird
+import Persistence
+import Services
+
+/// `/v1/suppliers`, `/v1/receivables`, `/v1/financing-requests`.
+struct SupplierFinanceRoutes {
+    let finance: SupplierFinanceService
+
+    func addRoutes(to group: Routes) {
+        group.post("/suppliers") { request, context in
+            let principal = try context.require(.operator)
+            let body = try await JSONBody.decode(SupplierRequest.self, from: request, context: context)
+            let name = try Field.nonEmpty(body.name, "name")
+            let code: UnifiedSocialCreditCode
+            do {
+                code = try UnifiedSocialCreditCode(validating: body.unifiedSocialCreditCode)
+            } catch let error as UnifiedSocialCreditCodeError {
+                throw Problem.validation("unified_social_credit_code", error.description)
+            }
+            let line = try body.financingLine.line(field: "financing_line")
+            let created = try await finance.createSupplier(name: name, creditCode: code, line: line,
+                                                           actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(SupplierBody(created), status: .created)
+        }
+        group.get("/suppliers/{id}") { _, context in
+            let principal = try context.require(.operator, .supplier)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            return try JSONBody.response(SupplierBody(try await finance.supplier(id: id, for: principal)))
+        }
+        group.patch("/suppliers/{id}") { request, context in
+            let principal = try context.require(.operator)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let body = try await JSONBody.decode(SupplierPatch.self, from: request, context: context)
+            if let status = body.status, !["pending", "active", "suspended", "closed"].contains(status) {
+                throw Problem.validation("status", "must be pending, active, suspended or closed")
+            }
+            let name = try body.name.map { try Field.nonEmpty($0, "name") }
+            let patch = body.financingLine
+            if let patch { _ = try patch.validated() }
+            let change = SupplierFinanceService.SupplierChange(name: name, status: body.status) { current in
+                guard let patch else { return current }
+                return try patch.apply(to: current)
+            }
+            let updated = try await finance.updateSupplier(id: id, change: change, actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(SupplierBody(updated))
+        }
+
+        group.post("/receivables") { request, context in
+            let principal = try context.require(.platform, .operator)
+            let body = try await JSONBody.decode(ReceivableRequest.self, from: request, context: context)
+            let view = try await finance.createReceivable(
+                supplierID: try Field.uuid(body.supplierId, "supplier_id"),
+                externalReference: try Field.nonEmpty(body.externalReference, "external_reference"),
+                face: try body.faceAmount.money(field: "face_amount", allowZero: false),
+                issueDate: try Field.date(body.issueDate, "issue_date"), dueDate: try Field.date(body.dueDate, "due_date"),
+                orderRef: try body.orderRef.map { try Field.nonEmpty($0, "order_ref") },
+                actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(ReceivableBody(view), status: .created)
+        }
+        group.get("/receivables") { request, context in
+            let principal = try context.require(.operator, .platform, .supplier)
+            let q = request.uri.queryParameters
+            var filter = ReceivableFilter(limit: try Paging.limit(q.get("limit").map { String($0) }))
+            filter.supplierID = try q.get("supplier_id").map { try Field.uuid(String($0), "supplier_id") }
+            filter.status = try q.get("status").map { text in
+                guard let s = ReceivableStatus(rawValue: String(text)) else {
+                    throw Problem.validation("status", "must be open, financed, settled, disputed or cancelled")
+                }
+                return s
+            }
+            filter.dueFrom = try q.get("due_from").map { try Field.date(String($0), "due_from") }
+            filter.dueTo = try q.get("due_to").map { try Field.date(String($0), "due_to") }
+            if let cursor = q.get("cursor") {
+                let parts = try Paging.decode(String(cursor)).split(separator: "|")
+                guard parts.count == 2, let date = BusinessDate(String(parts[0])), let id = UUID(uuidString: String(parts[1])) else {
+                    throw Problem.validation("cursor", "is not a cursor this API issued")
+                }
+                filter.after = (date, id)
+            }
+            let page = try await finance.listReceivables(filter, for: principal)
+            let next = page.count == filter.limit ? page.last.map { Paging.encode("\($0.dueDate)|\($0.id.uuidString.lowercased())") } : nil
+            return try JSONBody.response(ListBody(data: page.map { ReceivableBody(ReceivableView(record: $0, adjustments: [])) }, nextCursor: next))
+        }
+        group.get("/receivables/{id}") { _, context in
+            let principal = try context.require(.operator, .platform, .supplier)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            return try JSONBody.response(ReceivableBody(try await finance.receivable(id: id, for: principal)))
+        }
+        group.post("/receivables/{id}/adjustments") { request, context in
+            let principal = try context.require(.platform, .operator)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let body = try await JSONBody.decode(AdjustmentRequest.self, from: request, context: context)
+            guard let kind = ReceivableAdjustment.Kind(rawValue: body.kind) else {
+                throw Problem.validation("kind", "must be goods_returned or credit_note")
+            }
+            let view = try await finance.addAdjustment(
+                receivableID: id, kind: kind, amount: try body.amount.money(field: "amount", allowZero: false),
+                reference: try Field.nonEmpty(body.reference, "reference"), actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(ReceivableBody(view), status: .created)
+        }
+        group.post("/receivables/{id}/status") { request, context in
+            let principal = try context.require(.platform, .operator)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let body = try await JSONBody.decode(StatusRequest.self, from: request, context: context)
+            guard let target = ReceivableStatus(rawValue: body.status), [.disputed, .open, .financed, .cancelled].contains(target) else {
+                throw Problem.validation("status", "must be disputed, open, financed (resolving a dispute) or cancelled")
+            }
+            let view = try await finance.changeReceivableStatus(id: id, to: target, actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(ReceivableBody(view))
+        }
+        group.post("/receivables/{id}/payments") { request, context in
+            let principal = try context.require(.platform, .operator)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let body = try await JSONBody.decode(PaymentRequest.self, from: request, context: context)
+            let result = try await finance.payReceivable(id: id, amount: try body.amount.money(field: "amount"),
+                                                         actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(SettlementBody(result), status: .created)
+        }
+
+        group.post("/financing-requests") { request, context in
+            let principal = try context.require(.supplier, .operator)
+            let body = try await JSONBody.decode(FinancingRequestBody.self, from: request, context: context)
+            let supplierID: UUID
+            if principal.role == .supplier {
+                guard let own = principal.supplierID.flatMap(UUID.init(uuidString:)) else { throw Problem.unauthorized() }
+                if let asked = body.supplierId, try Field.uuid(asked, "supplier_id") != own {
+                    throw Problem.notFound("no supplier \(asked)")
+                }
+                supplierID = own
+            } else {
+                guard let asked = body.supplierId else { throw Problem.validation("supplier_id", "is required for an operator") }
+                supplierID = try Field.uuid(asked, "supplier_id")
+            }
+            let ids = try body.receivableIds.enumerated().map { try Field.uuid($1, "receivable_ids[\($0)]") }
+            let view = try await finance.requestFinancing(
+                supplierID: supplierID, receivableIDs: ids,
+                disbursementDate: try body.disbursementDate.map { try Field.date($0, "disbursement_date") },
+                actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(FinancingResponse(view), status: .created)
+        }
+        group.get("/financing-requests/{id}") { _, context in
+            let principal = try context.require(.supplier, .operator)
+            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            return try JSONBody.response(FinancingResponse(try await finance.financingRequest(id: id, for: principal)))
+        }
+        for (path, approve) in [("/financing-requests/{id}/approve", true), ("/financing-requests/{id}/reject", false)] {
+            group.post(path) { _, context in
+                let principal = try context.require(.operator)
+                let id = try Field.uuid(try context.parameters.require("id"), "id")
+                let view = try await finance.decideFinancingRequest(id: id, approve: approve,
+                                                                    actor: Actor(principal: principal, requestID: context.requestID))
+                return try JSONBody.response(FinancingResponse(view))
+            }
+        }
+    }
+}
+
+/// Cursor paging: `limit` (default 50, max 500) and an opaque base64url cursor.
+enum Paging {
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return 50 }
+        guard let n = Int(text), (1...500).contains(n) else { throw Problem.validation("limit", "must be an integer from 1 to 500") }
+        return n
+    }
+
+    static func encode(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ cursor: String) throws -> String {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { throw Problem.validation("cursor", "is not a cursor this API issued") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct ListBody<T: Encodable>: Encodable {
+    let data: [T]
+    let nextCursor: String?
+
+    // Encode next_cursor as null explicitly: the list shape always has it.
+    enum CodingKeys: String, CodingKey { case data, nextCursor }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(data, forKey: .data)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}

@@ -1,0 +1,379 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A supplier row with its financing line.
+public struct SupplierRecord: Sendable {
+    public let id: UUID
+    public let name: String
+    public let creditCode: String
+    public let status: String
+    public let line: FinancingLine
+    /// Advances approved or awaiting review and not yet repaid.
+    public let financingCommitted: Money
+    public let recourseOwed: Money
+}
+
+/// A receivable row; `adjusted` is the sum of its dilution adjustments.
+public struct ReceivableRecord: Sendable {
+    public let supplierID: UUID
+    public let id: UUID
+    public let externalReference: String
+    public let face: Money
+    public let adjusted: Money
+    public let issueDate: BusinessDate
+    public let dueDate: BusinessDate
+    public let status: ReceivableStatus
+    public let statusBeforeDispute: ReceivableStatus?
+    public let financingRequestID: UUID?
+    public let orderRef: String?
+
+    /// Outstanding after dilution, never below zero.
+    public var outstanding: Money {
+        Money(minorUnits: max(0, face.minorUnits - adjusted.minorUnits), currency: face.currency)
+    }
+}
+
+/// A dilution adjustment row.
+public struct AdjustmentRecord: Sendable {
+    public let id: UUID
+    public let receivableID: UUID
+    public let kind: ReceivableAdjustment.Kind
+    public let amount: Money
+    public let reference: String
+    public let createdAt: Date
+}
+
+/// A financing request row with its decision document.
+public struct FinancingRequestRecord: Sendable {
+    public let supplierID: UUID
+    public let id: UUID
+    public let status: String
+    public let advance: Money
+    public let fee: Money
+    public let netDisbursement: Money
+    public let disbursementDate: BusinessDate
+    public let decisionJSON: String
+    public let createdAt: Date
+}
+
+/// One receivable of a financing request.
+public struct FinancingItemRecord: Sendable {
+    public let financingRequestID: UUID
+    public let receivableID: UUID
+    public let advance: Money
+    public let fee: Money
+    public let feeDays: Int
+    public let status: String
+}
+
+/// Filters for listing receivables.
+public struct ReceivableFilter: Sendable {
+    public var supplierID: UUID?
+    public var status: ReceivableStatus?
+    public var dueFrom: BusinessDate?
+    public var dueTo: BusinessDate?
+    public var after: (dueDate: BusinessDate, id: UUID)?
+    public var limit: Int
+
+    public init(supplierID: UUID? = nil, status: ReceivableStatus? = nil, dueFrom: BusinessDate? = nil, dueTo: BusinessDate? = nil,
+                after: (dueDate: BusinessDate, id: UUID)? = nil, limit: Int = 50) {
+        self.supplierID = supplierID
+        self.status = status
+        self.dueFrom = dueFrom
+        self.dueTo = dueTo
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// Every SQL statement of supplier financing. All run on the caller's transaction.
+public enum FinancingStore {
+    // MARK: Suppliers
+
+    public static func insertSupplier(
+        id: UUID, name: String, creditCode: String, line: FinancingLine, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            INSERT INTO suppliers (id, name, credit_code, status, currency, line_limit, advance_rate, annual_discount_rate,
+                                   min_days_to_maturity, max_days_to_maturity, auto_approval_ceiling, day_count)
+            VALUES (\(id), \(name), \(creditCode), 'pending', \(line.currency.code), \(line.limit.minorUnits),
+                    \(line.advanceRate.description)::numeric, \(line.annualDiscountRate.description)::numeric,
+                    \(line.minDaysToMaturity), \(line.maxDaysToMaturity), \(line.autoApprovalCeiling.minorUnits), \(line.dayCount.rawValue))
+            """, logger: logger)
+        try await c.query("INSERT INTO supplier_credit_codes (credit_code, supplier_id) VALUES (\(creditCode), \(id))", logger: logger)
+    }
+
+    /// The supplier owning a credit code, if any.
+    public static func supplierID(creditCode: String, on c: PostgresConnection, logger: Logger) async throws -> UUID? {
+        try await c.query("SELECT supplier_id FROM supplier_credit_codes WHERE credit_code = \(creditCode)", logger: logger).all(UUID.self).first
+    }
+
+    public static func supplier(id: UUID, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger) async throws -> SupplierRecord? {
+        let lock = forUpdate ? " FOR UPDATE" : ""
+        var query: PostgresQuery = """
+            SELECT id, name, credit_code, status, currency, line_limit, advance_rate::text, annual_discount_rate::text,
+                   min_days_to_maturity, max_days_to_maturity, auto_approval_ceiling, day_count, financing_committed, recourse_owed
+            FROM suppliers WHERE id = \(id)
+            """
+        query.sql += lock
+        let rows = try await c.query(query, logger: logger)
+        for try await (id, name, code, status, currency, limit, rate, discount, minDays, maxDays, ceiling, dayCount, committed, recourse) in rows.decode(
+            (UUID, String, String, String, String, Int64, String, String, Int, Int, Int64, String, Int64, Int64).self
+        ) {
+            guard let ccy = Currency(code: currency), let rate = Decimal(string: rate), let discount = Decimal(string: discount),
+                  let dayCount = DayCount(rawValue: dayCount) else { throw LedgerStoreError.corruptRow("suppliers \(id)") }
+            let line = try FinancingLine(
+                limit: Money(minorUnits: limit, currency: ccy), advanceRate: rate, annualDiscountRate: discount,
+                minDaysToMaturity: minDays, maxDaysToMaturity: maxDays,
+                autoApprovalCeiling: Money(minorUnits: ceiling, currency: ccy), dayCount: dayCount)
+            return SupplierRecord(id: id, name: name, creditCode: code, status: status, line: line,
+                                  financingCommitted: Money(minorUnits: committed, currency: ccy),
+                                  recourseOwed: Money(minorUnits: recourse, currency: ccy))
+        }
+        return nil
+    }
+
+    public static func updateSupplier(
+        id: UUID, name: String, status: String, line: FinancingLine, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            UPDATE suppliers SET name = \(name), status = \(status), line_limit = \(line.limit.minorUnits),
+                   advance_rate = \(line.advanceRate.description)::numeric, annual_discount_rate = \(line.annualDiscountRate.description)::numeric,
+                   min_days_to_maturity = \(line.minDaysToMaturity), max_days_to_maturity = \(line.maxDaysToMaturity),
+                   auto_approval_ceiling = \(line.autoApprovalCeiling.minorUnits), day_count = \(line.dayCount.rawValue), updated_at = now()
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    /// Moves the committed amount and the recourse owed by deltas (the row is locked by the caller).
+    public static func adjustSupplierExposure(
+        id: UUID, committedDelta: Int64, recourseDelta: Int64, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            UPDATE suppliers SET financing_committed = financing_committed + \(committedDelta),
+                   recourse_owed = recourse_owed + \(recourseDelta), updated_at = now()
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    // MARK: Receivables
+
+    static let receivableColumns = """
+        supplier_id, id, external_reference, face_amount, adjusted_amount, currency, issue_date::text, due_date::text,
+        status, status_before_dispute, financing_request_id, order_ref
+        """
+
+    static func decodeReceivables(_ rows: PostgresRowSequence) async throws -> [ReceivableRecord] {
+        var out: [ReceivableRecord] = []
+        for try await (supplierID, id, ref, face, adjusted, currency, issue, due, status, before, financing, orderRef) in rows.decode(
+            (UUID, UUID, String, Int64, Int64, String, String, String, String, String?, UUID?, String?).self
+        ) {
+            guard let ccy = Currency(code: currency), let issue = BusinessDate(issue), let due = BusinessDate(due),
+                  let status = ReceivableStatus(rawValue: status) else { throw LedgerStoreError.corruptRow("receivables \(id)") }
+            out.append(ReceivableRecord(
+                supplierID: supplierID, id: id, externalReference: ref, face: Money(minorUnits: face, currency: ccy),
+                adjusted: Money(minorUnits: adjusted, currency: ccy), issueDate: issue, dueDate: due, status: status,
+                statusBeforeDispute: before.flatMap(ReceivableStatus.init(rawValue:)), financingRequestID: financing, orderRef: orderRef))
+        }
+        return out
+    }
+
+    public static func insertReceivable(
+        supplierID: UUID, id: UUID, externalReference: String, face: Money, issueDate: BusinessDate, dueDate: BusinessDate,
+        orderRef: String?, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            INSERT INTO receivables (supplier_id, id, external_reference, face_amount, currency, issue_date, due_date, status, order_ref)
+            VALUES (\(supplierID), \(id), \(externalReference), \(face.minorUnits), \(face.currency.code),
+                    \(issueDate.description)::date, \(dueDate.description)::date, 'open', \(orderRef))
+            """, logger: logger)
+    }
+
+    public static func receivable(
+        id: UUID, supplierID: UUID? = nil, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger
+    ) async throws -> ReceivableRecord? {
+        var query: PostgresQuery = "SELECT \(unescaped: receivableColumns) FROM receivables WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))"
+        if forUpdate { query.sql += " FOR UPDATE" }
+        return try await decodeReceivables(try await c.query(query, logger: logger)).first
+    }
+
+    public static func receivable(
+        supplierID: UUID, externalReference: String, on c: PostgresConnection, logger: Logger
+    ) async throws -> ReceivableRecord? {
+        let query: PostgresQuery = "SELECT \(unescaped: receivableColumns) FROM receivables WHERE supplier_id = \(supplierID) AND external_reference = \(externalReference)"
+        return try await decodeReceivables(try await c.query(query, logger: logger)).first
+    }
+
+    /// Several receivables of one supplier, locked in id order (a fixed order, so two requests never deadlock).
+    public static func receivablesForUpdate(
+        supplierID: UUID, ids: [UUID], on c: PostgresConnection, logger: Logger
+    ) async throws -> [ReceivableRecord] {
+        let query: PostgresQuery = """
+            SELECT \(unescaped: receivableColumns) FROM receivables
+            WHERE supplier_id = \(supplierID) AND id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
+            """
+        return try await decodeReceivables(try await c.query(query, logger: logger))
+    }
+
+    public static func listReceivables(_ f: ReceivableFilter, on c: PostgresConnection, logger: Logger) async throws -> [ReceivableRecord] {
+        let query: PostgresQuery = """
+            SELECT \(unescaped: receivableColumns) FROM receivables
+            WHERE (\(f.supplierID)::uuid IS NULL OR supplier_id = \(f.supplierID))
+              AND (\(f.status?.rawValue)::text IS NULL OR status = \(f.status?.rawValue))
+              AND (\(f.dueFrom?.description)::date IS NULL OR due_date >= \(f.dueFrom?.description)::date)
+              AND (\(f.dueTo?.description)::date IS NULL OR due_date <= \(f.dueTo?.description)::date)
+              AND (\(f.after?.dueDate.description)::date IS NULL OR (due_date, id) > (\(f.after?.dueDate.description)::date, \(f.after?.id)::uuid))
+            ORDER BY due_date, id
+            LIMIT \(f.limit)
+            """
+        return try await decodeReceivables(try await c.query(query, logger: logger))
+    }
+
+    /// Receivables due on or before `date` that the platform has not paid yet, one page at a time.
+    public static func unpaidDueReceivables(
+        on date: BusinessDate, after: (UUID, UUID)?, limit: Int, on c: PostgresConnection, logger: Logger
+    ) async throws -> [ReceivableRecord] {
+        let query: PostgresQuery = """
+            SELECT \(unescaped: receivableColumns) FROM receivables
+            WHERE due_date <= \(date.description)::date AND status IN ('open', 'financed')
+              AND (\(after?.0)::uuid IS NULL OR (supplier_id, id) > (\(after?.0)::uuid, \(after?.1)::uuid))
+            ORDER BY supplier_id, id LIMIT \(limit)
+            """
+        return try await decodeReceivables(try await c.query(query, logger: logger))
+    }
+
+    public static func updateReceivable(
+        supplierID: UUID, id: UUID, status: ReceivableStatus, statusBeforeDispute: ReceivableStatus?, financingRequestID: UUID?,
+        adjustedDelta: Int64 = 0, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            UPDATE receivables SET status = \(status.rawValue), status_before_dispute = \(statusBeforeDispute?.rawValue),
+                   financing_request_id = \(financingRequestID), adjusted_amount = adjusted_amount + \(adjustedDelta), updated_at = now()
+            WHERE supplier_id = \(supplierID) AND id = \(id)
+            """, logger: logger)
+    }
+
+    public static func insertAdjustment(
+        supplierID: UUID, receivableID: UUID, id: UUID, kind: ReceivableAdjustment.Kind, amount: Money, reference: String,
+        createdBy: String, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            INSERT INTO receivable_adjustments (supplier_id, receivable_id, id, kind, amount, currency, reference, created_by)
+            VALUES (\(supplierID), \(receivableID), \(id), \(kind.rawValue), \(amount.minorUnits), \(amount.currency.code), \(reference), \(createdBy))
+            """, logger: logger)
+    }
+
+    public static func adjustment(
+        supplierID: UUID, receivableID: UUID, reference: String, on c: PostgresConnection, logger: Logger
+    ) async throws -> AdjustmentRecord? {
+        try await adjustments(supplierID: supplierID, receivableIDs: [receivableID], on: c, logger: logger).first { $0.reference == reference }
+    }
+
+    public static func adjustments(
+        supplierID: UUID, receivableIDs: [UUID], on c: PostgresConnection, logger: Logger
+    ) async throws -> [AdjustmentRecord] {
+        let rows = try await c.query("""
+            SELECT id, receivable_id, kind, amount, currency, reference, created_at FROM receivable_adjustments
+            WHERE supplier_id = \(supplierID) AND receivable_id = ANY(\(receivableIDs)::uuid[]) ORDER BY created_at, id
+            """, logger: logger)
+        var out: [AdjustmentRecord] = []
+        for try await (id, receivableID, kind, amount, currency, reference, at) in rows.decode((UUID, UUID, String, Int64, String, String, Date).self) {
+            guard let kind = ReceivableAdjustment.Kind(rawValue: kind), let ccy = Currency(code: currency) else {
+                throw LedgerStoreError.corruptRow("receivable_adjustments \(id)")
+            }
+            out.append(AdjustmentRecord(id: id, receivableID: receivableID, kind: kind, amount: Money(minorUnits: amount, currency: ccy),
+                                        reference: reference, createdAt: at))
+        }
+        return out
+    }
+
+    // MARK: Financing requests
+
+    public static func insertFinancingRequest(
+        supplierID: UUID, id: UUID, status: String, totals: FinancingTotals, disbursementDate: BusinessDate, decisionJSON: String,
+        requestedBy: String, decidedBy: String?, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            INSERT INTO financing_requests (supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date,
+                                            decision, requested_by, decided_by, decided_at)
+            VALUES (\(supplierID), \(id), \(status), \(totals.advance.currency.code), \(totals.advance.minorUnits), \(totals.fee.minorUnits),
+                    \(totals.netDisbursement.minorUnits), \(disbursementDate.description)::date, \(decisionJSON)::jsonb, \(requestedBy),
+                    \(decidedBy), CASE WHEN \(decidedBy)::text IS NULL THEN NULL ELSE now() END)
+            """, logger: logger)
+    }
+
+    public static func insertFinancingItems(
+        supplierID: UUID, requestID: UUID, items: [(receivableID: UUID, amounts: FinancedAmounts)], status: String,
+        on c: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !items.isEmpty else { return }
+        try await c.query("""
+            INSERT INTO financing_items (supplier_id, financing_request_id, receivable_id, advance, fee, fee_days, status)
+            SELECT \(supplierID), \(requestID), r, a, f, d, \(status)
+            FROM unnest(\(items.map(\.receivableID))::uuid[], \(items.map(\.amounts.advance.minorUnits))::bigint[],
+                        \(items.map(\.amounts.fee.minorUnits))::bigint[], \(items.map(\.amounts.feeDays))::int[]) AS t(r, a, f, d)
+            """, logger: logger)
+    }
+
+    public static func financingRequest(
+        id: UUID, supplierID: UUID? = nil, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger
+    ) async throws -> FinancingRequestRecord? {
+        var query: PostgresQuery = """
+            SELECT supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date::text, decision::text, created_at
+            FROM financing_requests WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))
+            """
+        if forUpdate { query.sql += " FOR UPDATE" }
+        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in try await c.query(query, logger: logger).decode(
+            (UUID, UUID, String, String, Int64, Int64, Int64, String, String, Date).self
+        ) {
+            guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { throw LedgerStoreError.corruptRow("financing_requests \(id)") }
+            return FinancingRequestRecord(
+                supplierID: supplierID, id: id, status: status, advance: Money(minorUnits: advance, currency: ccy),
+                fee: Money(minorUnits: fee, currency: ccy), netDisbursement: Money(minorUnits: net, currency: ccy),
+                disbursementDate: date, decisionJSON: decision, createdAt: at)
+        }
+        return nil
+    }
+
+    public static func financingItems(
+        supplierID: UUID, requestID: UUID? = nil, receivableID: UUID? = nil, liveOnly: Bool = false, on c: PostgresConnection, logger: Logger
+    ) async throws -> [FinancingItemRecord] {
+        let rows = try await c.query("""
+            SELECT i.financing_request_id, i.receivable_id, i.advance, i.fee, i.fee_days, i.status, r.currency
+            FROM financing_items i JOIN financing_requests r ON r.supplier_id = i.supplier_id AND r.id = i.financing_request_id
+            WHERE i.supplier_id = \(supplierID)
+              AND (\(requestID)::uuid IS NULL OR i.financing_request_id = \(requestID))
+              AND (\(receivableID)::uuid IS NULL OR i.receivable_id = \(receivableID))
+              AND (NOT \(liveOnly) OR i.status IN ('pending', 'active'))
+            ORDER BY i.receivable_id
+            """, logger: logger)
+        var out: [FinancingItemRecord] = []
+        for try await (request, receivable, advance, fee, days, status, currency) in rows.decode((UUID, UUID, Int64, Int64, Int, String, String).self) {
+            guard let ccy = Currency(code: currency) else { throw LedgerStoreError.corruptRow("financing_items \(request)") }
+            out.append(FinancingItemRecord(financingRequestID: request, receivableID: receivable, advance: Money(minorUnits: advance, currency: ccy),
+                                           fee: Money(minorUnits: fee, currency: ccy), feeDays: days, status: status))
+        }
+        return out
+    }
+
+    public static func setItemStatus(
+        supplierID: UUID, requestID: UUID, receivableID: UUID?, status: String, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            UPDATE financing_items SET status = \(status)
+            WHERE supplier_id = \(supplierID) AND financing_request_id = \(requestID)
+              AND (\(receivableID)::uuid IS NULL OR receivable_id = \(receivableID))
+            """, logger: logger)
+    }
+
+    public static func decideFinancingRequest(
+        supplierID: UUID, id: UUID, status: String, decidedBy: String, entryID: UUID?, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            UPDATE financing_requests SET status = \(status), decided_by = \(decidedBy), decided_at = now(), disbursed_entry_id = \(entryID)
+            WHERE supplier_id = \(supplierID) AND id = \(id)
+            """, logger: logger)
+    }
+}

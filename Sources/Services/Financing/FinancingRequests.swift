@@ -1,0 +1,238 @@
+import Domain
+import Foundation
+import Logging
+import Persistence
+import PostgresNIO
+
+extension SupplierFinanceService {
+    /// Decides a supplier's request straight through, in one transaction: approved requests are
+    /// disbursed at once; above the auto-approval ceiling they wait for an operator; declined
+    /// requests are recorded with their reasons. The supplier row lock serialises a supplier's
+    /// requests, so its line can never be overspent; the receivable row locks and a partial
+    /// unique index make a receivable financeable once.
+    public func requestFinancing(
+        supplierID: UUID, receivableIDs: [UUID], disbursementDate: BusinessDate?, actor: Actor
+    ) async throws -> FinancingRequestView {
+        guard Self.visible(supplierID, to: actor.principal) else {
+            throw ServiceError.notFound(resource: "supplier", id: supplierID.uuidString.lowercased())
+        }
+        guard !receivableIDs.isEmpty, receivableIDs.count <= 100 else {
+            throw ServiceError.invalid("receivable_ids", "must list 1 to 100 receivables")
+        }
+        let date = disbursementDate ?? today
+        if date < today { throw ServiceError.invalid("disbursement_date", "must not be in the past") }
+        let logger = self.logger
+        let id = UUID()
+        return try await database.transaction { c in
+            guard let supplier = try await FinancingStore.supplier(id: supplierID, forUpdate: true, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "supplier", id: supplierID.uuidString.lowercased())
+            }
+            let found = try await FinancingStore.receivablesForUpdate(supplierID: supplierID, ids: receivableIDs, on: c, logger: logger)
+            let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            if let missing = receivableIDs.firstIndex(where: { byID[$0] == nil }) {
+                // Another supplier's receivable is reported exactly like one that does not exist.
+                throw ServiceError.notFound(resource: "receivable", id: receivableIDs[missing].uuidString.lowercased())
+            }
+            let adjustments = try await FinancingStore.adjustments(supplierID: supplierID, receivableIDs: Array(byID.keys), on: c, logger: logger)
+            let receivables = try receivableIDs.compactMap { rid -> Receivable? in
+                guard let r = byID[rid] else { return nil }
+                return try Self.domainReceivable(r, adjustments: adjustments.filter { $0.receivableID == rid })
+            }
+            let decision = try supplier.line.decide(
+                receivables: receivables, disbursementDate: date, supplierIsActive: supplier.status == "active",
+                outstandingFinancing: supplier.financingCommitted)
+            let document = FinancingDecisionDocument(decision)
+            let items = decision.eligible.compactMap { e in UUID(uuidString: e.receivableID).map { (receivableID: $0, amounts: e.amounts) } }
+            let auto = decision.status == .approved
+            try await FinancingStore.insertFinancingRequest(
+                supplierID: supplierID, id: id, status: decision.status.rawValue, totals: decision.eligibleTotals, disbursementDate: date,
+                decisionJSON: try document.json(), requestedBy: actor.principal.actor, decidedBy: auto || decision.status == .declined ? "system" : nil,
+                on: c, logger: logger)
+            if decision.status != .declined {
+                try await FinancingStore.insertFinancingItems(supplierID: supplierID, requestID: id, items: items,
+                                                              status: auto ? "active" : "pending", on: c, logger: logger)
+                for item in items {
+                    guard let r = byID[item.receivableID] else { continue }
+                    try await FinancingStore.updateReceivable(supplierID: supplierID, id: r.id, status: .financed, statusBeforeDispute: nil,
+                                                              financingRequestID: id, on: c, logger: logger)
+                }
+                try await FinancingStore.adjustSupplierExposure(id: supplierID, committedDelta: decision.eligibleTotals.advance.minorUnits,
+                                                                recourseDelta: 0, on: c, logger: logger)
+            }
+            if auto {
+                let entry = try await disburse(supplierID: supplierID, requestID: id, totals: decision.eligibleTotals, on: date, c, logger)
+                try await FinancingStore.decideFinancingRequest(supplierID: supplierID, id: id, status: "approved", decidedBy: "system",
+                                                                entryID: entry, on: c, logger: logger)
+            }
+            try await AuditStore.record(actor: actor.principal.actor, action: "financing.requested.\(decision.status.rawValue)",
+                                        objectType: "financing_request", objectID: id.uuidString.lowercased(), requestID: actor.requestID,
+                                        on: c, logger: logger)
+            return FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: Date(), decision: document)
+        }
+    }
+
+    func disburse(supplierID: UUID, requestID: UUID, totals: FinancingTotals, on date: BusinessDate,
+                  _ c: PostgresConnection, _ logger: Logger) async throws -> UUID {
+        try await LedgerStore.post(try FinancingLedger.disbursement(
+            supplier: supplierID.uuidString.lowercased(), request: requestID.uuidString.lowercased(), advance: totals.advance,
+            fee: totals.fee, net: totals.netDisbursement, on: date), on: c, logger: logger).entryID
+    }
+
+    static func domainReceivable(_ r: ReceivableRecord, adjustments: [AdjustmentRecord]) throws -> Receivable {
+        try Receivable(id: r.id.uuidString.lowercased(), face: r.face, issueDate: r.issueDate, dueDate: r.dueDate, status: r.status,
+                       statusBeforeDispute: r.statusBeforeDispute,
+                       adjustments: try adjustments.map { try ReceivableAdjustment(kind: $0.kind, amount: $0.amount, reference: $0.reference) })
+    }
+
+    public func financingRequest(id: UUID, for principal: Principal) async throws -> FinancingRequestView {
+        let logger = self.logger
+        let record = try await database.client.withConnection { try await FinancingStore.financingRequest(id: id, on: $0, logger: logger) }
+        guard let record, Self.visible(record.supplierID, to: principal) else {
+            throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
+        }
+        return try Self.view(record)
+    }
+
+    static func view(_ record: FinancingRequestRecord) throws -> FinancingRequestView {
+        let document = try FinancingDecisionDocument.decoder.decode(FinancingDecisionDocument.self, from: Data(record.decisionJSON.utf8))
+        return FinancingRequestView(id: record.id, supplierID: record.supplierID, status: record.status, createdAt: record.createdAt,
+                                    decision: document)
+    }
+
+    /// An operator approves (disburses) or rejects (releases the receivables and the line) a request in review.
+    public func decideFinancingRequest(id: UUID, approve: Bool, actor: Actor) async throws -> FinancingRequestView {
+        let logger = self.logger
+        let today = self.today
+        return try await database.transaction { c in
+            guard let found = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
+            }
+            // Lock order: supplier first, then the request.
+            guard try await FinancingStore.supplier(id: found.supplierID, forUpdate: true, on: c, logger: logger) != nil,
+                  let request = try await FinancingStore.financingRequest(id: id, supplierID: found.supplierID, forUpdate: true, on: c, logger: logger)
+            else { throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased()) }
+            guard request.status == "pending_review" else {
+                throw ServiceError.conflict(code: "not_in_review", detail: "the request is \(request.status), not pending_review")
+            }
+            let items = try await FinancingStore.financingItems(supplierID: request.supplierID, requestID: id, on: c, logger: logger)
+            let supplier = request.supplierID
+            if approve {
+                try await FinancingStore.setItemStatus(supplierID: supplier, requestID: id, receivableID: nil, status: "active", on: c, logger: logger)
+                let totals = FinancingTotals(outstanding: request.advance, advance: request.advance, fee: request.fee,
+                                             netDisbursement: request.netDisbursement)
+                let entry = try await disburse(supplierID: supplier, requestID: id, totals: totals, on: max(today, request.disbursementDate), c, logger)
+                try await FinancingStore.decideFinancingRequest(supplierID: supplier, id: id, status: "approved",
+                                                                decidedBy: actor.principal.actor, entryID: entry, on: c, logger: logger)
+            } else {
+                try await FinancingStore.setItemStatus(supplierID: supplier, requestID: id, receivableID: nil, status: "void", on: c, logger: logger)
+                let receivables = try await FinancingStore.receivablesForUpdate(supplierID: supplier, ids: items.map(\.receivableID), on: c, logger: logger)
+                for r in receivables where r.status == .financed && r.financingRequestID == id {
+                    try await FinancingStore.updateReceivable(supplierID: supplier, id: r.id, status: .open, statusBeforeDispute: nil,
+                                                              financingRequestID: nil, on: c, logger: logger)
+                }
+                try await FinancingStore.adjustSupplierExposure(id: supplier, committedDelta: -request.advance.minorUnits, recourseDelta: 0,
+                                                                on: c, logger: logger)
+                try await FinancingStore.decideFinancingRequest(supplierID: supplier, id: id, status: "rejected",
+                                                                decidedBy: actor.principal.actor, entryID: nil, on: c, logger: logger)
+            }
+            try await AuditStore.record(actor: actor.principal.actor, action: approve ? "financing.approved" : "financing.rejected",
+                                        objectType: "financing_request", objectID: id.uuidString.lowercased(), requestID: actor.requestID,
+                                        on: c, logger: logger)
+            guard let updated = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
+            }
+            var view = try Self.view(updated)
+            view = FinancingRequestView(id: view.id, supplierID: view.supplierID, status: updated.status, createdAt: view.createdAt, decision: view.decision)
+            return view
+        }
+    }
+
+    // MARK: Maturity settlement
+
+    /// The platform pays a receivable (its outstanding amount after dilution): the financing is repaid
+    /// first, the rest goes to the supplier, a shortfall becomes recourse — one ledger entry.
+    public func payReceivable(id: UUID, amount: Money?, actor: Actor) async throws -> SettlementView {
+        let logger = self.logger
+        let today = self.today
+        return try await database.transaction { c in
+            guard let found = try await FinancingStore.receivable(id: id, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "receivable", id: id.uuidString.lowercased())
+            }
+            return try await settle(supplierID: found.supplierID, receivableID: id, amount: amount, on: today, actor: actor, c, logger)
+        }
+    }
+
+    func settle(
+        supplierID: UUID, receivableID: UUID, amount: Money?, on date: BusinessDate, actor: Actor,
+        _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> SettlementView {
+        guard try await FinancingStore.supplier(id: supplierID, forUpdate: true, on: c, logger: logger) != nil,
+              let r = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, forUpdate: true, on: c, logger: logger)
+        else { throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased()) }
+        guard r.status == .open || r.status == .financed else {
+            throw ServiceError.conflict(code: "receivable_not_payable", detail: "a \(r.status.rawValue) receivable cannot be paid")
+        }
+        if let amount, amount != r.outstanding {
+            throw ServiceError.invalid("amount", "must equal the outstanding amount \(r.outstanding.decimalString) \(r.outstanding.currency.code)")
+        }
+        var advance = Money.zero(r.face.currency)
+        var item: FinancingItemRecord?
+        if r.status == .financed {
+            item = try await FinancingStore.financingItems(supplierID: supplierID, receivableID: receivableID, liveOnly: true, on: c, logger: logger).first
+            guard let live = item, live.status == "active" else {
+                throw ServiceError.conflict(code: "financing_in_review", detail: "the receivable's financing is awaiting an operator decision")
+            }
+            advance = live.advance
+        }
+        let split = try SettlementSplit(payment: r.outstanding, advanceOutstanding: advance)
+        let entry = try await LedgerStore.post(try FinancingLedger.maturitySettlement(
+            supplier: supplierID.uuidString.lowercased(), receivable: receivableID.uuidString.lowercased(), payment: r.outstanding,
+            split: split, on: date), on: c, logger: logger)
+        try await FinancingStore.updateReceivable(supplierID: supplierID, id: receivableID, status: .settled, statusBeforeDispute: nil,
+                                                  financingRequestID: r.financingRequestID, on: c, logger: logger)
+        if let item {
+            try await FinancingStore.setItemStatus(supplierID: supplierID, requestID: item.financingRequestID, receivableID: receivableID,
+                                                   status: "settled", on: c, logger: logger)
+            try await FinancingStore.adjustSupplierExposure(id: supplierID, committedDelta: -advance.minorUnits,
+                                                            recourseDelta: split.recourse.minorUnits, on: c, logger: logger)
+        }
+        try await AuditStore.record(actor: actor.principal.actor, action: "receivable.settled", objectType: "receivable",
+                                    objectID: receivableID.uuidString.lowercased(),
+                                    detail: #"{"paid": "\#(r.outstanding.decimalString)", "recourse": "\#(split.recourse.decimalString)"}"#,
+                                    requestID: actor.requestID, on: c, logger: logger)
+        guard let settled = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, on: c, logger: logger) else {
+            throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
+        }
+        return SettlementView(receivable: settled, payment: r.outstanding, toFinancing: split.toFinancing, toSupplier: split.toSupplier,
+                              recourse: split.recourse, entryID: entry.entryID)
+    }
+
+    /// Nightly step: the platform pays everything due on or before `date`, one receivable per
+    /// transaction, in pages. Re-running books nothing twice (settled receivables are skipped, and
+    /// the ledger reference is unique). Receivables whose financing is still in review are left.
+    public func settleDueReceivables(on date: BusinessDate, actor: Actor, pageSize: Int = 500) async throws -> SettlementRunSummary {
+        var summary = SettlementRunSummary()
+        var after: (UUID, UUID)?
+        let logger = self.logger
+        while true {
+            let page = try await database.client.withConnection { c in
+                try await FinancingStore.unpaidDueReceivables(on: date, after: after, limit: pageSize, on: c, logger: logger)
+            }
+            guard let last = page.last else { break }
+            after = (last.supplierID, last.id)
+            for r in page {
+                do {
+                    let done = try await database.transaction { c in
+                        try await settle(supplierID: r.supplierID, receivableID: r.id, amount: nil, on: date, actor: actor, c, logger)
+                    }
+                    summary.settled += 1
+                    summary.paidMinorUnits += done.payment.minorUnits
+                    summary.recourseMinorUnits += done.recourse.minorUnits
+                } catch ServiceError.conflict(let code, _) {
+                    logger.info("receivable left unsettled", metadata: ["receivable": "\(r.id)", "reason": "\(code)"])
+                }
+            }
+        }
+        return summary
+    }
+}
