@@ -141,7 +141,8 @@ public enum CreditStore {
         try await connection.query("""
             INSERT INTO credit_accounts (id, product_id, national_id_hmac, national_id_last4, phone_hmac, phone_masked,
                                          currency, credit_limit, status, score, score_reasons, score_detail, features, opened_on)
-            VALUES (\(a.id), \(a.productID), \(a.nationalIDDigest), \(a.nationalIDLast4), \(a.phoneDigest), \(a.phoneMasked),
+            VALUES (\(a.id), \(a.productID), \(ByteBuffer(bytes: a.nationalIDDigest)), \(a.nationalIDLast4),
+                    \(ByteBuffer(bytes: a.phoneDigest)), \(a.phoneMasked),
                     \(a.limit.currency.code), \(a.limit.minorUnits), \(a.status.rawValue), \(a.score), \(a.reasons)::text[],
                     \(a.scoreDetailJSON)::jsonb, \(a.featuresJSON)::jsonb, \(a.openedOn.description)::date)
             """, logger: logger)

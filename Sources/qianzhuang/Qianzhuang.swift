@@ -106,7 +106,7 @@ struct Serve: AsyncParsableCommand {
                 guard embedded, try await APIKeyStore.count(database: deps.database) == 0 else { return }
                 let key = try await deps.services.access.createKey(role: .operator, supplierID: nil, label: "first start")
                 print("Operator API key (shown once, keep it): \(key)")
-                fflush(stdout)
+                fflush(nil)  // all output streams: `stdout` is a global var Swift 6 refuses to touch
             },
             onServerRunning: { port in
                 logger.info("qianzhuang listening", metadata: ["host": "\(host)", "port": "\(port)"])
@@ -160,7 +160,7 @@ struct Keys: AsyncParsableCommand {
                 return try await APIKeyStore.create(role: role, supplierID: supplier, label: label, database: db).key
             }
             print(key)
-            fflush(stdout)
+            fflush(nil)  // all output streams: `stdout` is a global var Swift 6 refuses to touch
         }
     }
 
