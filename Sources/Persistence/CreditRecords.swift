@@ -42,9 +42,10 @@ public struct CreditAccountRecord: Sendable {
     public let openedOn: BusinessDate
     public let chargedOffOn: BusinessDate?
 
-    /// limit − held − principal outstanding, never below zero.
+    /// What the consumer can spend now: limit − held − principal outstanding (never below zero)
+    /// on an active account, zero on a frozen, charged-off or declined one.
     public var available: Money {
-        standing(hasOverdue: false).available
+        status == .active ? standing(hasOverdue: false).available : .zero(currency)
     }
 
     public func standing(hasOverdue: Bool) -> CreditStanding {

@@ -189,7 +189,7 @@ public struct CreditService: Sendable {
                 case .approved:
                     try await CreditStore.insertAuthorization(new, actor: actor.principal.actor, requestID: actor.requestID,
                                                               on: c, logger: logger)
-                    available = Money(minorUnits: account.available.minorUnits - request.amount.minorUnits, currency: account.currency)
+                    available = Self.available(account, heldDelta: request.amount.minorUnits)
                     status = .authorized
                 case .declined(let reasons):
                     try await CreditStore.insertDecline(new, reasonsJSON: try Self.json(reasons), actor: actor.principal.actor,
@@ -271,8 +271,7 @@ public struct CreditService: Sendable {
             }
             try await LedgerStore.post(entry, on: c, logger: logger)
             let after = checkout.closed(as: .captured, captured: captured, planID: plan.id)
-            let available = Money(minorUnits: account.available.minorUnits + checkout.amount.minorUnits - captured.minorUnits,
-                                  currency: account.currency)
+            let available = Self.available(account, heldDelta: -checkout.amount.minorUnits, principalDelta: captured.minorUnits)
             return CheckoutOutcome(checkout: after, available: available, plan: plan)
         }
     }
@@ -291,7 +290,7 @@ public struct CreditService: Sendable {
             let after = checkout.closed(as: .voided)
             return CheckoutOutcome(
                 checkout: after,
-                available: Money(minorUnits: account.available.minorUnits + checkout.amount.minorUnits, currency: account.currency),
+                available: Self.available(account, heldDelta: -checkout.amount.minorUnits),
                 plan: nil)
         }
     }
@@ -321,6 +320,16 @@ public struct CreditService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The account's available amount after moving its hold and principal by the given deltas.
+    static func available(_ account: CreditAccountRecord, heldDelta: Int64 = 0, principalDelta: Int64 = 0) -> Money {
+        let after = CreditStanding(
+            status: account.status, limit: account.limit,
+            held: Money(minorUnits: account.held.minorUnits + heldDelta, currency: account.currency),
+            principalOutstanding: Money(minorUnits: account.principalOutstanding.minorUnits + principalDelta, currency: account.currency),
+            hasOverdue: false)
+        return account.status == .active ? after.available : .zero(account.currency)
+    }
 
     /// Runs read-only work on one pooled connection.
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
