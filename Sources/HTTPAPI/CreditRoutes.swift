@@ -296,11 +296,7 @@ struct ReasonBody: Encodable {
 }
 
 struct CreditProductBody: Encodable {
-    struct Tenor: Encodable {
-        let tenor: Int
-        let pricing: String
-        let monthlyRate: String
-    }
+    typealias Tenor = CreditProductRequest.Tenor
     let id: String
     let code: String
     let name: String

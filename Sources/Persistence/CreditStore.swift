@@ -221,36 +221,10 @@ public enum CreditStore {
 
     // MARK: Checkouts
 
-    /// A checkout as it is authorized or declined.
-    public struct NewCheckout: Sendable {
-        public let id: UUID
-        public let creditAccountID: UUID
-        public let orderRef: String
-        public let merchantID: String
-        public let amount: Money
-        public let plan: PurchasePlan
-        public let businessDate: BusinessDate
-        public let authorizedAt: Date
-        public let expiresAt: Date
-
-        public init(id: UUID, creditAccountID: UUID, orderRef: String, merchantID: String, amount: Money, plan: PurchasePlan,
-                    businessDate: BusinessDate, authorizedAt: Date, expiresAt: Date) {
-            self.id = id
-            self.creditAccountID = creditAccountID
-            self.orderRef = orderRef
-            self.merchantID = merchantID
-            self.amount = amount
-            self.plan = plan
-            self.businessDate = businessDate
-            self.authorizedAt = authorizedAt
-            self.expiresAt = expiresAt
-        }
-    }
-
     /// The hot path of a checkout, in one statement: claims the order reference (a duplicate fails
     /// with 23505), records the authorization, raises the account's hold, writes the audit event.
     public static func insertAuthorization(
-        _ c: NewCheckout, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
+        _ c: CheckoutRecord, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let detail = #"{"amount": "\#(c.amount.decimalString)", "currency": "\#(c.amount.currency.code)"}"#
         try await connection.query("""
@@ -274,7 +248,7 @@ public enum CreditStore {
 
     /// Records a declined attempt with its reasons (no hold, no order-reference claim).
     public static func insertDecline(
-        _ c: NewCheckout, reasonsJSON: String, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
+        _ c: CheckoutRecord, reasonsJSON: String, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
         try await connection.query("""
             WITH checkout AS (
@@ -282,7 +256,7 @@ public enum CreditStore {
                                               status, decline_reasons, business_date, authorized_at, expires_at, closed_at)
                 VALUES (\(c.creditAccountID), \(c.id), \(c.orderRef), \(c.merchantID), \(c.amount.minorUnits),
                         \(c.amount.currency.code), \(c.plan.typeName), \(c.plan.tenor), 'declined', \(reasonsJSON)::jsonb,
-                        \(c.businessDate.description)::date, \(c.authorizedAt), \(c.authorizedAt), \(c.authorizedAt))
+                        \(c.businessDate.description)::date, \(c.authorizedAt), \(c.expiresAt), \(c.authorizedAt))
             )
             INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
             VALUES (\(actor), 'credit.checkout.declined', 'checkout', \(c.id.uuidString.lowercased()),

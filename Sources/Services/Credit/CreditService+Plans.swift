@@ -142,23 +142,21 @@ extension CreditService {
                     id: repaymentID, creditAccountID: account.id, planID: plan.id, externalRef: request.externalRef,
                     amount: request.amount, principalPaid: allocation.principalPaid, feePaid: allocation.feesPaid,
                     lateFeePaid: allocation.lateFeesPaid, feeWaived: waivedMoney, payoff: request.payoff,
-                    allocationJSON: try Self.json(allocation.lines.filter { !$0.total.isZero }.map(AllocationLine.init)),
+                    allocationJSON: try Self.json(allocation.lines.filter { !$0.total.isZero }.map {
+                        ["number": "\($0.number)", "due_date": $0.dueDate.description, "late_fee": $0.lateFee.decimalString,
+                         "fee": $0.fee.decimalString, "principal": $0.principal.decimalString]
+                    }),
                     businessDate: today), on: c, logger: logger)
-                try await CreditStore.adjustAccount(id: account.id, heldDelta: 0, principalDelta: -allocation.principalPaid.minorUnits,
-                                                    on: c, logger: logger)
-                try await refreshDelinquency(account, today: today, on: c)
-                try await AuditStore.record(
-                    actor: actor.principal.actor, action: request.payoff ? "credit.plan.paid_off" : "credit.repayment.booked",
-                    objectType: "repayment", objectID: repaymentID.uuidString.lowercased(),
-                    detail: try Self.json(["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString]),
-                    requestID: actor.requestID, on: c, logger: logger)
-                let entry = try Self.ledger {
-                    try CreditLedger.repayment(
-                        repaymentID: repaymentID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
-                        principal: allocation.principalPaid, fees: allocation.feesPaid, lateFees: allocation.lateFeesPaid,
-                        businessDate: today)
-                }
-                try await LedgerStore.post(entry, on: c, logger: logger)
+                try await settle(
+                    account, principalCleared: allocation.principalPaid, today: today, on: c, actor: actor,
+                    action: request.payoff ? "credit.plan.paid_off" : "credit.repayment.booked", objectType: "repayment",
+                    objectID: repaymentID, detail: ["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString],
+                    entry: try Self.ledger {
+                        try CreditLedger.repayment(
+                            repaymentID: repaymentID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
+                            principal: allocation.principalPaid, fees: allocation.feesPaid, lateFees: allocation.lateFeesPaid,
+                            businessDate: today)
+                    })
                 return RepaymentResult(
                     id: repaymentID, externalRef: request.externalRef, businessDate: today, amount: request.amount,
                     allocation: allocation, feesWaived: waivedMoney,
@@ -214,21 +212,16 @@ extension CreditService {
                     externalRef: request.externalRef, amount: request.amount, cancelled: applied.cancelled,
                     principalCleared: applied.principal, lateFeesSettled: applied.lateFees, feesSettled: applied.fees,
                     feesWaived: applied.waived, returnedToConsumer: applied.returned, businessDate: today), on: c, logger: logger)
-                try await CreditStore.adjustAccount(id: account.id, heldDelta: 0, principalDelta: -applied.principal.minorUnits,
-                                                    on: c, logger: logger)
-                try await refreshDelinquency(account, today: today, on: c)
-                try await AuditStore.record(
-                    actor: actor.principal.actor, action: applied.cancelled ? "credit.plan.cancelled_by_refund" : "credit.plan.reamortized",
-                    objectType: "refund", objectID: refundID.uuidString.lowercased(),
-                    detail: try Self.json(["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString]),
-                    requestID: actor.requestID, on: c, logger: logger)
-                let entry = try Self.ledger {
-                    try CreditLedger.refund(
-                        refundID: refundID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
-                        merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees, fees: applied.fees,
-                        returnedToConsumer: applied.returned, businessDate: today)
-                }
-                try await LedgerStore.post(entry, on: c, logger: logger)
+                try await settle(
+                    account, principalCleared: applied.principal, today: today, on: c, actor: actor,
+                    action: applied.cancelled ? "credit.plan.cancelled_by_refund" : "credit.plan.reamortized", objectType: "refund",
+                    objectID: refundID, detail: ["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString],
+                    entry: try Self.ledger {
+                        try CreditLedger.refund(
+                            refundID: refundID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
+                            merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees,
+                            fees: applied.fees, returnedToConsumer: applied.returned, businessDate: today)
+                    })
                 return RefundResult(
                     id: refundID, externalRef: request.externalRef, businessDate: today, amount: request.amount,
                     outcome: applied.cancelled ? "cancelled" : "reamortized", principalCleared: applied.principal,
@@ -296,6 +289,21 @@ extension CreditService {
         }
     }
 
+    /// The common end of a repayment or refund: the account's outstanding principal drops by what was
+    /// cleared, the account is re-aged, the change is audited and the entry posted.
+    func settle(
+        _ account: CreditAccountRecord, principalCleared: Money, today: BusinessDate, on c: PostgresConnection, actor: Actor,
+        action: String, objectType: String, objectID: UUID, detail: [String: String], entry: JournalEntry
+    ) async throws {
+        try await CreditStore.adjustAccount(id: account.id, heldDelta: 0, principalDelta: -principalCleared.minorUnits,
+                                            on: c, logger: logger)
+        try await refreshDelinquency(account, today: today, on: c)
+        try await AuditStore.record(actor: actor.principal.actor, action: action, objectType: objectType,
+                                    objectID: objectID.uuidString.lowercased(), detail: try Self.json(detail),
+                                    requestID: actor.requestID, on: c, logger: logger)
+        try await LedgerStore.post(entry, on: c, logger: logger)
+    }
+
     /// After money came in, re-ages the account on `today`: days past due and bucket from its oldest
     /// unpaid past-due installment, and a frozen account with nothing overdue any more is unfrozen.
     func refreshDelinquency(_ account: CreditAccountRecord, today: BusinessDate, on c: PostgresConnection) async throws {
@@ -322,26 +330,5 @@ extension CreditService {
         } catch {
             throw ServiceError.invalid("amount", "amounts overflow")
         }
-    }
-}
-
-/// One line of a repayment's allocation as stored and shown.
-struct AllocationLine: Encodable {
-    let number: Int
-    let dueDate: String
-    let lateFee: String
-    let fee: String
-    let principal: String
-
-    init(_ line: InstallmentAllocation) {
-        number = line.number
-        dueDate = line.dueDate.description
-        lateFee = line.lateFee.decimalString
-        fee = line.fee.decimalString
-        principal = line.principal.decimalString
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case number, dueDate = "due_date", lateFee = "late_fee", fee, principal
     }
 }

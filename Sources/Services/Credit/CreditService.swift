@@ -179,29 +179,22 @@ public struct CreditService: Sendable {
                     decision = CheckoutDecision.decide(amount: request.amount, plan: request.plan,
                                                        standing: account.standing(hasOverdue: overdue), product: product.terms)
                 }
-                let new = CreditStore.NewCheckout(
-                    id: checkoutID, creditAccountID: account.id, orderRef: request.orderRef, merchantID: request.merchantID,
-                    amount: request.amount, plan: request.plan, businessDate: today, authorizedAt: now,
-                    expiresAt: product.terms.authorizationExpiry(authorizedAt: now))
-                let available: Money
-                let status: CheckoutStatus
-                switch decision {
-                case .approved:
-                    try await CreditStore.insertAuthorization(new, actor: actor.principal.actor, requestID: actor.requestID,
-                                                              on: c, logger: logger)
-                    available = Self.available(account, heldDelta: request.amount.minorUnits)
-                    status = .authorized
-                case .declined(let reasons):
-                    try await CreditStore.insertDecline(new, reasonsJSON: try Self.json(reasons), actor: actor.principal.actor,
-                                                        requestID: actor.requestID, on: c, logger: logger)
-                    available = account.available
-                    status = .declined
-                }
+                let approved = decision.isApproved
                 let checkout = CheckoutRecord(
                     id: checkoutID, creditAccountID: account.id, orderRef: request.orderRef, merchantID: request.merchantID,
-                    amount: request.amount, plan: request.plan, status: status, reasons: decision.reasons, capturedAmount: nil,
-                    planID: nil, businessDate: today, authorizedAt: now,
-                    expiresAt: status == .authorized ? new.expiresAt : now)
+                    amount: request.amount, plan: request.plan, status: approved ? .authorized : .declined,
+                    reasons: decision.reasons, capturedAmount: nil, planID: nil, businessDate: today, authorizedAt: now,
+                    expiresAt: approved ? product.terms.authorizationExpiry(authorizedAt: now) : now)
+                let available: Money
+                if approved {
+                    try await CreditStore.insertAuthorization(checkout, actor: actor.principal.actor, requestID: actor.requestID,
+                                                              on: c, logger: logger)
+                    available = Self.available(account, heldDelta: request.amount.minorUnits)
+                } else {
+                    try await CreditStore.insertDecline(checkout, reasonsJSON: try Self.json(decision.reasons),
+                                                        actor: actor.principal.actor, requestID: actor.requestID, on: c, logger: logger)
+                    available = account.available
+                }
                 return CheckoutOutcome(checkout: checkout, available: available, plan: nil)
             }
         } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
