@@ -23,6 +23,9 @@ THREADS=${THREADS:-2}
 ACCOUNTS=${ACCOUNTS:-5000}
 PGPORT=${PGPORT:-55432}
 HTTP_PORT=${HTTP_PORT:-18080}
+# prepared: statements parsed and planned once per connection (the ceiling); extended: parsed every
+# time, as PostgresNIO sends unnamed statements.
+PGBENCH_MODE=${PGBENCH_MODE:-prepared}
 WORK=$(mktemp -d /tmp/qz-credit-bench.XXXXXX)
 chmod 755 "$WORK"
 
@@ -91,8 +94,8 @@ QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -s "$HERE/checkout.lua" \
     "http://127.0.0.1:$HTTP_PORT" | tee "$WORK/wrk.txt"
 
-echo "== SQL: pgbench -c $CONNECTIONS -j $THREADS -T $DURATION (same statements, same database)"
-(cd "$WORK" && "$PGBIN/pgbench" -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+echo "== SQL: pgbench -M $PGBENCH_MODE -c $CONNECTIONS -j $THREADS -T $DURATION (same statements, same database)"
+(cd "$WORK" && "$PGBIN/pgbench" -n -M "$PGBENCH_MODE" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
     -D naccounts="$ACCOUNTS" -D caller="$CALLER" -f "$HERE/checkout.sql" -l --log-prefix=pgb qianzhuang) | tee "$WORK/pgbench.txt"
 
 HTTP_CHECKOUTS=$(awk '/^checkouts_per_second/ {print $2}' "$WORK/wrk.txt")
@@ -113,7 +116,7 @@ echo
 echo "== result (checkouts = authorize + capture)"
 printf "HTTP (wrk, %s connections):     %10.1f checkouts/s   request p50 %s ms   p99 %s ms   non-2xx %s\n" \
     "$CONNECTIONS" "$HTTP_CHECKOUTS" "$HTTP_P50" "$HTTP_P99" "${HTTP_ERRORS:-0}"
-printf "SQL  (pgbench, %s clients):     %10.1f checkouts/s   checkout p50 %s ms   p99 %s ms\n" \
-    "$CONNECTIONS" "$PG_TPS" "$PG_P50" "$PG_P99"
+printf "SQL  (pgbench -M %s, %s clients): %6.1f checkouts/s   checkout p50 %s ms   p99 %s ms\n" \
+    "$PGBENCH_MODE" "$CONNECTIONS" "$PG_TPS" "$PG_P50" "$PG_P99"
 awk -v h="$HTTP_CHECKOUTS" -v p="$PG_TPS" 'BEGIN { printf "ratio HTTP / pgbench:            %10.2f   (target >= 0.70; HTTP p99 target < 25 ms)\n", h / p }'
 echo "holds match and ledger sums to zero: $CONSISTENT"

@@ -20,7 +20,7 @@ struct CreditRoutes {
         }
         group.get("/credit-products/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             return try JSONBody.response(CreditProductBody(try await credit.product(id: id)))
         }
         group.post("/credit-accounts") { request, context in
@@ -31,7 +31,7 @@ struct CreditRoutes {
         }
         group.get("/credit-accounts/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             return try JSONBody.response(CreditAccountBody(try await credit.account(id: id)))
         }
         group.post("/checkouts") { request, context in
@@ -42,12 +42,12 @@ struct CreditRoutes {
         }
         group.get("/checkouts/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             return try JSONBody.response(CheckoutBody(try await credit.checkout(id: id), available: nil))
         }
         group.post("/checkouts/{id}/capture") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             let body = try await Self.optionalBody(CaptureRequestBody.self, request)
             let amount = try body?.amount.map { try $0.money(field: "amount", allowZero: false) }
             let outcome = try await credit.capture(checkoutID: id, amount: amount, actor: actor(principal, context))
@@ -55,25 +55,25 @@ struct CreditRoutes {
         }
         group.post("/checkouts/{id}/void") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             _ = try await Self.optionalBody(EmptyRequestBody.self, request)
             let outcome = try await credit.void(checkoutID: id, actor: actor(principal, context))
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
         }
         group.get("/installment-plans/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             return try JSONBody.response(PlanBody(try await credit.plan(id: id)))
         }
         group.get("/installment-plans/{id}/payoff-quote") { request, context in
             try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             let asOf = try request.uri.queryParameters.get("as_of").map { try Field.date(String($0), "as_of") }
             return try JSONBody.response(PayoffQuoteBody(planID: id, try await credit.payoffQuote(planID: id, asOf: asOf)))
         }
         group.post("/installment-plans/{id}/conversions") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Self.pathID(context)
             let body = try await JSONBody.decode(ConversionRequestBody.self, from: request, context: context)
             let plan = try await credit.convert(planID: id, tenor: body.tenor, actor: actor(principal, context))
             return try JSONBody.response(PlanBody(plan), status: .created)
@@ -90,6 +90,11 @@ struct CreditRoutes {
             let result = try await credit.refund(try body.request(), actor: actor(principal, context))
             return try JSONBody.response(RefundBody(result, orderRef: body.orderRef), status: .created)
         }
+    }
+
+    /// The `{id}` path parameter as a UUID, or a 422.
+    static func pathID(_ context: AppRequestContext) throws -> UUID {
+        try Field.uuid(try context.parameters.require("id"), "id")
     }
 
     func actor(_ principal: Principal, _ context: AppRequestContext) -> Actor {
@@ -131,7 +136,8 @@ struct CreditProductRequest: Codable {
     }
     let code: String
     let name: String
-    let tenors: [Tenor]
+    /// Default: the standard tenors and pricing (3, 6, 12 flat 0.6 %; 24 declining 1 %).
+    let tenors: [Tenor]?
     let interestFreeDays: Int?
     let graceDays: Int?
     let dailyLateFeeRate: String?
@@ -143,9 +149,10 @@ struct CreditProductRequest: Codable {
         guard code.range(of: #"^[a-z0-9][a-z0-9_-]{0,63}$"#, options: .regularExpression) != nil else {
             throw Problem.validation("code", "must be 1 to 64 lower-case letters, digits, '_' or '-'")
         }
-        guard !tenors.isEmpty else { throw Problem.validation("tenors", "must not be empty") }
-        var pricing: [Int: InstallmentPricing] = [:]
-        for (i, tenor) in tenors.enumerated() {
+        let defaults = CreditProduct.standard
+        guard tenors?.isEmpty != true else { throw Problem.validation("tenors", "must not be empty") }
+        var pricing: [Int: InstallmentPricing] = tenors == nil ? defaults.pricing : [:]
+        for (i, tenor) in (tenors ?? []).enumerated() {
             guard (1...60).contains(tenor.tenor) else { throw Problem.validation("tenors[\(i)].tenor", "must be 1 to 60") }
             guard pricing[tenor.tenor] == nil else { throw Problem.validation("tenors[\(i)].tenor", "appears twice") }
             let rate = try CreditRoutes.rate(tenor.monthlyRate, "tenors[\(i)].monthly_rate")
@@ -155,7 +162,6 @@ struct CreditProductRequest: Codable {
             }
             pricing[tenor.tenor] = price
         }
-        let defaults = CreditProduct.standard
         let rounding = try rounding.map { text in
             guard let rule = RoundingRule(rawValue: text) else {
                 throw Problem.validation("rounding", "must be half_even, half_up, down or up")

@@ -310,6 +310,11 @@ struct CreditCheckoutTests {
                 let three = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                   json: C.checkoutJSON(account: account, order: "p3", amount: "100.00", tenor: 3))
                 #expect((three.json["reasons"] as? [[String: Any]])?.first?["code"] as? String == "tenor_not_offered")
+                let defaults = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
+                    {"code": "defaults", "name": "Standard terms", "interest_free_days": 45}
+                    """)
+                #expect((defaults.json["tenors"] as? [[String: Any]])?.compactMap { $0["tenor"] as? Int } == [3, 6, 12, 24])
+                #expect(defaults.json["interest_free_days"] as? Int == 45)
                 let bad = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
                     {"code": "Bad Code", "name": "x", "tenors": []}
                     """)

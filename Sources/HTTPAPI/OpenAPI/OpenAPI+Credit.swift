@@ -117,9 +117,10 @@ extension OpenAPIFragments {
       },
       "components": {"schemas": {
         "Rate": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "description": "A decimal fraction as a string, e.g. \"0.006\" for 0.6 %."},
-        "CreditProductRequest": {"type": "object", "additionalProperties": false, "required": ["code", "name", "tenors"], "properties": {
+        "CreditProductRequest": {"type": "object", "additionalProperties": false, "required": ["code", "name"], "properties": {
           "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}, "name": {"type": "string"},
-          "tenors": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/CreditTenor"}},
+          "tenors": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/CreditTenor"},
+                     "description": "Default: 3, 6 and 12 flat_monthly_fee at 0.006, 24 declining_balance at 0.01."},
           "interest_free_days": {"type": "integer", "minimum": 0, "maximum": 366, "default": 30},
           "grace_days": {"type": "integer", "minimum": 0, "maximum": 60, "default": 3},
           "daily_late_fee_rate": {"$ref": "#/components/schemas/Rate"}, "late_fee_cap": {"$ref": "#/components/schemas/Rate"},
