@@ -194,10 +194,11 @@ public enum CreditNightlyStore {
     }
 }
 
-/// Posts many balanced entries in three statements, on the caller's transaction: the nightly run's
-/// late fees and write-offs would otherwise cost three round trips each. Same rules as
-/// `LedgerStore.post`: an entry whose idempotency reference is already booked is skipped, and the
-/// database's deferred trigger proves every entry balanced at commit.
+/// Posts balanced entries in two statements on the caller's transaction (the accounts are opened
+/// first, then entries and postings in one statement), where `LedgerStore.post` needs three per
+/// entry: the nightly run's late fees and write-offs, and the hot capture path, use it. Same rules
+/// as `LedgerStore.post`: an entry whose idempotency reference is already booked is skipped, and
+/// the database's deferred trigger proves every entry balanced at commit.
 public enum CreditLedgerBatch {
     /// Returns how many entries were newly posted.
     @discardableResult
@@ -205,17 +206,6 @@ public enum CreditLedgerBatch {
         guard !entries.isEmpty else { return 0 }
         try await LedgerStore.ensureAccounts(entries.flatMap { $0.lines.map(\.account) }, on: connection, logger: logger)
         let ids = entries.map { _ in UUID() }
-        let inserted = try await connection.query("""
-            INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
-            SELECT t.id, t.business_date::date, t.kind, t.reference_type, t.reference_id, NULLIF(t.idempotency_ref, ''), t.description
-            FROM unnest(\(ids)::uuid[], \(entries.map(\.businessDate.description))::text[], \(entries.map(\.kind))::text[],
-                        \(entries.map(\.referenceType))::text[], \(entries.map(\.referenceID))::text[],
-                        \(entries.map { $0.idempotencyRef ?? "" })::text[], \(entries.map(\.description))::text[])
-                 AS t(id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
-            ON CONFLICT (idempotency_ref) DO NOTHING
-            RETURNING id
-            """, logger: logger).all(UUID.self)
-        guard !inserted.isEmpty else { return 0 }
         var entryIDs: [UUID] = []
         var lines: [Int16] = []
         var codes: [String] = []
@@ -230,15 +220,27 @@ public enum CreditLedgerBatch {
                 currencies.append(line.amount.currency.code)
             }
         }
-        try await connection.query("""
+        let posted = try await connection.query("""
+            WITH inserted AS (
+                INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+                SELECT t.id, t.business_date::date, t.kind, t.reference_type, t.reference_id, NULLIF(t.idempotency_ref, ''),
+                       t.description
+                FROM unnest(\(ids)::uuid[], \(entries.map(\.businessDate.description))::text[], \(entries.map(\.kind))::text[],
+                            \(entries.map(\.referenceType))::text[], \(entries.map(\.referenceID))::text[],
+                            \(entries.map { $0.idempotencyRef ?? "" })::text[], \(entries.map(\.description))::text[])
+                     AS t(id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+                ON CONFLICT (idempotency_ref) DO NOTHING
+                RETURNING id
+            )
             INSERT INTO postings (entry_id, line, account_id, amount, currency)
             SELECT t.entry_id, t.line, a.id, t.amount, t.currency
             FROM unnest(\(entryIDs)::uuid[], \(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
                  AS t(entry_id, line, code, amount, currency)
+            JOIN inserted ON inserted.id = t.entry_id
             JOIN ledger_accounts a ON a.code = t.code
-            WHERE t.entry_id = ANY(\(inserted)::uuid[])
             ORDER BY a.id
-            """, logger: logger)
-        return inserted.count
+            RETURNING entry_id
+            """, logger: logger).all(UUID.self)
+        return Set(posted).count
     }
 }

@@ -175,11 +175,38 @@ public enum CreditStore {
         return nil
     }
 
+    /// Which account a use case locks: by its id, or as the owner of a checkout or a plan
+    /// (resolved inside the locking statement, saving a round trip).
+    public enum AccountKey: Sendable {
+        case id(UUID)
+        case checkout(UUID)
+        case plan(UUID)
+
+        /// The id the key names.
+        public var id: UUID { sql.id }
+
+        /// SQL around the bound id, from this fixed list only.
+        var sql: (prefix: String, id: UUID, suffix: String) {
+            switch self {
+            case .id(let id): ("a.id = ", id, "")
+            case .checkout(let id): ("a.id = (SELECT credit_account_id FROM credit_checkouts WHERE id = ", id, ")")
+            case .plan(let id): ("a.id = (SELECT credit_account_id FROM credit_plans WHERE id = ", id, ")")
+            }
+        }
+    }
+
     /// Locks the account and tells whether any of its open installments is past its due date plus
     /// the product's grace days on `today` (overdue even before the nightly run froze the account).
     public static func lockAccount(
         id: UUID, today: BusinessDate, on connection: PostgresConnection, logger: Logger
     ) async throws -> (account: CreditAccountRecord, hasOverdue: Bool)? {
+        try await lockAccount(.id(id), today: today, on: connection, logger: logger)
+    }
+
+    public static func lockAccount(
+        _ key: AccountKey, today: BusinessDate, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (account: CreditAccountRecord, hasOverdue: Bool)? {
+        let (prefix, keyID, suffix) = key.sql
         let rows = try await connection.query("""
             SELECT \(unescaped: accountColumns),
                    EXISTS (SELECT 1 FROM credit_installments i
@@ -187,7 +214,7 @@ public enum CreditStore {
                              AND i.due_date < \(today.description)::date
                                               - (SELECT p.grace_days FROM credit_products p WHERE p.id = a.product_id)
                           ) AS has_overdue
-            FROM credit_accounts a WHERE a.id = \(id) FOR UPDATE OF a
+            FROM credit_accounts a WHERE \(unescaped: prefix)\(keyID)\(unescaped: suffix) FOR UPDATE OF a
             """, logger: logger)
         for try await row in rows {
             let r = row.makeRandomAccess()

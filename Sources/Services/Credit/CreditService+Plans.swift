@@ -16,11 +16,8 @@ extension CreditService {
 
     /// The account (locked) and the plan with its installments (locked).
     func lockPlan(_ id: UUID, today: BusinessDate, on c: PostgresConnection) async throws -> (CreditAccountRecord, InstallmentPlanRecord) {
-        guard let owner = try await CreditPlanStore.owner(planID: id, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "installment plan", id: id.uuidString.lowercased())
-        }
-        let (account, _) = try await lockAccount(owner, today: today, on: c)
-        guard let plan = try await CreditPlanStore.plan(creditAccountID: owner, id: id, forUpdate: true, on: c, logger: logger) else {
+        let (account, _) = try await lockAccount(.plan(id), resource: "installment plan", today: today, on: c)
+        guard let plan = try await CreditPlanStore.plan(creditAccountID: account.id, id: id, forUpdate: true, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "installment plan", id: id.uuidString.lowercased())
         }
         return (account, plan)
@@ -301,7 +298,7 @@ extension CreditService {
         try await AuditStore.record(actor: actor.principal.actor, action: action, objectType: objectType,
                                     objectID: objectID.uuidString.lowercased(), detail: try Self.json(detail),
                                     requestID: actor.requestID, on: c, logger: logger)
-        try await LedgerStore.post(entry, on: c, logger: logger)
+        try await CreditLedgerBatch.post([entry], on: c, logger: logger)
     }
 
     /// After money came in, re-ages the account on `today`: days past due and bucket from its oldest

@@ -152,8 +152,15 @@ public struct CreditService: Sendable {
 
     /// The account locked for a use case, with whether anything is overdue today.
     func lockAccount(_ id: UUID, today: BusinessDate, on c: PostgresConnection) async throws -> (CreditAccountRecord, Bool) {
-        guard let found = try await CreditStore.lockAccount(id: id, today: today, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "credit account", id: id.uuidString.lowercased())
+        try await lockAccount(.id(id), resource: "credit account", today: today, on: c)
+    }
+
+    /// Locks the account identified directly or as the owner of a checkout or plan; 404 names `resource`.
+    func lockAccount(
+        _ key: CreditStore.AccountKey, resource: String, today: BusinessDate, on c: PostgresConnection
+    ) async throws -> (CreditAccountRecord, Bool) {
+        guard let found = try await CreditStore.lockAccount(key, today: today, on: c, logger: logger) else {
+            throw ServiceError.notFound(resource: resource, id: key.id.uuidString.lowercased())
         }
         return found
     }
@@ -216,11 +223,10 @@ public struct CreditService: Sendable {
     func lockLiveCheckout(
         _ id: UUID, now: Date, today: BusinessDate, on c: PostgresConnection
     ) async throws -> (CreditAccountRecord, CheckoutRecord) {
-        guard let owner = try await CreditStore.checkoutOwner(id: id, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "checkout", id: id.uuidString.lowercased())
-        }
-        let (account, _) = try await lockAccount(owner, today: today, on: c)
-        guard let checkout = try await CreditStore.checkout(creditAccountID: owner, id: id, forUpdate: true, on: c, logger: logger) else {
+        let (account, _) = try await lockAccount(.checkout(id), resource: "checkout", today: today, on: c)
+        // The account lock serialises every change to its checkouts; this read sees the latest state.
+        guard let checkout = try await CreditStore.checkout(creditAccountID: account.id, id: id, forUpdate: true, on: c,
+                                                            logger: logger) else {
             throw ServiceError.notFound(resource: "checkout", id: id.uuidString.lowercased())
         }
         guard checkout.status == .authorized else {
@@ -262,7 +268,7 @@ public struct CreditService: Sendable {
                 try CreditLedger.capture(checkoutID: checkout.id.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
                                          merchantID: checkout.merchantID, principal: captured, businessDate: today)
             }
-            try await LedgerStore.post(entry, on: c, logger: logger)
+            try await CreditLedgerBatch.post([entry], on: c, logger: logger)
             let after = checkout.closed(as: .captured, captured: captured, planID: plan.id)
             let available = Self.available(account, heldDelta: -checkout.amount.minorUnits, principalDelta: captured.minorUnits)
             return CheckoutOutcome(checkout: after, available: available, plan: plan)
