@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Domain", "Services",
+                "Domain", "Services", "Jobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Domain", "Services",
+                "Domain", "Services", "Persistence",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Persistence
 import Prometheus
+import Jobs
 import Services
 import ServiceLifecycle
 
@@ -14,14 +15,25 @@ public struct APIDependencies: Sendable {
     public let calendar: BusinessCalendar
     public let registry: PrometheusCollectorRegistry
     public let services: ServiceRegistry
+    public let statements: StatementService
+    public let reconciliation: ReconciliationService
+    public let nightly: NightlyRunner
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
-                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                reportDirectory: URL = URL(fileURLWithPath: "reports")) {
         self.database = database
         self.migrator = migrator
         self.calendar = calendar
         self.registry = registry
-        self.services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar)
+        let services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar)
+        self.services = services
+        self.statements = StatementService(database: database, calendar: calendar)
+        self.reconciliation = ReconciliationService(database: database)
+        self.nightly = NightlyRunner(
+            database: database,
+            steps: NightlyPlan.standard(services: services, database: database, reportDirectory: reportDirectory, logger: database.logger),
+            logger: database.logger)
     }
 }
 
@@ -42,6 +54,8 @@ public func buildRouter(_ deps: APIDependencies, routeTable: RouteTable = RouteT
     SupplierFinanceRoutes(finance: deps.services.supplierFinance).addRoutes(to: v1)
     CreditRoutes(credit: deps.services.credit).addRoutes(to: v1)
     InsuranceRoutes(insurance: deps.services.insurance).addRoutes(to: v1)
+    ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, calendar: deps.calendar)
+        .addRoutes(to: v1)
     return router
 }
 

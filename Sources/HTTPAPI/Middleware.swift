@@ -151,6 +151,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
         guard request.method == .post, let key = request.headers[.idempotencyKey] else {
             return try await next(request, context)
         }
+        // Statement files are streamed, not buffered; their import is idempotent by file hash.
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            return try await next(request, context)
+        }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw Problem.validation("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
         }

@@ -2,17 +2,19 @@ import ArgumentParser
 import Domain
 import Foundation
 import HTTPAPI
+import Jobs
 import LocalPostgres
 import Logging
 import Persistence
 import Services
+import ServiceLifecycle
 
 @main
 struct Qianzhuang: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qianzhuang",
         abstract: "Qianzhuang: supplier financing, installment credit and shipping insurance for a marketplace.",
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Nightly.self, Statements.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -67,6 +69,11 @@ struct DatabaseTarget {
     }
 }
 
+/// Writes a line to stdout at once (no buffering: a key must not be lost if the process is killed).
+func printNow(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func makeLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
     logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -86,32 +93,144 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(name: .long, help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int = 8080
-    @Option(name: .long, help: "Platform time zone for business dates.") var timeZone: String =
-        ProcessInfo.processInfo.environment["QZ_TIME_ZONE"] ?? "Asia/Shanghai"
+    @OptionGroup var platform: PlatformOptions
+    @Option(name: .long, help: "Local time (HH:MM, platform time zone) of the in-process nightly run; empty disables it (use an external scheduler). Default: env QZ_NIGHTLY_SCHEDULE, else 02:00.")
+    var nightlyAt: String = ProcessInfo.processInfo.environment["QZ_NIGHTLY_SCHEDULE"] ?? "02:00"
 
     func run() async throws {
         _ = bootstrapLogging
         let logger = makeLogger("qianzhuang")
-        guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("unknown time zone \(timeZone)") }
+        let calendar = try platform.calendar()
         let target = try await DatabaseTarget.resolve(database, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
         let deps = APIDependencies(database: Database(configuration: target.configuration, logger: logger),
-                                   migrator: migrator, calendar: BusinessCalendar(timeZone: zone))
+                                   migrator: migrator, calendar: calendar, reportDirectory: platform.reportURL)
         let embedded = target.cluster != nil
+        var extra: [any Service] = []
+        if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, calendar: calendar, logger: logger) {
+            extra.append(scheduler)
+        }
         let app = buildApplication(
             server: ServerConfiguration(host: host, port: port), deps: deps, migrateOnStart: true, logger: logger,
+            extraServices: extra,
             beforeServing: {
                 // A newcomer on the embedded default gets an operator key at once; printed once, never stored in clear.
                 guard embedded, try await APIKeyStore.count(database: deps.database) == 0 else { return }
                 let key = try await deps.services.access.createKey(role: .operator, supplierID: nil, label: "first start")
-                print("Operator API key (shown once, keep it): \(key)")
-                fflush(nil)  // all output streams: `stdout` is a global var Swift 6 refuses to touch
+                printNow("Operator API key (shown once, keep it): \(key)")
             },
             onServerRunning: { port in
                 logger.info("qianzhuang listening", metadata: ["host": "\(host)", "port": "\(port)"])
             })
         try await app.runService()
+    }
+}
+
+/// Time zone and report location, shared by `serve` and `nightly`.
+struct PlatformOptions: ParsableArguments {
+    @Option(name: .long, help: "Platform time zone for business dates (env QZ_TIME_ZONE).")
+    var timeZone: String = ProcessInfo.processInfo.environment["QZ_TIME_ZONE"] ?? "Asia/Shanghai"
+
+    @Option(name: .long, help: "Where nightly HTML reports are written.")
+    var reportDir: String = ProcessInfo.processInfo.environment["QZ_REPORT_DIR"] ?? "reports"
+
+    var reportURL: URL { URL(fileURLWithPath: reportDir) }
+
+    func calendar() throws -> BusinessCalendar {
+        guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("unknown time zone \(timeZone)") }
+        return BusinessCalendar(timeZone: zone)
+    }
+}
+
+struct Nightly: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the close of business for a business date (for external schedulers: Kubernetes CronJob, systemd timer).")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var platform: PlatformOptions
+    @Option(help: "Business date YYYY-MM-DD (default: yesterday in the platform time zone).") var date: String?
+    @Flag(help: "Run a date that already finished again (every step is idempotent).") var force = false
+
+    func run() async throws {
+        _ = bootstrapLogging
+        let logger = makeLogger("qianzhuang.nightly")
+        let calendar = try platform.calendar()
+        let businessDate: BusinessDate
+        if let date {
+            guard let parsed = BusinessDate(date) else { throw ValidationError("--date must be YYYY-MM-DD") }
+            businessDate = parsed
+        } else {
+            businessDate = calendar.businessDate(at: Date()).adding(days: -1)
+        }
+        let target = try await DatabaseTarget.resolve(database, logger: logger)
+        defer { target.stopIfStarted() }
+        let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
+        let reportURL = platform.reportURL
+        let outcome = try await Database.withDatabase(target.configuration, logger: logger) { db in
+            try await migrator.migrate(db)
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL)
+            let terminal = isatty(STDERR_FILENO) == 1
+            return try await deps.nightly.run(date: businessDate, force: force, triggeredBy: "cli", progress: { event in
+                Nightly.show(event, terminal: terminal)
+            })
+        }
+        switch outcome {
+        case .completed(let run):
+            printNow("nightly \(businessDate): completed (run \(run.id.uuidString.lowercased()), report \(run.reportPath ?? "-"))")
+        case .alreadyCompleted(let run):
+            printNow("nightly \(businessDate): already completed by run \(run.id.uuidString.lowercased()); use --force to run it again")
+        case .busy:
+            printNow("nightly \(businessDate): another runner is running this date")
+            throw ExitCode(75)
+        }
+    }
+
+    static func show(_ event: NightlyProgress, terminal: Bool) {
+        let line: String
+        switch event {
+        case .started(let step, let n, let of): line = "[\(n)/\(of)] \(step) …"
+        case .skipped(let step, let n, let of): line = "[\(n)/\(of)] \(step) already done"
+        case .finished(let step, let n, let of, let counts, let seconds):
+            let summary = counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            line = "[\(n)/\(of)] \(step) done in \(String(format: "%.2f", seconds)) s  \(summary)"
+        }
+        FileHandle.standardError.write(Data(((terminal ? "\u{1B}[1m" : "") + line + (terminal ? "\u{1B}[0m" : "") + "\n").utf8))
+    }
+}
+
+struct Statements: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Import bank and payment statements.", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import a camt.053 (.xml) or settlement CSV (.csv) file.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var platform: PlatformOptions
+        @Argument(help: "The statement file.") var file: String
+        @Option(help: "camt053 | settlement_csv (default: by extension)") var format: String?
+        @Option(help: "The payment channel a settlement CSV comes from.") var channel: String = "channel"
+
+        func run() async throws {
+            _ = bootstrapLogging
+            let logger = makeLogger("qianzhuang.statements")
+            let url = URL(fileURLWithPath: file)
+            let kind: StatementFormat
+            switch format ?? (url.pathExtension.lowercased() == "csv" ? "settlement_csv" : "camt053") {
+            case "camt053": kind = .camt053
+            case "settlement_csv": kind = .settlementCSV
+            default: throw ValidationError("--format must be camt053 or settlement_csv")
+            }
+            let calendar = try platform.calendar()
+            let target = try await DatabaseTarget.resolve(database, logger: logger)
+            defer { target.stopIfStarted() }
+            let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
+            let result = try await Database.withDatabase(target.configuration, logger: logger) { db in
+                try await migrator.migrate(db)
+                return try await StatementService(database: db, calendar: calendar).importFile(url, format: kind, channel: channel, actor: NightlyPlan.actor)
+            }
+            for s in result.statements {
+                printNow("\(s.id.uuidString.lowercased())  \(s.statementRef)  \(s.entryCount) entries  balance \(s.verdict)\(result.alreadyImported ? "  (already imported)" : "")")
+            }
+        }
     }
 }
 
@@ -159,8 +278,7 @@ struct Keys: AsyncParsableCommand {
                 try await migrator.migrate(db)
                 return try await APIKeyStore.create(role: role, supplierID: supplier, label: label, database: db).key
             }
-            print(key)
-            fflush(nil)  // all output streams: `stdout` is a global var Swift 6 refuses to touch
+            printNow(key)
         }
     }
 

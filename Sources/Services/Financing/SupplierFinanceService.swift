@@ -225,7 +225,8 @@ public struct SupplierFinanceService: Sendable {
             do {
                 switch target {
                 case .disputed: next = try domain.disputed()
-                case .open, .financed where record.status == .disputed: next = try domain.disputeResolved()
+                case .open where record.status == .disputed, .financed where record.status == .disputed:
+                    next = try domain.disputeResolved()
                 case .cancelled: next = try domain.cancelled()
                 default: throw ReceivableTransitionError(from: record.status, to: target)
                 }

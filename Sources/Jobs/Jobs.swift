@@ -1,2 +1,0 @@
-/// Nightly close-of-business orchestration (issue 6).
-enum Jobs {}

@@ -1,0 +1,54 @@
+import Domain
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The in-process trigger: every day at a local time in the platform's time zone, run the close
+/// of business for the business date that just ended. Safe on every replica at once: the runner
+/// lets one of them run the date and tells the others it is busy or done.
+public struct NightlyScheduler: Service {
+    let runner: NightlyRunner
+    let calendar: BusinessCalendar
+    let hour: Int
+    let minute: Int
+    let logger: Logger
+
+    /// `time` is "HH:MM" local to the calendar's time zone; nil when empty or malformed (no scheduler).
+    public init?(time: String?, runner: NightlyRunner, calendar: BusinessCalendar, logger: Logger) {
+        guard let time, !time.isEmpty else { return nil }
+        let parts = time.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else { return nil }
+        self.runner = runner
+        self.calendar = calendar
+        self.hour = h
+        self.minute = m
+        self.logger = logger
+    }
+
+    /// Seconds from `now` to the next HH:MM in the calendar's zone.
+    func secondsUntilNextRun(from now: Date) -> TimeInterval {
+        let offset = TimeInterval(calendar.timeZone.secondsFromGMT(for: now))
+        let local = now.timeIntervalSince1970 + offset
+        let dayStart = (local / 86_400).rounded(.down) * 86_400
+        var next = dayStart + TimeInterval(hour * 3600 + minute * 60)
+        if next <= local { next += 86_400 }
+        return next - local
+    }
+
+    public func run() async throws {
+        logger.info("nightly scheduler on", metadata: ["at": "\(String(format: "%02d:%02d", hour, minute))", "zone": "\(calendar.timeZone.identifier)"])
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let wait = secondsUntilNextRun(from: Date())
+                try await Task.sleep(for: .seconds(wait))
+                let date = calendar.businessDate(at: Date()).adding(days: -1)
+                do {
+                    let outcome = try await runner.run(date: date, triggeredBy: "scheduler")
+                    logger.info("scheduled nightly run finished", metadata: ["date": "\(date)", "outcome": "\(outcome)"])
+                } catch {
+                    logger.error("scheduled nightly run failed", metadata: ["date": "\(date)", "error": "\(String(reflecting: error))"])
+                }
+            }
+        }
+    }
+}

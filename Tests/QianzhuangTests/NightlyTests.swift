@@ -1,0 +1,251 @@
+import Domain
+import Foundation
+import HTTPAPI
+import HummingbirdTesting
+import Jobs
+import Persistence
+import Services
+import Synchronization
+import Testing
+
+@Suite("Nightly close of business and reconciliation")
+struct NightlyTests {
+    static let actor = NightlyPlan.actor
+    static var fixtures: URL { TestCluster.packageRoot.appendingPathComponent("Tests/DomainTests/Fixtures/camt053") }
+
+    static func temp(_ name: String, _ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("qz-\(UUID().uuidString)-\(name)")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    static func ledgerFingerprint(_ db: Database) async throws -> String {
+        try await db.scalar(String.self, """
+            SELECT count(*)::text || ':' || COALESCE(sum(abs(amount)), 0)::text FROM postings
+            """) ?? ""
+    }
+
+    @Test("both real camt.053 fixtures import with their entries, references and balance verdicts; a re-import stores nothing")
+    func importFixtures() async throws {
+        try await withTestDatabase { db in
+            let service = StatementService(database: db, calendar: .shanghai)
+            let via = try await service.importFile(Self.fixtures.appendingPathComponent("viafintech_053v02_valid_example.xml"), format: .camt053, actor: Self.actor)
+            #expect(via.statements.count == 1)
+            let s = try #require(via.statements.first)
+            #expect(s.currency == "EUR")
+            #expect(s.entryCount == 4)
+            #expect(s.opening == 3306 && s.closing == 2306)
+            #expect(s.credits == 100 && s.debits == 1100)
+            #expect(s.verdict == "balanced")
+            let refs = try await db.client.query("SELECT reference FROM statement_lines WHERE statement_id = \(s.id) AND reference IS NOT NULL", logger: db.logger).all(String.self)
+            #expect(!refs.isEmpty)
+
+            let genkgo = try await service.importFile(Self.fixtures.appendingPathComponent("genkgo_053v02_multi_statement.xml"), format: .camt053, actor: Self.actor)
+            #expect(genkgo.statements.count == 2)
+            #expect(genkgo.statements.map(\.verdict) == ["balanced", "balanced"])
+            #expect(Set(genkgo.statements.map { [$0.opening ?? 0, $0.closing ?? 0] }) == [[1815, 2700], [2700, 2000]])
+
+            let again = try await service.importFile(Self.fixtures.appendingPathComponent("genkgo_053v02_multi_statement.xml"), format: .camt053, actor: Self.actor)
+            #expect(again.alreadyImported)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statements") == 3)
+        }
+    }
+
+    @Test("a statement whose balances do not add up is flagged")
+    func unbalancedStatement() async throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+            <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-26T18:00:00</CreDtTm></GrpHdr>
+            <Stmt><Id>S-BAD</Id><Acct><Id><Othr><Id>6222000011112222</Id></Othr></Id></Acct>
+            <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-26</Dt></Dt></Bal>
+            <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">120.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-26</Dt></Dt></Bal>
+            <Ntry><Amt Ccy="CNY">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-11-26</Dt></BookgDt>
+            <NtryDtls><TxDtls><Refs><EndToEndId>ord-1</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+            </Stmt></BkToCstmrStmt></Document>
+            """
+        let url = try Self.temp("bad.xml", xml)
+        defer { try? FileManager.default.removeItem(at: url) }
+        try await withTestDatabase { db in
+            let result = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .camt053, actor: Self.actor)
+            #expect(result.statements.first?.verdict == "unbalanced")
+            #expect(result.statements.first?.computedClosing == 11_000)
+            #expect(result.statements.first?.closing == 12_000)
+        }
+    }
+
+    @Test("each matching outcome becomes an exception, once, with a workflow to resolution")
+    func matchingOutcomes() async throws {
+        try await withTestDatabase { db in
+            let date = BusinessDate("2026-11-20")!
+            try await db.transaction { c in
+                try await LedgerStore.ensureAccounts([PlatformAccounts.cash(.cny), PlatformAccounts.equity(.cny)], on: c, logger: db.logger)
+            }
+            let ledger = LedgerService(database: db)
+            for (reference, fen) in [("ord-1", 10_000), ("ord-2", 5_000), ("ord-3", 3_000)] as [(String, Int64)] {
+                _ = try await ledger.postManualEntry(
+                    businessDate: date, description: "", reference: reference,
+                    lines: [.init(accountCode: "platform.cash.cny", amount: Money(minorUnits: fen, currency: .cny), side: .debit),
+                            .init(accountCode: "platform.equity.cny", amount: Money(minorUnits: fen, currency: .cny), side: .credit)],
+                    actor: Self.actor)
+            }
+            let csv = """
+                channel_txn_id,our_reference,amount,currency,fee,settled_at,type
+                T1,ord-1,100.00,CNY,0,2026-11-20,payment
+                T2,ord-2,55.00,CNY,0,2026-11-20,payment
+                T3,ord-9,20.00,CNY,0,2026-11-20,payment
+                T4,ord-1,100.00,CNY,0,2026-11-20,payment
+                """
+            let url = try Self.temp("settle.csv", csv + "\n")
+            defer { try? FileManager.default.removeItem(at: url) }
+            _ = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .settlementCSV, channel: "alipay", actor: Self.actor)
+            let recon = ReconciliationService(database: db, rules: MatchingRules(dateWindowDays: 0, amountToleranceMinorUnits: 0))
+            let summary = try await recon.match(businessDate: date)
+            #expect(summary.matched == 1)
+            #expect(summary.exceptionsRaised == 4)
+            let kinds = try await recon.exceptions(businessDate: date).map { "\($0.kind):\($0.reference ?? "-")" }.sorted()
+            #expect(kinds == ["amount_mismatch:ord-2", "duplicate:ord-1", "missing_from_ledger:ord-9", "missing_from_statement:ord-3"])
+            let again = try await recon.match(businessDate: date)
+            #expect(again.exceptionsRaised == 0)
+
+            let api = try await TestAPI.make(db)
+            guard let first = try await recon.exceptions(businessDate: date).first else { throw TestFailure("no exception") }
+            try await api.withClient { client in
+                let noNote = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/resolve",
+                                                   key: api.operatorKey, json: #"{"note": "  "}"#)
+                #expect(noNote.status == .unprocessableContent)
+                let ack = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/acknowledge", key: api.operatorKey)
+                #expect(ack.json["state"] as? String == "acknowledged")
+                let resolved = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/resolve",
+                                                     key: api.operatorKey, json: #"{"note": "bank confirmed the missing credit on 21 Nov"}"#)
+                #expect(resolved.json["state"] as? String == "resolved")
+                let twice = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/resolve",
+                                                  key: api.operatorKey, json: #"{"note": "again"}"#)
+                #expect(twice.status == .conflict)
+            }
+        }
+    }
+
+    @Test("a run killed between steps resumes where it stopped and books nothing twice; a finished date is not re-run unless forced")
+    func resumeAfterCrash() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let api = try await TestAPI.make(db)
+            let date = try await api.withClient { client in
+                let w = FinancingWorld(api: api, client: client)
+                let supplier = try await w.createSupplier(minDays: 1)
+                let financed = try await w.createReceivable(supplier: supplier, face: "1000.00", dueInDays: 1)
+                _ = try await w.finance([financed], key: try await api.supplierKey(UUID(uuidString: supplier)!))
+                _ = try await w.createReceivable(supplier: supplier, face: "300.00", dueInDays: 1)
+                return FinancingWorld.today.adding(days: 1)
+            }
+            let crashes = Mutex(1)
+            let settle = NightlyStep("settle_receivables") { d in
+                let s = try await api.deps.services.supplierFinance.settleDueReceivables(on: d, actor: Self.actor)
+                return ["settled": Int64(s.settled)]
+            }
+            let flaky = NightlyStep("flaky") { _ in
+                if crashes.withLock({ n in defer { n -= 1 }; return n > 0 }) { throw TestFailure("power cut") }
+                return [:]
+            }
+            let runner = NightlyRunner(database: db, steps: [settle, flaky], logger: db.logger)
+            await #expect(throws: NightlyStepFailure.self) { try await runner.run(date: date, triggeredBy: "test") }
+            let afterCrash = try await Self.ledgerFingerprint(db)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries WHERE kind = 'receivable.settled'") == 2)
+
+            let resumed = try await runner.run(date: date, triggeredBy: "test")
+            guard case .completed(let run) = resumed else { throw TestFailure("expected completed, got \(resumed)") }
+            #expect(run.attempt == 1)
+            #expect(try await Self.ledgerFingerprint(db) == afterCrash)
+            let steps = try await runner.steps(of: run.id)
+            #expect(steps.map(\.status) == ["completed", "completed"])
+
+            guard case .alreadyCompleted = try await runner.run(date: date, triggeredBy: "test") else { throw TestFailure("re-ran a finished date") }
+            guard case .completed(let forced) = try await runner.run(date: date, force: true, triggeredBy: "test") else { throw TestFailure("force") }
+            #expect(forced.attempt == 2)
+            #expect(try await Self.ledgerFingerprint(db) == afterCrash)
+        }
+    }
+
+    @Test("two runners started together for one date produce one run")
+    func oneRunnerPerDate() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let slow = NightlyStep("slow") { _ in
+                try await Task.sleep(for: .milliseconds(400))
+                return ["slept": 1]
+            }
+            let a = NightlyRunner(database: db, steps: [slow], logger: db.logger)
+            let b = NightlyRunner(database: db, steps: [slow], logger: db.logger)
+            let date = BusinessDate("2026-11-01")!
+            async let first = a.run(date: date, triggeredBy: "replica-a")
+            async let second = b.run(date: date, triggeredBy: "replica-b")
+            let outcomes = try await [first, second]
+            let completed = outcomes.filter { if case .completed = $0 { return true } else { return false } }
+            #expect(completed.count == 1, "\(outcomes)")
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM nightly_runs WHERE business_date = '2026-11-01'") == 1)
+        }
+    }
+
+    @Test("the standard night over several simulated dates settles each day's maturities, proves the ledger and writes its report")
+    func severalDates() async throws {
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let w = FinancingWorld(api: api, client: client)
+                let supplier = try await w.createSupplier(minDays: 1)
+                let key = try await api.supplierKey(UUID(uuidString: supplier)!)
+                for day in 1...3 {
+                    let r = try await w.createReceivable(supplier: supplier, face: "\(day)00.00", dueInDays: day)
+                    _ = try await w.finance([r], key: key)
+                }
+            }
+            var settled: [Int64] = []
+            for day in 1...3 {
+                let date = FinancingWorld.today.adding(days: day)
+                guard case .completed(let run) = try await deps.nightly.run(date: date, triggeredBy: "test") else { throw TestFailure("day \(day)") }
+                let steps = try await deps.nightly.steps(of: run.id)
+                settled.append(steps.first { $0.step == "settle_receivables" }.flatMap { s in
+                    (try? JSONSerialization.jsonObject(with: Data(s.countsJSON.utf8))) as? [String: Any] }?["settled"] as? Int64 ?? -1)
+                let proof = steps.first { $0.step == "prove_ledger" }.flatMap {
+                    (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) as? [String: Any] } ?? [:]
+                #expect(proof["controls_failed"] as? Int == 0 && proof["violations"] as? Int == 0, "\(proof)")
+                let html = try String(contentsOf: reports.appendingPathComponent("nightly-\(date).html"), encoding: .utf8)
+                #expect(html.contains("Ledger proof: <span class=\"ok\">holds</span>"))
+                #expect(try await deps.nightly.run(id: run.id)?.reportJSON?.contains("\"ledger_proof\"") == true)
+            }
+            #expect(settled == [1, 1, 1])
+            try await expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("the API starts a run for an ended date, shows it, and refuses a date that has not ended")
+    func nightlyAPI() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let future = try await client.call(.post, "/v1/nightly-runs", key: api.operatorKey,
+                                                   json: #"{"business_date": "\#(FinancingWorld.today)"}"#)
+                #expect(future.status == .unprocessableContent)
+                let started = try await client.call(.post, "/v1/nightly-runs", key: api.operatorKey, json: #"{"business_date": "2026-01-05"}"#)
+                #expect(started.status == .accepted || started.status == .ok, "\(started.text)")
+                guard let id = started.json["id"] as? String else { throw TestFailure("no run id") }
+                var status = ""
+                for _ in 0..<50 {
+                    status = try await client.call(.get, "/v1/nightly-runs/\(id)", key: api.operatorKey).json["status"] as? String ?? ""
+                    if status == "completed" { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(status == "completed")
+                let again = try await client.call(.post, "/v1/nightly-runs", key: api.operatorKey, json: #"{"business_date": "2026-01-05"}"#)
+                #expect(again.status == .ok)
+                #expect(again.json["id"] as? String == id)
+                let exceptions = try await client.call(.get, "/v1/nightly-runs/\(id)/exceptions", key: api.operatorKey)
+                #expect(exceptions.status == .ok)
+                let platform = try await client.call(.post, "/v1/nightly-runs", key: api.platformKey, json: #"{"business_date": "2026-01-05"}"#)
+                #expect(platform.status == .forbidden)
+            }
+        }
+    }
+}

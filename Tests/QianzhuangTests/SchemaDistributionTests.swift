@@ -1,0 +1,63 @@
+import Foundation
+import Persistence
+import Testing
+
+/// ARCHITECTURE.md "Scaling past one machine": every hot table carries its owner key in its
+/// primary key and in every unique constraint, so it can be distributed on that key (Citus).
+@Suite("Schema is distributable by owner key")
+struct SchemaDistributionTests {
+    /// Hot tables and their distribution column. Extend this map with every new owner-keyed table.
+    static let ownerKeyed: [String: String] = [
+        "suppliers": "id",
+        "receivables": "supplier_id",
+        "receivable_adjustments": "supplier_id",
+        "financing_requests": "supplier_id",
+        "financing_items": "supplier_id",
+        "shipping_policies": "id",
+        "insurance_return_events": "policy_id",
+        "insurance_claims": "policy_id",
+    ]
+
+    /// Small tables replicated to every node (reference tables), global lookups keyed by their
+    /// natural key (one row per order or code, pointing to the owner), and the ledger / run
+    /// records, which SCALING.md keeps on the coordinator for now. Anything else must be listed above.
+    static let notOwnerKeyed: Set<String> = [
+        "schema_migrations", "api_keys", "idempotency_keys", "audit_events",
+        "ledger_accounts", "journal_entries", "postings",
+        "supplier_credit_codes", "shipping_policy_orders",
+        "insurance_category_rates", "insurance_route_norms",
+        "nightly_runs", "nightly_steps", "statements", "statement_lines", "reconciliation_exceptions",
+    ]
+
+    @Test("every owner-keyed table has its owner column in the primary key and in every unique index")
+    func ownerKeyInEveryUniqueIndex() async throws {
+        try await withTestDatabase { db in
+            let rows = try await db.client.query("""
+                SELECT c.relname::text, i.indisprimary, ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k
+                       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k)
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND (i.indisunique OR i.indisprimary)
+                """, logger: db.logger)
+            var primaryKeys: [String: [String]] = [:]
+            var violations: [String] = []
+            for try await (table, primary, columns) in rows.decode((String, Bool, [String]).self) {
+                guard let owner = Self.ownerKeyed[table] else { continue }
+                if primary { primaryKeys[table] = columns }
+                if !columns.contains(owner) { violations.append("\(table): unique index on \(columns) lacks \(owner)") }
+            }
+            #expect(violations.isEmpty, "\(violations)")
+            for (table, owner) in Self.ownerKeyed {
+                #expect(primaryKeys[table]?.contains(owner) == true, "\(table) primary key \(primaryKeys[table] ?? []) lacks \(owner)")
+            }
+        }
+    }
+
+    @Test("every table is classified: owner-keyed, or knowingly not")
+    func everyTableClassified() async throws {
+        try await withTestDatabase { db in
+            let tables = try await db.client.query("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'", logger: db.logger).all(String.self)
+            let unclassified = tables.filter { Self.ownerKeyed[$0] == nil && !Self.notOwnerKeyed.contains($0) }.sorted()
+            #expect(unclassified.isEmpty, "classify these tables in SchemaDistributionTests: \(unclassified)")
+        }
+    }
+}
