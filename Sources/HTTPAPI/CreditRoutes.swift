@@ -121,8 +121,6 @@ struct CreditRoutes {
         }
         return text.lowercased()
     }
-
-    static func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
 }
 
 // MARK: Requests
@@ -296,11 +294,6 @@ struct RefundRequestBody: Codable {
 
 // MARK: Responses
 
-struct ReasonBody: Encodable {
-    let code: String
-    let detail: String
-}
-
 struct CreditProductBody: Encodable {
     typealias Tenor = CreditProductRequest.Tenor
     let id: String
@@ -423,8 +416,8 @@ struct CheckoutBody: Encodable {
         capturedAmount = c.capturedAmount.map(MoneyBody.init)
         planId = c.planID?.uuidString.lowercased()
         businessDate = c.businessDate.description
-        authorizedAt = CreditRoutes.timestamp(c.authorizedAt)
-        expiresAt = CreditRoutes.timestamp(c.expiresAt)
+        authorizedAt = Timestamp.rfc3339(c.authorizedAt)
+        expiresAt = Timestamp.rfc3339(c.expiresAt)
         self.available = available.map(MoneyBody.init)
     }
 }
