@@ -149,6 +149,40 @@ struct CreditCheckoutTests {
         }
     }
 
+    @Test("the nightly expiry walks accounts in batches and releases every stale hold, not the fresh ones")
+    func expiryBatches() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let accounts = try await C.on("2026-03-02") {
+                try await api.withClient { client in
+                    var out: [String] = []
+                    for n in 0..<3 {
+                        let account = try await C.openAccount(client, api, nationalID: C.nationalIDs[n])
+                        for k in 0..<2 {
+                            _ = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                      json: C.checkoutJSON(account: account, order: "e-\(n)-\(k)", amount: "10.00"))
+                        }
+                        out.append(account)
+                    }
+                    return out
+                }
+            }
+            let fresh = try await C.on("2026-03-04") {
+                try await api.withClient { client in
+                    let response = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                         json: C.checkoutJSON(account: accounts[0], order: "fresh", amount: "10.00"))
+                    return try #require(response.json["id"] as? String)
+                }
+            }
+            let credit = api.deps.services.credit
+            #expect(try await credit.expireAuthorizations(asOf: C.noon("2026-03-05"), batchSize: 1) == 6)
+            #expect(try await credit.expireAuthorizations(asOf: C.noon("2026-03-05"), batchSize: 1) == 0)
+            let live = try await credit.checkout(id: try #require(UUID(uuidString: fresh)))
+            #expect(live.status == .authorized)
+            for account in accounts { try await C.expectAccountConsistent(db, account) }
+        }
+    }
+
     @Test("a checkout that only fits once stale holds are released sweeps them and is authorized")
     func staleHoldsSweptAtCheckout() async throws {
         try await withTestDatabase { db in
