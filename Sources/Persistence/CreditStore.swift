@@ -391,13 +391,6 @@ public enum CreditStore {
         return Int(try await rows.all(Int64.self).first ?? 0)
     }
 
-    /// Locks the given accounts in id order (the one lock order every batch uses).
-    public static func lockAccounts(_ ids: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
-        try await connection.query("""
-            SELECT id FROM credit_accounts WHERE id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
-            """, logger: logger).all(UUID.self)
-    }
-
     /// The next accounts, after `after` in id order, that hold authorizations stale at `asOf`.
     public static func accountsWithStaleHolds(
         asOf: Date, after: UUID?, limit: Int, on connection: PostgresConnection, logger: Logger

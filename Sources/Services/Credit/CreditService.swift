@@ -309,8 +309,8 @@ public struct CreditService: Sendable {
             guard let last = ids.last else { break }
             after = last
             expired += try await database.transaction { c in
-                let locked = try await CreditStore.lockAccounts(ids, on: c, logger: logger)
-                return try await CreditStore.expireHolds(creditAccountIDs: locked, asOf: asOf, actor: Self.nightlyActor,
+                let locked = try await CreditNightlyStore.lockAccounts(ids, on: c, logger: logger)
+                return try await CreditStore.expireHolds(creditAccountIDs: Array(locked.keys), asOf: asOf, actor: Self.nightlyActor,
                                                          on: c, logger: logger)
             }
         }
