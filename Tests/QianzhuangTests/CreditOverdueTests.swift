@@ -125,6 +125,41 @@ struct CreditOverdueTests {
         }
     }
 
+    @Test("the nightly run's credit steps expire stale holds and age accounts for its business date")
+    func nightlyRun() async throws {
+        try await withTestDatabase { db in
+            let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-credit-reports-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: reports) }
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            let key = try await deps.services.access.createKey(role: .platform, supplierID: nil, label: "nightly")
+            let app = Application(router: buildRouter(deps), logger: TestCluster.logger)
+            let account = try await C.on("2026-01-15") {
+                try await app.test(.router) { client in
+                    let opened = try await client.call(.post, "/v1/credit-accounts", key: key, json: """
+                        {"national_id": "\(C.nationalIDs[0])", "phone": "\(C.phone)", "features": \(C.goodFeatures)}
+                        """)
+                    let account = try #require(opened.json["id"] as? String)
+                    let auth = try await client.call(.post, "/v1/checkouts", key: key, json: C.checkoutJSON(
+                        account: account, order: "n-1", amount: "100.00", plan: "interest_free", tenor: nil))
+                    let id = try #require(auth.json["id"] as? String)
+                    #expect(try await client.call(.post, "/v1/checkouts/\(id)/capture", key: key).status == .ok)
+                    _ = try await client.call(.post, "/v1/checkouts", key: key,
+                                              json: C.checkoutJSON(account: account, order: "n-2", amount: "50.00"))
+                    return account
+                }
+            }
+            #expect(deps.nightly.stepNames.contains("expire_credit_authorizations"))
+            #expect(deps.nightly.stepNames.contains("age_credit_accounts"))
+            _ = try await deps.nightly.run(date: C.date("2026-02-18"), triggeredBy: "test")
+            let id = try #require(UUID(uuidString: account))
+            #expect(try await db.scalar(String.self, "SELECT status FROM credit_checkouts WHERE order_ref = 'n-2'") == "expired")
+            #expect(try await db.scalar(String.self, "SELECT status FROM credit_accounts WHERE id = \(id)") == "frozen")
+            #expect(try await db.scalar(Int64.self, "SELECT late_fee FROM credit_installments WHERE credit_account_id = \(id)") == 20)
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
     @Test("ageing walks accounts in batches and ages each account once per date")
     func batches() async throws {
         try await withTestDatabase { db in

@@ -294,6 +294,15 @@ public struct CreditService: Sendable {
         }
     }
 
+    /// Nightly step for a business date: expires the holds that ran out by the end of that date in
+    /// the platform's time zone (the close of business), so a replayed date expires the same holds.
+    @discardableResult
+    public func expireAuthorizations(businessDate: BusinessDate, batchSize: Int = 500) async throws -> Int {
+        let midnight = TimeInterval(businessDate.adding(days: 1).daysSinceEpoch * 86_400)
+        let offset = TimeInterval(calendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: midnight)))
+        return try await expireAuthorizations(asOf: Date(timeIntervalSince1970: midnight - offset), batchSize: batchSize)
+    }
+
     /// Nightly step: expires every authorization whose hold ran out by `asOf` and releases the holds.
     /// Batched by credit account (`batchSize` accounts per transaction, in id order); idempotent:
     /// a second call finds nothing left to expire. Returns how many authorizations expired.
