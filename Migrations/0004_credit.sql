@@ -122,8 +122,8 @@ CREATE TABLE credit_checkouts (
 );
 -- Capture and void address a checkout by id alone (on Citus a routed-by-index lookup).
 CREATE INDEX credit_checkouts_id ON credit_checkouts (id);
--- The nightly expiry finds stale holds through this small partial index.
-CREATE INDEX credit_checkouts_live ON credit_checkouts (expires_at, credit_account_id) WHERE status = 'authorized';
+-- Live holds only (a small partial index): the nightly expiry walks it in account order, batch by batch.
+CREATE INDEX credit_checkouts_live ON credit_checkouts (credit_account_id, expires_at) WHERE status = 'authorized';
 
 CREATE TABLE credit_plans (
     credit_account_id   UUID NOT NULL REFERENCES credit_accounts (id),
