@@ -10,8 +10,14 @@ CREATE TABLE ledger_accounts (
     owner_type      TEXT NOT NULL CHECK (owner_type IN ('platform', 'supplier', 'credit_account', 'insurer', 'seller')),
     owner_id        TEXT,
     normal_side     TEXT NOT NULL CHECK (normal_side IN ('debit', 'credit')),
-    -- Cached sum of postings (debit positive), kept by a trigger in the posting transaction.
+    -- Cached sum of postings (debit positive), kept by a trigger in the posting transaction, for
+    -- accounts that track it: owner accounts (a supplier's, a consumer's, a seller's), read on hot
+    -- paths for limit checks. Platform-wide accounts (cash, income) are touched by every movement;
+    -- caching their balance would make one row a lock every transaction queues behind, so their
+    -- balance is the sum of their postings, computed when read.
+    tracks_balance  BOOLEAN NOT NULL DEFAULT true,
     balance         BIGINT NOT NULL DEFAULT 0,
+    CHECK (tracks_balance OR balance = 0),
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (id, currency)
 );
@@ -91,7 +97,7 @@ CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
 -- The cached balance moves with every posting, in the same transaction.
 CREATE FUNCTION ledger_apply_posting() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id;
+    UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id AND tracks_balance;
     RETURN NULL;
 END $$;
 CREATE TRIGGER postings_apply_balance AFTER INSERT ON postings

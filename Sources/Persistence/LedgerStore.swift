@@ -51,12 +51,14 @@ public enum LedgerStore {
         let ownerTypes = sorted.map(\.owner.ownerType)
         let ownerIDs = sorted.map { $0.owner.ownerID ?? "" }
         let sides = sorted.map(\.type.normalSide.rawValue)
+        // Owner accounts cache their balance; platform-wide accounts do not (see 0001_ledger.sql).
+        let tracks = sorted.map { $0.owner.ownerID != nil }
         try await connection.query("""
-            INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side)
-            SELECT id, code, name, type, currency, owner_type, NULLIF(owner_id, ''), normal_side
+            INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side, tracks_balance)
+            SELECT id, code, name, type, currency, owner_type, NULLIF(owner_id, ''), normal_side, tracks
             FROM unnest(\(ids)::uuid[], \(codes)::text[], \(names)::text[], \(types)::text[], \(currencies)::text[],
-                        \(ownerTypes)::text[], \(ownerIDs)::text[], \(sides)::text[])
-                 AS t(id, code, name, type, currency, owner_type, owner_id, normal_side)
+                        \(ownerTypes)::text[], \(ownerIDs)::text[], \(sides)::text[], \(tracks)::boolean[])
+                 AS t(id, code, name, type, currency, owner_type, owner_id, normal_side, tracks)
             ON CONFLICT (code) DO NOTHING
             """, logger: logger)
     }
@@ -99,7 +101,9 @@ public enum LedgerStore {
     /// The account with `code`, or nil.
     public static func account(code: String, on connection: PostgresConnection, logger: Logger) async throws -> LedgerAccountRecord? {
         let rows = try await connection.query("""
-            SELECT id, code, name, type, currency, owner_type, owner_id, balance
+            SELECT id, code, name, type, currency, owner_type, owner_id,
+                   CASE WHEN tracks_balance THEN balance
+                        ELSE (SELECT COALESCE(sum(p.amount), 0) FROM postings p WHERE p.account_id = ledger_accounts.id) END::bigint
             FROM ledger_accounts WHERE code = \(code)
             """, logger: logger)
         for try await (id, code, name, type, currency, ownerType, ownerID, balance) in rows.decode(
@@ -159,7 +163,7 @@ public enum LedgerStore {
         for try await (code, cached, actual) in try await connection.query("""
             SELECT a.code, a.balance, COALESCE(s.total, 0)::bigint FROM ledger_accounts a
             LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s ON s.account_id = a.id
-            WHERE a.balance <> COALESCE(s.total, 0)
+            WHERE a.tracks_balance AND a.balance <> COALESCE(s.total, 0)
             """, logger: logger).decode((String, Int64, Int64).self) {
             problems.append("account \(code) cached balance \(cached) != postings \(actual)")
         }

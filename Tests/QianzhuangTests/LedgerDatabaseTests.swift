@@ -57,7 +57,7 @@ struct LedgerDatabaseTests {
             try await db.transaction { c in try await LedgerStore.post(try Self.entry(500, 500), on: c, logger: db.logger) }
             for sql: PostgresQuery in ["UPDATE postings SET amount = amount * 2", "DELETE FROM postings",
                                        "UPDATE journal_entries SET kind = 'x'", "DELETE FROM journal_entries",
-                                       "TRUNCATE postings CASCADE", "UPDATE ledger_accounts SET balance = 0"] {
+                                       "TRUNCATE postings CASCADE", "UPDATE ledger_accounts SET balance = balance + 1"] {
                 await #expect(throws: PSQLError.self) { try await db.execute(sql) }
             }
             #expect(try await db.scalar(Int64.self, "SELECT sum(amount)::bigint FROM postings WHERE amount > 0") == 500)
