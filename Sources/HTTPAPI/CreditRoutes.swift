@@ -1,10 +1,578 @@
 import Domain
+import Foundation
 import Hummingbird
+import Persistence
 import Services
 
-/// `/v1/credit-accounts`, `/v1/checkouts`, `/v1/installment-plans`, `/v1/repayments`, `/v1/refunds` (issue 4).
+/// `/v1/credit-products`, `/v1/credit-accounts`, `/v1/checkouts`, `/v1/installment-plans`,
+/// `/v1/repayments`, `/v1/refunds` (issue 4). A declined checkout is not an error: it is a 201 with
+/// `status: "declined"` and machine-readable `reasons`, like an authorized one with
+/// `status: "authorized"` — the checkout resource exists either way and can be read back.
 struct CreditRoutes {
     let credit: CreditService
 
-    func addRoutes(to group: Routes) {}
+    func addRoutes(to group: Routes) {
+        group.post("/credit-products") { request, context in
+            let principal = try context.require(.operator)
+            let body = try await JSONBody.decode(CreditProductRequest.self, from: request, context: context)
+            let product = try await credit.createProduct(try body.draft(), actor: actor(principal, context))
+            return try JSONBody.response(CreditProductBody(product), status: .created)
+        }
+        group.get("/credit-products/{id}") { _, context in
+            try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            return try JSONBody.response(CreditProductBody(try await credit.product(id: id)))
+        }
+        group.post("/credit-accounts") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let body = try await JSONBody.decode(CreditAccountRequest.self, from: request, context: context)
+            let opened = try await credit.openAccount(try body.application(), actor: actor(principal, context))
+            return try JSONBody.response(CreditAccountBody(opened.account), status: .created)
+        }
+        group.get("/credit-accounts/{id}") { _, context in
+            try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            return try JSONBody.response(CreditAccountBody(try await credit.account(id: id)))
+        }
+        group.post("/checkouts") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
+            let outcome = try await credit.authorize(try body.request(), actor: actor(principal, context))
+            return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available), status: .created)
+        }
+        group.get("/checkouts/{id}") { _, context in
+            try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            return try JSONBody.response(CheckoutBody(try await credit.checkout(id: id), available: nil))
+        }
+        group.post("/checkouts/{id}/capture") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            let body = try await Self.optionalBody(CaptureRequestBody.self, request)
+            let amount = try body?.amount.map { try $0.money(field: "amount", allowZero: false) }
+            let outcome = try await credit.capture(checkoutID: id, amount: amount, actor: actor(principal, context))
+            return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
+        }
+        group.post("/checkouts/{id}/void") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            _ = try await Self.optionalBody(EmptyRequestBody.self, request)
+            let outcome = try await credit.void(checkoutID: id, actor: actor(principal, context))
+            return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
+        }
+        group.get("/installment-plans/{id}") { _, context in
+            try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            return try JSONBody.response(PlanBody(try await credit.plan(id: id)))
+        }
+        group.get("/installment-plans/{id}/payoff-quote") { request, context in
+            try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            let asOf = try request.uri.queryParameters.get("as_of").map { try Field.date(String($0), "as_of") }
+            return try JSONBody.response(PayoffQuoteBody(planID: id, try await credit.payoffQuote(planID: id, asOf: asOf)))
+        }
+        group.post("/installment-plans/{id}/conversions") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            let body = try await JSONBody.decode(ConversionRequestBody.self, from: request, context: context)
+            let plan = try await credit.convert(planID: id, tenor: body.tenor, actor: actor(principal, context))
+            return try JSONBody.response(PlanBody(plan), status: .created)
+        }
+        group.post("/repayments") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let body = try await JSONBody.decode(RepaymentRequestBody.self, from: request, context: context)
+            let result = try await credit.repay(try body.request(), actor: actor(principal, context))
+            return try JSONBody.response(RepaymentBody(result), status: .created)
+        }
+        group.post("/refunds") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let body = try await JSONBody.decode(RefundRequestBody.self, from: request, context: context)
+            let result = try await credit.refund(try body.request(), actor: actor(principal, context))
+            return try JSONBody.response(RefundBody(result, orderRef: body.orderRef), status: .created)
+        }
+    }
+
+    /// The `{id}` path parameter as a UUID, or a 422.
+    static func pathID(_ context: AppRequestContext) throws -> UUID {
+        try Field.uuid(try context.parameters.require("id"), "id")
+    }
+
+    func actor(_ principal: Principal, _ context: AppRequestContext) -> Actor {
+        Actor(principal: principal, requestID: context.requestID)
+    }
+
+    /// A body that may be absent (capture and void need none); when present it is strict JSON.
+    static func optionalBody<T: Codable>(_ type: T.Type, _ request: Request) async throws -> T? {
+        let bytes = try await JSONBody.collect(request)
+        guard !bytes.isEmpty else { return nil }
+        return try JSONBody.decode(type, from: bytes)
+    }
+
+    static func rate(_ text: String, _ field: String) throws -> Decimal {
+        guard text.range(of: #"^[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil, let value = Decimal(string: text) else {
+            throw Problem.validation(field, "must be a decimal string like \"0.006\"")
+        }
+        return value
+    }
+
+    static func merchantID(_ text: String) throws -> String {
+        guard text.range(of: #"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"#, options: .regularExpression) != nil else {
+            throw Problem.validation("merchant_id", "must be 1 to 64 letters, digits, '_', '.' or '-' (case-insensitive)")
+        }
+        return text.lowercased()
+    }
+}
+
+// MARK: Requests
+
+struct CreditProductRequest: Codable {
+    struct Tenor: Codable {
+        let tenor: Int
+        /// "flat_monthly_fee" or "declining_balance".
+        let pricing: String
+        let monthlyRate: String
+    }
+    let code: String
+    let name: String
+    /// Default: the standard tenors and pricing (3, 6, 12 flat 0.6 %; 24 declining 1 %).
+    let tenors: [Tenor]?
+    let interestFreeDays: Int?
+    let graceDays: Int?
+    let dailyLateFeeRate: String?
+    let lateFeeCap: String?
+    let authorizationExpiryHours: Int?
+    let rounding: String?
+
+    func draft() throws -> CreditProductDraft {
+        guard code.range(of: #"^[a-z0-9][a-z0-9_-]{0,63}$"#, options: .regularExpression) != nil else {
+            throw Problem.validation("code", "must be 1 to 64 lower-case letters, digits, '_' or '-'")
+        }
+        let defaults = CreditProduct.standard
+        guard tenors?.isEmpty != true else { throw Problem.validation("tenors", "must not be empty") }
+        var pricing: [Int: InstallmentPricing] = tenors == nil ? defaults.pricing : [:]
+        for (i, tenor) in (tenors ?? []).enumerated() {
+            guard (1...60).contains(tenor.tenor) else { throw Problem.validation("tenors[\(i)].tenor", "must be 1 to 60") }
+            guard pricing[tenor.tenor] == nil else { throw Problem.validation("tenors[\(i)].tenor", "appears twice") }
+            let rate = try CreditRoutes.rate(tenor.monthlyRate, "tenors[\(i)].monthly_rate")
+            guard rate < 1 else { throw Problem.validation("tenors[\(i)].monthly_rate", "must be below 1") }
+            guard let price = InstallmentPricing(methodName: tenor.pricing, rate: rate) else {
+                throw Problem.validation("tenors[\(i)].pricing", "must be flat_monthly_fee or declining_balance")
+            }
+            pricing[tenor.tenor] = price
+        }
+        let rounding = try rounding.map { text in
+            guard let rule = RoundingRule(rawValue: text) else {
+                throw Problem.validation("rounding", "must be half_even, half_up, down or up")
+            }
+            return rule
+        } ?? defaults.rounding
+        let terms = CreditProduct(
+            allowedTenors: pricing.keys.sorted(), pricing: pricing,
+            interestFreeDays: interestFreeDays ?? defaults.interestFreeDays, graceDays: graceDays ?? defaults.graceDays,
+            dailyLateFeeRate: try dailyLateFeeRate.map { try CreditRoutes.rate($0, "daily_late_fee_rate") } ?? defaults.dailyLateFeeRate,
+            lateFeeCap: try lateFeeCap.map { try CreditRoutes.rate($0, "late_fee_cap") } ?? defaults.lateFeeCap,
+            authorizationExpiryHours: authorizationExpiryHours ?? defaults.authorizationExpiryHours, rounding: rounding)
+        guard (0...366).contains(terms.interestFreeDays) else { throw Problem.validation("interest_free_days", "must be 0 to 366") }
+        guard (0...60).contains(terms.graceDays) else { throw Problem.validation("grace_days", "must be 0 to 60") }
+        guard terms.dailyLateFeeRate < 1 else { throw Problem.validation("daily_late_fee_rate", "must be below 1") }
+        guard terms.lateFeeCap <= 10 else { throw Problem.validation("late_fee_cap", "must be at most 10") }
+        guard (1...8760).contains(terms.authorizationExpiryHours) else {
+            throw Problem.validation("authorization_expiry_hours", "must be 1 to 8760")
+        }
+        return CreditProductDraft(code: code, name: try Field.nonEmpty(name, "name"), terms: terms)
+    }
+}
+
+/// Behaviour features. JSON names avoid digits ("orders_last_year", not "orders_12m") because
+/// snake_case key conversion does not round-trip digits, and the strict decoder would call them unknown.
+struct CreditFeaturesBody: Codable {
+    let accountAgeMonths: Int
+    /// Orders in the last 12 months.
+    let ordersLastYear: Int
+    /// Spend in the last 12 months.
+    let spendLastYear: MoneyBody
+    let returnRate: String
+    let distinctDeliveryAddresses: Int
+    let onTimeRepaymentRatio: String?
+    let priorOverdueCount: Int
+
+    func features() throws -> CreditFeatures {
+        let features = CreditFeatures(
+            accountAgeMonths: accountAgeMonths, orders12m: ordersLastYear,
+            spend12m: try spendLastYear.money(field: "features.spend_last_year"),
+            returnRate: try CreditRoutes.rate(returnRate, "features.return_rate"),
+            distinctDeliveryAddresses: distinctDeliveryAddresses,
+            onTimeRepaymentRatio: try onTimeRepaymentRatio.map { try CreditRoutes.rate($0, "features.on_time_repayment_ratio") },
+            priorOverdueCount: priorOverdueCount)
+        do {
+            try features.validate()
+        } catch .invalidFeature(let name) {
+            let wire = ["orders_12m": "orders_last_year", "spend_12m": "spend_last_year"][name] ?? name
+            throw Problem.validation("features.\(wire)", "is out of range")
+        } catch {
+            throw Problem.validation("features", error.description)
+        }
+        return features
+    }
+}
+
+struct CreditAccountRequest: Codable {
+    let nationalId: String
+    let phone: String
+    let productId: String?
+    let features: CreditFeaturesBody
+
+    func application() throws -> CreditApplication {
+        guard let id = NationalID(nationalId) else {
+            throw Problem.validation("national_id", "must be an 18-character resident identity number with a valid check character")
+        }
+        guard let mobile = MobilePhone(phone) else { throw Problem.validation("phone", "must be an 11-digit mainland mobile number") }
+        return CreditApplication(nationalID: id, phone: mobile, features: try features.features(),
+                                 productID: try productId.map { try Field.uuid($0, "product_id") })
+    }
+}
+
+struct CheckoutRequestBody: Codable {
+    let creditAccountId: String
+    let orderRef: String
+    let merchantId: String
+    let amount: MoneyBody
+    /// "interest_free" or "installments".
+    let plan: String
+    let tenor: Int?
+
+    func request() throws -> CheckoutRequest {
+        let purchase: PurchasePlan
+        switch (plan, tenor) {
+        case ("interest_free", nil): purchase = .interestFree
+        case ("interest_free", _?): throw Problem.validation("tenor", "an interest_free plan has no tenor")
+        case ("installments", let tenor?):
+            guard tenor > 0 else { throw Problem.validation("tenor", "must be positive") }
+            purchase = .installments(tenor)
+        case ("installments", nil): throw Problem.validation("tenor", "is required for an installments plan")
+        default: throw Problem.validation("plan", "must be interest_free or installments")
+        }
+        return CheckoutRequest(
+            creditAccountID: try Field.uuid(creditAccountId, "credit_account_id"),
+            orderRef: try Field.nonEmpty(orderRef, "order_ref"), merchantID: try CreditRoutes.merchantID(merchantId),
+            amount: try amount.money(field: "amount", allowZero: false), plan: purchase)
+    }
+}
+
+struct CaptureRequestBody: Codable {
+    let amount: MoneyBody?
+}
+
+struct EmptyRequestBody: Codable {}
+
+struct ConversionRequestBody: Codable {
+    let tenor: Int
+}
+
+struct RepaymentRequestBody: Codable {
+    let planId: String
+    let externalRef: String
+    let amount: MoneyBody
+    let payoff: Bool?
+
+    func request() throws -> RepaymentRequest {
+        RepaymentRequest(planID: try Field.uuid(planId, "plan_id"), externalRef: try Field.nonEmpty(externalRef, "external_ref"),
+                         amount: try amount.money(field: "amount", allowZero: false), payoff: payoff ?? false)
+    }
+}
+
+struct RefundRequestBody: Codable {
+    let orderRef: String
+    let externalRef: String
+    let amount: MoneyBody
+
+    func request() throws -> RefundRequest {
+        RefundRequest(orderRef: try Field.nonEmpty(orderRef, "order_ref"), externalRef: try Field.nonEmpty(externalRef, "external_ref"),
+                      amount: try amount.money(field: "amount", allowZero: false))
+    }
+}
+
+// MARK: Responses
+
+struct CreditProductBody: Encodable {
+    typealias Tenor = CreditProductRequest.Tenor
+    let id: String
+    let code: String
+    let name: String
+    let currency: String
+    let isDefault: Bool
+    let tenors: [Tenor]
+    let interestFreeDays: Int
+    let graceDays: Int
+    let dailyLateFeeRate: String
+    let lateFeeCap: String
+    let authorizationExpiryHours: Int
+    let rounding: String
+
+    init(_ p: CreditProductRecord) {
+        id = p.id.uuidString.lowercased()
+        code = p.code
+        name = p.name
+        currency = p.currency.code
+        isDefault = p.isDefault
+        tenors = p.terms.allowedTenors.sorted().compactMap { tenor in
+            p.terms.pricing[tenor].map { Tenor(tenor: tenor, pricing: $0.methodName, monthlyRate: "\($0.monthlyRate)") }
+        }
+        interestFreeDays = p.terms.interestFreeDays
+        graceDays = p.terms.graceDays
+        dailyLateFeeRate = "\(p.terms.dailyLateFeeRate)"
+        lateFeeCap = "\(p.terms.lateFeeCap)"
+        authorizationExpiryHours = p.terms.authorizationExpiryHours
+        rounding = p.terms.rounding.rawValue
+    }
+}
+
+struct CreditAccountBody: Encodable {
+    struct FeatureScoreBody: Codable {
+        let feature: String
+        let value: String
+        let points: String
+        let maxPoints: String
+        let reasonCode: String
+
+        enum CodingKeys: String, CodingKey {
+            case feature, value, points, maxPoints = "max_points", reasonCode = "reason_code"
+        }
+    }
+    let id: String
+    let productId: String
+    let status: String
+    let nationalIdLast4: String
+    let phoneMasked: String
+    let currency: String
+    let limit: MoneyBody
+    let available: MoneyBody
+    let held: MoneyBody
+    /// Captured principal not yet repaid, refunded or written off.
+    let outstanding: MoneyBody
+    let daysPastDue: Int
+    let bucket: String
+    let score: Int
+    /// The features that held the score down most, with how they scored.
+    let reasons: [ReasonBody]
+    let scoreDetail: [FeatureScoreBody]
+    let openedOn: String
+    let chargedOffOn: String?
+
+    init(_ a: CreditAccountRecord) {
+        let detail = (try? JSONDecoder().decode([FeatureScoreBody].self, from: Data(a.scoreDetailJSON.utf8))) ?? []
+        id = a.id.uuidString.lowercased()
+        productId = a.productID.uuidString.lowercased()
+        status = a.status.rawValue
+        nationalIdLast4 = a.nationalIDLast4
+        phoneMasked = a.phoneMasked
+        currency = a.currency.code
+        limit = MoneyBody(a.limit)
+        available = MoneyBody(a.available)
+        held = MoneyBody(a.held)
+        outstanding = MoneyBody(a.principalOutstanding)
+        daysPastDue = a.daysPastDue
+        bucket = a.bucket.rawValue
+        score = a.score
+        reasons = a.reasons.map { code in
+            let line = detail.first { $0.reasonCode == code }
+            return ReasonBody(code: code, detail: line.map { "\($0.feature) \($0.value) scored \($0.points) of \($0.maxPoints) points" }
+                ?? code)
+        }
+        scoreDetail = detail
+        openedOn = a.openedOn.description
+        chargedOffOn = a.chargedOffOn?.description
+    }
+}
+
+struct CheckoutBody: Encodable {
+    let id: String
+    let creditAccountId: String
+    let orderRef: String
+    let merchantId: String
+    let amount: MoneyBody
+    let plan: String
+    let tenor: Int?
+    let status: String
+    let reasons: [ReasonBody]
+    let capturedAmount: MoneyBody?
+    let planId: String?
+    let businessDate: String
+    let authorizedAt: String
+    let expiresAt: String
+    /// The account's available limit right after this call (absent on reads).
+    let available: MoneyBody?
+
+    init(_ c: CheckoutRecord, available: Money?) {
+        id = c.id.uuidString.lowercased()
+        creditAccountId = c.creditAccountID.uuidString.lowercased()
+        orderRef = c.orderRef
+        merchantId = c.merchantID
+        amount = MoneyBody(c.amount)
+        plan = c.plan.typeName
+        tenor = c.plan.tenor
+        status = c.status.rawValue
+        reasons = c.reasons.map { ReasonBody(code: $0.code, detail: $0.detail) }
+        capturedAmount = c.capturedAmount.map(MoneyBody.init)
+        planId = c.planID?.uuidString.lowercased()
+        businessDate = c.businessDate.description
+        authorizedAt = Timestamp.rfc3339(c.authorizedAt)
+        expiresAt = Timestamp.rfc3339(c.expiresAt)
+        self.available = available.map(MoneyBody.init)
+    }
+}
+
+struct PlanBody: Encodable {
+    struct InstallmentBody: Encodable {
+        let number: Int
+        let dueDate: String
+        let principal: MoneyBody
+        let fee: MoneyBody
+        let lateFee: MoneyBody
+        let total: MoneyBody
+        let principalPaid: MoneyBody
+        let feePaid: MoneyBody
+        let lateFeePaid: MoneyBody
+        let feeWaived: MoneyBody
+        let owed: MoneyBody
+        let daysPastDue: Int
+        let status: String
+    }
+    let id: String
+    let creditAccountId: String
+    let checkoutId: String
+    let merchantId: String
+    let plan: String
+    let tenor: Int?
+    let pricing: String?
+    let monthlyRate: String?
+    let principal: MoneyBody
+    let feeBase: MoneyBody
+    let purchaseDate: String
+    let status: String
+    let convertedFrom: String?
+    let totalOwed: MoneyBody
+    let installments: [InstallmentBody]
+
+    init(_ p: InstallmentPlanRecord) {
+        id = p.id.uuidString.lowercased()
+        creditAccountId = p.creditAccountID.uuidString.lowercased()
+        checkoutId = p.checkoutID.uuidString.lowercased()
+        merchantId = p.merchantID
+        plan = p.plan.typeName
+        tenor = p.plan.tenor
+        pricing = p.pricing?.methodName
+        monthlyRate = p.pricing.map { "\($0.monthlyRate)" }
+        principal = MoneyBody(p.principal)
+        feeBase = MoneyBody(p.feeBase)
+        purchaseDate = p.purchaseDate.description
+        status = p.status.rawValue
+        convertedFrom = p.convertedFrom?.uuidString.lowercased()
+        let c = p.currency
+        func owedTotal(_ i: InstallmentRecord) -> Int64 {
+            i.status == .open ? i.owed.principal.minorUnits + i.owed.fee.minorUnits + i.owed.lateFee.minorUnits : 0
+        }
+        totalOwed = MoneyBody(Money(minorUnits: p.installments.reduce(0) { $0 + owedTotal($1) }, currency: c))
+        installments = p.installments.map { i in
+            InstallmentBody(
+                number: i.number, dueDate: i.dueDate.description, principal: MoneyBody(i.principal), fee: MoneyBody(i.fee),
+                lateFee: MoneyBody(i.lateFee),
+                total: MoneyBody(Money(minorUnits: i.principal.minorUnits + i.fee.minorUnits + i.lateFee.minorUnits, currency: c)),
+                principalPaid: MoneyBody(i.principalPaid), feePaid: MoneyBody(i.feePaid), lateFeePaid: MoneyBody(i.lateFeePaid),
+                feeWaived: MoneyBody(i.feeWaived), owed: MoneyBody(Money(minorUnits: owedTotal(i), currency: c)),
+                daysPastDue: i.daysPastDue, status: i.status.rawValue)
+        }
+    }
+}
+
+struct PayoffQuoteBody: Encodable {
+    let planId: String
+    let asOf: String
+    let principal: MoneyBody
+    let lateFees: MoneyBody
+    let dueFees: MoneyBody
+    let waivedFees: MoneyBody
+    let total: MoneyBody
+
+    init(planID: UUID, _ q: EarlyPayoffQuote) {
+        planId = planID.uuidString.lowercased()
+        asOf = q.asOf.description
+        principal = MoneyBody(q.principal)
+        lateFees = MoneyBody(q.lateFees)
+        dueFees = MoneyBody(q.dueFees)
+        waivedFees = MoneyBody(q.waivedFees)
+        total = MoneyBody(q.total)
+    }
+}
+
+struct AllocationBody: Encodable {
+    let number: Int
+    let dueDate: String
+    let lateFee: MoneyBody
+    let fee: MoneyBody
+    let principal: MoneyBody
+}
+
+struct RepaymentBody: Encodable {
+    let id: String
+    let externalRef: String
+    let planId: String
+    let businessDate: String
+    let amount: MoneyBody
+    let lateFeesPaid: MoneyBody
+    let feesPaid: MoneyBody
+    let principalPaid: MoneyBody
+    let principalPrepaid: MoneyBody
+    let feesWaived: MoneyBody
+    let allocation: [AllocationBody]
+    let plan: PlanBody
+
+    init(_ r: RepaymentResult) {
+        id = r.id.uuidString.lowercased()
+        externalRef = r.externalRef
+        planId = r.plan.id.uuidString.lowercased()
+        businessDate = r.businessDate.description
+        amount = MoneyBody(r.amount)
+        lateFeesPaid = MoneyBody(r.allocation.lateFeesPaid)
+        feesPaid = MoneyBody(r.allocation.feesPaid)
+        principalPaid = MoneyBody(r.allocation.principalPaid)
+        principalPrepaid = MoneyBody(r.allocation.principalPrepaid)
+        feesWaived = MoneyBody(r.feesWaived)
+        allocation = r.allocation.lines.filter { !$0.total.isZero }.map {
+            AllocationBody(number: $0.number, dueDate: $0.dueDate.description, lateFee: MoneyBody($0.lateFee),
+                           fee: MoneyBody($0.fee), principal: MoneyBody($0.principal))
+        }
+        plan = PlanBody(r.plan)
+    }
+}
+
+struct RefundBody: Encodable {
+    let id: String
+    let externalRef: String
+    let orderRef: String
+    let planId: String
+    let businessDate: String
+    let amount: MoneyBody
+    /// "reamortized" (partial) or "cancelled" (full).
+    let outcome: String
+    let principalCleared: MoneyBody
+    let chargesSettled: MoneyBody
+    let feesWaived: MoneyBody
+    let returnedToConsumer: MoneyBody
+    let plan: PlanBody
+
+    init(_ r: RefundResult, orderRef: String) {
+        id = r.id.uuidString.lowercased()
+        externalRef = r.externalRef
+        self.orderRef = orderRef
+        planId = r.plan.id.uuidString.lowercased()
+        businessDate = r.businessDate.description
+        amount = MoneyBody(r.amount)
+        outcome = r.outcome
+        principalCleared = MoneyBody(r.principalCleared)
+        chargesSettled = MoneyBody(r.chargesSettled)
+        feesWaived = MoneyBody(r.feesWaived)
+        returnedToConsumer = MoneyBody(r.returnedToConsumer)
+        plan = PlanBody(r.plan)
+    }
 }

@@ -15,6 +15,9 @@ public enum NightlyPlan {
     public static func standard(services: ServiceRegistry, database: Database, reportDirectory: URL, logger: Logger) -> [NightlyStep] {
         let reconciliation = ReconciliationService(database: database)
         return [
+            NightlyStep("expire_credit_authorizations") { date in
+                ["expired": Int64(try await services.credit.expireAuthorizations(businessDate: date))]
+            },
             NightlyStep("settle_receivables") { date in
                 let s = try await services.supplierFinance.settleDueReceivables(on: date, actor: actor)
                 return ["settled": Int64(s.settled), "paid_minor": s.paidMinorUnits, "recourse_minor": s.recourseMinorUnits]
@@ -22,6 +25,12 @@ public enum NightlyPlan {
             NightlyStep("pay_approved_claims") { date in
                 let run = try await services.insurance.payApprovedClaims(businessDate: date)
                 return ["claims_paid": Int64(run.paidClaimIDs.count), "paid_minor": run.totals.reduce(0) { $0 + $1.minorUnits }]
+            },
+            NightlyStep("age_credit_accounts") { date in
+                let r = try await services.credit.ageAccounts(businessDate: date)
+                return ["accounts_aged": Int64(r.accountsAged), "late_fees": Int64(r.lateFeesCharged),
+                        "late_fee_minor": r.lateFeeTotalMinorUnits, "frozen": Int64(r.accountsFrozen),
+                        "charged_off": Int64(r.accountsChargedOff)]
             },
             NightlyStep("match_statements") { date in
                 let m = try await reconciliation.match(businessDate: date)

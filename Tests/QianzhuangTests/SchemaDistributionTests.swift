@@ -16,6 +16,12 @@ struct SchemaDistributionTests {
         "shipping_policies": "id",
         "insurance_return_events": "policy_id",
         "insurance_claims": "policy_id",
+        "credit_accounts": "id",
+        "credit_checkouts": "credit_account_id",
+        "credit_plans": "credit_account_id",
+        "credit_installments": "credit_account_id",
+        "credit_repayments": "credit_account_id",
+        "credit_refunds": "credit_account_id",
     ]
 
     /// Small tables replicated to every node (reference tables), global lookups keyed by their
@@ -26,6 +32,7 @@ struct SchemaDistributionTests {
         "ledger_accounts", "journal_entries", "postings",
         "supplier_credit_codes", "shipping_policy_orders",
         "insurance_category_rates", "insurance_route_norms",
+        "credit_products", "credit_product_tenors", "credit_unique_refs",
         "nightly_runs", "nightly_steps", "statements", "statement_lines", "reconciliation_exceptions",
     ]
 

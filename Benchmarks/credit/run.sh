@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Checkout authorization + capture: HTTP (wrk against the release build) versus the equivalent SQL
+# transaction (pgbench) on the same PostgreSQL database, same concurrency.
+#
+#   Benchmarks/credit/run.sh            # DURATION=20 CONNECTIONS=32 ACCOUNTS=5000 by default
+#
+# Needs: swift, PostgreSQL server binaries (initdb, pg_ctl, psql, pgbench) and wrk (Debian: apt-get
+# install postgresql wrk). Starts its own PostgreSQL on 127.0.0.1:$PGPORT in a temporary directory
+# and the service on 127.0.0.1:$HTTP_PORT, and stops both on exit.
+#
+# One "checkout" = POST /v1/checkouts (authorize) followed by POST /v1/checkouts/{id}/capture, each
+# with its own Idempotency-Key. The pgbench script (checkout.sql) issues the same statements the
+# service issues for those two requests: idempotency claim and completion, the authorization
+# transaction, and the capture transaction with its plan, schedule, audit and ledger posting. So
+# the ratio measures what HTTP, JSON, Swift and the connection pool cost on top of PostgreSQL.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+ACCOUNTS=${ACCOUNTS:-5000}
+PGPORT=${PGPORT:-55432}
+HTTP_PORT=${HTTP_PORT:-18080}
+# pgbench query modes to compare with, each for DURATION seconds. prepared: statements parsed and
+# planned once per connection (the database's ceiling); extended: parsed and planned every time,
+# as PostgresNIO sends unnamed statements (the same protocol work the service asks of the server).
+PGBENCH_MODES=${PGBENCH_MODES:-prepared extended}
+WORK=$(mktemp -d /tmp/qz-credit-bench.XXXXXX)
+chmod 755 "$WORK"
+
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+for tool in "$PGBIN/initdb" "$PGBIN/pg_ctl" "$PGBIN/pgbench" "$PGBIN/psql"; do
+    [ -x "$tool" ] || { echo "missing $tool (install postgresql)" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "missing wrk (apt-get install wrk)" >&2; exit 1; }
+
+# initdb and postgres refuse to run as root: run them as the postgres user then.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+SERVER_PID=""
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+    as_pg "$PGBIN/pg_ctl" -D "$WORK/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== building release"
+(cd "$ROOT" && swift build -c release --product qianzhuang 2>&1 | tail -1)
+BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/qianzhuang"
+
+echo "== starting PostgreSQL on 127.0.0.1:$PGPORT"
+[ "$(id -u)" = 0 ] && chown postgres "$WORK"
+as_pg "$PGBIN/initdb" -D "$WORK/pgdata" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgres.log" -w start -o \
+    "-c listen_addresses=127.0.0.1 -p $PGPORT -k $WORK -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=${SYNCHRONOUS_COMMIT:-on}" >/dev/null
+export PGHOST=127.0.0.1 PGPORT PGUSER=postgres
+"$PGBIN/psql" -q -c "CREATE DATABASE qianzhuang" postgres
+DB_URL="postgres://postgres@127.0.0.1:$PGPORT/qianzhuang?sslmode=disable"
+
+echo "== starting the service (release) on 127.0.0.1:$HTTP_PORT"
+LOG_LEVEL=${LOG_LEVEL:-warning} "$BIN" serve --database-url "$DB_URL" --migrations "$ROOT/Migrations" \
+    --pool-size "$CONNECTIONS" --host 127.0.0.1 --port "$HTTP_PORT" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
+    sleep 0.5
+done
+curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "service did not start:"; cat "$WORK/server.log"; exit 1; }
+KEY=$("$BIN" keys create --role platform --label bench --database-url "$DB_URL" --migrations "$ROOT/Migrations" 2>/dev/null)
+
+echo "== seeding $ACCOUNTS credit accounts"
+"$PGBIN/psql" -q -v ON_ERROR_STOP=1 -v accounts="$ACCOUNTS" qianzhuang <<'SQL'
+-- Benchmark accounts with a large limit so no checkout is declined; bench_accounts maps 1..N to ids for pgbench.
+CREATE TABLE bench_accounts (n INT PRIMARY KEY, id UUID NOT NULL);
+INSERT INTO bench_accounts SELECT g, gen_random_uuid() FROM generate_series(1, :accounts) g;
+INSERT INTO credit_accounts (id, product_id, national_id_hmac, national_id_last4, phone_hmac, phone_masked, currency,
+                             credit_limit, status, score, score_reasons, score_detail, features, opened_on)
+SELECT id, '00000000-0000-4000-8000-000000000001', sha256(('bench-n-' || n)::bytea), '0000',
+       sha256(('bench-p-' || n)::bytea), '138****0000', 'CNY', 100000000000000, 'active', 820, '{}', '[]', '{}', current_date
+FROM bench_accounts;
+SQL
+"$PGBIN/psql" -Atq -c "SELECT id FROM bench_accounts ORDER BY n" qianzhuang >"$WORK/accounts.txt"
+CALLER=$("$PGBIN/psql" -Atq -c "SELECT id FROM api_keys WHERE label = 'bench'" qianzhuang)
+"$PGBIN/psql" -q -c "VACUUM ANALYZE" qianzhuang
+
+echo "== warm-up (3 s)"
+QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="warm" \
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d 3s -s "$HERE/checkout.lua" "http://127.0.0.1:$HTTP_PORT" >/dev/null
+
+echo "== HTTP: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s"
+QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -s "$HERE/checkout.lua" \
+    "http://127.0.0.1:$HTTP_PORT" | tee "$WORK/wrk.txt"
+
+for MODE in $PGBENCH_MODES; do
+    echo "== SQL: pgbench -M $MODE -c $CONNECTIONS -j $THREADS -T $DURATION (same statements, same database)"
+    (cd "$WORK" && rm -f pgb.* && "$PGBIN/pgbench" -n -M "$MODE" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+        -D naccounts="$ACCOUNTS" -D caller="$CALLER" -f "$HERE/checkout.sql" -l --log-prefix=pgb qianzhuang) \
+        | tee "$WORK/pgbench-$MODE.txt"
+    TPS=$(awk '/^tps = / {print $3}' "$WORK/pgbench-$MODE.txt" | tail -1)
+    # pgbench -l: column 3 is the transaction's latency in microseconds.
+    read -r P50 P99 < <(cat "$WORK"/pgb.* | awk '{print $3}' | sort -n | awk '
+        {v[NR] = $1} END {i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1;
+                          printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000}')
+    echo "$MODE $TPS $P50 $P99" >>"$WORK/pgbench-results.txt"
+done
+
+HTTP_CHECKOUTS=$(awk '/^checkouts_per_second/ {print $2}' "$WORK/wrk.txt")
+HTTP_P50=$(awk '/^request_p50_ms/ {print $2}' "$WORK/wrk.txt")
+HTTP_P99=$(awk '/^request_p99_ms/ {print $2}' "$WORK/wrk.txt")
+HTTP_ERRORS=$(awk '/^non_2xx/ {print $2}' "$WORK/wrk.txt")
+CONSISTENT=$("$PGBIN/psql" -Atq qianzhuang -c "
+    SELECT (SELECT count(*) FROM credit_accounts a WHERE a.held <> (SELECT COALESCE(sum(amount), 0) FROM credit_checkouts c
+             WHERE c.credit_account_id = a.id AND c.status = 'authorized')) = 0
+       AND (SELECT COALESCE(sum(amount), 0) FROM postings) = 0")
+
+echo
+echo "== result (checkouts = authorize + capture)"
+printf "HTTP (wrk, %s connections):     %10.1f checkouts/s   request p50 %s ms   p99 %s ms   non-2xx %s\n" \
+    "$CONNECTIONS" "$HTTP_CHECKOUTS" "$HTTP_P50" "$HTTP_P99" "${HTTP_ERRORS:-0}"
+while read -r MODE TPS P50 P99; do
+    printf "SQL  (pgbench -M %-8s %s clients): %8.1f checkouts/s   checkout p50 %s ms   p99 %s ms   ratio HTTP/pgbench %.2f\n" \
+        "$MODE," "$CONNECTIONS" "$TPS" "$P50" "$P99" "$(awk -v h="$HTTP_CHECKOUTS" -v p="$TPS" 'BEGIN { print h / p }')"
+done <"$WORK/pgbench-results.txt"
+echo "targets: ratio >= 0.70 of the pgbench ceiling at $CONNECTIONS clients; HTTP p99 < 25 ms"
+echo "holds match and ledger sums to zero: $CONSISTENT"

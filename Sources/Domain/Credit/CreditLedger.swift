@@ -1,0 +1,137 @@
+/// The installment-credit area's ledger accounts and its one posting template per money movement.
+///
+/// Accounts:
+/// - `credit.<account id>.receivable` (asset, owned by the credit account): principal captured and
+///   late fees charged, less what was repaid, refunded or written off.
+/// - `credit.merchant.<merchant id>.payable` (liability, owned by the merchant): what the platform owes
+///   a merchant for purchases financed on credit, less refunds of returned goods. One per merchant so
+///   concurrent captures for different merchants never queue on one ledger row.
+/// - `credit.fee_income.<ccy>` (income): installment fees and interest, recognised when paid (cash
+///   basis), so a fee waived at early payoff or cancellation was never booked and needs no reversal.
+/// - `credit.late_fee_income.<ccy>` (income): late fees, recognised as the nightly run charges them.
+/// - `credit.write_off.<ccy>` (expense): receivables charged off at 180 days past due.
+/// - `platform.cash.<ccy>`: repayments received and refund excess returned to the consumer.
+///
+/// Holds (authorizations) are not money movements and never touch the ledger.
+public enum CreditLedger {
+    public static func receivable(creditAccountID: String, _ currency: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(
+            code: "credit.\(creditAccountID).receivable", name: "Consumer loan receivable \(creditAccountID)",
+            type: .asset, currency: currency, owner: .creditAccount(creditAccountID))
+    }
+
+    /// `merchantID` must already be a valid ledger code fragment (lower case, `[a-z0-9_.-]`).
+    public static func merchantPayable(merchantID: String, _ currency: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(
+            code: "credit.merchant.\(merchantID).payable.\(currency.code.lowercased())",
+            name: "Payable to merchant \(merchantID) for credit purchases", type: .liability, currency: currency,
+            owner: .seller(merchantID))
+    }
+
+    public static func feeIncome(_ currency: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(code: "credit.fee_income.\(currency.code.lowercased())", name: "Installment fee income \(currency.code)",
+                          type: .income, currency: currency, owner: .platform)
+    }
+
+    public static func lateFeeIncome(_ currency: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(code: "credit.late_fee_income.\(currency.code.lowercased())", name: "Late fee income \(currency.code)",
+                          type: .income, currency: currency, owner: .platform)
+    }
+
+    public static func writeOffExpense(_ currency: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(code: "credit.write_off.\(currency.code.lowercased())", name: "Consumer credit write-offs \(currency.code)",
+                          type: .expense, currency: currency, owner: .platform)
+    }
+
+    /// Capture of a checkout: the consumer now owes the principal; the platform owes the merchant.
+    public static func capture(
+        checkoutID: String, creditAccountID: String, merchantID: String, principal: Money, businessDate: BusinessDate
+    ) throws(LedgerError) -> JournalEntry {
+        try JournalEntry(
+            kind: "credit.capture", businessDate: businessDate, referenceType: "checkout", referenceID: checkoutID,
+            idempotencyRef: "capture:\(checkoutID)", description: "credit purchase captured",
+            lines: [
+                .debit(receivable(creditAccountID: creditAccountID, principal.currency), principal),
+                .credit(merchantPayable(merchantID: merchantID, principal.currency), principal),
+            ])
+    }
+
+    /// A repayment received in cash: principal and late fees reduce the receivable; fees are income.
+    public static func repayment(
+        repaymentID: String, creditAccountID: String, principal: Money, fees: Money, lateFees: Money,
+        businessDate: BusinessDate
+    ) throws(LedgerError) -> JournalEntry {
+        let currency = principal.currency
+        let cleared = try sum(principal, lateFees)
+        return try JournalEntry(
+            kind: "credit.repayment", businessDate: businessDate, referenceType: "repayment", referenceID: repaymentID,
+            idempotencyRef: "repayment:\(repaymentID)", description: "installment repayment",
+            lines: [
+                .debit(PlatformAccounts.cash(currency), try sum(cleared, fees)),
+                .credit(receivable(creditAccountID: creditAccountID, currency), cleared),
+                .credit(feeIncome(currency), fees),
+            ])
+    }
+
+    /// A merchant refund for returned goods: the merchant payable shrinks by the refund, which clears
+    /// principal (and, on a cancelling refund, late fees and due fees); any excess goes back to the consumer.
+    public static func refund(
+        refundID: String, creditAccountID: String, merchantID: String, principal: Money, lateFees: Money, fees: Money,
+        returnedToConsumer: Money, businessDate: BusinessDate
+    ) throws(LedgerError) -> JournalEntry {
+        let currency = principal.currency
+        let cleared = try sum(principal, lateFees)
+        let total = try sum(try sum(cleared, fees), returnedToConsumer)
+        return try JournalEntry(
+            kind: "credit.refund", businessDate: businessDate, referenceType: "refund", referenceID: refundID,
+            idempotencyRef: "refund:\(refundID)", description: "merchant refund of a credit purchase",
+            lines: [
+                .debit(merchantPayable(merchantID: merchantID, currency), total),
+                .credit(receivable(creditAccountID: creditAccountID, currency), cleared),
+                .credit(feeIncome(currency), fees),
+                .credit(PlatformAccounts.cash(currency), returnedToConsumer),
+            ])
+    }
+
+    /// The idempotency reference of one installment's late fee for one business date.
+    public static func lateFeeReference(planID: String, installment: Int, businessDate: BusinessDate) -> String {
+        "latefee:\(planID):\(installment):\(businessDate)"
+    }
+
+    /// A late fee charged by the nightly run on one installment for one business date.
+    public static func lateFee(
+        planID: String, installment: Int, creditAccountID: String, amount: Money, businessDate: BusinessDate
+    ) throws(LedgerError) -> JournalEntry {
+        try JournalEntry(
+            kind: "credit.late_fee", businessDate: businessDate, referenceType: "installment_plan", referenceID: planID,
+            idempotencyRef: lateFeeReference(planID: planID, installment: installment, businessDate: businessDate),
+            description: "late fee on installment \(installment)",
+            lines: [
+                .debit(receivable(creditAccountID: creditAccountID, amount.currency), amount),
+                .credit(lateFeeIncome(amount.currency), amount),
+            ])
+    }
+
+    /// Charge-off: the account's whole receivable (principal and late fees owed) is written off.
+    public static func chargeOff(
+        creditAccountID: String, balance: Money, businessDate: BusinessDate
+    ) throws(LedgerError) -> JournalEntry {
+        try JournalEntry(
+            kind: "credit.charge_off", businessDate: businessDate, referenceType: "credit_account", referenceID: creditAccountID,
+            idempotencyRef: "chargeoff:\(creditAccountID)", description: "charged off at 180 days past due",
+            lines: [
+                .debit(writeOffExpense(balance.currency), balance),
+                .credit(receivable(creditAccountID: creditAccountID, balance.currency), balance),
+            ])
+    }
+
+    private static func sum(_ a: Money, _ b: Money) throws(LedgerError) -> Money {
+        do {
+            return try a.adding(b)
+        } catch .currencyMismatch(let expected, let found) {
+            throw .currencyMismatch(account: expected, posting: found)
+        } catch {
+            throw .overflow
+        }
+    }
+}

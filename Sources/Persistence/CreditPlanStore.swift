@@ -1,0 +1,238 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// SQL for installment plans, their installments, repayments and refunds. Callers lock the credit
+/// account before they lock (`forUpdate`) a plan.
+public enum CreditPlanStore {
+    /// Inserts a plan and its installments in one statement.
+    public static func insert(_ plan: InstallmentPlanRecord, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = plan.installments
+        try await connection.query("""
+            WITH plan AS (
+                INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
+                                          rounding, currency, principal, fee_base, purchase_date, status, converted_from)
+                VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
+                        \(plan.plan.tenor), \(plan.pricing?.methodName), \(plan.pricing.map { "\($0.monthlyRate)" })::numeric,
+                        \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
+                        \(plan.purchaseDate.description)::date, \(plan.status.rawValue), \(plan.convertedFrom))
+            )
+            INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
+            SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee, 'open'
+            FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.dueDate.description))::text[],
+                        \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[])
+                 AS t(number, due_date, principal, fee)
+            """, logger: logger)
+    }
+
+    /// The credit account a plan belongs to (no lock).
+    public static func owner(planID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
+        try await connection.query("SELECT credit_account_id FROM credit_plans WHERE id = \(planID)", logger: logger)
+            .all(UUID.self).first
+    }
+
+    /// The live plan made from a checkout: the newest one that was not converted away.
+    public static func planID(
+        creditAccountID: UUID, checkoutID: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> UUID? {
+        try await connection.query("""
+            SELECT id FROM credit_plans
+            WHERE credit_account_id = \(creditAccountID) AND checkout_id = \(checkoutID) AND status <> 'converted'
+            ORDER BY created_at DESC LIMIT 1
+            """, logger: logger).all(UUID.self).first
+    }
+
+    /// A plan with its installments; plan and installments locked when `forUpdate`.
+    public static func plan(
+        creditAccountID: UUID, id: UUID, forUpdate: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> InstallmentPlanRecord? {
+        let lock = forUpdate ? "FOR UPDATE" : ""
+        let planRows = try await connection.query("""
+            SELECT id, credit_account_id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate::text AS monthly_rate,
+                   rounding, currency, principal, fee_base, purchase_date::text AS purchase_date, status, converted_from
+            FROM credit_plans WHERE credit_account_id = \(creditAccountID) AND id = \(id) \(unescaped: lock)
+            """, logger: logger)
+        var header: PostgresRandomAccessRow?
+        for try await row in planRows { header = row.makeRandomAccess() }
+        guard let r = header else { return nil }
+        let currency = try r.creditCurrency()
+        var pricing: InstallmentPricing?
+        if let method = try r.creditColumn("pricing", as: String?.self) {
+            guard let rateText = try r.creditColumn("monthly_rate", as: String?.self), let rate = Decimal(string: rateText),
+                  let price = InstallmentPricing(methodName: method, rate: rate) else {
+                throw CreditStoreError.corruptRow("credit_plans \(id) pricing")
+            }
+            pricing = price
+        }
+        let installments = try await installments(creditAccountID: creditAccountID, planID: id, currency: currency,
+                                                  forUpdate: forUpdate, on: connection, logger: logger)
+        return InstallmentPlanRecord(
+            id: try r.creditColumn("id"), creditAccountID: try r.creditColumn("credit_account_id"),
+            checkoutID: try r.creditColumn("checkout_id"), merchantID: try r.creditColumn("merchant_id"),
+            plan: try PurchasePlan(typeName: try r.creditColumn("plan_type"), tenor: try r.creditColumn("tenor", as: Int?.self)),
+            pricing: pricing, rounding: try r.creditEnum("rounding", as: RoundingRule.self), currency: currency,
+            principal: try r.creditMoney("principal", currency), feeBase: try r.creditMoney("fee_base", currency),
+            purchaseDate: try r.creditDate("purchase_date"), status: try r.creditEnum("status", as: PlanStatus.self),
+            convertedFrom: try r.creditColumn("converted_from", as: UUID?.self), installments: installments)
+    }
+
+    static func installments(
+        creditAccountID: UUID, planID: UUID, currency: Currency, forUpdate: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [InstallmentRecord] {
+        let lock = forUpdate ? "FOR UPDATE" : ""
+        let rows = try await connection.query("""
+            SELECT number, due_date::text AS due_date, principal, fee, late_fee, principal_paid, fee_paid, late_fee_paid,
+                   fee_waived, late_fee_days, days_past_due, status
+            FROM credit_installments WHERE credit_account_id = \(creditAccountID) AND plan_id = \(planID)
+            ORDER BY number \(unescaped: lock)
+            """, logger: logger)
+        var out: [InstallmentRecord] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            out.append(InstallmentRecord(
+                number: try r.creditColumn("number"), dueDate: try r.creditDate("due_date"),
+                principal: try r.creditMoney("principal", currency), fee: try r.creditMoney("fee", currency),
+                lateFee: try r.creditMoney("late_fee", currency), principalPaid: try r.creditMoney("principal_paid", currency),
+                feePaid: try r.creditMoney("fee_paid", currency), lateFeePaid: try r.creditMoney("late_fee_paid", currency),
+                feeWaived: try r.creditMoney("fee_waived", currency), lateFeeDays: try r.creditColumn("late_fee_days"),
+                daysPastDue: try r.creditColumn("days_past_due"), status: try r.creditEnum("status", as: InstallmentStatus.self)))
+        }
+        return out
+    }
+
+    /// Writes back the amounts and status of `installments` (matched by number) of one plan.
+    public static func update(
+        creditAccountID: UUID, planID: UUID, installments rows: [InstallmentRecord],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !rows.isEmpty else { return }
+        try await connection.query("""
+            UPDATE credit_installments i SET principal = t.principal, fee = t.fee, late_fee = t.late_fee,
+                   principal_paid = t.principal_paid, fee_paid = t.fee_paid, late_fee_paid = t.late_fee_paid,
+                   fee_waived = t.fee_waived, status = t.status
+            FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.principal.minorUnits))::bigint[],
+                        \(rows.map(\.fee.minorUnits))::bigint[], \(rows.map(\.lateFee.minorUnits))::bigint[],
+                        \(rows.map(\.principalPaid.minorUnits))::bigint[], \(rows.map(\.feePaid.minorUnits))::bigint[],
+                        \(rows.map(\.lateFeePaid.minorUnits))::bigint[], \(rows.map(\.feeWaived.minorUnits))::bigint[],
+                        \(rows.map(\.status.rawValue))::text[])
+                 AS t(number, principal, fee, late_fee, principal_paid, fee_paid, late_fee_paid, fee_waived, status)
+            WHERE i.credit_account_id = \(creditAccountID) AND i.plan_id = \(planID) AND i.number = t.number
+            """, logger: logger)
+    }
+
+    /// Sets a plan's status and flat-fee base.
+    public static func updatePlan(
+        creditAccountID: UUID, id: UUID, status: PlanStatus, feeBase: Money, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let closes = status != .active
+        try await connection.query("""
+            UPDATE credit_plans SET status = \(status.rawValue), fee_base = \(feeBase.minorUnits),
+                   closed_at = CASE WHEN \(closes) THEN COALESCE(closed_at, now()) ELSE NULL END
+            WHERE credit_account_id = \(creditAccountID) AND id = \(id)
+            """, logger: logger)
+    }
+
+    /// The earliest due date among the account's open installments due before `today`, if any.
+    public static func oldestPastDue(
+        creditAccountID: UUID, today: BusinessDate, on connection: PostgresConnection, logger: Logger
+    ) async throws -> BusinessDate? {
+        let rows = try await connection.query("""
+            SELECT min(due_date)::text FROM credit_installments
+            WHERE credit_account_id = \(creditAccountID) AND status = 'open' AND due_date < \(today.description)::date
+            """, logger: logger).all(String?.self)
+        return rows.first.flatMap { $0 }.flatMap(BusinessDate.init)
+    }
+
+    // MARK: Repayments and refunds
+
+    /// A repayment as recorded.
+    public struct RepaymentRow: Sendable {
+        public let id: UUID
+        public let creditAccountID: UUID
+        public let planID: UUID
+        public let externalRef: String
+        public let amount: Money
+        public let principalPaid: Money
+        public let feePaid: Money
+        public let lateFeePaid: Money
+        public let feeWaived: Money
+        public let payoff: Bool
+        public let allocationJSON: String
+        public let businessDate: BusinessDate
+
+        public init(id: UUID, creditAccountID: UUID, planID: UUID, externalRef: String, amount: Money, principalPaid: Money,
+                    feePaid: Money, lateFeePaid: Money, feeWaived: Money, payoff: Bool, allocationJSON: String,
+                    businessDate: BusinessDate) {
+            self.id = id
+            self.creditAccountID = creditAccountID
+            self.planID = planID
+            self.externalRef = externalRef
+            self.amount = amount
+            self.principalPaid = principalPaid
+            self.feePaid = feePaid
+            self.lateFeePaid = lateFeePaid
+            self.feeWaived = feeWaived
+            self.payoff = payoff
+            self.allocationJSON = allocationJSON
+            self.businessDate = businessDate
+        }
+    }
+
+    public static func insertRepayment(_ r: RepaymentRow, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO credit_repayments (credit_account_id, id, plan_id, external_ref, amount, currency, principal_paid,
+                                           fee_paid, late_fee_paid, fee_waived, payoff, allocation, business_date)
+            VALUES (\(r.creditAccountID), \(r.id), \(r.planID), \(r.externalRef), \(r.amount.minorUnits), \(r.amount.currency.code),
+                    \(r.principalPaid.minorUnits), \(r.feePaid.minorUnits), \(r.lateFeePaid.minorUnits), \(r.feeWaived.minorUnits),
+                    \(r.payoff), \(r.allocationJSON)::jsonb, \(r.businessDate.description)::date)
+            """, logger: logger)
+    }
+
+    /// A refund as recorded.
+    public struct RefundRow: Sendable {
+        public let id: UUID
+        public let creditAccountID: UUID
+        public let planID: UUID
+        public let checkoutID: UUID
+        public let externalRef: String
+        public let amount: Money
+        public let cancelled: Bool
+        public let principalCleared: Money
+        public let lateFeesSettled: Money
+        public let feesSettled: Money
+        public let feesWaived: Money
+        public let returnedToConsumer: Money
+        public let businessDate: BusinessDate
+
+        public init(id: UUID, creditAccountID: UUID, planID: UUID, checkoutID: UUID, externalRef: String, amount: Money,
+                    cancelled: Bool, principalCleared: Money, lateFeesSettled: Money, feesSettled: Money, feesWaived: Money,
+                    returnedToConsumer: Money, businessDate: BusinessDate) {
+            self.id = id
+            self.creditAccountID = creditAccountID
+            self.planID = planID
+            self.checkoutID = checkoutID
+            self.externalRef = externalRef
+            self.amount = amount
+            self.cancelled = cancelled
+            self.principalCleared = principalCleared
+            self.lateFeesSettled = lateFeesSettled
+            self.feesSettled = feesSettled
+            self.feesWaived = feesWaived
+            self.returnedToConsumer = returnedToConsumer
+            self.businessDate = businessDate
+        }
+    }
+
+    public static func insertRefund(_ r: RefundRow, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO credit_refunds (credit_account_id, id, plan_id, checkout_id, external_ref, amount, currency, outcome,
+                                        principal_cleared, late_fees_settled, fees_settled, fees_waived, returned_to_consumer,
+                                        business_date)
+            VALUES (\(r.creditAccountID), \(r.id), \(r.planID), \(r.checkoutID), \(r.externalRef), \(r.amount.minorUnits),
+                    \(r.amount.currency.code), \(r.cancelled ? "cancelled" : "reamortized"), \(r.principalCleared.minorUnits),
+                    \(r.lateFeesSettled.minorUnits), \(r.feesSettled.minorUnits), \(r.feesWaived.minorUnits),
+                    \(r.returnedToConsumer.minorUnits), \(r.businessDate.description)::date)
+            """, logger: logger)
+    }
+}

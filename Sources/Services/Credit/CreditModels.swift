@@ -1,0 +1,158 @@
+import Domain
+import Foundation
+import Persistence
+import Synchronization
+
+/// Where the credit use cases read "now" from. The system clock unless a task pins another one
+/// (`CreditClock.$current.withValue(.fixed(instant)) { ... }`): tests drive purchases, repayments
+/// and refunds across simulated business dates this way, and a replayed nightly step could too.
+public struct CreditClock: Sendable {
+    public let now: @Sendable () -> Date
+
+    public init(now: @escaping @Sendable () -> Date) { self.now = now }
+
+    public static let system = CreditClock { Date() }
+
+    public static func fixed(_ instant: Date) -> CreditClock { CreditClock { instant } }
+
+    @TaskLocal public static var current: CreditClock = .system
+}
+
+/// A product as the operator defines it.
+public struct CreditProductDraft: Sendable {
+    public let code: String
+    public let name: String
+    public let terms: CreditProduct
+
+    public init(code: String, name: String, terms: CreditProduct) {
+        self.code = code
+        self.name = name
+        self.terms = terms
+    }
+}
+
+/// What the platform sends to open a credit account. The identity fields are validated types
+/// whose descriptions are redacted, so they cannot leak through interpolation into a log.
+public struct CreditApplication: Sendable {
+    public let nationalID: NationalID
+    public let phone: MobilePhone
+    public let features: CreditFeatures
+    public let productID: UUID?
+
+    public init(nationalID: NationalID, phone: MobilePhone, features: CreditFeatures, productID: UUID?) {
+        self.nationalID = nationalID
+        self.phone = phone
+        self.features = features
+        self.productID = productID
+    }
+}
+
+/// A freshly opened account with the scorecard's full explanation.
+public struct OpenedCreditAccount: Sendable {
+    public let account: CreditAccountRecord
+    public let score: ScoreResult
+}
+
+/// A checkout the platform asks to authorize.
+public struct CheckoutRequest: Sendable {
+    public let creditAccountID: UUID
+    public let orderRef: String
+    /// Lower case `[a-z0-9][a-z0-9_.-]{0,63}`.
+    public let merchantID: String
+    public let amount: Money
+    public let plan: PurchasePlan
+
+    public init(creditAccountID: UUID, orderRef: String, merchantID: String, amount: Money, plan: PurchasePlan) {
+        self.creditAccountID = creditAccountID
+        self.orderRef = orderRef
+        self.merchantID = merchantID
+        self.amount = amount
+        self.plan = plan
+    }
+}
+
+/// The checkout after a use case, with the account's available limit at that moment.
+public struct CheckoutOutcome: Sendable {
+    public let checkout: CheckoutRecord
+    public let available: Money
+    /// The plan a capture created.
+    public let plan: InstallmentPlanRecord?
+}
+
+/// A repayment the platform received for a plan.
+public struct RepaymentRequest: Sendable {
+    public let planID: UUID
+    public let externalRef: String
+    public let amount: Money
+    /// Settle the whole plan now without future fees; `amount` must equal the payoff quote.
+    public let payoff: Bool
+
+    public init(planID: UUID, externalRef: String, amount: Money, payoff: Bool) {
+        self.planID = planID
+        self.externalRef = externalRef
+        self.amount = amount
+        self.payoff = payoff
+    }
+}
+
+/// A booked repayment and the plan after it.
+public struct RepaymentResult: Sendable {
+    public let id: UUID
+    public let externalRef: String
+    public let businessDate: BusinessDate
+    public let amount: Money
+    public let allocation: RepaymentAllocation
+    public let feesWaived: Money
+    public let plan: InstallmentPlanRecord
+}
+
+/// A merchant refund of returned goods, addressed by the checkout's order reference.
+public struct RefundRequest: Sendable {
+    public let orderRef: String
+    public let externalRef: String
+    public let amount: Money
+
+    public init(orderRef: String, externalRef: String, amount: Money) {
+        self.orderRef = orderRef
+        self.externalRef = externalRef
+        self.amount = amount
+    }
+}
+
+/// A booked refund and the plan after it.
+public struct RefundResult: Sendable {
+    public let id: UUID
+    public let externalRef: String
+    public let businessDate: BusinessDate
+    public let amount: Money
+    /// "reamortized" or "cancelled".
+    public let outcome: String
+    public let principalCleared: Money
+    public let chargesSettled: Money
+    public let feesWaived: Money
+    public let returnedToConsumer: Money
+    public let plan: InstallmentPlanRecord
+}
+
+/// What one nightly ageing run did.
+public struct CreditAgeingReport: Sendable, Equatable {
+    public var businessDate: BusinessDate
+    public var accountsAged = 0
+    public var installmentsAged = 0
+    public var lateFeesCharged = 0
+    public var lateFeeTotalMinorUnits: Int64 = 0
+    public var accountsFrozen = 0
+    public var accountsChargedOff = 0
+    public var batches = 0
+
+    public init(businessDate: BusinessDate) { self.businessDate = businessDate }
+}
+
+/// Products never change once created (a new version is a new product), so a replica may keep them.
+final class CreditProductCache: Sendable {
+    private let entries = Mutex<[UUID: CreditProductRecord]>([:])
+
+    func get(_ id: UUID) -> CreditProductRecord? { entries.withLock { $0[id] } }
+
+    func put(_ product: CreditProductRecord) { entries.withLock { $0[product.id] = product } }
+}

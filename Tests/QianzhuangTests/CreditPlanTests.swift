@@ -1,0 +1,332 @@
+import Domain
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Persistence
+import PostgresNIO
+import Services
+import Testing
+
+private typealias C = CreditAPI
+
+@Suite("Credit plans, repayments and refunds over HTTP on PostgreSQL")
+struct CreditPlanTests {
+    struct OracleRow: Decodable {
+        let number: Int
+        let principal: Int64
+        let interest: Int64
+    }
+
+    struct OracleSchedule: Decodable {
+        let payment: Int64
+        let installments: [OracleRow]
+    }
+
+    /// Tests/Oracles/credit_annuity_oracle.py: numpy_financial.pmt + Python decimal, carried rounded balance.
+    static func oracle(principal: Int64, rate: String, periods: Int) throws -> OracleSchedule {
+        let script = TestCluster.packageRoot.appendingPathComponent("Tests/Oracles/credit_annuity_oracle.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, String(principal), rate, String(periods)]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("oracle exited \(process.terminationStatus): \(stderr) (CI runs `pip install numpy-financial`)")
+        }
+        return try JSONDecoder().decode(OracleSchedule.self, from: stdout)
+    }
+
+    static func minor(_ text: String?) -> Int64? {
+        guard let text, let value = Decimal(string: text) else { return nil }
+        return Int64((value * 100).description)
+    }
+
+    @Test("declining-balance schedules captured into PostgreSQL equal the numpy-financial oracle to the cent")
+    func decliningBalanceAgainstOracle() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let created = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
+                    {"code": "oracle", "name": "Oracle check", "tenors": [
+                      {"tenor": 3, "pricing": "declining_balance", "monthly_rate": "0.0075"},
+                      {"tenor": 6, "pricing": "declining_balance", "monthly_rate": "0.0125"},
+                      {"tenor": 12, "pricing": "declining_balance", "monthly_rate": "0.0099"},
+                      {"tenor": 24, "pricing": "declining_balance", "monthly_rate": "0.01"},
+                      {"tenor": 36, "pricing": "declining_balance", "monthly_rate": "0.015"}]}
+                    """)
+                let product = try #require(created.json["id"] as? String, "\(created.text)")
+                let account = try await C.openAccount(client, api, productID: product)
+                let cases: [(String, Int, String)] = [
+                    ("999.99", 3, "0.0075"), ("12345.67", 6, "0.0125"), ("10000.00", 12, "0.0099"),
+                    ("4999.99", 24, "0.01"), ("8888.88", 36, "0.015"), ("0.09", 6, "0.0125"),
+                ]
+                for (n, (amount, tenor, rate)) in cases.enumerated() {
+                    let (_, planID) = try await C.purchase(client, api, account: account, order: "oracle-\(n)", amount: amount, tenor: tenor)
+                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
+                    let rows = try #require(plan.json["installments"] as? [[String: Any]])
+                    let expected = try Self.oracle(principal: try #require(Self.minor(amount)), rate: rate, periods: tenor)
+                    #expect(rows.count == expected.installments.count)
+                    for (row, want) in zip(rows, expected.installments) {
+                        #expect(Self.minor(C.money(row["principal"])) == want.principal, "\(amount)/\(tenor) #\(want.number) principal")
+                        #expect(Self.minor(C.money(row["fee"])) == want.interest, "\(amount)/\(tenor) #\(want.number) interest")
+                    }
+                    let principalSum = rows.compactMap { Self.minor(C.money($0["principal"])) }.reduce(0, +)
+                    #expect(principalSum == Self.minor(amount))
+                    // Repay everything to keep the limit free for the next case.
+                    let total = try #require(C.money(plan.json["total_owed"]))
+                    let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "pay-\(n)", "amount": {"amount": "\(total)", "currency": "CNY"}}
+                        """)
+                    #expect(paid.status == .created, "\(paid.text)")
+                    #expect((paid.json["plan"] as? [String: Any])?["status"] as? String == "paid_off")
+                }
+                try await C.expectAccountConsistent(db, account)
+                try await C.expectLedgerBalanced(db)
+            }
+        }
+    }
+
+    @Test("flat-fee schedules sum exactly and fall due monthly with the month-end rule")
+    func flatFeeSchedule() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-31") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    for (n, (amount, tenor)) in [("1000.01", 3), ("0.05", 6), ("33333.33", 12)].enumerated() {
+                        let (_, planID) = try await C.purchase(client, api, account: account, order: "flat-\(n)", amount: amount, tenor: tenor)
+                        let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
+                        let rows = try #require(plan.json["installments"] as? [[String: Any]])
+                        let principals = rows.compactMap { Self.minor(C.money($0["principal"])) }
+                        let fees = rows.compactMap { Self.minor(C.money($0["fee"])) }
+                        #expect(principals.reduce(0, +) == Self.minor(amount))
+                        // Equal parts, the remainder in the last.
+                        #expect(Set(principals.dropLast()).count <= 1)
+                        #expect((principals.last ?? 0) >= (principals.first ?? 0))
+                        let principal = try #require(Self.minor(amount))
+                        let fee = (Decimal(principal) * Decimal(string: "0.006")!).rounded(scale: 0, .halfEven)
+                        #expect(fees.allSatisfy { Decimal($0) == fee })
+                        let dues = rows.compactMap { $0["due_date"] as? String }
+                        #expect(Array(dues.prefix(3)) == ["2026-02-28", "2026-03-31", "2026-04-30"])
+                    }
+                    let first = try await client.call(.get, "/v1/installment-plans/\(UUID())", key: api.platformKey)
+                    #expect(first.status == .notFound)
+                }
+            }
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("repayments follow the waterfall (late fees, due fees, due principal, then prepay), unfreeze, and pay off without future fees")
+    func waterfallAndPayoff() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            let (account, planID) = try await C.on("2026-01-31") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let (_, plan) = try await C.purchase(client, api, account: account, order: "wf", amount: "3000.00", tenor: 3)
+                    return (account, plan)
+                }
+            }
+            // Due 2026-02-28; overdue after 3 grace days; on 03-10 ten days' late fee: 0.05 % × 1000.00 × 10 = 5.00.
+            let report = try await credit.ageAccounts(businessDate: C.date("2026-03-10"))
+            #expect(report.lateFeesCharged == 1)
+            #expect(report.lateFeeTotalMinorUnits == 500)
+            #expect(report.accountsFrozen == 1)
+            try await C.on("2026-03-10") {
+                try await api.withClient { client in
+                    let frozen = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
+                    #expect(frozen.json["status"] as? String == "frozen")
+                    #expect(frozen.json["bucket"] as? String == "dpd_1_30")
+                    #expect(frozen.json["days_past_due"] as? Int == 10)
+
+                    let tooMuch = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "big", "amount": {"amount": "3059.01", "currency": "CNY"}}
+                        """)
+                    #expect(tooMuch.status == .unprocessableContent)
+
+                    let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
+                        """, headers: ["Idempotency-Key": "r1"])
+                    #expect(paid.status == .created, "\(paid.text)")
+                    #expect(C.money(paid.json["late_fees_paid"]) == "5.00")
+                    #expect(C.money(paid.json["fees_paid"]) == "18.00")
+                    #expect(C.money(paid.json["principal_paid"]) == "1077.00")
+                    #expect(C.money(paid.json["principal_prepaid"]) == "77.00")
+                    let rows = try #require((paid.json["plan"] as? [String: Any])?["installments"] as? [[String: Any]])
+                    #expect(rows.map { $0["status"] as? String } == ["paid", "open", "open"])
+                    #expect(C.money(rows[1]["principal_paid"]) == "77.00")
+                    let replay = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
+                        """, headers: ["Idempotency-Key": "r1"])
+                    #expect(replay.json["id"] as? String == paid.json["id"] as? String)
+                    let duplicate = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
+                        """)
+                    #expect(duplicate.status == .conflict)
+
+                    let thawed = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
+                    #expect(thawed.json["status"] as? String == "active")
+                    #expect(thawed.json["bucket"] as? String == "current")
+                    #expect(C.money(thawed.json["outstanding"]) == "1923.00")
+
+                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote?as_of=2026-03-10",
+                                                      key: api.platformKey)
+                    #expect(C.money(quote.json["total"]) == "1923.00")
+                    #expect(C.money(quote.json["waived_fees"]) == "36.00")
+                    let past = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote?as_of=2026-03-09",
+                                                     key: api.platformKey)
+                    #expect(past.problemFields == ["as_of"])
+                    let wrong = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "payoff-x", "amount": {"amount": "1900.00", "currency": "CNY"}, "payoff": true}
+                        """)
+                    #expect(wrong.problemFields == ["amount.amount"])
+                    let payoff = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "payoff-1", "amount": {"amount": "1923.00", "currency": "CNY"}, "payoff": true}
+                        """)
+                    #expect(payoff.status == .created, "\(payoff.text)")
+                    #expect(C.money(payoff.json["fees_waived"]) == "36.00")
+                    let plan = try #require(payoff.json["plan"] as? [String: Any])
+                    #expect(plan["status"] as? String == "paid_off")
+                    #expect(C.money(plan["total_owed"]) == "0.00")
+                    let nothing = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "late", "amount": {"amount": "1.00", "currency": "CNY"}}
+                        """)
+                    #expect(nothing.status == .conflict)
+                }
+            }
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectLedgerBalanced(db)
+            let fees = try await db.client.withConnection {
+                try await LedgerStore.balance(code: "credit.fee_income.cny", asOf: nil, on: $0, logger: db.logger)
+            }
+            let lateFees = try await db.client.withConnection {
+                try await LedgerStore.balance(code: "credit.late_fee_income.cny", asOf: nil, on: $0, logger: db.logger)
+            }
+            #expect(fees == -1_800)
+            #expect(lateFees == -500)
+        }
+    }
+
+    @Test("a full refund cancels the plan and restores the limit; a partial refund re-spreads the schedule")
+    func refunds() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-04-10") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api, features: C.thinFeatures)
+                    _ = try await C.purchase(client, api, account: account, order: "full", amount: "600.00", tenor: 6)
+                    let full = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
+                        {"order_ref": "full", "external_ref": "rf-1", "amount": {"amount": "600.00", "currency": "CNY"}}
+                        """)
+                    #expect(full.status == .created, "\(full.text)")
+                    #expect(full.json["outcome"] as? String == "cancelled")
+                    #expect(C.money(full.json["principal_cleared"]) == "600.00")
+                    #expect(C.money(full.json["fees_waived"]) == "21.60")
+                    #expect(C.money(full.json["returned_to_consumer"]) == "0.00")
+                    #expect((full.json["plan"] as? [String: Any])?["status"] as? String == "cancelled")
+                    let restored = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
+                    #expect(C.money(restored.json["available"]) == "3000.00")
+                    let again = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
+                        {"order_ref": "full", "external_ref": "rf-2", "amount": {"amount": "1.00", "currency": "CNY"}}
+                        """)
+                    #expect(again.problemFields == ["amount.amount"])
+                    let sameRef = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
+                        {"order_ref": "full", "external_ref": "rf-1", "amount": {"amount": "600.00", "currency": "CNY"}}
+                        """)
+                    #expect(sameRef.status == .conflict)
+
+                    _ = try await C.purchase(client, api, account: account, order: "part", amount: "1200.00", tenor: 3)
+                    let partial = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
+                        {"order_ref": "part", "external_ref": "rf-3", "amount": {"amount": "300.00", "currency": "CNY"}}
+                        """)
+                    #expect(partial.json["outcome"] as? String == "reamortized", "\(partial.text)")
+                    let rows = try #require((partial.json["plan"] as? [String: Any])?["installments"] as? [[String: Any]])
+                    #expect(rows.compactMap { C.money($0["principal"]) } == ["300.00", "300.00", "300.00"])
+                    #expect(rows.compactMap { C.money($0["fee"]) } == ["5.40", "5.40", "5.40"])
+                    #expect(C.money((partial.json["plan"] as? [String: Any])?["fee_base"]) == "900.00")
+                    let after = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
+                    #expect(C.money(after.json["outstanding"]) == "900.00")
+
+                    // Interest-free, part repaid, then refunded in full: the excess goes back to the consumer.
+                    let (_, planID) = try await C.purchase(client, api, account: account, order: "if", amount: "500.00",
+                                                           plan: "interest_free", tenor: nil)
+                    _ = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "if-pay", "amount": {"amount": "200.00", "currency": "CNY"}}
+                        """)
+                    let back = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
+                        {"order_ref": "if", "external_ref": "rf-4", "amount": {"amount": "500.00", "currency": "CNY"}}
+                        """)
+                    #expect(back.json["outcome"] as? String == "cancelled")
+                    #expect(C.money(back.json["principal_cleared"]) == "300.00")
+                    #expect(C.money(back.json["returned_to_consumer"]) == "200.00")
+                    let unknown = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
+                        {"order_ref": "nope", "external_ref": "rf-5", "amount": {"amount": "1.00", "currency": "CNY"}}
+                        """)
+                    #expect(unknown.status == .notFound)
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("an interest-free purchase converts to installments before its due date, not after")
+    func conversion() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let (account, planID, lateID) = try await C.on("2026-01-10") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let (_, plan) = try await C.purchase(client, api, account: account, order: "if-1", amount: "1200.00",
+                                                         plan: "interest_free", tenor: nil)
+                    let (_, late) = try await C.purchase(client, api, account: account, order: "if-2", amount: "100.00",
+                                                         plan: "interest_free", tenor: nil)
+                    let read = try await client.call(.get, "/v1/installment-plans/\(plan)", key: api.platformKey)
+                    let rows = try #require(read.json["installments"] as? [[String: Any]])
+                    #expect(rows.first?["due_date"] as? String == "2026-02-09")
+                    #expect(C.money(rows.first?["fee"]) == "0.00")
+                    return (account, plan, late)
+                }
+            }
+            try await C.on("2026-01-20") {
+                try await api.withClient { client in
+                    let bad = try await client.call(.post, "/v1/installment-plans/\(planID)/conversions", key: api.platformKey,
+                                                    json: #"{"tenor": 5}"#)
+                    #expect(bad.problemFields == ["tenor"])
+                    let converted = try await client.call(.post, "/v1/installment-plans/\(planID)/conversions", key: api.platformKey,
+                                                          json: #"{"tenor": 6}"#)
+                    #expect(converted.status == .created, "\(converted.text)")
+                    #expect(converted.json["converted_from"] as? String == planID)
+                    let rows = try #require(converted.json["installments"] as? [[String: Any]])
+                    #expect(rows.count == 6)
+                    #expect(rows.first?["due_date"] as? String == "2026-02-20")
+                    #expect(rows.compactMap { C.money($0["fee"]) }.allSatisfy { $0 == "7.20" })
+                    let old = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
+                    #expect(old.json["status"] as? String == "converted")
+                    let twice = try await client.call(.post, "/v1/installment-plans/\(planID)/conversions", key: api.platformKey,
+                                                      json: #"{"tenor": 6}"#)
+                    #expect(twice.status == .conflict)
+                }
+            }
+            try await C.on("2026-02-09") {
+                try await api.withClient { client in
+                    let closed = try await client.call(.post, "/v1/installment-plans/\(lateID)/conversions", key: api.platformKey,
+                                                       json: #"{"tenor": 3}"#)
+                    #expect(closed.status == .conflict)
+                    #expect(closed.json["type"] as? String == "https://qianzhuang.dev/problems/conversion_window_closed")
+                }
+            }
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+}
