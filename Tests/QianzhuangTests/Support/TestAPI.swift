@@ -20,7 +20,9 @@ struct TestAPI: Sendable {
     var database: Database { deps.database }
 
     static func make(_ database: Database) async throws -> TestAPI {
-        let deps = APIDependencies(database: database, migrator: try repositoryMigrator(), calendar: .shanghai)
+        // Reports go to a temporary directory, never into the working tree.
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-test-reports")
+        let deps = APIDependencies(database: database, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
         return TestAPI(
             deps: deps,
             operatorKey: try await deps.services.access.createKey(role: .operator, supplierID: nil, label: "test"),
