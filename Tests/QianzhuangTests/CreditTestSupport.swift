@@ -90,10 +90,7 @@ enum CreditAPI {
 
     /// The ledger proof every scenario ends with: no integrity violations and postings summing to zero.
     static func expectLedgerBalanced(_ db: Database, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
-        #expect(violations.isEmpty, "\(violations)", sourceLocation: sourceLocation)
-        #expect(try await db.scalar(Int64.self, "SELECT COALESCE(sum(amount), 0)::bigint FROM postings") == 0,
-                sourceLocation: sourceLocation)
+        try await QianzhuangTests.expectLedgerBalanced(db, sourceLocation: sourceLocation)
     }
 
     /// The account's cached amounts agree with its rows: held = live holds, outstanding = open principal,

@@ -73,10 +73,11 @@ struct InsuranceFixture: Sendable {
         try await db.client.withConnection { try await LedgerStore.balance(code: account.code, asOf: nil, on: $0, logger: db.logger) }
     }
 
-    /// The ledger proves itself: no unbalanced entry, cached balances equal postings, postings sum to zero.
+    /// The ledger proves itself: no unbalanced entry, cached balances equal postings, postings sum to
+    /// zero, and every control total (claims payable among them) agrees with its sub-ledger.
     func ledgerIsBalanced() async throws -> Bool {
-        let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
+        let proof = try await ReconciliationService(database: db).proveLedger()
         let total = try await db.scalar(Int64.self, "SELECT COALESCE(sum(amount), 0)::bigint FROM postings")
-        return violations.isEmpty && total == 0
+        return proof.holds && total == 0
     }
 }

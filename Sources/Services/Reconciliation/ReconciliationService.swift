@@ -197,5 +197,16 @@ public struct ControlQuery: Sendable {
             control: "SELECT COALESCE(-sum(balance), 0)::bigint FROM ledger_accounts WHERE code LIKE 'insurance.claims_payable.%'"),
     ]
 
-    public static var all: [ControlQuery] { financing + insurance }
+    /// Consumer loans: open principal plus unpaid late fees = the consumers' loan receivables.
+    public static let credit: [ControlQuery] = [
+        ControlQuery(
+            name: "consumer_loans_outstanding",
+            subLedger: """
+                SELECT COALESCE(sum(principal - principal_paid + late_fee - late_fee_paid), 0)::bigint
+                FROM credit_installments WHERE status = 'open'
+                """,
+            control: "SELECT COALESCE(sum(balance), 0)::bigint FROM ledger_accounts WHERE code LIKE 'credit.%.receivable'"),
+    ]
+
+    public static var all: [ControlQuery] { financing + insurance + credit }
 }

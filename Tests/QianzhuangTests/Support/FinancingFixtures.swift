@@ -56,12 +56,15 @@ struct FinancingWorld: Sendable {
 
 func amount(_ object: Any?) -> String? { (object as? [String: Any])?["amount"] as? String }
 
-/// The ledger sums to zero, every entry balances and cached balances equal the postings.
+/// The ledger sums to zero, every entry balances, cached balances equal the postings, and every
+/// product's sub-ledger agrees with its control accounts (the nightly proof).
 func expectLedgerBalanced(_ db: Persistence.Database, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
-    #expect(violations.isEmpty, "\(violations)", sourceLocation: sourceLocation)
+    let proof = try await ReconciliationService(database: db).proveLedger()
+    #expect(proof.violations.isEmpty, "\(proof.violations)", sourceLocation: sourceLocation)
+    #expect(proof.controls.filter { !$0.balanced }.isEmpty, "\(proof.controls.filter { !$0.balanced })", sourceLocation: sourceLocation)
     let total = try await db.scalar(Int64.self, "SELECT COALESCE(sum(amount), 0)::bigint FROM postings")
     #expect(total == 0, sourceLocation: sourceLocation)
 }
 
 import Persistence
+import Services
