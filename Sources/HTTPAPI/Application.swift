@@ -54,6 +54,7 @@ public func buildRouter(_ deps: APIDependencies, routeTable: RouteTable = RouteT
     SupplierFinanceRoutes(finance: deps.services.supplierFinance).addRoutes(to: v1)
     CreditRoutes(credit: deps.services.credit).addRoutes(to: v1)
     InsuranceRoutes(insurance: deps.services.insurance).addRoutes(to: v1)
+    OrderRoutes(orders: deps.services.orders).addRoutes(to: v1)
     ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, calendar: deps.calendar)
         .addRoutes(to: v1)
     return router

@@ -8,6 +8,7 @@ public struct ServiceRegistry: Sendable {
     public let credit: CreditService
     public let insurance: InsuranceService
     public let supplierFinance: SupplierFinanceService
+    public let orders: OrderService
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar) {
         access = AccessService(database: database, migrator: migrator)
@@ -15,5 +16,6 @@ public struct ServiceRegistry: Sendable {
         credit = CreditService(database: database, calendar: calendar)
         insurance = InsuranceService(database: database, calendar: calendar)
         supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
+        orders = OrderService(database: database, calendar: calendar, credit: credit, finance: supplierFinance, insurance: insurance)
     }
 }

@@ -169,65 +169,69 @@ extension CreditService {
     /// re-priced); at or above it cancels the plan, waives future fees, settles charges from the
     /// excess and returns the rest to the consumer. The limit is restored by the principal cleared.
     public func refund(_ request: RefundRequest, actor: Actor) async throws -> RefundResult {
-        let (_, today) = clock()
-        let refundID = UUID()
         do {
-            return try await database.transaction { c in
-                guard let (owner, checkoutID) = try await CreditStore.owner(of: .order, ref: request.orderRef, on: c, logger: logger),
-                      let checkout = try await CreditStore.checkout(creditAccountID: owner, id: checkoutID, forUpdate: false,
-                                                                    on: c, logger: logger)
-                else { throw ServiceError.notFound(resource: "checkout with order reference", id: request.orderRef) }
-                guard checkout.status == .captured,
-                      let planID = try await CreditPlanStore.planID(creditAccountID: owner, checkoutID: checkoutID, on: c, logger: logger)
-                else { throw ServiceError.conflict(code: "checkout_not_captured", detail: "the checkout is \(checkout.status.rawValue)") }
-                let (account, plan) = try await lockPlan(planID, today: today, on: c)
-                guard plan.status != .chargedOff else {
-                    throw ServiceError.conflict(code: "plan_closed", detail: "the plan was charged off")
-                }
-                guard request.amount.currency == plan.currency else {
-                    throw ServiceError.invalid("amount.currency", "the plan is in \(plan.currency.code)")
-                }
-                try await CreditStore.claim(.refund, ref: request.externalRef, creditAccountID: account.id, objectID: refundID,
-                                            on: c, logger: logger)
-                guard request.amount.minorUnits <= plan.feeBase.minorUnits else {
-                    throw ServiceError.invalid("amount.amount", "exceeds what remains refundable (\(plan.feeBase.decimalString))")
-                }
-                let open = plan.openInstallments
-                let outcome = try Self.domain(field: "amount") { () throws(CreditError) in
-                    try InstallmentRefund.apply(refund: request.amount, to: open, asOf: today, pricing: plan.pricing,
-                                                feeBase: plan.feeBase, rounding: plan.rounding)
-                }
-                let applied = try Self.apply(outcome, to: plan, asOf: today)
-                try await CreditPlanStore.update(creditAccountID: account.id, planID: plan.id, installments: applied.installments,
-                                                 on: c, logger: logger)
-                let newBase = Money(minorUnits: plan.feeBase.minorUnits - request.amount.minorUnits, currency: plan.currency)
-                try await CreditPlanStore.updatePlan(creditAccountID: account.id, id: plan.id,
-                                                     status: applied.cancelled ? .cancelled : plan.status, feeBase: newBase,
-                                                     on: c, logger: logger)
-                try await CreditPlanStore.insertRefund(.init(
-                    id: refundID, creditAccountID: account.id, planID: plan.id, checkoutID: checkoutID,
-                    externalRef: request.externalRef, amount: request.amount, cancelled: applied.cancelled,
-                    principalCleared: applied.principal, lateFeesSettled: applied.lateFees, feesSettled: applied.fees,
-                    feesWaived: applied.waived, returnedToConsumer: applied.returned, businessDate: today), on: c, logger: logger)
-                try await settle(
-                    account, principalCleared: applied.principal, today: today, on: c, actor: actor,
-                    action: applied.cancelled ? "credit.plan.cancelled_by_refund" : "credit.plan.reamortized", objectType: "refund",
-                    objectID: refundID, detail: ["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString],
-                    entry: try Self.ledger {
-                        try CreditLedger.refund(
-                            refundID: refundID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
-                            merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees,
-                            fees: applied.fees, returnedToConsumer: applied.returned, businessDate: today)
-                    })
-                return RefundResult(
-                    id: refundID, externalRef: request.externalRef, businessDate: today, amount: request.amount,
-                    outcome: applied.cancelled ? "cancelled" : "reamortized", principalCleared: applied.principal,
-                    chargesSettled: Money(minorUnits: applied.lateFees.minorUnits + applied.fees.minorUnits, currency: plan.currency),
-                    feesWaived: applied.waived, returnedToConsumer: applied.returned, plan: try await reload(plan, on: c))
-            }
+            return try await database.transaction { c in try await refund(request, actor: actor, on: c) }
         } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "refund \(request.externalRef) was already booked")
         }
+    }
+
+    /// The same, on the caller's transaction (a return flowing through credit, financing and
+    /// insurance at once, issue 8).
+    public func refund(_ request: RefundRequest, actor: Actor, on c: PostgresConnection) async throws -> RefundResult {
+        let (_, today) = clock()
+        let refundID = UUID()
+        guard let (owner, checkoutID) = try await CreditStore.owner(of: .order, ref: request.orderRef, on: c, logger: logger),
+              let checkout = try await CreditStore.checkout(creditAccountID: owner, id: checkoutID, forUpdate: false,
+                                                            on: c, logger: logger)
+        else { throw ServiceError.notFound(resource: "checkout with order reference", id: request.orderRef) }
+        guard checkout.status == .captured,
+              let planID = try await CreditPlanStore.planID(creditAccountID: owner, checkoutID: checkoutID, on: c, logger: logger)
+        else { throw ServiceError.conflict(code: "checkout_not_captured", detail: "the checkout is \(checkout.status.rawValue)") }
+        let (account, plan) = try await lockPlan(planID, today: today, on: c)
+        guard plan.status != .chargedOff else {
+            throw ServiceError.conflict(code: "plan_closed", detail: "the plan was charged off")
+        }
+        guard request.amount.currency == plan.currency else {
+            throw ServiceError.invalid("amount.currency", "the plan is in \(plan.currency.code)")
+        }
+        try await CreditStore.claim(.refund, ref: request.externalRef, creditAccountID: account.id, objectID: refundID,
+                                    on: c, logger: logger)
+        guard request.amount.minorUnits <= plan.feeBase.minorUnits else {
+            throw ServiceError.invalid("amount.amount", "exceeds what remains refundable (\(plan.feeBase.decimalString))")
+        }
+        let open = plan.openInstallments
+        let outcome = try Self.domain(field: "amount") { () throws(CreditError) in
+            try InstallmentRefund.apply(refund: request.amount, to: open, asOf: today, pricing: plan.pricing,
+                                        feeBase: plan.feeBase, rounding: plan.rounding)
+        }
+        let applied = try Self.apply(outcome, to: plan, asOf: today)
+        try await CreditPlanStore.update(creditAccountID: account.id, planID: plan.id, installments: applied.installments,
+                                         on: c, logger: logger)
+        let newBase = Money(minorUnits: plan.feeBase.minorUnits - request.amount.minorUnits, currency: plan.currency)
+        try await CreditPlanStore.updatePlan(creditAccountID: account.id, id: plan.id,
+                                             status: applied.cancelled ? .cancelled : plan.status, feeBase: newBase,
+                                             on: c, logger: logger)
+        try await CreditPlanStore.insertRefund(.init(
+            id: refundID, creditAccountID: account.id, planID: plan.id, checkoutID: checkoutID,
+            externalRef: request.externalRef, amount: request.amount, cancelled: applied.cancelled,
+            principalCleared: applied.principal, lateFeesSettled: applied.lateFees, feesSettled: applied.fees,
+            feesWaived: applied.waived, returnedToConsumer: applied.returned, businessDate: today), on: c, logger: logger)
+        try await settle(
+            account, principalCleared: applied.principal, today: today, on: c, actor: actor,
+            action: applied.cancelled ? "credit.plan.cancelled_by_refund" : "credit.plan.reamortized", objectType: "refund",
+            objectID: refundID, detail: ["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString],
+            entry: try Self.ledger {
+                try CreditLedger.refund(
+                    refundID: refundID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
+                    merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees,
+                    fees: applied.fees, returnedToConsumer: applied.returned, businessDate: today)
+            })
+        return RefundResult(
+            id: refundID, externalRef: request.externalRef, businessDate: today, amount: request.amount,
+            outcome: applied.cancelled ? "cancelled" : "reamortized", principalCleared: applied.principal,
+            chargesSettled: Money(minorUnits: applied.lateFees.minorUnits + applied.fees.minorUnits, currency: plan.currency),
+            feesWaived: applied.waived, returnedToConsumer: applied.returned, plan: try await reload(plan, on: c))
     }
 
     /// A refund's effect on the stored installments, and its totals by kind.

@@ -109,7 +109,7 @@ public struct InsuranceService: Sendable {
         }
     }
 
-    func details(policyID: UUID, on connection: PostgresConnection) async throws -> PolicyDetails {
+    public func details(policyID: UUID, on connection: PostgresConnection) async throws -> PolicyDetails {
         guard let policy = try await InsurancePolicyStore.policy(id: policyID, on: connection, logger: logger) else {
             throw ServiceError.notFound(resource: "shipping policy", id: policyID.uuidString.lowercased())
         }
