@@ -205,7 +205,7 @@ struct SettlementBody: Encodable {
     let toFinancing: MoneyBody
     let toSupplier: MoneyBody
     let recourse: MoneyBody
-    let journalEntryId: String
+    let journalEntryId: String?
 
     init(_ s: SettlementView) {
         receivable = ReceivableBody(ReceivableView(record: s.receivable, adjustments: []))
@@ -213,7 +213,7 @@ struct SettlementBody: Encodable {
         toFinancing = MoneyBody(s.toFinancing)
         toSupplier = MoneyBody(s.toSupplier)
         recourse = MoneyBody(s.recourse)
-        journalEntryId = s.entryID.uuidString.lowercased()
+        journalEntryId = s.entryID?.uuidString.lowercased()
     }
 }
 

@@ -252,6 +252,22 @@ struct FinancingTests {
         }
     }
 
+    @Test("a receivable diluted to nothing and never financed settles without moving money")
+    func zeroSettlement() async throws {
+        try await Self.world { w, db in
+            let supplier = try await w.createSupplier(minDays: 1)
+            let receivable = try await w.createReceivable(supplier: supplier, face: "80.00", dueInDays: 1)
+            _ = try await w.client.call(.post, "/v1/receivables/\(receivable)/adjustments", key: w.api.platformKey,
+                                        json: #"{"kind": "goods_returned", "amount": {"amount": "80.00", "currency": "CNY"}, "reference": "all-back"}"#)
+            let paid = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
+                                               json: #"{"amount": {"amount": "0.00", "currency": "CNY"}}"#)
+            #expect(paid.status == .created, "\(paid.text)")
+            #expect(paid.json["journal_entry_id"] is NSNull)
+            #expect(try await w.receivable(receivable)["status"] as? String == "settled")
+            try await expectLedgerBalanced(db)
+        }
+    }
+
     @Test("the nightly settlement pays everything due, once, even when run twice")
     func nightlySettlement() async throws {
         try await Self.world { w, db in

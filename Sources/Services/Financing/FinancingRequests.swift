@@ -185,9 +185,13 @@ extension SupplierFinanceService {
             advance = live.advance
         }
         let split = try SettlementSplit(payment: r.outstanding, advanceOutstanding: advance)
-        let entry = try await LedgerStore.post(try FinancingLedger.maturitySettlement(
-            supplier: supplierID.uuidString.lowercased(), receivable: receivableID.uuidString.lowercased(), payment: r.outstanding,
-            split: split, on: date), on: c, logger: logger)
+        // A receivable diluted to nothing and never financed moves no money: it just closes.
+        var entryID: UUID?
+        if r.outstanding.isPositive || advance.isPositive {
+            entryID = try await LedgerStore.post(try FinancingLedger.maturitySettlement(
+                supplier: supplierID.uuidString.lowercased(), receivable: receivableID.uuidString.lowercased(), payment: r.outstanding,
+                split: split, on: date), on: c, logger: logger).entryID
+        }
         try await FinancingStore.updateReceivable(supplierID: supplierID, id: receivableID, status: .settled, statusBeforeDispute: nil,
                                                   financingRequestID: r.financingRequestID, on: c, logger: logger)
         if let item {
@@ -204,7 +208,7 @@ extension SupplierFinanceService {
             throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
         }
         return SettlementView(receivable: settled, payment: r.outstanding, toFinancing: split.toFinancing, toSupplier: split.toSupplier,
-                              recourse: split.recourse, entryID: entry.entryID)
+                              recourse: split.recourse, entryID: entryID)
     }
 
     /// Nightly step: the platform pays everything due on or before `date`, one receivable per

@@ -95,7 +95,8 @@ public struct SettlementView: Sendable {
     public let toFinancing: Money
     public let toSupplier: Money
     public let recourse: Money
-    public let entryID: UUID
+    /// Nil when nothing moved (a receivable diluted to zero and never financed).
+    public let entryID: UUID?
 }
 
 /// The nightly step's tally.
