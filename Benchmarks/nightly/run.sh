@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Nightly benchmark: import N settlement lines through the streaming CSV importer, then run the
+# close of business for that date with the release binary; reports wall time and peak RSS of each.
+# Usage: Benchmarks/nightly/run.sh [lines]   (default 1,000,000)
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+LINES="${1:-1000000}"
+bench_build
+trap bench_stop EXIT
+bench_start
+DATE=$(TZ=Asia/Shanghai date -d yesterday +%F)
+CSV="$QZ_DATA/settlement.csv"
+python3 "$(dirname "$0")/gen_settlement.py" "$CSV" "$LINES" "$DATE"
+DB=(--data-dir "$QZ_DATA/db" --migrations "$BENCH_ROOT/Migrations")
+/usr/bin/time -f "%e %M" -o "$QZ_DATA/import.time" "$QZ_BIN" statements import "$CSV" --channel bench "${DB[@]}" > /dev/null 2> "$QZ_DATA/import.err"
+/usr/bin/time -f "%e %M" -o "$QZ_DATA/nightly.time" "$QZ_BIN" nightly --date "$DATE" --report-dir "$QZ_DATA/reports" "${DB[@]}" > "$QZ_DATA/nightly.out" 2> "$QZ_DATA/nightly.err"
+read -r IMPORT_S IMPORT_KB < "$QZ_DATA/import.time"
+read -r NIGHT_S NIGHT_KB < "$QZ_DATA/nightly.time"
+EXC=$(bench_psql -c "SELECT count(*) FROM reconciliation_exceptions")
+echo "benchmark=nightly settlement_lines=$LINES import_s=$IMPORT_S import_peak_rss_kb=$IMPORT_KB nightly_s=$NIGHT_S nightly_peak_rss_kb=$NIGHT_KB exceptions=$EXC"
+grep -E "\] " "$QZ_DATA/nightly.err" | sed 's/\x1b\[[0-9;]*m//g' >&2 || true
