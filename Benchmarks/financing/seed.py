@@ -35,6 +35,10 @@ for i in range(suppliers):
     threads = [threading.Thread(target=work, args=(t * (per_supplier // 8), per_supplier // 8)) for t in range(8)]
     for t in threads: t.start()
     for t in threads: t.join()
+# Interleave suppliers: requests of one supplier serialise on its row lock (by design), so a
+# realistic mix spreads concurrent requests across suppliers.
+import random
+random.Random(16).shuffle(pairs)
 with open(out, "w") as f:
     for key, rid in pairs:
         f.write(f"{key} {rid}\n")
