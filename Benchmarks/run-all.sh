@@ -9,6 +9,6 @@ out=$(mktemp)
 ./financing/run.sh 16 20 2>/dev/null | grep '^benchmark=' >> "$out"
 ./credit/run.sh 2>/dev/null | grep -E '^(benchmark=|HTTP|SQL|holds)' >> "$out"
 ./nightly/run.sh "${NIGHTLY_LINES:-1000000}" 2>/dev/null | grep '^benchmark=' >> "$out"
-printf '%-10s %s\n' "benchmark" "results"
-sed -E 's/^benchmark=([a-z]+) /\1\t/' "$out" | column -t -s $'\t'
+echo "== Qianzhuang benchmarks ($(nproc) cores; service, PostgreSQL and load generator share them)"
+sed -E 's/^benchmark=([a-z]+) /\1: /; s/^(HTTP|SQL|holds)/credit: \1/' "$out" | tr -s ' '
 rm -f "$out"
