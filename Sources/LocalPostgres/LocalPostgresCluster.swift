@@ -86,7 +86,10 @@ public final class LocalPostgresCluster: Sendable {
     public func start() throws -> Bool {
         let fm = FileManager.default
         try fm.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        if runAsPostgresUser { try run("/bin/chown", ["postgres:", dataDirectory.path], asPostgres: false) }
+        if runAsPostgresUser {
+            try makeTraversableForPostgres()
+            try run("/bin/chown", ["postgres:", dataDirectory.path], asPostgres: false)
+        }
         var created = false
         if !fm.fileExists(atPath: clusterDirectory.appendingPathComponent("PG_VERSION").path) {
             logger.info("initialising private PostgreSQL cluster", metadata: ["data_dir": "\(clusterDirectory.path)"])
@@ -108,6 +111,23 @@ public final class LocalPostgresCluster: Sendable {
         ])
         logger.info("private PostgreSQL cluster started", metadata: ["socket": "\(socketPath)"])
         return created
+    }
+
+    /// The `postgres` user must be able to reach the data directory. A checkout in a private
+    /// directory (`mktemp -d` makes mode 0700) would stop it, so each ancestor gets the
+    /// search bit for others (traverse only: nothing becomes listable or readable).
+    func makeTraversableForPostgres() throws {
+        let fm = FileManager.default
+        var dir = dataDirectory.deletingLastPathComponent().standardizedFileURL
+        while dir.path != "/" && !dir.path.isEmpty {
+            let attributes = try fm.attributesOfItem(atPath: dir.path)
+            if let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value, mode & 0o001 == 0 {
+                try fm.setAttributes([.posixPermissions: NSNumber(value: mode | 0o001)], ofItemAtPath: dir.path)
+                logger.notice("added the search bit for others so the postgres user can reach the data directory",
+                              metadata: ["directory": "\(dir.path)"])
+            }
+            dir = dir.deletingLastPathComponent().standardizedFileURL
+        }
     }
 
     /// Stops the cluster (fast shutdown: open sessions are ended, data is kept).
