@@ -37,6 +37,15 @@ public struct NightlyScheduler: Service {
 
     public func run() async throws {
         logger.info("nightly scheduler on", metadata: ["at": "\(String(format: "%02d:%02d", hour, minute))", "zone": "\(calendar.timeZone.identifier)"])
+        // Shutdown cancels the wait for the next run; that is a normal end, not an error.
+        do {
+            try await runUntilShutdown()
+        } catch is CancellationError {
+            logger.info("nightly scheduler stopped")
+        }
+    }
+
+    func runUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let wait = secondsUntilNextRun(from: Date())
