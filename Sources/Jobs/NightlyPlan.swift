@@ -101,7 +101,7 @@ public enum NightlyReport {
         try html(date: date, report: report, steps: steps, proof: proof, exceptions: exceptions, totals: totalsOut).write(to: file, atomically: true, encoding: .utf8)
         if let run {
             try await database.transaction { c in
-                try await NightlyStore.setRunStatus(id: run.id, status: "running", reportJSON: json, reportPath: file.path, on: c, logger: logger)
+                try await NightlyStore.attachReport(id: run.id, reportJSON: json, reportPath: file.path, on: c, logger: logger)
             }
         }
         return file.path

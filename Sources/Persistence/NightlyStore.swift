@@ -71,12 +71,17 @@ public enum NightlyStore {
             """, logger: logger)
     }
 
-    public static func setRunStatus(id: UUID, status: String, reportJSON: String? = nil, reportPath: String? = nil,
-                                    on c: PostgresConnection, logger: Logger) async throws {
+    public static func setRunStatus(id: UUID, status: String, on c: PostgresConnection, logger: Logger) async throws {
         try await c.query("""
-            UPDATE nightly_runs SET status = \(status), report = COALESCE(\(reportJSON)::jsonb, report), report_path = COALESCE(\(reportPath), report_path),
-                   finished_at = CASE WHEN \(status) = 'running' THEN NULL ELSE now() END
+            UPDATE nightly_runs SET status = \(status), finished_at = CASE WHEN \(status) = 'running' THEN NULL ELSE now() END
             WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    /// Stores the run's report (JSON for the API, the HTML file's path) without touching its status.
+    public static func attachReport(id: UUID, reportJSON: String, reportPath: String, on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query("""
+            UPDATE nightly_runs SET report = \(reportJSON)::jsonb, report_path = \(reportPath) WHERE id = \(id)
             """, logger: logger)
     }
 

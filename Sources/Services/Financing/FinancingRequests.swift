@@ -141,9 +141,7 @@ extension SupplierFinanceService {
             guard let updated = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
             }
-            var view = try Self.view(updated)
-            view = FinancingRequestView(id: view.id, supplierID: view.supplierID, status: updated.status, createdAt: view.createdAt, decision: view.decision)
-            return view
+            return try Self.view(updated)
         }
     }
 
