@@ -51,18 +51,33 @@ echo "== building release"
 (cd "$ROOT" && swift build -c release --product qianzhuang 2>&1 | tail -1)
 BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/qianzhuang"
 
+# STATEMENT_STATS=1 loads pg_stat_statements and prints, after each phase, the statements that took
+# the most server time (where the database spends its effort). PG_OPTIONS adds server settings.
+STATS_OPTS=""
+[ "${STATEMENT_STATS:-0}" = 1 ] && STATS_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+statement_stats() {
+    [ "${STATEMENT_STATS:-0}" = 1 ] || return 0
+    echo "-- top statements by server time ($1)"
+    "$PGBIN/psql" -q -P pager=off qianzhuang -c "
+        SELECT calls, round(total_exec_time::numeric, 0) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+               round(total_plan_time::numeric, 0) AS plan_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+        FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 20"
+    "$PGBIN/psql" -q qianzhuang -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+
 echo "== starting PostgreSQL on 127.0.0.1:$PGPORT"
 [ "$(id -u)" = 0 ] && chown postgres "$WORK"
 as_pg "$PGBIN/initdb" -D "$WORK/pgdata" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgres.log" -w start -o \
-    "-c listen_addresses=127.0.0.1 -p $PGPORT -k $WORK -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=${SYNCHRONOUS_COMMIT:-on}" >/dev/null
+    "-c listen_addresses=127.0.0.1 -p $PGPORT -k $WORK -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=${SYNCHRONOUS_COMMIT:-on} $STATS_OPTS ${PG_OPTIONS:-}" >/dev/null
 export PGHOST=127.0.0.1 PGPORT PGUSER=postgres
 "$PGBIN/psql" -q -c "CREATE DATABASE qianzhuang" postgres
+[ "${STATEMENT_STATS:-0}" = 1 ] && "$PGBIN/psql" -q -c "CREATE EXTENSION pg_stat_statements" qianzhuang
 DB_URL="postgres://postgres@127.0.0.1:$PGPORT/qianzhuang?sslmode=disable"
 
 echo "== starting the service (release) on 127.0.0.1:$HTTP_PORT"
 LOG_LEVEL=${LOG_LEVEL:-warning} "$BIN" serve --database-url "$DB_URL" --migrations "$ROOT/Migrations" \
-    --pool-size "$CONNECTIONS" --host 127.0.0.1 --port "$HTTP_PORT" >"$WORK/server.log" 2>&1 &
+    --pool-size "${POOL_SIZE:-$CONNECTIONS}" --host 127.0.0.1 --port "$HTTP_PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do
     curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
@@ -85,6 +100,7 @@ SQL
 "$PGBIN/psql" -Atq -c "SELECT id FROM bench_accounts ORDER BY n" qianzhuang >"$WORK/accounts.txt"
 CALLER=$("$PGBIN/psql" -Atq -c "SELECT id FROM api_keys WHERE label = 'bench'" qianzhuang)
 "$PGBIN/psql" -q -c "VACUUM ANALYZE" qianzhuang
+statement_stats "setup"
 
 echo "== warm-up (3 s)"
 QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="warm" \
@@ -94,6 +110,7 @@ echo "== HTTP: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s"
 QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -s "$HERE/checkout.lua" \
     "http://127.0.0.1:$HTTP_PORT" | tee "$WORK/wrk.txt"
+statement_stats "HTTP"
 
 for MODE in $PGBENCH_MODES; do
     echo "== SQL: pgbench -M $MODE -c $CONNECTIONS -j $THREADS -T $DURATION (same statements, same database)"
@@ -106,6 +123,7 @@ for MODE in $PGBENCH_MODES; do
         {v[NR] = $1} END {i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1;
                           printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000}')
     echo "$MODE $TPS $P50 $P99" >>"$WORK/pgbench-results.txt"
+    statement_stats "pgbench -M $MODE"
 done
 
 HTTP_CHECKOUTS=$(awk '/^checkouts_per_second/ {print $2}' "$WORK/wrk.txt")

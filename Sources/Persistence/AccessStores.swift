@@ -14,7 +14,7 @@ public enum APIKeyStore {
         let key = "qz_" + bytes.map { String(format: "%02x", $0) }.joined()
         let id = UUID()
         try await database.transaction { connection in
-            try await connection.query("""
+            try await connection.prepared("""
                 INSERT INTO api_keys (id, key_hash, key_prefix, role, supplier_id, label)
                 VALUES (\(id), \(hash(key)), \(String(key.prefix(10))), \(role.rawValue), \(supplierID), \(label))
                 """, logger: database.logger)
@@ -57,7 +57,7 @@ public enum AuditStore {
         actor: String, action: String, objectType: String, objectID: String, detail: String = "{}",
         requestID: String? = nil, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
             VALUES (\(actor), \(action), \(objectType), \(objectID), \(detail)::jsonb, \(requestID))
             """, logger: logger)

@@ -61,7 +61,7 @@ public enum CreditNightlyStore {
     public static func accountsToAge(
         businessDate: BusinessDate, after: UUID?, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [UUID] {
-        try await connection.query("""
+        try await connection.prepared("""
             SELECT DISTINCT credit_account_id FROM credit_installments
             WHERE status = 'open' AND due_date < \(businessDate.description)::date
               AND (aged_through IS NULL OR aged_through < \(businessDate.description)::date)
@@ -74,7 +74,7 @@ public enum CreditNightlyStore {
     public static func lockAccounts(
         _ ids: [UUID], on connection: PostgresConnection, logger: Logger
     ) async throws -> [UUID: CreditAccountStatus] {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT id, status FROM credit_accounts WHERE id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
             """, logger: logger)
         var out: [UUID: CreditAccountStatus] = [:]
@@ -90,7 +90,7 @@ public enum CreditNightlyStore {
     public static func pastDue(
         accountIDs: [UUID], businessDate: BusinessDate, on connection: PostgresConnection, logger: Logger
     ) async throws -> [PastDueRow] {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT i.credit_account_id, a.product_id, i.plan_id, i.number, i.due_date::text AS due_date, i.currency,
                    i.principal - i.principal_paid AS principal_owed, i.late_fee, i.late_fee_days,
                    COALESCE(i.aged_through >= \(businessDate.description)::date, false) AS already_aged
@@ -118,7 +118,7 @@ public enum CreditNightlyStore {
         _ rows: [InstallmentAgeing], businessDate: BusinessDate, on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE credit_installments i SET late_fee = i.late_fee + t.added, late_fee_days = t.days, days_past_due = t.dpd,
                    aged_through = \(businessDate.description)::date
             FROM unnest(\(rows.map(\.creditAccountID))::uuid[], \(rows.map(\.planID))::uuid[], \(rows.map(\.number))::int[],
@@ -133,7 +133,7 @@ public enum CreditNightlyStore {
         _ rows: [AccountAgeing], actor: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
-        try await connection.query("""
+        try await connection.prepared("""
             WITH t AS (
                 SELECT * FROM unnest(\(rows.map(\.creditAccountID))::uuid[], \(rows.map(\.daysPastDue))::int[],
                                      \(rows.map(\.bucket.rawValue))::text[], \(rows.map(\.status.rawValue))::text[])
@@ -159,7 +159,7 @@ public enum CreditNightlyStore {
         accountIDs: [UUID], businessDate: BusinessDate, actor: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> [(creditAccountID: UUID, owed: Money)] {
         guard !accountIDs.isEmpty else { return [] }
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             WITH installments AS (
                 UPDATE credit_installments SET status = 'charged_off'
                 WHERE credit_account_id = ANY(\(accountIDs)::uuid[]) AND status = 'open'
@@ -220,7 +220,7 @@ public enum CreditLedgerBatch {
                 currencies.append(line.amount.currency.code)
             }
         }
-        let posted = try await connection.query("""
+        let posted = try await connection.prepared("""
             WITH inserted AS (
                 INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
                 SELECT t.id, t.business_date::date, t.kind, t.reference_type, t.reference_id, NULLIF(t.idempotency_ref, ''),

@@ -9,7 +9,7 @@ public enum CreditPlanStore {
     /// Inserts a plan and its installments in one statement.
     public static func insert(_ plan: InstallmentPlanRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let rows = plan.installments
-        try await connection.query("""
+        try await connection.prepared("""
             WITH plan AS (
                 INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
                                           rounding, currency, principal, fee_base, purchase_date, status, converted_from)
@@ -28,7 +28,7 @@ public enum CreditPlanStore {
 
     /// The credit account a plan belongs to (no lock).
     public static func owner(planID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
-        try await connection.query("SELECT credit_account_id FROM credit_plans WHERE id = \(planID)", logger: logger)
+        try await connection.prepared("SELECT credit_account_id FROM credit_plans WHERE id = \(planID)", logger: logger)
             .all(UUID.self).first
     }
 
@@ -36,7 +36,7 @@ public enum CreditPlanStore {
     public static func planID(
         creditAccountID: UUID, checkoutID: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws -> UUID? {
-        try await connection.query("""
+        try await connection.prepared("""
             SELECT id FROM credit_plans
             WHERE credit_account_id = \(creditAccountID) AND checkout_id = \(checkoutID) AND status <> 'converted'
             ORDER BY created_at DESC LIMIT 1
@@ -48,7 +48,7 @@ public enum CreditPlanStore {
         creditAccountID: UUID, id: UUID, forUpdate: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws -> InstallmentPlanRecord? {
         let lock = forUpdate ? "FOR UPDATE" : ""
-        let planRows = try await connection.query("""
+        let planRows = try await connection.prepared("""
             SELECT id, credit_account_id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate::text AS monthly_rate,
                    rounding, currency, principal, fee_base, purchase_date::text AS purchase_date, status, converted_from
             FROM credit_plans WHERE credit_account_id = \(creditAccountID) AND id = \(id) \(unescaped: lock)
@@ -81,7 +81,7 @@ public enum CreditPlanStore {
         creditAccountID: UUID, planID: UUID, currency: Currency, forUpdate: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws -> [InstallmentRecord] {
         let lock = forUpdate ? "FOR UPDATE" : ""
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT number, due_date::text AS due_date, principal, fee, late_fee, principal_paid, fee_paid, late_fee_paid,
                    fee_waived, late_fee_days, days_past_due, status
             FROM credit_installments WHERE credit_account_id = \(creditAccountID) AND plan_id = \(planID)
@@ -107,7 +107,7 @@ public enum CreditPlanStore {
         on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE credit_installments i SET principal = t.principal, fee = t.fee, late_fee = t.late_fee,
                    principal_paid = t.principal_paid, fee_paid = t.fee_paid, late_fee_paid = t.late_fee_paid,
                    fee_waived = t.fee_waived, status = t.status
@@ -126,7 +126,7 @@ public enum CreditPlanStore {
         creditAccountID: UUID, id: UUID, status: PlanStatus, feeBase: Money, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let closes = status != .active
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE credit_plans SET status = \(status.rawValue), fee_base = \(feeBase.minorUnits),
                    closed_at = CASE WHEN \(closes) THEN COALESCE(closed_at, now()) ELSE NULL END
             WHERE credit_account_id = \(creditAccountID) AND id = \(id)
@@ -137,7 +137,7 @@ public enum CreditPlanStore {
     public static func oldestPastDue(
         creditAccountID: UUID, today: BusinessDate, on connection: PostgresConnection, logger: Logger
     ) async throws -> BusinessDate? {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT min(due_date)::text FROM credit_installments
             WHERE credit_account_id = \(creditAccountID) AND status = 'open' AND due_date < \(today.description)::date
             """, logger: logger).all(String?.self)
@@ -180,7 +180,7 @@ public enum CreditPlanStore {
     }
 
     public static func insertRepayment(_ r: RepaymentRow, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO credit_repayments (credit_account_id, id, plan_id, external_ref, amount, currency, principal_paid,
                                            fee_paid, late_fee_paid, fee_waived, payoff, allocation, business_date)
             VALUES (\(r.creditAccountID), \(r.id), \(r.planID), \(r.externalRef), \(r.amount.minorUnits), \(r.amount.currency.code),
@@ -225,7 +225,7 @@ public enum CreditPlanStore {
     }
 
     public static func insertRefund(_ r: RefundRow, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO credit_refunds (credit_account_id, id, plan_id, checkout_id, external_ref, amount, currency, outcome,
                                         principal_cleared, late_fees_settled, fees_settled, fees_waived, returned_to_consumer,
                                         business_date)

@@ -17,7 +17,7 @@ public enum CreditStore {
 
     public static func insertProduct(_ product: CreditProductRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let terms = product.terms
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO credit_products (id, code, name, currency, interest_free_days, grace_days, daily_late_fee_rate,
                                          late_fee_cap, authorization_expiry_hours, rounding, is_default)
             VALUES (\(product.id), \(product.code), \(product.name), \(product.currency.code), \(terms.interestFreeDays),
@@ -27,7 +27,7 @@ public enum CreditStore {
         let tenors = terms.allowedTenors.sorted()
         let methods = tenors.map { terms.pricing[$0]?.methodName ?? "" }
         let rates = tenors.map { "\(terms.pricing[$0]?.monthlyRate ?? 0)" }
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO credit_product_tenors (product_id, tenor, pricing, monthly_rate)
             SELECT \(product.id), t.tenor, t.pricing, t.rate::numeric
             FROM unnest(\(tenors)::int[], \(methods)::text[], \(rates)::text[]) AS t(tenor, pricing, rate)
@@ -36,7 +36,7 @@ public enum CreditStore {
 
     /// The product with `id`, or the default product when `id` is nil.
     public static func product(id: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> CreditProductRecord? {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT p.id, p.code, p.name, p.currency, p.interest_free_days, p.grace_days,
                    p.daily_late_fee_rate::text AS daily_late_fee_rate, p.late_fee_cap::text AS late_fee_cap,
                    p.authorization_expiry_hours, p.rounding, p.is_default,
@@ -81,7 +81,7 @@ public enum CreditStore {
         _ kind: CreditUniqueRefKind, ref: String, creditAccountID: UUID, objectID: UUID,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO credit_unique_refs (ref, kind, credit_account_id, object_id)
             VALUES (\(ref), \(kind.rawValue), \(creditAccountID), \(objectID))
             """, logger: logger)
@@ -91,7 +91,7 @@ public enum CreditStore {
     public static func owner(
         of kind: CreditUniqueRefKind, ref: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> (creditAccountID: UUID, objectID: UUID)? {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT credit_account_id, object_id FROM credit_unique_refs WHERE ref = \(ref) AND kind = \(kind.rawValue)
             """, logger: logger)
         for try await (account, object) in rows.decode((UUID, UUID).self) { return (account, object) }
@@ -138,7 +138,7 @@ public enum CreditStore {
     }
 
     public static func insertAccount(_ a: NewAccount, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO credit_accounts (id, product_id, national_id_hmac, national_id_last4, phone_hmac, phone_masked,
                                          currency, credit_limit, status, score, score_reasons, score_detail, features, opened_on)
             VALUES (\(a.id), \(a.productID), \(ByteBuffer(bytes: a.nationalIDDigest)), \(a.nationalIDLast4),
@@ -169,7 +169,7 @@ public enum CreditStore {
     }
 
     public static func account(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CreditAccountRecord? {
-        let rows = try await connection.query(
+        let rows = try await connection.prepared(
             "SELECT \(unescaped: accountColumns) FROM credit_accounts a WHERE a.id = \(id)", logger: logger)
         for try await row in rows { return try decodeAccount(row.makeRandomAccess()) }
         return nil
@@ -207,7 +207,7 @@ public enum CreditStore {
         _ key: AccountKey, today: BusinessDate, on connection: PostgresConnection, logger: Logger
     ) async throws -> (account: CreditAccountRecord, hasOverdue: Bool)? {
         let (prefix, keyID, suffix) = key.sql
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT \(unescaped: accountColumns),
                    EXISTS (SELECT 1 FROM credit_installments i
                            WHERE i.credit_account_id = a.id AND i.status = 'open'
@@ -228,7 +228,7 @@ public enum CreditStore {
         accountID: UUID, daysPastDue: Int, bucket: DelinquencyBucket, status: CreditAccountStatus,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE credit_accounts SET days_past_due = \(daysPastDue), bucket = \(bucket.rawValue), status = \(status.rawValue),
                    updated_at = now()
             WHERE id = \(accountID)
@@ -239,7 +239,7 @@ public enum CreditStore {
     public static func adjustAccount(
         id: UUID, heldDelta: Int64, principalDelta: Int64, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE credit_accounts SET held = held + \(heldDelta), principal_outstanding = principal_outstanding + \(principalDelta),
                    updated_at = now()
             WHERE id = \(id)
@@ -254,7 +254,7 @@ public enum CreditStore {
         _ c: CheckoutRecord, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let detail = #"{"amount": "\#(c.amount.decimalString)", "currency": "\#(c.amount.currency.code)"}"#
-        try await connection.query("""
+        try await connection.prepared("""
             WITH ref AS (
                 INSERT INTO credit_unique_refs (ref, kind, credit_account_id, object_id)
                 VALUES (\(c.orderRef), 'order', \(c.creditAccountID), \(c.id))
@@ -277,7 +277,7 @@ public enum CreditStore {
     public static func insertDecline(
         _ c: CheckoutRecord, reasonsJSON: String, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             WITH checkout AS (
                 INSERT INTO credit_checkouts (credit_account_id, id, order_ref, merchant_id, amount, currency, plan_type, tenor,
                                               status, decline_reasons, business_date, authorized_at, expires_at, closed_at)
@@ -293,7 +293,7 @@ public enum CreditStore {
 
     /// The credit account a checkout belongs to (no lock).
     public static func checkoutOwner(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
-        try await connection.query("SELECT credit_account_id FROM credit_checkouts WHERE id = \(id)", logger: logger)
+        try await connection.prepared("SELECT credit_account_id FROM credit_checkouts WHERE id = \(id)", logger: logger)
             .all(UUID.self).first
     }
 
@@ -323,7 +323,7 @@ public enum CreditStore {
         creditAccountID: UUID, id: UUID, forUpdate: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws -> CheckoutRecord? {
         let lock = forUpdate ? "FOR UPDATE" : ""
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT \(unescaped: checkoutColumns) FROM credit_checkouts c
             WHERE c.credit_account_id = \(creditAccountID) AND c.id = \(id) \(unescaped: lock)
             """, logger: logger)
@@ -336,7 +336,7 @@ public enum CreditStore {
         creditAccountID: UUID, id: UUID, status: CheckoutStatus, capturedAmount: Int64?, planID: UUID?,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE credit_checkouts SET status = \(status.rawValue), captured_amount = \(capturedAmount), plan_id = \(planID),
                    closed_at = now()
             WHERE credit_account_id = \(creditAccountID) AND id = \(id) AND status = 'authorized'
@@ -350,7 +350,7 @@ public enum CreditStore {
         requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let detail = #"{"captured": "\#(captured.decimalString)", "plan_id": "\#(planID.uuidString.lowercased())"}"#
-        try await connection.query("""
+        try await connection.prepared("""
             WITH checkout AS (
                 UPDATE credit_checkouts SET status = 'captured', captured_amount = \(captured.minorUnits), plan_id = \(planID),
                        closed_at = now()
@@ -372,7 +372,7 @@ public enum CreditStore {
     public static func expireHolds(
         creditAccountIDs: [UUID], asOf: Date, actor: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             WITH expired AS (
                 UPDATE credit_checkouts SET status = 'expired', closed_at = now()
                 WHERE credit_account_id = ANY(\(creditAccountIDs)::uuid[]) AND status = 'authorized' AND expires_at <= \(asOf)
@@ -395,7 +395,7 @@ public enum CreditStore {
     public static func accountsWithStaleHolds(
         asOf: Date, after: UUID?, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [UUID] {
-        try await connection.query("""
+        try await connection.prepared("""
             SELECT DISTINCT credit_account_id FROM credit_checkouts
             WHERE status = 'authorized' AND expires_at <= \(asOf)
               AND (\(after)::uuid IS NULL OR credit_account_id > \(after)::uuid)

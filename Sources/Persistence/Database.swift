@@ -52,6 +52,8 @@ public struct DatabaseURLError: Error, CustomStringConvertible {
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// Ledger account codes known to exist in this database (see `LedgerStore.ensureAccounts`).
+    let knownLedgerAccounts = KnownLedgerAccounts()
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -73,8 +75,10 @@ public struct Database: Sendable {
         var attempt = 0
         while true {
             do {
-                return try await client.withConnection { connection in
-                    try await Self.runTransaction(on: connection, logger: logger, body)
+                return try await KnownLedgerAccounts.$current.withValue(knownLedgerAccounts) {
+                    try await client.withConnection { connection in
+                        try await Self.runTransaction(on: connection, logger: logger, body)
+                    }
                 }
             } catch let error as PSQLError where attempt < retries && error.isRetryable {
                 attempt += 1
@@ -107,6 +111,11 @@ public struct Database: Sendable {
     /// Runs one statement outside an explicit transaction.
     public func execute(_ query: PostgresQuery) async throws {
         _ = try await client.withConnection { try await $0.query(query, logger: logger) }
+    }
+
+    /// Runs one hot-path statement outside an explicit transaction, prepared (see `prepared(_:logger:)`).
+    public func executePrepared<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, returning type: T.Type) async throws -> [T] {
+        try await client.withConnection { try await $0.prepared(query, logger: logger).all(T.self) }
     }
 
     /// `SELECT 1`, for readiness.

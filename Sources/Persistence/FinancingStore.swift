@@ -95,19 +95,19 @@ public enum FinancingStore {
     public static func insertSupplier(
         id: UUID, name: String, creditCode: String, line: FinancingLine, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             INSERT INTO suppliers (id, name, credit_code, status, currency, line_limit, advance_rate, annual_discount_rate,
                                    min_days_to_maturity, max_days_to_maturity, auto_approval_ceiling, day_count)
             VALUES (\(id), \(name), \(creditCode), 'pending', \(line.currency.code), \(line.limit.minorUnits),
                     \(line.advanceRate.description)::numeric, \(line.annualDiscountRate.description)::numeric,
                     \(line.minDaysToMaturity), \(line.maxDaysToMaturity), \(line.autoApprovalCeiling.minorUnits), \(line.dayCount.rawValue))
             """, logger: logger)
-        try await c.query("INSERT INTO supplier_credit_codes (credit_code, supplier_id) VALUES (\(creditCode), \(id))", logger: logger)
+        try await c.prepared("INSERT INTO supplier_credit_codes (credit_code, supplier_id) VALUES (\(creditCode), \(id))", logger: logger)
     }
 
     /// The supplier owning a credit code, if any.
     public static func supplierID(creditCode: String, on c: PostgresConnection, logger: Logger) async throws -> UUID? {
-        try await c.query("SELECT supplier_id FROM supplier_credit_codes WHERE credit_code = \(creditCode)", logger: logger).all(UUID.self).first
+        try await c.prepared("SELECT supplier_id FROM supplier_credit_codes WHERE credit_code = \(creditCode)", logger: logger).all(UUID.self).first
     }
 
     public static func supplier(id: UUID, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger) async throws -> SupplierRecord? {
@@ -118,7 +118,7 @@ public enum FinancingStore {
             FROM suppliers WHERE id = \(id)
             """
         query.sql += lock
-        let rows = try await c.query(query, logger: logger)
+        let rows = try await c.prepared(query, logger: logger)
         for try await (id, name, code, status, currency, limit, rate, discount, minDays, maxDays, ceiling, dayCount, committed, recourse) in rows.decode(
             (UUID, String, String, String, String, Int64, String, String, Int, Int, Int64, String, Int64, Int64).self
         ) {
@@ -138,7 +138,7 @@ public enum FinancingStore {
     public static func updateSupplier(
         id: UUID, name: String, status: String, line: FinancingLine, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             UPDATE suppliers SET name = \(name), status = \(status), line_limit = \(line.limit.minorUnits),
                    advance_rate = \(line.advanceRate.description)::numeric, annual_discount_rate = \(line.annualDiscountRate.description)::numeric,
                    min_days_to_maturity = \(line.minDaysToMaturity), max_days_to_maturity = \(line.maxDaysToMaturity),
@@ -151,7 +151,7 @@ public enum FinancingStore {
     public static func adjustSupplierExposure(
         id: UUID, committedDelta: Int64, recourseDelta: Int64, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             UPDATE suppliers SET financing_committed = financing_committed + \(committedDelta),
                    recourse_owed = recourse_owed + \(recourseDelta), updated_at = now()
             WHERE id = \(id)
@@ -165,7 +165,7 @@ public enum FinancingStore {
         status, status_before_dispute, financing_request_id, order_ref
         """
 
-    static func decodeReceivables(_ rows: PostgresRowSequence) async throws -> [ReceivableRecord] {
+    static func decodeReceivables(_ rows: PreparedRows) async throws -> [ReceivableRecord] {
         var out: [ReceivableRecord] = []
         for try await (supplierID, id, ref, face, adjusted, currency, issue, due, status, before, financing, orderRef) in rows.decode(
             (UUID, UUID, String, Int64, Int64, String, String, String, String, String?, UUID?, String?).self
@@ -184,7 +184,7 @@ public enum FinancingStore {
         supplierID: UUID, id: UUID, externalReference: String, face: Money, issueDate: BusinessDate, dueDate: BusinessDate,
         orderRef: String?, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             INSERT INTO receivables (supplier_id, id, external_reference, face_amount, currency, issue_date, due_date, status, order_ref)
             VALUES (\(supplierID), \(id), \(externalReference), \(face.minorUnits), \(face.currency.code),
                     \(issueDate.description)::date, \(dueDate.description)::date, 'open', \(orderRef))
@@ -196,14 +196,14 @@ public enum FinancingStore {
     ) async throws -> ReceivableRecord? {
         var query: PostgresQuery = "SELECT \(unescaped: receivableColumns) FROM receivables WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))"
         if forUpdate { query.sql += " FOR UPDATE" }
-        return try await decodeReceivables(try await c.query(query, logger: logger)).first
+        return try await decodeReceivables(try await c.prepared(query, logger: logger)).first
     }
 
     public static func receivable(
         supplierID: UUID, externalReference: String, on c: PostgresConnection, logger: Logger
     ) async throws -> ReceivableRecord? {
         let query: PostgresQuery = "SELECT \(unescaped: receivableColumns) FROM receivables WHERE supplier_id = \(supplierID) AND external_reference = \(externalReference)"
-        return try await decodeReceivables(try await c.query(query, logger: logger)).first
+        return try await decodeReceivables(try await c.prepared(query, logger: logger)).first
     }
 
     /// Several receivables of one supplier, locked in id order (a fixed order, so two requests never deadlock).
@@ -214,7 +214,7 @@ public enum FinancingStore {
             SELECT \(unescaped: receivableColumns) FROM receivables
             WHERE supplier_id = \(supplierID) AND id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
             """
-        return try await decodeReceivables(try await c.query(query, logger: logger))
+        return try await decodeReceivables(try await c.prepared(query, logger: logger))
     }
 
     public static func listReceivables(_ f: ReceivableFilter, on c: PostgresConnection, logger: Logger) async throws -> [ReceivableRecord] {
@@ -228,7 +228,7 @@ public enum FinancingStore {
             ORDER BY due_date, id
             LIMIT \(f.limit)
             """
-        return try await decodeReceivables(try await c.query(query, logger: logger))
+        return try await decodeReceivables(try await c.prepared(query, logger: logger))
     }
 
     /// Receivables due on or before `date` that the platform has not paid yet, one page at a time.
@@ -241,14 +241,14 @@ public enum FinancingStore {
               AND (\(after?.0)::uuid IS NULL OR (supplier_id, id) > (\(after?.0)::uuid, \(after?.1)::uuid))
             ORDER BY supplier_id, id LIMIT \(limit)
             """
-        return try await decodeReceivables(try await c.query(query, logger: logger))
+        return try await decodeReceivables(try await c.prepared(query, logger: logger))
     }
 
     public static func updateReceivable(
         supplierID: UUID, id: UUID, status: ReceivableStatus, statusBeforeDispute: ReceivableStatus?, financingRequestID: UUID?,
         adjustedDelta: Int64 = 0, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             UPDATE receivables SET status = \(status.rawValue), status_before_dispute = \(statusBeforeDispute?.rawValue),
                    financing_request_id = \(financingRequestID), adjusted_amount = adjusted_amount + \(adjustedDelta), updated_at = now()
             WHERE supplier_id = \(supplierID) AND id = \(id)
@@ -259,7 +259,7 @@ public enum FinancingStore {
         supplierID: UUID, receivableID: UUID, id: UUID, kind: ReceivableAdjustment.Kind, amount: Money, reference: String,
         createdBy: String, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             INSERT INTO receivable_adjustments (supplier_id, receivable_id, id, kind, amount, currency, reference, created_by)
             VALUES (\(supplierID), \(receivableID), \(id), \(kind.rawValue), \(amount.minorUnits), \(amount.currency.code), \(reference), \(createdBy))
             """, logger: logger)
@@ -274,7 +274,7 @@ public enum FinancingStore {
     public static func adjustments(
         supplierID: UUID, receivableIDs: [UUID], on c: PostgresConnection, logger: Logger
     ) async throws -> [AdjustmentRecord] {
-        let rows = try await c.query("""
+        let rows = try await c.prepared("""
             SELECT id, receivable_id, kind, amount, currency, reference, created_at FROM receivable_adjustments
             WHERE supplier_id = \(supplierID) AND receivable_id = ANY(\(receivableIDs)::uuid[]) ORDER BY created_at, id
             """, logger: logger)
@@ -295,7 +295,7 @@ public enum FinancingStore {
         supplierID: UUID, id: UUID, status: String, totals: FinancingTotals, disbursementDate: BusinessDate, decisionJSON: String,
         requestedBy: String, decidedBy: String?, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             INSERT INTO financing_requests (supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date,
                                             decision, requested_by, decided_by, decided_at)
             VALUES (\(supplierID), \(id), \(status), \(totals.advance.currency.code), \(totals.advance.minorUnits), \(totals.fee.minorUnits),
@@ -309,7 +309,7 @@ public enum FinancingStore {
         on c: PostgresConnection, logger: Logger
     ) async throws {
         guard !items.isEmpty else { return }
-        try await c.query("""
+        try await c.prepared("""
             INSERT INTO financing_items (supplier_id, financing_request_id, receivable_id, advance, fee, fee_days, status)
             SELECT \(supplierID), \(requestID), r, a, f, d, \(status)
             FROM unnest(\(items.map(\.receivableID))::uuid[], \(items.map(\.amounts.advance.minorUnits))::bigint[],
@@ -325,7 +325,7 @@ public enum FinancingStore {
             FROM financing_requests WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))
             """
         if forUpdate { query.sql += " FOR UPDATE" }
-        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in try await c.query(query, logger: logger).decode(
+        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in try await c.prepared(query, logger: logger).decode(
             (UUID, UUID, String, String, Int64, Int64, Int64, String, String, Date).self
         ) {
             guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { throw LedgerStoreError.corruptRow("financing_requests \(id)") }
@@ -340,7 +340,7 @@ public enum FinancingStore {
     public static func financingItems(
         supplierID: UUID, requestID: UUID? = nil, receivableID: UUID? = nil, liveOnly: Bool = false, on c: PostgresConnection, logger: Logger
     ) async throws -> [FinancingItemRecord] {
-        let rows = try await c.query("""
+        let rows = try await c.prepared("""
             SELECT i.financing_request_id, i.receivable_id, i.advance, i.fee, i.fee_days, i.status, r.currency
             FROM financing_items i JOIN financing_requests r ON r.supplier_id = i.supplier_id AND r.id = i.financing_request_id
             WHERE i.supplier_id = \(supplierID)
@@ -361,7 +361,7 @@ public enum FinancingStore {
     public static func setItemStatus(
         supplierID: UUID, requestID: UUID, receivableID: UUID?, status: String, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             UPDATE financing_items SET status = \(status)
             WHERE supplier_id = \(supplierID) AND financing_request_id = \(requestID)
               AND (\(receivableID)::uuid IS NULL OR receivable_id = \(receivableID))
@@ -371,7 +371,7 @@ public enum FinancingStore {
     public static func decideFinancingRequest(
         supplierID: UUID, id: UUID, status: String, decidedBy: String, entryID: UUID?, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.query("""
+        try await c.prepared("""
             UPDATE financing_requests SET status = \(status), decided_by = \(decidedBy), decided_at = now(), disbursed_entry_id = \(entryID)
             WHERE supplier_id = \(supplierID) AND id = \(id)
             """, logger: logger)

@@ -24,12 +24,12 @@ public enum IdempotencyStore {
     ) async throws -> IdempotencyClaim {
         let leaseSeconds = Int(lease.components.seconds)
         // Fast path, one round trip: a new key is claimed by a single autocommit INSERT.
-        let claimed = try await database.client.query("""
+        let claimed = try await database.executePrepared("""
             INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
             VALUES (\(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'in_flight', now() + make_interval(secs => \(leaseSeconds)))
             ON CONFLICT (caller_id, idempotency_key) DO NOTHING
             RETURNING 1
-            """, logger: database.logger).all(Int.self)
+            """, returning: Int.self)
         if !claimed.isEmpty { return .acquired }
         // The key exists: read it under a row lock (a released key is simply absent: report in flight, retry).
         return try await database.transaction { connection in
@@ -57,10 +57,11 @@ public enum IdempotencyStore {
 
     /// Stores the final response for replay.
     public static func complete(callerID: UUID, key: String, status: Int, body: [UInt8], database: Database) async throws {
-        try await database.execute("""
+        _ = try await database.executePrepared("""
             UPDATE idempotency_keys SET state = 'completed', response_status = \(status), response_body = \(ByteBuffer(bytes: body)), completed_at = now()
             WHERE caller_id = \(callerID) AND idempotency_key = \(key)
-            """)
+            RETURNING 1
+            """, returning: Int.self)
     }
 
     /// Forgets an in-flight claim whose request failed without a definitive answer, so a retry can run.

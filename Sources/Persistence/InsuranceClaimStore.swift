@@ -93,7 +93,7 @@ public enum InsuranceClaimStore {
         case .reject(let reasons): (reasons.map(\.code), [])
         }
         let decidedBy: String? = status == .inReview ? nil : systemActor
-        let inserted = try await connection.query("""
+        let inserted = try await connection.prepared("""
             INSERT INTO insurance_claims (
                 policy_id, id, seller_ref, category, status, currency, shipping_cost, amount, rejection_reasons, flags,
                 carrier, tracking_number, buyer_ref, return_requested_on, buyer_returns_30d, route_usual_cost,
@@ -117,14 +117,14 @@ public enum InsuranceClaimStore {
     public static func claim(
         id: UUID, forUpdate: Bool = false, on connection: PostgresConnection, logger: Logger
     ) async throws -> InsuranceClaimRecord? {
-        try await decode(connection.query("""
+        try await decode(connection.prepared("""
             SELECT \(unescaped: columns) FROM insurance_claims WHERE id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """, logger: logger)).first
     }
 
     /// The policy's claim, if one was raised.
     public static func claim(policyID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> InsuranceClaimRecord? {
-        try await decode(connection.query(
+        try await decode(connection.prepared(
             "SELECT \(unescaped: columns) FROM insurance_claims WHERE policy_id = \(policyID)", logger: logger)).first
     }
 
@@ -132,7 +132,7 @@ public enum InsuranceClaimStore {
     public static func list(
         status: ClaimStatus?, afterSequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [InsuranceClaimRecord] {
-        try await decode(connection.query("""
+        try await decode(connection.prepared("""
             SELECT \(unescaped: columns) FROM insurance_claims
             WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)) AND seq > \(afterSequence)
             ORDER BY seq LIMIT \(limit)
@@ -143,7 +143,7 @@ public enum InsuranceClaimStore {
     public static func markPaid(
         policyID: UUID, claimID: UUID, entryID: UUID, paidOn: BusinessDate, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE insurance_claims SET status = 'paid', payout_entry_id = \(entryID), paid_on = \(paidOn.description)::date,
                    paid_at = now()
             WHERE policy_id = \(policyID) AND id = \(claimID)
@@ -155,7 +155,7 @@ public enum InsuranceClaimStore {
         policyID: UUID, claimID: UUID, status: ClaimStatus, addingRejectionReason: String?, reason: String?,
         decidedBy: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             UPDATE insurance_claims
             SET status = \(status.rawValue), decided_by = \(decidedBy), decided_at = now(), decision_reason = \(reason),
                 rejection_reasons = CASE WHEN \(addingRejectionReason)::text IS NULL THEN rejection_reasons
@@ -169,7 +169,7 @@ public enum InsuranceClaimStore {
         afterSequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [(id: UUID, sequence: Int64)] {
         var out: [(UUID, Int64)] = []
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT id, seq FROM insurance_claims WHERE status = 'approved' AND seq > \(afterSequence) ORDER BY seq LIMIT \(limit)
             """, logger: logger)
         for try await (id, seq) in rows.decode((UUID, Int64).self) { out.append((id, seq)) }
@@ -182,7 +182,7 @@ public enum InsuranceClaimStore {
     public static func buyerReturns(
         buyerRef: String, days: Int, through: Date, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT count(*)::bigint FROM insurance_return_events
             WHERE event = 'requested' AND buyer_ref = \(buyerRef)
               AND occurred_at > \(through) - make_interval(days => \(days)::int) AND occurred_at <= \(through)
@@ -196,10 +196,10 @@ public enum InsuranceClaimStore {
     public static func trackingNumberUsedElsewhere(
         _ trackingNumber: String, policyID: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws -> Bool {
-        try await connection.query(
+        try await connection.prepared(
             "SELECT pg_advisory_xact_lock(hashtextextended(\("insurance.tracking:" + trackingNumber), 0))",
             logger: logger)
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT EXISTS (SELECT 1 FROM insurance_claims WHERE tracking_number = \(trackingNumber) AND policy_id <> \(policyID))
             """, logger: logger).all(Bool.self)
         return rows.first ?? false
@@ -213,12 +213,12 @@ public enum InsuranceClaimStore {
         from: String, to: String, currency: Currency, excludingPolicy policyID: UUID, days: Int, through: Date,
         minimumSamples: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> Money? {
-        let norm = try await connection.query("""
+        let norm = try await connection.prepared("""
             SELECT usual_cost FROM insurance_route_norms
             WHERE ship_from_region = \(from) AND ship_to_region = \(to) AND currency = \(currency.code)
             """, logger: logger).all(Int64.self)
         if let usual = norm.first { return Money(minorUnits: usual, currency: currency) }
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT count(*)::bigint, percentile_disc(0.5) WITHIN GROUP (ORDER BY e.shipping_cost)
             FROM insurance_return_events e JOIN shipping_policies p ON p.id = e.policy_id
             WHERE e.event = 'shipped' AND e.currency = \(currency.code) AND e.policy_id <> \(policyID)
@@ -234,7 +234,7 @@ public enum InsuranceClaimStore {
 
     // MARK: Decoding
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [InsuranceClaimRecord] {
+    static func decode(_ rows: PreparedRows) async throws -> [InsuranceClaimRecord] {
         var out: [InsuranceClaimRecord] = []
         for try await row in rows {
             let (id, policyID, seq, seller, category, status, code, cost, amount, reasons, flags, carrier, tracking,

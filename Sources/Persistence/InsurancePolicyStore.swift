@@ -146,7 +146,7 @@ public enum InsurancePolicyStore {
     /// Every configured category rate (a small reference table).
     public static func categoryRates(on connection: PostgresConnection, logger: Logger) async throws -> [ProductCategory: CategoryRate] {
         var rates: [ProductCategory: CategoryRate] = [:]
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT category, base_premium, currency, expected_loss_ratio::text FROM insurance_category_rates
             """, logger: logger)
         for try await (category, base, currencyCode, ratio) in rows.decode((String, Int64, String, String).self) {
@@ -173,7 +173,7 @@ public enum InsurancePolicyStore {
         seller: SellerRef?, category: ProductCategory?, currency: Currency?, asOf: BusinessDate,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> [LossRatioRow] {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT p.category, p.currency, count(*)::bigint, COALESCE(sum(p.premium), 0)::bigint,
                    COALESCE(sum(c.amount) FILTER (WHERE c.status = 'paid'), 0)::bigint
             FROM shipping_policies p
@@ -201,7 +201,7 @@ public enum InsurancePolicyStore {
     public static func reserveOrder(
         _ orderRef: String, policyID: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws -> UUID? {
-        let inserted = try await connection.query("""
+        let inserted = try await connection.prepared("""
             INSERT INTO shipping_policy_orders (order_ref, policy_id) VALUES (\(orderRef), \(policyID))
             ON CONFLICT (order_ref) DO NOTHING RETURNING policy_id
             """, logger: logger).all(UUID.self)
@@ -211,7 +211,7 @@ public enum InsurancePolicyStore {
 
     /// The policy insuring `orderRef`, if any.
     public static func policyID(orderRef: String, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
-        try await connection.query(
+        try await connection.prepared(
             "SELECT policy_id FROM shipping_policy_orders WHERE order_ref = \(orderRef)", logger: logger
         ).all(UUID.self).first
     }
@@ -220,7 +220,7 @@ public enum InsurancePolicyStore {
     public static func insert(_ p: ShippingPolicyRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let t = p.terms
         let q = p.premium
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO shipping_policies (
                 id, order_ref, seller_ref, category, ship_from_region, ship_to_region, currency, coverage_cap,
                 coverage_start, coverage_end, base_premium, policies_earned, credibility, seller_loss_ratio,
@@ -243,7 +243,7 @@ public enum InsurancePolicyStore {
     public static func policy(
         id: UUID, forUpdate: Bool = false, on connection: PostgresConnection, logger: Logger
     ) async throws -> ShippingPolicyRecord? {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT id, order_ref, seller_ref, category, ship_from_region, ship_to_region, currency, coverage_cap,
                    coverage_start::text, coverage_end::text, base_premium, policies_earned, credibility::text,
                    seller_loss_ratio::text, expected_loss_ratio::text, experience_factor::text, premium,
@@ -292,14 +292,14 @@ public enum InsurancePolicyStore {
     public static func setReturnStage(
         _ stage: ReturnStage, policyID: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query(
+        try await connection.prepared(
             "UPDATE shipping_policies SET return_stage = \(stage.code) WHERE id = \(policyID)", logger: logger)
     }
 
     public static func insertEvent(
         _ e: ReturnEventRecord, recordedBy: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO insurance_return_events (policy_id, event, occurred_at, business_date, buyer_ref, carrier,
                                                  tracking_number, shipping_cost, currency, recorded_by)
             VALUES (\(e.policyID), \(e.event.rawValue), \(e.occurredAt), \(e.businessDate.description)::date, \(e.buyerRef),
@@ -310,7 +310,7 @@ public enum InsurancePolicyStore {
 
     /// The policy's return events in stage order.
     public static func events(policyID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [ReturnEventRecord] {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT event, occurred_at, business_date::text, buyer_ref, carrier, tracking_number, shipping_cost,
                    currency, recorded_at
             FROM insurance_return_events WHERE policy_id = \(policyID)

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A ledger account as stored, with its cached balance.
 public struct LedgerAccountRecord: Sendable {
@@ -37,10 +38,12 @@ public enum PostingOutcome: Sendable, Equatable {
 
 /// Writes and reads the double-entry ledger. Posting happens on the caller's transaction.
 public enum LedgerStore {
-    /// Opens any of the accounts that do not exist yet (idempotent).
+    /// Opens any of the accounts that do not exist yet (idempotent). Inside `Database.transaction`
+    /// codes already known to exist are skipped, so a steady-state posting costs no statement here.
     public static func ensureAccounts(_ specs: [LedgerAccountSpec], on connection: PostgresConnection, logger: Logger) async throws {
         var unique: [String: LedgerAccountSpec] = [:]
-        for spec in specs { unique[spec.code] = spec }
+        let known = KnownLedgerAccounts.current
+        for spec in specs where known?.contains(spec.code) != true { unique[spec.code] = spec }
         let sorted = unique.values.sorted { $0.code < $1.code }
         guard !sorted.isEmpty else { return }
         let ids = sorted.map { _ in UUID() }
@@ -53,14 +56,19 @@ public enum LedgerStore {
         let sides = sorted.map(\.type.normalSide.rawValue)
         // Owner accounts cache their balance; platform-wide accounts do not (see 0001_ledger.sql).
         let tracks = sorted.map { $0.owner.ownerID != nil }
-        try await connection.query("""
+        let created = try await connection.prepared("""
             INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side, tracks_balance)
             SELECT id, code, name, type, currency, owner_type, NULLIF(owner_id, ''), normal_side, tracks
             FROM unnest(\(ids)::uuid[], \(codes)::text[], \(names)::text[], \(types)::text[], \(currencies)::text[],
                         \(ownerTypes)::text[], \(ownerIDs)::text[], \(sides)::text[], \(tracks)::boolean[])
                  AS t(id, code, name, type, currency, owner_type, owner_id, normal_side, tracks)
             ON CONFLICT (code) DO NOTHING
-            """, logger: logger)
+            RETURNING code
+            """, logger: logger).all(String.self)
+        // A code this statement did not insert conflicted with a committed row (ON CONFLICT waits
+        // for a concurrent inserter to finish), and accounts are never deleted: safe to remember.
+        // Codes inserted here are remembered only once a later posting finds them committed.
+        known?.insert(Set(codes).subtracting(created))
     }
 
     /// Posts a balanced entry in the caller's transaction. When the entry carries an
@@ -69,7 +77,7 @@ public enum LedgerStore {
     public static func post(_ entry: JournalEntry, on connection: PostgresConnection, logger: Logger) async throws -> PostingOutcome {
         try await ensureAccounts(entry.lines.map(\.account), on: connection, logger: logger)
         let id = UUID()
-        let inserted = try await connection.query("""
+        let inserted = try await connection.prepared("""
             INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
             VALUES (\(id), \(entry.businessDate.description)::date, \(entry.kind), \(entry.referenceType),
                     \(entry.referenceID), \(entry.idempotencyRef), \(entry.description))
@@ -77,7 +85,7 @@ public enum LedgerStore {
             RETURNING id
             """, logger: logger).all(UUID.self)
         guard inserted.first != nil else {
-            let existing = try await connection.query(
+            let existing = try await connection.prepared(
                 "SELECT id FROM journal_entries WHERE idempotency_ref = \(entry.idempotencyRef)", logger: logger
             ).all(UUID.self)
             guard let first = existing.first else { throw LedgerStoreError.entryVanished }
@@ -87,7 +95,7 @@ public enum LedgerStore {
         let codes = entry.lines.map(\.account.code)
         let amounts = entry.lines.map(\.amount.minorUnits)
         let currencies = entry.lines.map(\.amount.currency.code)
-        try await connection.query("""
+        try await connection.prepared("""
             INSERT INTO postings (entry_id, line, account_id, amount, currency)
             SELECT \(id), t.line, a.id, t.amount, t.currency
             FROM unnest(\(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
@@ -100,7 +108,7 @@ public enum LedgerStore {
 
     /// The account with `code`, or nil.
     public static func account(code: String, on connection: PostgresConnection, logger: Logger) async throws -> LedgerAccountRecord? {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT id, code, name, type, currency, owner_type, owner_id,
                    CASE WHEN tracks_balance THEN balance
                         ELSE (SELECT COALESCE(sum(p.amount), 0) FROM postings p WHERE p.account_id = ledger_accounts.id) END::bigint
@@ -121,7 +129,7 @@ public enum LedgerStore {
 
     /// Balance of one account as of the end of a business date (nil = now), from postings.
     public static func balance(code: String, asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT COALESCE(sum(p.amount), 0)::bigint FROM postings p
             JOIN ledger_accounts a ON a.id = p.account_id
             JOIN journal_entries e ON e.id = p.entry_id
@@ -132,7 +140,7 @@ public enum LedgerStore {
 
     /// Every account's balance as of a business date (nil = everything posted), from postings.
     public static func trialBalance(asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> [TrialBalanceRow] {
-        let rows = try await connection.query("""
+        let rows = try await connection.prepared("""
             SELECT a.code, a.type, a.currency, COALESCE(sum(p.amount) FILTER (
                        WHERE \(asOf?.description)::date IS NULL OR e.business_date <= \(asOf?.description)::date), 0)::bigint
             FROM ledger_accounts a
@@ -154,13 +162,13 @@ public enum LedgerStore {
     /// Integrity proof: unbalanced entries and accounts whose cached balance differs from their postings.
     public static func integrityViolations(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         var problems: [String] = []
-        for try await (id, currency, sum) in try await connection.query("""
+        for try await (id, currency, sum) in try await connection.prepared("""
             SELECT entry_id::text, currency, sum(amount)::bigint FROM postings
             GROUP BY entry_id, currency HAVING sum(amount) <> 0
             """, logger: logger).decode((String, String, Int64).self) {
             problems.append("entry \(id) unbalanced in \(currency) by \(sum)")
         }
-        for try await (code, cached, actual) in try await connection.query("""
+        for try await (code, cached, actual) in try await connection.prepared("""
             SELECT a.code, a.balance, COALESCE(s.total, 0)::bigint FROM ledger_accounts a
             LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s ON s.account_id = a.id
             WHERE a.tracks_balance AND a.balance <> COALESCE(s.total, 0)
@@ -168,6 +176,25 @@ public enum LedgerStore {
             problems.append("account \(code) cached balance \(cached) != postings \(actual)")
         }
         return problems
+    }
+}
+
+/// Ledger account codes known to exist, per database. `Database.transaction` makes its set
+/// current for the body, so `ensureAccounts` needs no extra parameter.
+final class KnownLedgerAccounts: Sendable {
+    @TaskLocal static var current: KnownLedgerAccounts?
+    /// A bound on memory; past it the set starts over (it is only a cache).
+    static let capacity = 200_000
+    private let codes = Mutex<Set<String>>([])
+
+    func contains(_ code: String) -> Bool { codes.withLock { $0.contains(code) } }
+
+    func insert(_ more: Set<String>) {
+        guard !more.isEmpty else { return }
+        codes.withLock { set in
+            if set.count + more.count > Self.capacity { set.removeAll(keepingCapacity: true) }
+            set.formUnion(more)
+        }
     }
 }
 

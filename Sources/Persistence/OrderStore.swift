@@ -22,18 +22,18 @@ public struct LedgerEntryRecord: Sendable {
 public enum OrderStore {
     /// Serialises everything done to one order (its return completion) across replicas.
     public static func lock(orderRef: String, on c: PostgresConnection, logger: Logger) async throws {
-        _ = try await c.query("SELECT pg_advisory_xact_lock(hashtext('order:' || \(orderRef))::bigint)", logger: logger).all(String.self)
+        _ = try await c.prepared("SELECT pg_advisory_xact_lock(hashtext('order:' || \(orderRef))::bigint)", logger: logger).all(String.self)
     }
 
     public static func receivables(orderRef: String, on c: PostgresConnection, logger: Logger) async throws -> [ReceivableRecord] {
-        try await FinancingStore.decodeReceivables(try await c.query(
+        try await FinancingStore.decodeReceivables(try await c.prepared(
             "SELECT \(unescaped: FinancingStore.receivableColumns) FROM receivables WHERE order_ref = \(orderRef) ORDER BY created_at, id",
             logger: logger))
     }
 
     /// Ids of the credit objects born of the order's checkout (repayments and refunds of its plan).
     public static func creditObjectIDs(checkoutID: UUID, creditAccountID: UUID, on c: PostgresConnection, logger: Logger) async throws -> [UUID] {
-        try await c.query("""
+        try await c.prepared("""
             SELECT id FROM credit_plans WHERE credit_account_id = \(creditAccountID) AND checkout_id = \(checkoutID)
             UNION ALL SELECT r.id FROM credit_repayments r JOIN credit_plans p ON p.credit_account_id = r.credit_account_id AND p.id = r.plan_id
                       WHERE p.credit_account_id = \(creditAccountID) AND p.checkout_id = \(checkoutID)
@@ -44,7 +44,7 @@ public enum OrderStore {
     /// Every journal entry whose business reference is one of `referenceIDs`, oldest first.
     public static func entries(referenceIDs: [String], on c: PostgresConnection, logger: Logger) async throws -> [LedgerEntryRecord] {
         guard !referenceIDs.isEmpty else { return [] }
-        let rows = try await c.query("""
+        let rows = try await c.prepared("""
             SELECT e.id, e.created_at, e.business_date::text, e.kind, e.reference_type, e.reference_id, a.code, p.amount, p.currency
             FROM journal_entries e JOIN postings p ON p.entry_id = e.id JOIN ledger_accounts a ON a.id = p.account_id
             WHERE e.reference_id = ANY(\(referenceIDs)::text[])

@@ -1,0 +1,99 @@
+import Domain
+import Foundation
+import Persistence
+import PostgresNIO
+import Testing
+
+/// The hot-path plumbing: statements prepared once per connection, and the ledger's memory of
+/// which accounts exist. Both are caches; these tests pin down that they never change an answer.
+@Suite("Prepared statements and the known-accounts cache on PostgreSQL")
+struct PreparedStatementTests {
+    static let cash = PlatformAccounts.cash(.cny)
+
+    static func entry(_ amount: Int64, to account: LedgerAccountSpec, ref: String? = nil) throws -> JournalEntry {
+        try JournalEntry(kind: "test", businessDate: BusinessDate("2026-11-26")!, referenceType: "test", referenceID: "t",
+                         idempotencyRef: ref,
+                         lines: [.debit(cash, Money(minorUnits: amount, currency: .cny)),
+                                 .credit(account, Money(minorUnits: amount, currency: .cny))])
+    }
+
+    @Test("a prepared statement answers for each call's own values, on the same connection, again and again")
+    func repeatedCalls() async throws {
+        try await withTestDatabase { db in
+            let answers = try await db.transaction { c in
+                var out: [String] = []
+                // More than five runs, so PostgreSQL may switch to a generic plan part-way.
+                for n in 0..<8 {
+                    let rows = try await c.prepared("SELECT \(n)::int * 2, \("v\(n)")::text || '!'", logger: db.logger)
+                    for try await (twice, text) in rows.decode((Int, String).self) { out.append("\(twice) \(text)") }
+                }
+                return out
+            }
+            #expect(answers == (0..<8).map { "\($0 * 2) v\($0)!" })
+        }
+    }
+
+    @Test("a NULL bind runs unnamed, so a statement first seen with NULL still takes a typed value afterwards")
+    func nullThenValue() async throws {
+        try await withTestDatabase { db in
+            let answers = try await db.transaction { c in
+                var out: [String] = []
+                for value in [nil, "2026-11-27", nil, "2026-12-31", "2027-01-01"] as [String?] {
+                    let rows = try await c.prepared("SELECT COALESCE((\(value)::date + 1)::text, 'none')", logger: db.logger)
+                    out.append(contentsOf: try await rows.all(String.self))
+                }
+                return out
+            }
+            #expect(answers == ["none", "2026-11-28", "none", "2027-01-01", "2027-01-02"])
+        }
+    }
+
+    @Test("a prepared statement that fails rolls its transaction back and leaves the connection usable")
+    func failureThenReuse() async throws {
+        try await withTestDatabase { db in
+            try await db.transaction { c in try await LedgerStore.ensureAccounts([Self.cash], on: c, logger: db.logger) }
+            // Violates the code format CHECK, through the prepared path.
+            await #expect(throws: PSQLError.self) {
+                try await db.transaction { c in
+                    try await c.prepared("""
+                        INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, normal_side)
+                        VALUES (\(UUID()), \("NOT A CODE"), 'x', 'asset', 'CNY', 'platform', 'debit')
+                        """, logger: db.logger)
+                }
+            }
+            // The pool's connections (one of them carries the failed statement) keep working.
+            for _ in 0..<10 {
+                let count = try await db.transaction { c in
+                    try await c.prepared("SELECT count(*)::bigint FROM ledger_accounts WHERE code = \("platform.cash.cny")",
+                                         logger: db.logger).all(Int64.self)
+                }
+                #expect(count == [1])
+            }
+        }
+    }
+
+    @Test("an account opened by a transaction that rolled back is not remembered: the next posting opens it again")
+    func rolledBackAccountIsNotRemembered() async throws {
+        try await withTestDatabase { db in
+            let merchant = LedgerAccountSpec(code: "credit.merchant.m-cache.payable.cny", name: "Payable to merchant",
+                                             type: .liability, currency: .cny, owner: .seller("m-cache"))
+            struct Abandon: Error {}
+            await #expect(throws: Abandon.self) {
+                try await db.transaction { c in
+                    try await LedgerStore.post(try Self.entry(100, to: merchant), on: c, logger: db.logger)
+                    throw Abandon()
+                }
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM ledger_accounts WHERE code = 'credit.merchant.m-cache.payable.cny'") == 0)
+            // Twice more: the first opens the account for real, the second finds it (and may skip the insert).
+            for n in 1...3 {
+                try await db.transaction { c in
+                    try await LedgerStore.post(try Self.entry(100, to: merchant, ref: "cache-\(n)"), on: c, logger: db.logger)
+                }
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM postings") == 6)
+            #expect(try await db.scalar(Int64.self, "SELECT balance FROM ledger_accounts WHERE code = 'credit.merchant.m-cache.payable.cny'") == -300)
+            try await expectLedgerBalanced(db)
+        }
+    }
+}
