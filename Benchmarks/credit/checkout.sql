@@ -1,5 +1,6 @@
 -- pgbench script: the SQL the service runs for one checkout (authorize + capture), statement for
--- statement, so pgbench measures the database ceiling for the same work. Variables: naccounts,
+-- statement (as pg_stat_statements shows them with STATEMENT_STATS=1), so pgbench measures the
+-- database ceiling for the same work. Variables: naccounts,
 -- caller (the API key id the idempotency records belong to). Run with -M prepared.
 \set aid random(1, :naccounts)
 \set r random(1, 1000000000000)
@@ -48,16 +49,17 @@ VALUES (:caller::uuid, 'pgb-c-' || :client_id || '-' || :r, 'POST', 'v1/checkout
         sha256(('c' || :r)::bytea), 'in_flight', now() + make_interval(secs => 60))
 ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING 1;
 COMMIT;
--- The capture: find the owner, lock the account then the checkout, write plan and schedule, close
--- the checkout and move the hold, post the ledger entry (ensure accounts, entry, postings).
+-- The capture: lock the account (found through the checkout) then the checkout, write plan and
+-- schedule, close the checkout and move the hold, post the ledger entry (entry, postings). The
+-- ledger accounts exist already (seeded: a returning consumer, a known merchant), so, like the
+-- service once it has met them, this script does not try to open them.
 BEGIN;
-SELECT credit_account_id FROM credit_checkouts WHERE id = md5('c' || :client_id || ':' || :r)::uuid;
 SELECT a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
        a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text, a.days_past_due, a.bucket,
        a.opened_on::text, a.charged_off_on::text,
        EXISTS (SELECT 1 FROM credit_installments i WHERE i.credit_account_id = a.id AND i.status = 'open'
                AND i.due_date < current_date - (SELECT p.grace_days FROM credit_products p WHERE p.id = a.product_id))
-FROM credit_accounts a WHERE a.id = (SELECT id FROM bench_accounts WHERE n = :aid) FOR UPDATE OF a;
+FROM credit_accounts a WHERE a.id = (SELECT credit_account_id FROM credit_checkouts WHERE id = md5('c' || :client_id || ':' || :r)::uuid) FOR UPDATE OF a;
 SELECT c.id, c.credit_account_id, c.order_ref, c.merchant_id, c.amount, c.currency, c.plan_type, c.tenor, c.status,
        c.decline_reasons::text, c.captured_amount, c.plan_id, c.business_date::text, c.authorized_at, c.expires_at
 FROM credit_checkouts c
@@ -86,14 +88,6 @@ WITH checkout AS (
 )
 UPDATE credit_accounts SET held = held - 10000, principal_outstanding = principal_outstanding + 10000, updated_at = now()
 WHERE id = (SELECT id FROM bench_accounts WHERE n = :aid);
-INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side)
-SELECT gen_random_uuid(), t.code, t.name, t.type, 'CNY', t.owner_type, t.owner_id, t.side
-FROM (VALUES ('credit.' || (SELECT id FROM bench_accounts WHERE n = :aid) || '.receivable', 'Consumer loan receivable', 'asset',
-              'credit_account', (SELECT id FROM bench_accounts WHERE n = :aid)::text, 'debit'),
-             ('credit.merchant.m-' || :merchant || '.payable.cny', 'Payable to merchant', 'liability', 'seller',
-              'm-' || :merchant, 'credit')) AS t(code, name, type, owner_type, owner_id, side)
-ORDER BY t.code
-ON CONFLICT (code) DO NOTHING;
 INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
 VALUES (md5('e' || :client_id || ':' || :r)::uuid, current_date, 'credit.capture', 'checkout', md5('c' || :client_id || ':' || :r),
         'capture:' || md5('c' || :client_id || ':' || :r)::uuid, 'credit purchase captured')

@@ -96,6 +96,14 @@ INSERT INTO credit_accounts (id, product_id, national_id_hmac, national_id_last4
 SELECT id, '00000000-0000-4000-8000-000000000001', sha256(('bench-n-' || n)::bytea), '0000',
        sha256(('bench-p-' || n)::bytea), '138****0000', 'CNY', 100000000000000, 'active', 820, '{}', '[]', '{}', current_date
 FROM bench_accounts;
+-- Steady state: the consumers have bought before and the merchants are known, so their ledger
+-- accounts exist (the service still checks each one the first time it meets it after a start).
+INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side, tracks_balance)
+SELECT gen_random_uuid(), 'credit.' || id || '.receivable', 'Consumer loan receivable ' || id, 'asset', 'CNY',
+       'credit_account', id::text, 'debit', true FROM bench_accounts;
+INSERT INTO ledger_accounts (id, code, name, type, currency, owner_type, owner_id, normal_side, tracks_balance)
+SELECT gen_random_uuid(), 'credit.merchant.m-' || m || '.payable.cny', 'Payable to merchant m-' || m || ' for credit purchases', 'liability', 'CNY',
+       'seller', 'm-' || m, 'credit', true FROM generate_series(0, 63) m;
 SQL
 "$PGBIN/psql" -Atq -c "SELECT id FROM bench_accounts ORDER BY n" qianzhuang >"$WORK/accounts.txt"
 CALLER=$("$PGBIN/psql" -Atq -c "SELECT id FROM api_keys WHERE label = 'bench'" qianzhuang)

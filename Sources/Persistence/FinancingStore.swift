@@ -293,14 +293,27 @@ public enum FinancingStore {
 
     public static func insertFinancingRequest(
         supplierID: UUID, id: UUID, status: String, totals: FinancingTotals, disbursementDate: BusinessDate, decisionJSON: String,
-        requestedBy: String, decidedBy: String?, on c: PostgresConnection, logger: Logger
+        requestedBy: String, decidedBy: String?, disbursedEntryID: UUID? = nil, on c: PostgresConnection, logger: Logger
     ) async throws {
         try await c.prepared("""
             INSERT INTO financing_requests (supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date,
-                                            decision, requested_by, decided_by, decided_at)
+                                            decision, requested_by, decided_by, decided_at, disbursed_entry_id)
             VALUES (\(supplierID), \(id), \(status), \(totals.advance.currency.code), \(totals.advance.minorUnits), \(totals.fee.minorUnits),
                     \(totals.netDisbursement.minorUnits), \(disbursementDate.description)::date, \(decisionJSON)::jsonb, \(requestedBy),
-                    \(decidedBy), CASE WHEN \(decidedBy)::text IS NULL THEN NULL ELSE now() END)
+                    NULLIF(\(decidedBy ?? ""), ''), CASE WHEN \(decidedBy ?? "") = '' THEN NULL ELSE now() END,
+                    \(disbursedEntryID))
+            """, logger: logger)
+    }
+
+    /// Marks receivables financed by a request (one statement for all of them).
+    public static func markFinanced(
+        supplierID: UUID, ids: [UUID], financingRequestID: UUID, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !ids.isEmpty else { return }
+        try await c.prepared("""
+            UPDATE receivables SET status = 'financed', status_before_dispute = NULL, financing_request_id = \(financingRequestID),
+                   updated_at = now()
+            WHERE supplier_id = \(supplierID) AND id = ANY(\(ids)::uuid[])
             """, logger: logger)
     }
 

@@ -77,33 +77,35 @@ public enum LedgerStore {
     public static func post(_ entry: JournalEntry, on connection: PostgresConnection, logger: Logger) async throws -> PostingOutcome {
         try await ensureAccounts(entry.lines.map(\.account), on: connection, logger: logger)
         let id = UUID()
-        let inserted = try await connection.prepared("""
-            INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
-            VALUES (\(id), \(entry.businessDate.description)::date, \(entry.kind), \(entry.referenceType),
-                    \(entry.referenceID), \(entry.idempotencyRef), \(entry.description))
-            ON CONFLICT (idempotency_ref) DO NOTHING
-            RETURNING id
-            """, logger: logger).all(UUID.self)
-        guard inserted.first != nil else {
-            let existing = try await connection.prepared(
-                "SELECT id FROM journal_entries WHERE idempotency_ref = \(entry.idempotencyRef)", logger: logger
-            ).all(UUID.self)
-            guard let first = existing.first else { throw LedgerStoreError.entryVanished }
-            return .alreadyPosted(first)
-        }
         let lines = (1...entry.lines.count).map { Int16($0) }
         let codes = entry.lines.map(\.account.code)
         let amounts = entry.lines.map(\.amount.minorUnits)
         let currencies = entry.lines.map(\.amount.currency.code)
-        try await connection.prepared("""
+        // One round trip: the entry and its postings; nothing when the reference is already booked.
+        let posted = try await connection.prepared("""
+            WITH inserted AS (
+                INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+                VALUES (\(id), \(entry.businessDate.description)::date, \(entry.kind), \(entry.referenceType),
+                        \(entry.referenceID), NULLIF(\(entry.idempotencyRef ?? ""), ''), \(entry.description))
+                ON CONFLICT (idempotency_ref) DO NOTHING
+                RETURNING id
+            )
             INSERT INTO postings (entry_id, line, account_id, amount, currency)
-            SELECT \(id), t.line, a.id, t.amount, t.currency
-            FROM unnest(\(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
+            SELECT inserted.id, t.line, a.id, t.amount, t.currency
+            FROM inserted,
+                 unnest(\(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
                  AS t(line, code, amount, currency)
             JOIN ledger_accounts a ON a.code = t.code
             ORDER BY a.id
-            """, logger: logger)
-        return .posted(id)
+            RETURNING entry_id
+            """, logger: logger).all(UUID.self)
+        guard posted.isEmpty else { return .posted(id) }
+        guard let ref = entry.idempotencyRef else { throw LedgerStoreError.entryVanished }
+        let existing = try await connection.prepared(
+            "SELECT id FROM journal_entries WHERE idempotency_ref = \(ref)", logger: logger
+        ).all(UUID.self)
+        guard let first = existing.first else { throw LedgerStoreError.entryVanished }
+        return .alreadyPosted(first)
     }
 
     /// The account with `code`, or nil.

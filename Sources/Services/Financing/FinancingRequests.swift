@@ -44,25 +44,20 @@ extension SupplierFinanceService {
             let document = FinancingDecisionDocument(decision)
             let items = decision.eligible.compactMap { e in UUID(uuidString: e.receivableID).map { (receivableID: $0, amounts: e.amounts) } }
             let auto = decision.status == .approved
+            // Straight through: the disbursement is booked first, so the request is written once,
+            // already approved and pointing at its entry (the entry references the request by id).
+            let entry = auto ? try await disburse(supplierID: supplierID, requestID: id, totals: decision.eligibleTotals, on: date, c, logger) : nil
             try await FinancingStore.insertFinancingRequest(
                 supplierID: supplierID, id: id, status: decision.status.rawValue, totals: decision.eligibleTotals, disbursementDate: date,
                 decisionJSON: try document.json(), requestedBy: actor.principal.actor, decidedBy: auto || decision.status == .declined ? "system" : nil,
-                on: c, logger: logger)
+                disbursedEntryID: entry, on: c, logger: logger)
             if decision.status != .declined {
                 try await FinancingStore.insertFinancingItems(supplierID: supplierID, requestID: id, items: items,
                                                               status: auto ? "active" : "pending", on: c, logger: logger)
-                for item in items {
-                    guard let r = byID[item.receivableID] else { continue }
-                    try await FinancingStore.updateReceivable(supplierID: supplierID, id: r.id, status: .financed, statusBeforeDispute: nil,
-                                                              financingRequestID: id, on: c, logger: logger)
-                }
+                try await FinancingStore.markFinanced(supplierID: supplierID, ids: items.map(\.receivableID).filter { byID[$0] != nil },
+                                                      financingRequestID: id, on: c, logger: logger)
                 try await FinancingStore.adjustSupplierExposure(id: supplierID, committedDelta: decision.eligibleTotals.advance.minorUnits,
                                                                 recourseDelta: 0, on: c, logger: logger)
-            }
-            if auto {
-                let entry = try await disburse(supplierID: supplierID, requestID: id, totals: decision.eligibleTotals, on: date, c, logger)
-                try await FinancingStore.decideFinancingRequest(supplierID: supplierID, id: id, status: "approved", decidedBy: "system",
-                                                                entryID: entry, on: c, logger: logger)
             }
             try await AuditStore.record(actor: actor.principal.actor, action: "financing.requested.\(decision.status.rawValue)",
                                         objectType: "financing_request", objectID: id.uuidString.lowercased(), requestID: actor.requestID,
