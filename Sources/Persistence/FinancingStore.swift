@@ -291,42 +291,39 @@ public enum FinancingStore {
 
     // MARK: Financing requests
 
-    public static func insertFinancingRequest(
+    /// Everything a decided financing request writes besides its ledger entry, in one statement
+    /// (one round trip on the straight-through path): the request, its items, the receivables
+    /// marked financed, the supplier's committed exposure and the audit event. A declined request
+    /// passes no items and no exposure. Foreign keys are checked at the end of the statement, when
+    /// the request row exists.
+    public static func recordFinancingRequest(
         supplierID: UUID, id: UUID, status: String, totals: FinancingTotals, disbursementDate: BusinessDate, decisionJSON: String,
-        requestedBy: String, decidedBy: String?, disbursedEntryID: UUID? = nil, on c: PostgresConnection, logger: Logger
+        requestedBy: String, decidedBy: String?, disbursedEntryID: UUID?,
+        items: [(receivableID: UUID, amounts: FinancedAmounts)], itemStatus: String, committedDelta: Int64,
+        audit: (action: String, requestID: String?), on c: PostgresConnection, logger: Logger
     ) async throws {
         try await c.prepared("""
-            INSERT INTO financing_requests (supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date,
-                                            decision, requested_by, decided_by, decided_at, disbursed_entry_id)
-            VALUES (\(supplierID), \(id), \(status), \(totals.advance.currency.code), \(totals.advance.minorUnits), \(totals.fee.minorUnits),
-                    \(totals.netDisbursement.minorUnits), \(disbursementDate.description)::date, \(decisionJSON)::jsonb, \(requestedBy),
-                    NULLIF(\(decidedBy ?? ""), ''), CASE WHEN \(decidedBy ?? "") = '' THEN NULL ELSE now() END,
-                    \(disbursedEntryID))
-            """, logger: logger)
-    }
-
-    /// Marks receivables financed by a request (one statement for all of them).
-    public static func markFinanced(
-        supplierID: UUID, ids: [UUID], financingRequestID: UUID, on c: PostgresConnection, logger: Logger
-    ) async throws {
-        guard !ids.isEmpty else { return }
-        try await c.prepared("""
-            UPDATE receivables SET status = 'financed', status_before_dispute = NULL, financing_request_id = \(financingRequestID),
-                   updated_at = now()
-            WHERE supplier_id = \(supplierID) AND id = ANY(\(ids)::uuid[])
-            """, logger: logger)
-    }
-
-    public static func insertFinancingItems(
-        supplierID: UUID, requestID: UUID, items: [(receivableID: UUID, amounts: FinancedAmounts)], status: String,
-        on c: PostgresConnection, logger: Logger
-    ) async throws {
-        guard !items.isEmpty else { return }
-        try await c.prepared("""
-            INSERT INTO financing_items (supplier_id, financing_request_id, receivable_id, advance, fee, fee_days, status)
-            SELECT \(supplierID), \(requestID), r, a, f, d, \(status)
-            FROM unnest(\(items.map(\.receivableID))::uuid[], \(items.map(\.amounts.advance.minorUnits))::bigint[],
-                        \(items.map(\.amounts.fee.minorUnits))::bigint[], \(items.map(\.amounts.feeDays))::int[]) AS t(r, a, f, d)
+            WITH request AS (
+                INSERT INTO financing_requests (supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date,
+                                                decision, requested_by, decided_by, decided_at, disbursed_entry_id)
+                VALUES (\(supplierID), \(id), \(status), \(totals.advance.currency.code), \(totals.advance.minorUnits), \(totals.fee.minorUnits),
+                        \(totals.netDisbursement.minorUnits), \(disbursementDate.description)::date, \(decisionJSON)::jsonb, \(requestedBy),
+                        NULLIF(\(decidedBy ?? ""), ''), CASE WHEN \(decidedBy ?? "") = '' THEN NULL ELSE now() END,
+                        \(disbursedEntryID))
+            ), items AS (
+                INSERT INTO financing_items (supplier_id, financing_request_id, receivable_id, advance, fee, fee_days, status)
+                SELECT \(supplierID), \(id), r, a, f, d, \(itemStatus)
+                FROM unnest(\(items.map(\.receivableID))::uuid[], \(items.map(\.amounts.advance.minorUnits))::bigint[],
+                            \(items.map(\.amounts.fee.minorUnits))::bigint[], \(items.map(\.amounts.feeDays))::int[]) AS t(r, a, f, d)
+            ), financed AS (
+                UPDATE receivables SET status = 'financed', status_before_dispute = NULL, financing_request_id = \(id), updated_at = now()
+                WHERE supplier_id = \(supplierID) AND id = ANY(\(items.map(\.receivableID))::uuid[])
+            ), exposure AS (
+                UPDATE suppliers SET financing_committed = financing_committed + \(committedDelta), updated_at = now()
+                WHERE id = \(supplierID) AND \(committedDelta)::bigint <> 0
+            )
+            INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
+            VALUES (\(requestedBy), \(audit.action), 'financing_request', \(id.uuidString.lowercased()), '{}'::jsonb, \(audit.requestID))
             """, logger: logger)
     }
 

@@ -80,7 +80,25 @@ enum PreparedStatementNames {
 
     /// Whether any bind is NULL (PostgresNIO shows a NULL bind's type as `NULL`; values of
     /// interpolated binds are masked, so the description never contains data).
+    /// A plain byte scan: Foundation's `contains`/`range(of:)` bridges through NSString on Linux and
+    /// showed up in the service's profile.
+    private static let nullMarker = Array("; NULL; format:".utf8)
+
     static func hasNull(_ binds: PostgresBindings) -> Bool {
-        binds.debugDescription.contains("; NULL; format:")
+        var text = binds.debugDescription
+        return text.withUTF8 { bytes in
+            let needle = nullMarker
+            guard bytes.count >= needle.count else { return false }
+            var i = 0
+            while i <= bytes.count - needle.count {
+                if bytes[i] == 0x3B /* ; */ {
+                    var j = 1
+                    while j < needle.count, bytes[i + j] == needle[j] { j += 1 }
+                    if j == needle.count { return true }
+                }
+                i += 1
+            }
+            return false
+        }
     }
 }

@@ -33,7 +33,11 @@ extension SupplierFinanceService {
                 // Another supplier's receivable is reported exactly like one that does not exist.
                 throw ServiceError.notFound(resource: "receivable", id: receivableIDs[missing].uuidString.lowercased())
             }
-            let adjustments = try await FinancingStore.adjustments(supplierID: supplierID, receivableIDs: Array(byID.keys), on: c, logger: logger)
+            // Every adjustment is a positive reduction added to `adjusted`, so a receivable with
+            // nothing adjusted has no adjustments to read.
+            let diluted = found.filter { $0.adjusted.minorUnits != 0 }.map(\.id)
+            let adjustments = diluted.isEmpty ? [] : try await FinancingStore.adjustments(
+                supplierID: supplierID, receivableIDs: diluted, on: c, logger: logger)
             let receivables = try receivableIDs.compactMap { rid -> Receivable? in
                 guard let r = byID[rid] else { return nil }
                 return try Self.domainReceivable(r, adjustments: adjustments.filter { $0.receivableID == rid })
@@ -47,21 +51,13 @@ extension SupplierFinanceService {
             // Straight through: the disbursement is booked first, so the request is written once,
             // already approved and pointing at its entry (the entry references the request by id).
             let entry = auto ? try await disburse(supplierID: supplierID, requestID: id, totals: decision.eligibleTotals, on: date, c, logger) : nil
-            try await FinancingStore.insertFinancingRequest(
+            let declined = decision.status == .declined
+            try await FinancingStore.recordFinancingRequest(
                 supplierID: supplierID, id: id, status: decision.status.rawValue, totals: decision.eligibleTotals, disbursementDate: date,
-                decisionJSON: try document.json(), requestedBy: actor.principal.actor, decidedBy: auto || decision.status == .declined ? "system" : nil,
-                disbursedEntryID: entry, on: c, logger: logger)
-            if decision.status != .declined {
-                try await FinancingStore.insertFinancingItems(supplierID: supplierID, requestID: id, items: items,
-                                                              status: auto ? "active" : "pending", on: c, logger: logger)
-                try await FinancingStore.markFinanced(supplierID: supplierID, ids: items.map(\.receivableID).filter { byID[$0] != nil },
-                                                      financingRequestID: id, on: c, logger: logger)
-                try await FinancingStore.adjustSupplierExposure(id: supplierID, committedDelta: decision.eligibleTotals.advance.minorUnits,
-                                                                recourseDelta: 0, on: c, logger: logger)
-            }
-            try await AuditStore.record(actor: actor.principal.actor, action: "financing.requested.\(decision.status.rawValue)",
-                                        objectType: "financing_request", objectID: id.uuidString.lowercased(), requestID: actor.requestID,
-                                        on: c, logger: logger)
+                decisionJSON: try document.json(), requestedBy: actor.principal.actor, decidedBy: auto || declined ? "system" : nil,
+                disbursedEntryID: entry, items: declined ? [] : items.filter { byID[$0.receivableID] != nil },
+                itemStatus: auto ? "active" : "pending", committedDelta: declined ? 0 : decision.eligibleTotals.advance.minorUnits,
+                audit: (action: "financing.requested.\(decision.status.rawValue)", requestID: actor.requestID), on: c, logger: logger)
             return FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: Date(), decision: document)
         }
     }
