@@ -6,7 +6,8 @@ import PostgresNIO
 /// SQL for installment plans, their installments, repayments and refunds. Callers lock the credit
 /// account before they lock (`forUpdate`) a plan.
 public enum CreditPlanStore {
-    /// Inserts a plan and its installments in one statement.
+    /// Inserts a plan and its installments in one statement (optional values travel as '' and
+    /// NULLIF, so the statement never binds a NULL and always runs prepared).
     public static func insert(_ plan: InstallmentPlanRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let rows = plan.installments
         try await connection.prepared("""
@@ -14,9 +15,11 @@ public enum CreditPlanStore {
                 INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
                                           rounding, currency, principal, fee_base, purchase_date, status, converted_from)
                 VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
-                        \(plan.plan.tenor), \(plan.pricing?.methodName), \(plan.pricing.map { "\($0.monthlyRate)" })::numeric,
+                        \(plan.plan.tenor), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
+                        NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
                         \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
-                        \(plan.purchaseDate.description)::date, \(plan.status.rawValue), \(plan.convertedFrom))
+                        \(plan.purchaseDate.description)::date, \(plan.status.rawValue),
+                        NULLIF(\(plan.convertedFrom?.uuidString ?? ""), '')::uuid)
             )
             INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
             SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee, 'open'

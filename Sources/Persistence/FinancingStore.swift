@@ -309,7 +309,7 @@ public enum FinancingStore {
                 VALUES (\(supplierID), \(id), \(status), \(totals.advance.currency.code), \(totals.advance.minorUnits), \(totals.fee.minorUnits),
                         \(totals.netDisbursement.minorUnits), \(disbursementDate.description)::date, \(decisionJSON)::jsonb, \(requestedBy),
                         NULLIF(\(decidedBy ?? ""), ''), CASE WHEN \(decidedBy ?? "") = '' THEN NULL ELSE now() END,
-                        \(disbursedEntryID))
+                        NULLIF(\(disbursedEntryID?.uuidString ?? ""), '')::uuid)
             ), items AS (
                 INSERT INTO financing_items (supplier_id, financing_request_id, receivable_id, advance, fee, fee_days, status)
                 SELECT \(supplierID), \(id), r, a, f, d, \(itemStatus)
