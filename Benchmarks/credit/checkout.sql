@@ -49,8 +49,8 @@ VALUES (:caller::uuid, 'pgb-c-' || :client_id || '-' || :r, 'POST', 'v1/checkout
         sha256(('c' || :r)::bytea), 'in_flight', now() + make_interval(secs => 60))
 ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING 1;
 COMMIT;
--- The capture: lock the account (found through the checkout) then the checkout, write plan and
--- schedule, close the checkout and move the hold, post the ledger entry (entry, postings). The
+-- The capture: lock the account (found through the checkout) then the checkout; one statement
+-- writes plan and schedule, closes the checkout and moves the hold; one posts the ledger entry. The
 -- ledger accounts exist already (seeded: a returning consumer, a known merchant), so, like the
 -- service once it has met them, this script does not try to open them.
 BEGIN;
@@ -71,12 +71,12 @@ WITH plan AS (
     VALUES ((SELECT id FROM bench_accounts WHERE n = :aid), md5('p' || :client_id || ':' || :r)::uuid,
             md5('c' || :client_id || ':' || :r)::uuid, 'm-' || :merchant, 'installments', 3, 'flat_monthly_fee', 0.006,
             'half_even', 'CNY', 10000, 10000, current_date, 'active', NULL)
-)
+), installments AS (
 INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
 SELECT (SELECT id FROM bench_accounts WHERE n = :aid), md5('p' || :client_id || ':' || :r)::uuid, t.number,
        (current_date + make_interval(months => t.number))::date, 'CNY', t.principal, t.fee, 'open'
-FROM unnest(ARRAY[1, 2, 3], ARRAY[3333, 3333, 3334]::bigint[], ARRAY[60, 60, 60]::bigint[]) AS t(number, principal, fee);
-WITH checkout AS (
+FROM unnest(ARRAY[1, 2, 3], ARRAY[3333, 3333, 3334]::bigint[], ARRAY[60, 60, 60]::bigint[]) AS t(number, principal, fee)
+), checkout AS (
     UPDATE credit_checkouts SET status = 'captured', captured_amount = 10000, plan_id = md5('p' || :client_id || ':' || :r)::uuid,
            closed_at = now()
     WHERE credit_account_id = (SELECT id FROM bench_accounts WHERE n = :aid) AND id = md5('c' || :client_id || ':' || :r)::uuid
@@ -88,16 +88,19 @@ WITH checkout AS (
 )
 UPDATE credit_accounts SET held = held - 10000, principal_outstanding = principal_outstanding + 10000, updated_at = now()
 WHERE id = (SELECT id FROM bench_accounts WHERE n = :aid);
-INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
-VALUES (md5('e' || :client_id || ':' || :r)::uuid, current_date, 'credit.capture', 'checkout', md5('c' || :client_id || ':' || :r),
-        'capture:' || md5('c' || :client_id || ':' || :r)::uuid, 'credit purchase captured')
-ON CONFLICT (idempotency_ref) DO NOTHING RETURNING id;
+WITH inserted AS (
+    INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+    VALUES (md5('e' || :client_id || ':' || :r)::uuid, current_date, 'credit.capture', 'checkout', md5('c' || :client_id || ':' || :r),
+            'capture:' || md5('c' || :client_id || ':' || :r)::uuid, 'credit purchase captured')
+    ON CONFLICT (idempotency_ref) DO NOTHING RETURNING id
+)
 INSERT INTO postings (entry_id, line, account_id, amount, currency)
-SELECT md5('e' || :client_id || ':' || :r)::uuid, t.line, a.id, t.amount, 'CNY'
-FROM (VALUES (1::smallint, 'credit.' || (SELECT id FROM bench_accounts WHERE n = :aid) || '.receivable', 10000::bigint),
+SELECT inserted.id, t.line, a.id, t.amount, 'CNY'
+FROM inserted, (VALUES (1::smallint, 'credit.' || (SELECT id FROM bench_accounts WHERE n = :aid) || '.receivable', 10000::bigint),
              (2::smallint, 'credit.merchant.m-' || :merchant || '.payable.cny', -10000::bigint)) AS t(line, code, amount)
 JOIN ledger_accounts a ON a.code = t.code
-ORDER BY a.id;
+ORDER BY a.id
+RETURNING entry_id;
 COMMIT;
 UPDATE idempotency_keys SET state = 'completed', response_status = 200, response_body = convert_to(repeat('x', 640), 'UTF8'),
        completed_at = now()

@@ -114,6 +114,10 @@ echo "== warm-up (3 s)"
 QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="warm" \
     wrk -t "$THREADS" -c "$CONNECTIONS" -d 3s -s "$HERE/checkout.lua" "http://127.0.0.1:$HTTP_PORT" >/dev/null
 
+# Each phase starts from a fresh checkpoint and vacuumed tables, so neither inherits the other's
+# dirty pages, WAL full-page images or dead rows (without this, runs varied by a quarter).
+settle() { "$PGBIN/psql" -q -c "CHECKPOINT" -c "VACUUM ANALYZE" qianzhuang; }
+settle
 echo "== HTTP: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s"
 QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -s "$HERE/checkout.lua" \
@@ -121,6 +125,7 @@ QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
 statement_stats "HTTP"
 
 for MODE in $PGBENCH_MODES; do
+    settle
     echo "== SQL: pgbench -M $MODE -c $CONNECTIONS -j $THREADS -T $DURATION (same statements, same database)"
     (cd "$WORK" && rm -f pgb.* && "$PGBIN/pgbench" -n -M "$MODE" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
         -D naccounts="$ACCOUNTS" -D caller="$CALLER" -f "$HERE/checkout.sql" -l --log-prefix=pgb qianzhuang) \

@@ -29,6 +29,46 @@ public enum CreditPlanStore {
             """, logger: logger)
     }
 
+    /// A capture in one statement (one round trip): the plan and its installments, the checkout
+    /// closed as captured, the audit event, and the account's hold released and principal booked.
+    /// The caller holds the account and checkout locks; foreign keys are checked at the end of the
+    /// statement, when the plan exists.
+    public static func insertCaptured(
+        _ plan: InstallmentPlanRecord, released: Money, actor: String, requestID: String?,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let rows = plan.installments
+        let detail = #"{"captured": "\#(plan.principal.decimalString)", "plan_id": "\#(plan.id.uuidString.lowercased())"}"#
+        try await connection.prepared("""
+            WITH plan AS (
+                INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
+                                          rounding, currency, principal, fee_base, purchase_date, status, converted_from)
+                VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
+                        \(plan.plan.tenor), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
+                        NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
+                        \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
+                        \(plan.purchaseDate.description)::date, \(plan.status.rawValue), NULL)
+            ), installments AS (
+                INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
+                SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee, 'open'
+                FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.dueDate.description))::text[],
+                            \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[])
+                     AS t(number, due_date, principal, fee)
+            ), checkout AS (
+                UPDATE credit_checkouts SET status = 'captured', captured_amount = \(plan.principal.minorUnits), plan_id = \(plan.id),
+                       closed_at = now()
+                WHERE credit_account_id = \(plan.creditAccountID) AND id = \(plan.checkoutID) AND status = 'authorized'
+            ), audit AS (
+                INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
+                VALUES (\(actor), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()), \(detail)::jsonb,
+                        \(requestID))
+            )
+            UPDATE credit_accounts SET held = held - \(released.minorUnits),
+                   principal_outstanding = principal_outstanding + \(plan.principal.minorUnits), updated_at = now()
+            WHERE id = \(plan.creditAccountID)
+            """, logger: logger)
+    }
+
     /// The credit account a plan belongs to (no lock).
     public static func owner(planID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
         try await connection.prepared("SELECT credit_account_id FROM credit_plans WHERE id = \(planID)", logger: logger)

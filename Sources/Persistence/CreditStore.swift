@@ -343,29 +343,6 @@ public enum CreditStore {
             """, logger: logger)
     }
 
-    /// Closes a live authorization as captured, moves its whole hold into captured principal (an
-    /// unused part is released) and writes the audit event, in one statement.
-    public static func finishCapture(
-        creditAccountID: UUID, checkoutID: UUID, released: Money, captured: Money, planID: UUID, actor: String,
-        requestID: String?, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let detail = #"{"captured": "\#(captured.decimalString)", "plan_id": "\#(planID.uuidString.lowercased())"}"#
-        try await connection.prepared("""
-            WITH checkout AS (
-                UPDATE credit_checkouts SET status = 'captured', captured_amount = \(captured.minorUnits), plan_id = \(planID),
-                       closed_at = now()
-                WHERE credit_account_id = \(creditAccountID) AND id = \(checkoutID) AND status = 'authorized'
-            ), audit AS (
-                INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-                VALUES (\(actor), 'credit.checkout.captured', 'checkout', \(checkoutID.uuidString.lowercased()), \(detail)::jsonb,
-                        \(requestID))
-            )
-            UPDATE credit_accounts SET held = held - \(released.minorUnits),
-                   principal_outstanding = principal_outstanding + \(captured.minorUnits), updated_at = now()
-            WHERE id = \(creditAccountID)
-            """, logger: logger)
-    }
-
     /// Expires the account's authorizations whose hold ran out at `asOf` and releases their holds.
     /// Returns how many expired. The caller holds the account's lock.
     @discardableResult
