@@ -14,7 +14,7 @@ public enum APIKeyStore {
         let key = "qz_" + bytes.map { String(format: "%02x", $0) }.joined()
         let id = UUID()
         try await database.transaction { connection in
-            try await connection.prepared("""
+            try await connection.query("""
                 INSERT INTO api_keys (id, key_hash, key_prefix, role, supplier_id, label)
                 VALUES (\(id), \(hash(key)), \(String(key.prefix(10))), \(role.rawValue), \(supplierID), \(label))
                 """, logger: database.logger)
@@ -59,7 +59,7 @@ public enum AuditStore {
     ) async throws {
         try await connection.prepared("""
             INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-            VALUES (\(actor), \(action), \(objectType), \(objectID), \(detail)::jsonb, \(requestID))
+            VALUES (\(actor), \(action), \(objectType), \(objectID), \(detail)::jsonb, NULLIF(\(requestID ?? ""), ''))
             """, logger: logger)
     }
 }

@@ -61,7 +61,7 @@ public enum CreditNightlyStore {
     public static func accountsToAge(
         businessDate: BusinessDate, after: UUID?, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [UUID] {
-        try await connection.prepared("""
+        try await connection.query("""
             SELECT DISTINCT credit_account_id FROM credit_installments
             WHERE status = 'open' AND due_date < \(businessDate.description)::date
               AND (aged_through IS NULL OR aged_through < \(businessDate.description)::date)

@@ -15,7 +15,7 @@ public enum CreditPlanStore {
                 INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
                                           rounding, currency, principal, fee_base, purchase_date, status, converted_from)
                 VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
-                        \(plan.plan.tenor), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
+                        NULLIF(\(plan.plan.tenor ?? 0), 0), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
                         NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
                         \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
                         \(plan.purchaseDate.description)::date, \(plan.status.rawValue),
@@ -44,7 +44,7 @@ public enum CreditPlanStore {
                 INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
                                           rounding, currency, principal, fee_base, purchase_date, status, converted_from)
                 VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
-                        \(plan.plan.tenor), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
+                        NULLIF(\(plan.plan.tenor ?? 0), 0), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
                         NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
                         \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
                         \(plan.purchaseDate.description)::date, \(plan.status.rawValue), NULL)
@@ -61,7 +61,7 @@ public enum CreditPlanStore {
             ), audit AS (
                 INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
                 VALUES (\(actor), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()), \(detail)::jsonb,
-                        \(requestID))
+                        NULLIF(\(requestID ?? ""), ''))
             )
             UPDATE credit_accounts SET held = held - \(released.minorUnits),
                    principal_outstanding = principal_outstanding + \(plan.principal.minorUnits), updated_at = now()

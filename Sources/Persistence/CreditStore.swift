@@ -36,7 +36,7 @@ public enum CreditStore {
 
     /// The product with `id`, or the default product when `id` is nil.
     public static func product(id: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> CreditProductRecord? {
-        let rows = try await connection.prepared("""
+        let rows = try await connection.query("""
             SELECT p.id, p.code, p.name, p.currency, p.interest_free_days, p.grace_days,
                    p.daily_late_fee_rate::text AS daily_late_fee_rate, p.late_fee_cap::text AS late_fee_cap,
                    p.authorization_expiry_hours, p.rounding, p.is_default,
@@ -262,12 +262,12 @@ public enum CreditStore {
                 INSERT INTO credit_checkouts (credit_account_id, id, order_ref, merchant_id, amount, currency, plan_type, tenor,
                                               status, business_date, authorized_at, expires_at)
                 VALUES (\(c.creditAccountID), \(c.id), \(c.orderRef), \(c.merchantID), \(c.amount.minorUnits),
-                        \(c.amount.currency.code), \(c.plan.typeName), \(c.plan.tenor), 'authorized',
+                        \(c.amount.currency.code), \(c.plan.typeName), NULLIF(\(c.plan.tenor ?? 0), 0), 'authorized',
                         \(c.businessDate.description)::date, \(c.authorizedAt), \(c.expiresAt))
             ), audit AS (
                 INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
                 VALUES (\(actor), 'credit.checkout.authorized', 'checkout', \(c.id.uuidString.lowercased()), \(detail)::jsonb,
-                        \(requestID))
+                        NULLIF(\(requestID ?? ""), ''))
             )
             UPDATE credit_accounts SET held = held + \(c.amount.minorUnits), updated_at = now() WHERE id = \(c.creditAccountID)
             """, logger: logger)
@@ -277,7 +277,7 @@ public enum CreditStore {
     public static func insertDecline(
         _ c: CheckoutRecord, reasonsJSON: String, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.prepared("""
+        try await connection.query("""
             WITH checkout AS (
                 INSERT INTO credit_checkouts (credit_account_id, id, order_ref, merchant_id, amount, currency, plan_type, tenor,
                                               status, decline_reasons, business_date, authorized_at, expires_at, closed_at)
@@ -336,7 +336,7 @@ public enum CreditStore {
         creditAccountID: UUID, id: UUID, status: CheckoutStatus, capturedAmount: Int64?, planID: UUID?,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.prepared("""
+        try await connection.query("""
             UPDATE credit_checkouts SET status = \(status.rawValue), captured_amount = \(capturedAmount), plan_id = \(planID),
                    closed_at = now()
             WHERE credit_account_id = \(creditAccountID) AND id = \(id) AND status = 'authorized'
@@ -372,7 +372,7 @@ public enum CreditStore {
     public static func accountsWithStaleHolds(
         asOf: Date, after: UUID?, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [UUID] {
-        try await connection.prepared("""
+        try await connection.query("""
             SELECT DISTINCT credit_account_id FROM credit_checkouts
             WHERE status = 'authorized' AND expires_at <= \(asOf)
               AND (\(after)::uuid IS NULL OR credit_account_id > \(after)::uuid)

@@ -114,7 +114,7 @@ public struct Database: Sendable {
     }
 
     /// Runs one hot-path statement outside an explicit transaction, prepared (see `prepared(_:logger:)`).
-    public func executePrepared<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, returning type: T.Type) async throws -> [T] {
+    public func executePrepared<T: PostgresDecodable & Sendable>(_ query: PreparedSQL, returning type: T.Type) async throws -> [T] {
         try await client.withConnection { try await $0.prepared(query, logger: logger).all(T.self) }
     }
 

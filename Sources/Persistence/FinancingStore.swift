@@ -112,7 +112,7 @@ public enum FinancingStore {
 
     public static func supplier(id: UUID, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger) async throws -> SupplierRecord? {
         let lock = forUpdate ? " FOR UPDATE" : ""
-        var query: PostgresQuery = """
+        var query: PreparedSQL = """
             SELECT id, name, credit_code, status, currency, line_limit, advance_rate::text, annual_discount_rate::text,
                    min_days_to_maturity, max_days_to_maturity, auto_approval_ceiling, day_count, financing_committed, recourse_owed
             FROM suppliers WHERE id = \(id)
@@ -165,7 +165,7 @@ public enum FinancingStore {
         status, status_before_dispute, financing_request_id, order_ref
         """
 
-    static func decodeReceivables(_ rows: PreparedRows) async throws -> [ReceivableRecord] {
+    static func decodeReceivables<Rows: AsyncSequence>(_ rows: Rows) async throws -> [ReceivableRecord] where Rows.Element == PostgresRow {
         var out: [ReceivableRecord] = []
         for try await (supplierID, id, ref, face, adjusted, currency, issue, due, status, before, financing, orderRef) in rows.decode(
             (UUID, UUID, String, Int64, Int64, String, String, String, String, String?, UUID?, String?).self
@@ -184,7 +184,7 @@ public enum FinancingStore {
         supplierID: UUID, id: UUID, externalReference: String, face: Money, issueDate: BusinessDate, dueDate: BusinessDate,
         orderRef: String?, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.prepared("""
+        try await c.query("""
             INSERT INTO receivables (supplier_id, id, external_reference, face_amount, currency, issue_date, due_date, status, order_ref)
             VALUES (\(supplierID), \(id), \(externalReference), \(face.minorUnits), \(face.currency.code),
                     \(issueDate.description)::date, \(dueDate.description)::date, 'open', \(orderRef))
@@ -196,21 +196,21 @@ public enum FinancingStore {
     ) async throws -> ReceivableRecord? {
         var query: PostgresQuery = "SELECT \(unescaped: receivableColumns) FROM receivables WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))"
         if forUpdate { query.sql += " FOR UPDATE" }
-        return try await decodeReceivables(try await c.prepared(query, logger: logger)).first
+        return try await decodeReceivables(try await c.query(query, logger: logger)).first
     }
 
     public static func receivable(
         supplierID: UUID, externalReference: String, on c: PostgresConnection, logger: Logger
     ) async throws -> ReceivableRecord? {
         let query: PostgresQuery = "SELECT \(unescaped: receivableColumns) FROM receivables WHERE supplier_id = \(supplierID) AND external_reference = \(externalReference)"
-        return try await decodeReceivables(try await c.prepared(query, logger: logger)).first
+        return try await decodeReceivables(try await c.query(query, logger: logger)).first
     }
 
     /// Several receivables of one supplier, locked in id order (a fixed order, so two requests never deadlock).
     public static func receivablesForUpdate(
         supplierID: UUID, ids: [UUID], on c: PostgresConnection, logger: Logger
     ) async throws -> [ReceivableRecord] {
-        let query: PostgresQuery = """
+        let query: PreparedSQL = """
             SELECT \(unescaped: receivableColumns) FROM receivables
             WHERE supplier_id = \(supplierID) AND id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
             """
@@ -228,7 +228,7 @@ public enum FinancingStore {
             ORDER BY due_date, id
             LIMIT \(f.limit)
             """
-        return try await decodeReceivables(try await c.prepared(query, logger: logger))
+        return try await decodeReceivables(try await c.query(query, logger: logger))
     }
 
     /// Receivables due on or before `date` that the platform has not paid yet, one page at a time.
@@ -241,14 +241,14 @@ public enum FinancingStore {
               AND (\(after?.0)::uuid IS NULL OR (supplier_id, id) > (\(after?.0)::uuid, \(after?.1)::uuid))
             ORDER BY supplier_id, id LIMIT \(limit)
             """
-        return try await decodeReceivables(try await c.prepared(query, logger: logger))
+        return try await decodeReceivables(try await c.query(query, logger: logger))
     }
 
     public static func updateReceivable(
         supplierID: UUID, id: UUID, status: ReceivableStatus, statusBeforeDispute: ReceivableStatus?, financingRequestID: UUID?,
         adjustedDelta: Int64 = 0, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.prepared("""
+        try await c.query("""
             UPDATE receivables SET status = \(status.rawValue), status_before_dispute = \(statusBeforeDispute?.rawValue),
                    financing_request_id = \(financingRequestID), adjusted_amount = adjusted_amount + \(adjustedDelta), updated_at = now()
             WHERE supplier_id = \(supplierID) AND id = \(id)
@@ -323,7 +323,7 @@ public enum FinancingStore {
                 WHERE id = \(supplierID) AND \(committedDelta)::bigint <> 0
             )
             INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-            VALUES (\(requestedBy), \(audit.action), 'financing_request', \(id.uuidString.lowercased()), '{}'::jsonb, \(audit.requestID))
+            VALUES (\(requestedBy), \(audit.action), 'financing_request', \(id.uuidString.lowercased()), '{}'::jsonb, NULLIF(\(audit.requestID ?? ""), ''))
             """, logger: logger)
     }
 
@@ -335,7 +335,7 @@ public enum FinancingStore {
             FROM financing_requests WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))
             """
         if forUpdate { query.sql += " FOR UPDATE" }
-        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in try await c.prepared(query, logger: logger).decode(
+        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in try await c.query(query, logger: logger).decode(
             (UUID, UUID, String, String, Int64, Int64, Int64, String, String, Date).self
         ) {
             guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { throw LedgerStoreError.corruptRow("financing_requests \(id)") }
@@ -350,7 +350,7 @@ public enum FinancingStore {
     public static func financingItems(
         supplierID: UUID, requestID: UUID? = nil, receivableID: UUID? = nil, liveOnly: Bool = false, on c: PostgresConnection, logger: Logger
     ) async throws -> [FinancingItemRecord] {
-        let rows = try await c.prepared("""
+        let rows = try await c.query("""
             SELECT i.financing_request_id, i.receivable_id, i.advance, i.fee, i.fee_days, i.status, r.currency
             FROM financing_items i JOIN financing_requests r ON r.supplier_id = i.supplier_id AND r.id = i.financing_request_id
             WHERE i.supplier_id = \(supplierID)
@@ -371,7 +371,7 @@ public enum FinancingStore {
     public static func setItemStatus(
         supplierID: UUID, requestID: UUID, receivableID: UUID?, status: String, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.prepared("""
+        try await c.query("""
             UPDATE financing_items SET status = \(status)
             WHERE supplier_id = \(supplierID) AND financing_request_id = \(requestID)
               AND (\(receivableID)::uuid IS NULL OR receivable_id = \(receivableID))
@@ -381,7 +381,7 @@ public enum FinancingStore {
     public static func decideFinancingRequest(
         supplierID: UUID, id: UUID, status: String, decidedBy: String, entryID: UUID?, on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.prepared("""
+        try await c.query("""
             UPDATE financing_requests SET status = \(status), decided_by = \(decidedBy), decided_at = now(), disbursed_entry_id = \(entryID)
             WHERE supplier_id = \(supplierID) AND id = \(id)
             """, logger: logger)

@@ -93,7 +93,7 @@ public enum InsuranceClaimStore {
         case .reject(let reasons): (reasons.map(\.code), [])
         }
         let decidedBy: String? = status == .inReview ? nil : systemActor
-        let inserted = try await connection.prepared("""
+        let inserted = try await connection.query("""
             INSERT INTO insurance_claims (
                 policy_id, id, seller_ref, category, status, currency, shipping_cost, amount, rejection_reasons, flags,
                 carrier, tracking_number, buyer_ref, return_requested_on, buyer_returns_30d, route_usual_cost,
@@ -132,7 +132,7 @@ public enum InsuranceClaimStore {
     public static func list(
         status: ClaimStatus?, afterSequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
     ) async throws -> [InsuranceClaimRecord] {
-        try await decode(connection.prepared("""
+        try await decode(connection.query("""
             SELECT \(unescaped: columns) FROM insurance_claims
             WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)) AND seq > \(afterSequence)
             ORDER BY seq LIMIT \(limit)
@@ -155,7 +155,7 @@ public enum InsuranceClaimStore {
         policyID: UUID, claimID: UUID, status: ClaimStatus, addingRejectionReason: String?, reason: String?,
         decidedBy: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.prepared("""
+        try await connection.query("""
             UPDATE insurance_claims
             SET status = \(status.rawValue), decided_by = \(decidedBy), decided_at = now(), decision_reason = \(reason),
                 rejection_reasons = CASE WHEN \(addingRejectionReason)::text IS NULL THEN rejection_reasons
@@ -234,7 +234,7 @@ public enum InsuranceClaimStore {
 
     // MARK: Decoding
 
-    static func decode(_ rows: PreparedRows) async throws -> [InsuranceClaimRecord] {
+    static func decode<Rows: AsyncSequence>(_ rows: Rows) async throws -> [InsuranceClaimRecord] where Rows.Element == PostgresRow {
         var out: [InsuranceClaimRecord] = []
         for try await row in rows {
             let (id, policyID, seq, seller, category, status, code, cost, amount, reasons, flags, carrier, tracking,

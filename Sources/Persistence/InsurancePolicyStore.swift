@@ -173,7 +173,7 @@ public enum InsurancePolicyStore {
         seller: SellerRef?, category: ProductCategory?, currency: Currency?, asOf: BusinessDate,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> [LossRatioRow] {
-        let rows = try await connection.prepared("""
+        let rows = try await connection.query("""
             SELECT p.category, p.currency, count(*)::bigint, COALESCE(sum(p.premium), 0)::bigint,
                    COALESCE(sum(c.amount) FILTER (WHERE c.status = 'paid'), 0)::bigint
             FROM shipping_policies p
@@ -220,7 +220,7 @@ public enum InsurancePolicyStore {
     public static func insert(_ p: ShippingPolicyRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let t = p.terms
         let q = p.premium
-        try await connection.prepared("""
+        try await connection.query("""
             INSERT INTO shipping_policies (
                 id, order_ref, seller_ref, category, ship_from_region, ship_to_region, currency, coverage_cap,
                 coverage_start, coverage_end, base_premium, policies_earned, credibility, seller_loss_ratio,
@@ -299,7 +299,7 @@ public enum InsurancePolicyStore {
     public static func insertEvent(
         _ e: ReturnEventRecord, recordedBy: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.prepared("""
+        try await connection.query("""
             INSERT INTO insurance_return_events (policy_id, event, occurred_at, business_date, buyer_ref, carrier,
                                                  tracking_number, shipping_cost, currency, recorded_by)
             VALUES (\(e.policyID), \(e.event.rawValue), \(e.occurredAt), \(e.businessDate.description)::date, \(e.buyerRef),

@@ -131,7 +131,7 @@ public enum LedgerStore {
 
     /// Balance of one account as of the end of a business date (nil = now), from postings.
     public static func balance(code: String, asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        let rows = try await connection.prepared("""
+        let rows = try await connection.query("""
             SELECT COALESCE(sum(p.amount), 0)::bigint FROM postings p
             JOIN ledger_accounts a ON a.id = p.account_id
             JOIN journal_entries e ON e.id = p.entry_id
@@ -142,7 +142,7 @@ public enum LedgerStore {
 
     /// Every account's balance as of a business date (nil = everything posted), from postings.
     public static func trialBalance(asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> [TrialBalanceRow] {
-        let rows = try await connection.prepared("""
+        let rows = try await connection.query("""
             SELECT a.code, a.type, a.currency, COALESCE(sum(p.amount) FILTER (
                        WHERE \(asOf?.description)::date IS NULL OR e.business_date <= \(asOf?.description)::date), 0)::bigint
             FROM ledger_accounts a

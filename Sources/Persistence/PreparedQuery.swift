@@ -6,25 +6,69 @@ import Synchronization
 ///
 /// `connection.query(_:)` sends an unnamed statement, so PostgreSQL parses, analyses and plans it
 /// each time; on the checkout and financing paths that was a third of the server's CPU (perf, see
-/// Benchmarks/README.md). `connection.prepared(_:)` takes the same interpolated `PostgresQuery`
-/// and runs it as a named prepared statement (PostgresNIO prepares it on first use per connection).
+/// Benchmarks/README.md). `connection.prepared(_:)` takes the same interpolated SQL as a
+/// `PreparedSQL` and runs it as a named prepared statement (PostgresNIO prepares it on first use
+/// per connection).
 ///
-/// Rules for callers:
-/// - Use it for statements whose SQL text is fixed (values only ever arrive as binds), so the
+/// Rules, enforced by `PreparedSQL`:
+/// - No NULL binds: a prepared statement's parameter types are fixed by its first use, and a NULL
+///   carries no type (PostgreSQL would infer one, perhaps not the type later values arrive in).
+///   `PreparedSQL` has no interpolation for an `Optional`, so binding one does not compile; write
+///   `NULLIF(\(value ?? ""), '')` or use `query(_:)`.
+/// - The SQL text is fixed (values only ever arrive as binds; `unescaped:` takes constants), so the
 ///   number of distinct statements per connection stays bounded.
-/// - A statement whose binds include a NULL runs unnamed: a prepared statement's parameter types
-///   are fixed by its first use, and a NULL carries no type.
 extension PostgresConnection {
     @discardableResult
-    public func prepared(_ query: PostgresQuery, logger: Logger) async throws -> PreparedRows {
-        if PreparedStatementNames.hasNull(query.binds) {
-            return PreparedRows(rows: try await self.query(query, logger: logger).map { $0 })
-        }
-        let text = DynamicPreparedStatement.Text(name: PreparedStatementNames.name(for: query.sql), sql: query.sql)
+    public func prepared(_ sql: PreparedSQL, logger: Logger) async throws -> PreparedRows {
+        let text = DynamicPreparedStatement.Text(name: PreparedStatementNames.name(for: sql.sql), sql: sql.sql)
         let rows = try await DynamicPreparedStatement.$text.withValue(text) {
-            try await self.execute(DynamicPreparedStatement(bindings: query.binds), logger: logger)
+            try await self.execute(DynamicPreparedStatement(bindings: sql.binds), logger: logger)
         }
         return PreparedRows(rows: rows)
+    }
+}
+
+/// SQL with interpolated binds, like `PostgresQuery`, minus the interpolations of `Optional`
+/// (so a prepared statement never binds an untyped NULL). Binds are marked protected, as in
+/// `PostgresQuery`: their values never appear in descriptions or errors.
+public struct PreparedSQL: ExpressibleByStringInterpolation, Sendable {
+    public var sql: String
+    public var binds: PostgresBindings
+
+    public init(stringLiteral value: String) {
+        sql = value
+        binds = PostgresBindings()
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        sql = stringInterpolation.sql
+        binds = stringInterpolation.binds
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol, Sendable {
+        var sql: String
+        var binds: PostgresBindings
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql = ""
+            sql.reserveCapacity(literalCapacity + 4 * interpolationCount)
+            binds = PostgresBindings(capacity: interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { sql.append(contentsOf: literal) }
+
+        public mutating func appendInterpolation<Value: PostgresThrowingDynamicTypeEncodable>(_ value: Value) throws {
+            try binds.append(value, context: .default)
+            sql.append(contentsOf: "$\(binds.count)")
+        }
+
+        public mutating func appendInterpolation<Value: PostgresDynamicTypeEncodable>(_ value: Value) {
+            binds.append(value, context: .default)
+            sql.append(contentsOf: "$\(binds.count)")
+        }
+
+        /// SQL text from a fixed list of constants (never a value).
+        public mutating func appendInterpolation(unescaped text: String) { sql.append(contentsOf: text) }
     }
 }
 
@@ -33,6 +77,8 @@ extension PostgresConnection {
 public struct PreparedRows: AsyncSequence, Sendable {
     public typealias Element = PostgresRow
     let rows: AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow>
+
+    init(rows: AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow>) { self.rows = rows }
 
     public func makeAsyncIterator() -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow>.AsyncIterator {
         rows.makeAsyncIterator()
@@ -75,30 +121,6 @@ enum PreparedStatementNames {
             let name = "qz_\(map.count + 1)"
             map[sql] = name
             return name
-        }
-    }
-
-    /// Whether any bind is NULL (PostgresNIO shows a NULL bind's type as `NULL`; values of
-    /// interpolated binds are masked, so the description never contains data).
-    /// A plain byte scan: Foundation's `contains`/`range(of:)` bridges through NSString on Linux and
-    /// showed up in the service's profile.
-    private static let nullMarker = Array("; NULL; format:".utf8)
-
-    static func hasNull(_ binds: PostgresBindings) -> Bool {
-        var text = binds.debugDescription
-        return text.withUTF8 { bytes in
-            let needle = nullMarker
-            guard bytes.count >= needle.count else { return false }
-            var i = 0
-            while i <= bytes.count - needle.count {
-                if bytes[i] == 0x3B /* ; */ {
-                    var j = 1
-                    while j < needle.count, bytes[i + j] == needle[j] { j += 1 }
-                    if j == needle.count { return true }
-                }
-                i += 1
-            }
-            return false
         }
     }
 }

@@ -33,13 +33,16 @@ struct PreparedStatementTests {
         }
     }
 
-    @Test("a NULL bind runs unnamed, so a statement first seen with NULL still takes a typed value afterwards")
-    func nullThenValue() async throws {
+    @Test("an optional value travels as '' and NULLIF, so a statement first seen without a value still takes one afterwards")
+    func absentThenValue() async throws {
+        // PreparedSQL has no interpolation for an Optional (binding one does not compile): a NULL
+        // has no type, and the first use of a prepared statement fixes its parameter types.
         try await withTestDatabase { db in
             let answers = try await db.transaction { c in
                 var out: [String] = []
                 for value in [nil, "2026-11-27", nil, "2026-12-31", "2027-01-01"] as [String?] {
-                    let rows = try await c.prepared("SELECT COALESCE((\(value)::date + 1)::text, 'none')", logger: db.logger)
+                    let rows = try await c.prepared("SELECT COALESCE((NULLIF(\(value ?? ""), '')::date + 1)::text, 'none')",
+                                                    logger: db.logger)
                     out.append(contentsOf: try await rows.all(String.self))
                 }
                 return out
