@@ -17,6 +17,10 @@ import Synchronization
 ///   `NULLIF(\(value ?? ""), '')` or use `query(_:)`.
 /// - The SQL text is fixed (values only ever arrive as binds; `unescaped:` takes constants), so the
 ///   number of distinct statements per connection stays bounded.
+/// - PostgresNIO remembers a failed preparation for the life of the connection. A statement here
+///   fails to prepare only if its SQL is wrong (a defect a test catches by running it) or if it is sent inside a
+///   transaction that has already failed, which `Database.transaction` never does: it stops at the
+///   first error and rolls back.
 extension PostgresConnection {
     @discardableResult
     public func prepared(_ sql: PreparedSQL, logger: Logger) async throws -> PreparedRows {
