@@ -110,27 +110,62 @@ public enum FinancingStore {
         try await c.prepared("SELECT supplier_id FROM supplier_credit_codes WHERE credit_code = \(creditCode)", logger: logger).all(UUID.self).first
     }
 
+    static let supplierColumns = """
+        id, name, credit_code, status, currency, line_limit, advance_rate::text, annual_discount_rate::text,
+        min_days_to_maturity, max_days_to_maturity, auto_approval_ceiling, day_count, financing_committed, recourse_owed
+        """
+
+    /// A supplier from the 14 `supplierColumns` starting at column `o`.
+    static func decodeSupplier(_ r: PostgresRandomAccessRow, at o: Int) throws -> SupplierRecord {
+        let id = try r[o].decode(UUID.self)
+        guard let ccy = Currency(code: try r[o + 4].decode(String.self)),
+              let rate = Decimal(string: try r[o + 6].decode(String.self)),
+              let discount = Decimal(string: try r[o + 7].decode(String.self)),
+              let dayCount = DayCount(rawValue: try r[o + 11].decode(String.self)) else {
+            throw LedgerStoreError.corruptRow("suppliers \(id)")
+        }
+        let line = try FinancingLine(
+            limit: Money(minorUnits: try r[o + 5].decode(Int64.self), currency: ccy), advanceRate: rate, annualDiscountRate: discount,
+            minDaysToMaturity: try r[o + 8].decode(Int.self), maxDaysToMaturity: try r[o + 9].decode(Int.self),
+            autoApprovalCeiling: Money(minorUnits: try r[o + 10].decode(Int64.self), currency: ccy), dayCount: dayCount)
+        return SupplierRecord(id: id, name: try r[o + 1].decode(String.self), creditCode: try r[o + 2].decode(String.self),
+                              status: try r[o + 3].decode(String.self), line: line,
+                              financingCommitted: Money(minorUnits: try r[o + 12].decode(Int64.self), currency: ccy),
+                              recourseOwed: Money(minorUnits: try r[o + 13].decode(Int64.self), currency: ccy))
+    }
+
+    /// The supplier and the listed receivables of that supplier, both locked, in one round trip:
+    /// the supplier row first, then the receivables in id order (the order every path locks them
+    /// in). Locked rows come back at their latest committed version. Nil when the supplier does not
+    /// exist; receivables of other suppliers or unknown ids are simply absent.
+    public static func lockSupplierAndReceivables(
+        supplierID: UUID, receivableIDs: [UUID], on c: PostgresConnection, logger: Logger
+    ) async throws -> (supplier: SupplierRecord, receivables: [ReceivableRecord])? {
+        let rows = try await c.prepared("""
+            WITH s AS (
+                SELECT \(unescaped: supplierColumns) FROM suppliers WHERE id = \(supplierID) FOR UPDATE
+            ), r AS (
+                SELECT \(unescaped: receivableColumns) FROM receivables
+                WHERE supplier_id = (SELECT id FROM s) AND id = ANY(\(receivableIDs)::uuid[]) ORDER BY id FOR UPDATE
+            )
+            SELECT s.*, r.* FROM s LEFT JOIN r ON true ORDER BY r.id
+            """, logger: logger)
+        var supplier: SupplierRecord?
+        var receivables: [ReceivableRecord] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            if supplier == nil { supplier = try decodeSupplier(r, at: 0) }
+            if try r[14].decode(UUID?.self) != nil { receivables.append(try decodeReceivable(r, at: 14)) }
+        }
+        return supplier.map { ($0, receivables) }
+    }
+
     public static func supplier(id: UUID, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger) async throws -> SupplierRecord? {
         let lock = forUpdate ? " FOR UPDATE" : ""
-        var query: PreparedSQL = """
-            SELECT id, name, credit_code, status, currency, line_limit, advance_rate::text, annual_discount_rate::text,
-                   min_days_to_maturity, max_days_to_maturity, auto_approval_ceiling, day_count, financing_committed, recourse_owed
-            FROM suppliers WHERE id = \(id)
-            """
+        var query: PreparedSQL = "SELECT \(unescaped: supplierColumns) FROM suppliers WHERE id = \(id)"
         query.sql += lock
-        let rows = try await c.prepared(query, logger: logger)
-        for try await (id, name, code, status, currency, limit, rate, discount, minDays, maxDays, ceiling, dayCount, committed, recourse) in rows.decode(
-            (UUID, String, String, String, String, Int64, String, String, Int, Int, Int64, String, Int64, Int64).self
-        ) {
-            guard let ccy = Currency(code: currency), let rate = Decimal(string: rate), let discount = Decimal(string: discount),
-                  let dayCount = DayCount(rawValue: dayCount) else { throw LedgerStoreError.corruptRow("suppliers \(id)") }
-            let line = try FinancingLine(
-                limit: Money(minorUnits: limit, currency: ccy), advanceRate: rate, annualDiscountRate: discount,
-                minDaysToMaturity: minDays, maxDaysToMaturity: maxDays,
-                autoApprovalCeiling: Money(minorUnits: ceiling, currency: ccy), dayCount: dayCount)
-            return SupplierRecord(id: id, name: name, creditCode: code, status: status, line: line,
-                                  financingCommitted: Money(minorUnits: committed, currency: ccy),
-                                  recourseOwed: Money(minorUnits: recourse, currency: ccy))
+        for try await row in try await c.prepared(query, logger: logger) {
+            return try decodeSupplier(row.makeRandomAccess(), at: 0)
         }
         return nil
     }
@@ -167,17 +202,24 @@ public enum FinancingStore {
 
     static func decodeReceivables<Rows: AsyncSequence>(_ rows: Rows) async throws -> [ReceivableRecord] where Rows.Element == PostgresRow {
         var out: [ReceivableRecord] = []
-        for try await (supplierID, id, ref, face, adjusted, currency, issue, due, status, before, financing, orderRef) in rows.decode(
-            (UUID, UUID, String, Int64, Int64, String, String, String, String, String?, UUID?, String?).self
-        ) {
-            guard let ccy = Currency(code: currency), let issue = BusinessDate(issue), let due = BusinessDate(due),
-                  let status = ReceivableStatus(rawValue: status) else { throw LedgerStoreError.corruptRow("receivables \(id)") }
-            out.append(ReceivableRecord(
-                supplierID: supplierID, id: id, externalReference: ref, face: Money(minorUnits: face, currency: ccy),
-                adjusted: Money(minorUnits: adjusted, currency: ccy), issueDate: issue, dueDate: due, status: status,
-                statusBeforeDispute: before.flatMap(ReceivableStatus.init(rawValue:)), financingRequestID: financing, orderRef: orderRef))
-        }
+        for try await row in rows { out.append(try decodeReceivable(row.makeRandomAccess(), at: 0)) }
         return out
+    }
+
+    /// A receivable from the 12 `receivableColumns` starting at column `o`.
+    static func decodeReceivable(_ r: PostgresRandomAccessRow, at o: Int) throws -> ReceivableRecord {
+        let id = try r[o + 1].decode(UUID.self)
+        guard let ccy = Currency(code: try r[o + 5].decode(String.self)),
+              let issue = BusinessDate(try r[o + 6].decode(String.self)), let due = BusinessDate(try r[o + 7].decode(String.self)),
+              let status = ReceivableStatus(rawValue: try r[o + 8].decode(String.self)) else {
+            throw LedgerStoreError.corruptRow("receivables \(id)")
+        }
+        return ReceivableRecord(
+            supplierID: try r[o].decode(UUID.self), id: id, externalReference: try r[o + 2].decode(String.self),
+            face: Money(minorUnits: try r[o + 3].decode(Int64.self), currency: ccy),
+            adjusted: Money(minorUnits: try r[o + 4].decode(Int64.self), currency: ccy), issueDate: issue, dueDate: due, status: status,
+            statusBeforeDispute: try r[o + 9].decode(String?.self).flatMap(ReceivableStatus.init(rawValue:)),
+            financingRequestID: try r[o + 10].decode(UUID?.self), orderRef: try r[o + 11].decode(String?.self))
     }
 
     public static func insertReceivable(

@@ -24,10 +24,10 @@ extension SupplierFinanceService {
         let logger = self.logger
         let id = UUID()
         return try await database.transaction { c in
-            guard let supplier = try await FinancingStore.supplier(id: supplierID, forUpdate: true, on: c, logger: logger) else {
+            guard let (supplier, found) = try await FinancingStore.lockSupplierAndReceivables(
+                supplierID: supplierID, receivableIDs: receivableIDs, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "supplier", id: supplierID.uuidString.lowercased())
             }
-            let found = try await FinancingStore.receivablesForUpdate(supplierID: supplierID, ids: receivableIDs, on: c, logger: logger)
             let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             if let missing = receivableIDs.firstIndex(where: { byID[$0] == nil }) {
                 // Another supplier's receivable is reported exactly like one that does not exist.
