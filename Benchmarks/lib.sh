@@ -11,13 +11,15 @@ bench_build() {
 }
 
 # Starts `qianzhuang serve` on a fresh data dir; sets QZ_URL, QZ_DATA, QZ_PID, QZ_OPERATOR.
+# QZ_POOL: the service's connection pool, by default 2 × this machine's cores (the embedded
+# database runs here; see Deploy/SCALING.md §6 for why the pool follows the database's cores).
 bench_start() {
   QZ_DATA="$(mktemp -d /tmp/qzb-XXXXXX)"
   chmod 755 "$QZ_DATA"
   local port="${QZ_BENCH_PORT:-18181}"
   QZ_URL="http://127.0.0.1:$port"
   (cd "$QZ_DATA" && LOG_LEVEL=warning QZ_NIGHTLY_SCHEDULE="" "$QZ_BIN" serve --data-dir "$QZ_DATA/db" --port "$port" \
-      --migrations "$BENCH_ROOT/Migrations" --pool-size "${QZ_POOL:-16}" > "$QZ_DATA/serve.out" 2> "$QZ_DATA/serve.err") &
+      --migrations "$BENCH_ROOT/Migrations" --pool-size "${QZ_POOL:-$(( 2 * $(nproc) ))}" > "$QZ_DATA/serve.out" 2> "$QZ_DATA/serve.err") &
   for _ in $(seq 1 120); do
     QZ_PID="$(pgrep -f "qianzhuang serve --data-dir $QZ_DATA/db" | head -1 || true)"
     [ -n "$QZ_PID" ] && curl -fs "$QZ_URL/readyz" >/dev/null 2>&1 && break

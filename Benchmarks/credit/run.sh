@@ -51,6 +51,8 @@ echo "== building release"
 (cd "$ROOT" && swift build -c release --product qianzhuang 2>&1 | tail -1)
 BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/qianzhuang"
 
+# POOL_SIZE: the service's connection pool, by default 4 × this machine's cores, where PostgreSQL
+# runs (the best of 4, 8 and 32 here; see README.md). pgbench has no pool: one backend per client.
 # STATEMENT_STATS=1 loads pg_stat_statements and prints, after each phase, the statements that took
 # the most server time (where the database spends its effort). PG_OPTIONS adds server settings.
 STATS_OPTS=""
@@ -77,7 +79,7 @@ DB_URL="postgres://postgres@127.0.0.1:$PGPORT/qianzhuang?sslmode=disable"
 
 echo "== starting the service (release) on 127.0.0.1:$HTTP_PORT"
 LOG_LEVEL=${LOG_LEVEL:-warning} "$BIN" serve --database-url "$DB_URL" --migrations "$ROOT/Migrations" \
-    --pool-size "${POOL_SIZE:-$CONNECTIONS}" --host 127.0.0.1 --port "$HTTP_PORT" >"$WORK/server.log" 2>&1 &
+    --pool-size "${POOL_SIZE:-$(( 4 * $(nproc) ))}" --host 127.0.0.1 --port "$HTTP_PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do
     curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
