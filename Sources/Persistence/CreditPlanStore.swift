@@ -6,10 +6,31 @@ import PostgresNIO
 /// SQL for installment plans, their installments, repayments and refunds. Callers lock the credit
 /// account before they lock (`forUpdate`) a plan.
 public enum CreditPlanStore {
-    /// Inserts a plan and its installments in one statement (optional values travel as '' and
-    /// NULLIF, so the statement never binds a NULL and always runs prepared).
-    public static func insert(_ plan: InstallmentPlanRecord, on connection: PostgresConnection, logger: Logger) async throws {
+    /// What a capture closes in the same statement as its plan: the checkout, the hold and the audit event.
+    public struct CaptureClose: Sendable {
+        public let released: Money
+        public let actor: String
+        public let requestID: String?
+
+        public init(released: Money, actor: String, requestID: String?) {
+            self.released = released
+            self.actor = actor
+            self.requestID = requestID
+        }
+    }
+
+    /// Inserts a plan and its installments in one statement (one round trip). With `closing` (a
+    /// capture) the same statement also closes the checkout as captured, records the audit event,
+    /// releases the account's hold and books the principal; without it (a conversion) those three
+    /// parts match nothing. The caller holds the account and checkout locks; foreign keys are
+    /// checked at the end of the statement, when the plan exists. Optional values travel as '' and
+    /// NULLIF, so the statement never binds a NULL and always runs prepared.
+    public static func insert(
+        _ plan: InstallmentPlanRecord, closing: CaptureClose? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws {
         let rows = plan.installments
+        let capturing = closing != nil
+        let detail = #"{"captured": "\#(plan.principal.decimalString)", "plan_id": "\#(plan.id.uuidString.lowercased())"}"#
         try await connection.prepared("""
             WITH plan AS (
                 INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
@@ -20,34 +41,6 @@ public enum CreditPlanStore {
                         \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
                         \(plan.purchaseDate.description)::date, \(plan.status.rawValue),
                         NULLIF(\(plan.convertedFrom?.uuidString ?? ""), '')::uuid)
-            )
-            INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
-            SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee, 'open'
-            FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.dueDate.description))::text[],
-                        \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[])
-                 AS t(number, due_date, principal, fee)
-            """, logger: logger)
-    }
-
-    /// A capture in one statement (one round trip): the plan and its installments, the checkout
-    /// closed as captured, the audit event, and the account's hold released and principal booked.
-    /// The caller holds the account and checkout locks; foreign keys are checked at the end of the
-    /// statement, when the plan exists.
-    public static func insertCaptured(
-        _ plan: InstallmentPlanRecord, released: Money, actor: String, requestID: String?,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let rows = plan.installments
-        let detail = #"{"captured": "\#(plan.principal.decimalString)", "plan_id": "\#(plan.id.uuidString.lowercased())"}"#
-        try await connection.prepared("""
-            WITH plan AS (
-                INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
-                                          rounding, currency, principal, fee_base, purchase_date, status, converted_from)
-                VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
-                        NULLIF(\(plan.plan.tenor ?? 0), 0), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
-                        NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
-                        \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
-                        \(plan.purchaseDate.description)::date, \(plan.status.rawValue), NULL)
             ), installments AS (
                 INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
                 SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee, 'open'
@@ -57,15 +50,16 @@ public enum CreditPlanStore {
             ), checkout AS (
                 UPDATE credit_checkouts SET status = 'captured', captured_amount = \(plan.principal.minorUnits), plan_id = \(plan.id),
                        closed_at = now()
-                WHERE credit_account_id = \(plan.creditAccountID) AND id = \(plan.checkoutID) AND status = 'authorized'
+                WHERE \(capturing) AND credit_account_id = \(plan.creditAccountID) AND id = \(plan.checkoutID) AND status = 'authorized'
             ), audit AS (
                 INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-                VALUES (\(actor), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()), \(detail)::jsonb,
-                        NULLIF(\(requestID ?? ""), ''))
+                SELECT \(closing?.actor ?? ""), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()),
+                       \(detail)::jsonb, NULLIF(\(closing?.requestID ?? ""), '')
+                WHERE \(capturing)
             )
-            UPDATE credit_accounts SET held = held - \(released.minorUnits),
+            UPDATE credit_accounts SET held = held - \(closing?.released.minorUnits ?? 0),
                    principal_outstanding = principal_outstanding + \(plan.principal.minorUnits), updated_at = now()
-            WHERE id = \(plan.creditAccountID)
+            WHERE \(capturing) AND id = \(plan.creditAccountID)
             """, logger: logger)
     }
 

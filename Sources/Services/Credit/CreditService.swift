@@ -260,8 +260,8 @@ public struct CreditService: Sendable {
                 plan: checkout.plan, pricing: schedule.pricing, rounding: product.terms.rounding, currency: captured.currency,
                 principal: captured, feeBase: captured, purchaseDate: today, status: .active, convertedFrom: nil,
                 installments: schedule.installments.map(InstallmentRecord.init(scheduled:)))
-            try await CreditPlanStore.insertCaptured(plan, released: checkout.amount, actor: actor.principal.actor,
-                                                     requestID: actor.requestID, on: c, logger: logger)
+            try await CreditPlanStore.insert(plan, closing: .init(released: checkout.amount, actor: actor.principal.actor,
+                                                                 requestID: actor.requestID), on: c, logger: logger)
             let entry = try Self.ledger {
                 try CreditLedger.capture(checkoutID: checkout.id.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
                                          merchantID: checkout.merchantID, principal: captured, businessDate: today)
