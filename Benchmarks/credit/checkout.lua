@@ -66,6 +66,7 @@ function done(summary, latency, requests)
     end
     local seconds = summary.duration / 1e6
     io.write(string.format("checkouts_per_second %.1f\n", captured / seconds))
+    io.write(string.format("captures %d\n", captured))
     io.write(string.format("requests_per_second %.1f\n", summary.requests / seconds))
     io.write(string.format("request_p50_ms %.2f\n", latency:percentile(50) / 1000))
     io.write(string.format("request_p99_ms %.2f\n", latency:percentile(99) / 1000))

@@ -6,15 +6,13 @@
 \set r random(1, 1000000000000)
 \set merchant random(0, 63)
 
--- POST /v1/checkouts: Idempotency-Key claim (its own transaction).
+-- POST /v1/checkouts: one transaction. The Idempotency-Key claim is its first statement.
 BEGIN;
-INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
-VALUES (:caller::uuid, 'pgb-a-' || :client_id || '-' || :r, 'POST', 'v1/checkouts /v1/checkouts',
-        sha256(('a' || :r)::bytea), 'in_flight', now() + make_interval(secs => 60))
+WITH wait AS (SELECT set_config('lock_timeout', '2s', true))
+INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state)
+SELECT :caller::uuid, 'pgb-a-' || :client_id || '-' || :r, 'POST', 'v1/checkouts /v1/checkouts', sha256(('a' || :r)::bytea), 'in_flight' FROM wait
 ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING 1;
-COMMIT;
 -- The authorization: lock the account (and see whether anything is overdue), then one statement.
-BEGIN;
 SELECT a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
        a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text, a.days_past_due, a.bucket,
        a.opened_on::text, a.charged_off_on::text,
@@ -37,23 +35,22 @@ WITH ref AS (
             '{"amount": "100.00", "currency": "CNY"}'::jsonb, md5('q' || :r))
 )
 UPDATE credit_accounts SET held = held + 10000, updated_at = now() WHERE id = (SELECT id FROM bench_accounts WHERE n = :aid);
-COMMIT;
+-- The stored answer, last statement before COMMIT.
 UPDATE idempotency_keys SET state = 'completed', response_status = 201, response_body = convert_to(repeat('x', 620), 'UTF8'),
        completed_at = now()
 WHERE caller_id = :caller::uuid AND idempotency_key = 'pgb-a-' || :client_id || '-' || :r;
-
--- POST /v1/checkouts/{id}/capture: Idempotency-Key claim.
-BEGIN;
-INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
-VALUES (:caller::uuid, 'pgb-c-' || :client_id || '-' || :r, 'POST', 'v1/checkouts/{id}/capture',
-        sha256(('c' || :r)::bytea), 'in_flight', now() + make_interval(secs => 60))
-ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING 1;
 COMMIT;
+
+-- POST /v1/checkouts/{id}/capture: one transaction, the claim first.
+BEGIN;
+WITH wait AS (SELECT set_config('lock_timeout', '2s', true))
+INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state)
+SELECT :caller::uuid, 'pgb-c-' || :client_id || '-' || :r, 'POST', 'v1/checkouts/{id}/capture', sha256(('c' || :r)::bytea), 'in_flight' FROM wait
+ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING 1;
 -- The capture: lock the account (found through the checkout) then the checkout; one statement
 -- writes plan and schedule, closes the checkout and moves the hold; one posts the ledger entry. The
 -- ledger accounts exist already (seeded: a returning consumer, a known merchant), so, like the
 -- service once it has met them, this script does not try to open them.
-BEGIN;
 SELECT a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
        a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text, a.days_past_due, a.bucket,
        a.opened_on::text, a.charged_off_on::text,
@@ -101,7 +98,7 @@ FROM inserted, (VALUES (1::smallint, 'credit.' || (SELECT id FROM bench_accounts
 JOIN ledger_accounts a ON a.code = t.code
 ORDER BY a.id
 RETURNING entry_id;
-COMMIT;
 UPDATE idempotency_keys SET state = 'completed', response_status = 200, response_body = convert_to(repeat('x', 640), 'UTF8'),
        completed_at = now()
 WHERE caller_id = :caller::uuid AND idempotency_key = 'pgb-c-' || :client_id || '-' || :r;
+COMMIT;

@@ -47,9 +47,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building release"
-(cd "$ROOT" && swift build -c release --product qianzhuang 2>&1 | tail -1)
-BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/qianzhuang"
+# QZ_BIN / QZ_MIGRATIONS: measure another build (e.g. the previous commit's, side by side) with its
+# own migrations; by default this tree's release build.
+if [ -n "${QZ_BIN:-}" ]; then
+    BIN="$QZ_BIN"
+else
+    echo "== building release"
+    (cd "$ROOT" && swift build -c release --product qianzhuang 2>&1 | tail -1)
+    BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/qianzhuang"
+fi
+MIGRATIONS=${QZ_MIGRATIONS:-$ROOT/Migrations}
+
+# CPU seconds (user + system) used so far by a process; for the postmaster also by its exited
+# children, plus every live child (the backends, WAL writer, checkpointer...).
+TICKS=$(getconf CLK_TCK)
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+postgres_cpu() {
+    local pm total=0 t
+    pm=$(head -1 "$WORK/pgdata/postmaster.pid")
+    total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+    for child in $(pgrep -P "$pm"); do t=$(cpu_of "$child"); total=$((total + t)); done
+    echo "$total"
+}
 
 # POOL_SIZE: the service's connection pool, by default 4 × this machine's cores, where PostgreSQL
 # runs (the best of 4, 8 and 32 here; see README.md). pgbench has no pool: one backend per client.
@@ -78,7 +97,7 @@ export PGHOST=127.0.0.1 PGPORT PGUSER=postgres
 DB_URL="postgres://postgres@127.0.0.1:$PGPORT/qianzhuang?sslmode=disable"
 
 echo "== starting the service (release) on 127.0.0.1:$HTTP_PORT"
-LOG_LEVEL=${LOG_LEVEL:-warning} "$BIN" serve --database-url "$DB_URL" --migrations "$ROOT/Migrations" \
+QZ_NIGHTLY_SCHEDULE="" LOG_LEVEL=${LOG_LEVEL:-warning} "$BIN" serve --database-url "$DB_URL" --migrations "$MIGRATIONS" \
     --pool-size "${POOL_SIZE:-$(( 4 * $(nproc) ))}" --host 127.0.0.1 --port "$HTTP_PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do
@@ -86,7 +105,7 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "service did not start:"; cat "$WORK/server.log"; exit 1; }
-KEY=$("$BIN" keys create --role platform --label bench --database-url "$DB_URL" --migrations "$ROOT/Migrations" 2>/dev/null)
+KEY=$("$BIN" keys create --role platform --label bench --database-url "$DB_URL" --migrations "$MIGRATIONS" 2>/dev/null)
 
 echo "== seeding $ACCOUNTS credit accounts"
 "$PGBIN/psql" -q -v ON_ERROR_STOP=1 -v accounts="$ACCOUNTS" qianzhuang <<'SQL'
@@ -121,9 +140,11 @@ QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="warm" \
 settle() { "$PGBIN/psql" -q -c "CHECKPOINT" -c "VACUUM ANALYZE" qianzhuang; }
 settle
 echo "== HTTP: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s"
+SVC_CPU0=$(cpu_of "$SERVER_PID"); PG_CPU0=$(postgres_cpu)
 QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -s "$HERE/checkout.lua" \
     "http://127.0.0.1:$HTTP_PORT" | tee "$WORK/wrk.txt"
+SVC_CPU1=$(cpu_of "$SERVER_PID"); PG_CPU1=$(postgres_cpu)
 statement_stats "HTTP"
 
 for MODE in $PGBENCH_MODES; do
@@ -145,6 +166,19 @@ HTTP_CHECKOUTS=$(awk '/^checkouts_per_second/ {print $2}' "$WORK/wrk.txt")
 HTTP_P50=$(awk '/^request_p50_ms/ {print $2}' "$WORK/wrk.txt")
 HTTP_P99=$(awk '/^request_p99_ms/ {print $2}' "$WORK/wrk.txt")
 HTTP_ERRORS=$(awk '/^non_2xx/ {print $2}' "$WORK/wrk.txt")
+CHECKOUTS_DONE=$(awk '/^captures/ {print $2}' "$WORK/wrk.txt")
+CPU_LINE=$(awk -v s0="$SVC_CPU0" -v s1="$SVC_CPU1" -v p0="$PG_CPU0" -v p1="$PG_CPU1" -v n="${CHECKOUTS_DONE:-0}" -v hz="$TICKS" 'BEGIN {
+    if (n <= 0) { print "n/a"; exit }
+    s = (s1 - s0) * 1000 / hz / n; p = (p1 - p0) * 1000 / hz / n
+    printf "%.3f ms (service %.3f + PostgreSQL %.3f) over %d checkouts", s + p, s, p, n }')
+# The minimal one-commit reference checkout (../shared/bench/ceiling.sh), in the same run.
+CEILING_SH=${CEILING_SH:-$ROOT/../shared/bench/ceiling.sh}
+CEILING_TPS=""
+if [ "${SKIP_CEILING:-0}" != 1 ] && [ -x "$CEILING_SH" ] || [ -f "$CEILING_SH" ]; then
+    echo "== reference: $CEILING_SH (minimal one-commit checkout, $CONNECTIONS clients)"
+    CEILING_TPS=$(CLIENTS="$CONNECTIONS" DURATION="$DURATION" bash "$CEILING_SH" | tee "$WORK/ceiling.txt" | awk '/^ceiling_tps/ {print $2}')
+    cat "$WORK/ceiling.txt"
+fi
 CONSISTENT=$("$PGBIN/psql" -Atq qianzhuang -c "
     SELECT (SELECT count(*) FROM credit_accounts a WHERE a.held <> (SELECT COALESCE(sum(amount), 0) FROM credit_checkouts c
              WHERE c.credit_account_id = a.id AND c.status = 'authorized')) = 0
@@ -158,5 +192,7 @@ while read -r MODE TPS P50 P99; do
     printf "SQL  (pgbench -M %-8s %s clients): %8.1f checkouts/s   checkout p50 %s ms   p99 %s ms   ratio HTTP/pgbench %.2f\n" \
         "$MODE," "$CONNECTIONS" "$TPS" "$P50" "$P99" "$(awk -v h="$HTTP_CHECKOUTS" -v p="$TPS" 'BEGIN { print h / p }')"
 done <"$WORK/pgbench-results.txt"
-echo "targets: ratio >= 0.70 of the pgbench ceiling at $CONNECTIONS clients; HTTP p99 < 25 ms"
+echo "CPU per checkout: $CPU_LINE"
+[ -n "$CEILING_TPS" ] && printf "reference one-commit checkout (ceiling.sh, %s clients): %.1f/s   ratio HTTP/reference %.2f\n" \
+    "$CONNECTIONS" "$CEILING_TPS" "$(awk -v h="$HTTP_CHECKOUTS" -v p="$CEILING_TPS" 'BEGIN { print h / p }')"
 echo "holds match and ledger sums to zero: $CONSISTENT"

@@ -140,19 +140,29 @@ final class PrincipalCache: Sendable {
     static func hash(_ key: String) -> Data { Data(SHA256.hash(data: Data(key.utf8))) }
 }
 
-/// `Idempotency-Key` on POSTs: the first answer is stored and replayed; the same key with another
-/// body is 422; the same key while the first request runs is 409. Records live in PostgreSQL,
-/// so every replica sees them.
+/// `Idempotency-Key` on POSTs, inside the request's one database transaction: the key is claimed
+/// by the transaction's first statement and the answer stored by its last, so the business change
+/// and the stored answer commit together, once. A replay returns the stored answer byte for byte
+/// (`Idempotent-Replayed: true`); the same key with another request (compared as canonical JSON)
+/// is 422; a duplicate that arrives while the first still runs waits for it and then replays, or
+/// after `IdempotencyStore.claimWait` gets 409. A 5xx or a lost connection rolls everything back,
+/// so a retry runs fresh; a definitive refusal (4xx other than 409) is recorded for replay.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let database: Database
+    /// Routes whose work is not one transaction (the nightly run commits step by step): the key
+    /// is not honoured there, and the route must be idempotent by its own business key.
+    var excludedRoutes: Set<String> = ["/v1/nightly-runs"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[.idempotencyKey] else {
             return try await next(request, context)
         }
-        // Statement files are streamed, not buffered; their import is idempotent by file hash.
+        // Statement files are streamed, not buffered; their import is idempotent by statement identity.
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            return try await next(request, context)
+        }
+        if let route = context.endpointPath, excludedRoutes.contains(route) {
             return try await next(request, context)
         }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
@@ -161,58 +171,81 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let principal = try context.caller()
         guard let callerID = UUID(uuidString: principal.keyID) else { throw Problem.unauthorized() }
         let body = try await JSONBody.collect(request)
-        let hash = Array(SHA256.hash(data: body))
-        let route = context.endpointPath ?? request.uri.path
-        switch try await IdempotencyStore.claim(
-            callerID: callerID, key: key, method: request.method.rawValue, route: route + " " + request.uri.path,
-            requestHash: hash, database: database)
-        {
-        case .bodyMismatch:
+        let hash = Array(SHA256.hash(data: CanonicalJSON.bytes(body)))
+        let route = (context.endpointPath ?? request.uri.path) + " " + request.uri.path
+        let method = request.method.rawValue
+        var forwarded = request
+        forwarded.body = .init(buffer: ByteBuffer(bytes: body))
+        let instance = request.uri.path
+        let database = database
+        do {
+            let (status, headers, bytes) = try await database.requestTransaction { c -> (Int, HTTPFields, [UInt8]) in
+                switch try await IdempotencyStore.claim(callerID: callerID, key: key, method: method, route: route,
+                                                        requestHash: hash, on: c, logger: context.logger) {
+                case .replay(let status, let stored):
+                    var headers = HTTPFields()
+                    headers[.contentType] = status >= 400 ? "application/problem+json" : "application/json"
+                    headers[.idempotentReplayed] = "true"
+                    return (status, headers, stored)
+                case .bodyMismatch:
+                    throw IdempotencyKeyReused()
+                case .acquired:
+                    break
+                }
+                let response = try await next(forwarded, context)
+                let bytes = try await Self.collect(response.body)
+                guard response.status.code < 500 else { throw FailedResponse(response: response, bytes: bytes) }
+                try await IdempotencyStore.complete(callerID: callerID, key: key, status: Int(response.status.code), body: bytes,
+                                                    on: c, logger: context.logger)
+                return (Int(response.status.code), response.headers, bytes)
+            }
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        } catch is IdempotencyKeyReused {
             throw Problem(status: .unprocessableContent, type: "idempotency-key-reused", title: "Idempotency-Key reused",
                           detail: "this Idempotency-Key was used with a different request; use a new key for a new request",
                           errors: [FieldIssue(field: "Idempotency-Key", message: "already used with a different request")])
-        case .inFlight:
+        } catch is IdempotencyKeyInFlight {
             throw Problem.conflict("idempotency-in-flight", "a request with this Idempotency-Key is still being processed; retry later")
-        case .replay(let status, let stored):
-            var headers = HTTPFields()
-            headers[.contentType] = status >= 400 ? "application/problem+json" : "application/json"
-            headers[.idempotentReplayed] = "true"
-            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored)))
-        case .acquired:
-            break
-        }
-        var forwarded = request
-        forwarded.body = .init(buffer: ByteBuffer(bytes: body))
-        let response: Response
-        do {
-            response = try await next(forwarded, context)
+        } catch let failed as FailedResponse {
+            // Nothing was committed; hand the caller the handler's own 5xx.
+            var out = failed.response
+            out.body = .init(byteBuffer: ByteBuffer(bytes: failed.bytes))
+            return out
         } catch {
-            // A definitive refusal (4xx) is part of the key's story and is replayed; anything
-            // else leaves the outcome unknown, so the key is released for a retry.
-            if let problem = ProblemMapper.problem(for: error), problem.status.code < 500, problem.status != .conflict {
-                let refused = problem.response(instance: request.uri.path)
-                let bytes = try await Self.collect(refused.body)
-                try await IdempotencyStore.complete(callerID: callerID, key: key, status: Int(problem.status.code), body: bytes, database: database)
-            } else {
-                try? await IdempotencyStore.release(callerID: callerID, key: key, database: database)
+            // A definitive refusal is part of the key's story: its business change was rolled back,
+            // and the refusal itself is recorded so a retry with this key gets the same answer.
+            if let problem = ProblemMapper.problem(for: error), (400..<500).contains(problem.status.code), problem.status != .conflict {
+                let bytes = try await Self.collect(problem.response(instance: instance).body)
+                try await IdempotencyStore.recordRefusal(callerID: callerID, key: key, method: method, route: route, requestHash: hash,
+                                                         status: Int(problem.status.code), body: bytes, database: database)
             }
             throw error
         }
-        let bytes = try await Self.collect(response.body)
-        if response.status.code < 500 {
-            try await IdempotencyStore.complete(callerID: callerID, key: key, status: Int(response.status.code), body: bytes, database: database)
-        } else {
-            try? await IdempotencyStore.release(callerID: callerID, key: key, database: database)
-        }
-        var out = response
-        out.body = .init(byteBuffer: ByteBuffer(bytes: bytes))
-        return out
     }
 
     static func collect(_ body: ResponseBody) async throws -> [UInt8] {
         let sink = CollectingWriter()
         try await body.write(sink)
         return sink.bytes.withLock { $0 }
+    }
+
+    private struct IdempotencyKeyReused: Error {}
+    private struct FailedResponse: Error, @unchecked Sendable {
+        let response: Response
+        let bytes: [UInt8]
+    }
+}
+
+/// Canonical JSON for comparing requests: parsed and re-serialised with sorted keys and no
+/// insignificant whitespace, so the same request sent with other spacing or key order is the same
+/// request. A body that is not JSON is compared byte for byte (the handler refuses it anyway).
+enum CanonicalJSON {
+    static func bytes(_ data: Data) -> Data {
+        guard !data.isEmpty,
+              let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+              let canonical = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return data }
+        return canonical
     }
 }
 

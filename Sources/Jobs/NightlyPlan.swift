@@ -46,6 +46,10 @@ public enum NightlyPlan {
                 return ["violations": Int64(proof.violations.count), "controls": Int64(proof.controls.count),
                         "controls_failed": Int64(proof.controls.filter { !$0.balanced }.count)]
             },
+            NightlyStep("sweep_idempotency_keys") { _ in
+                let cutoff = Date().addingTimeInterval(-TimeInterval(IdempotencyStore.retention.components.seconds))
+                return ["deleted": Int64(try await IdempotencyStore.sweep(olderThan: cutoff, database: database))]
+            },
             NightlyStep("write_report") { date in
                 let path = try await NightlyReport.write(date: date, database: database, reconciliation: reconciliation, directory: reportDirectory)
                 logger.info("nightly report written", metadata: ["path": "\(path)"])

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Where the database is and how to reach it.
 public struct DatabaseConfiguration: Sendable {
@@ -54,6 +55,8 @@ public struct Database: Sendable {
     public let logger: Logger
     /// Ledger account codes known to exist in this database (see `LedgerStore.ensureAccounts`).
     let knownLedgerAccounts = KnownLedgerAccounts()
+    /// Fault injection for tests (inert unless armed).
+    public let faults = FaultInjector()
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -65,57 +68,110 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction (READ COMMITTED; callers lock the rows they change with
-    /// `FOR UPDATE`). Retries the whole body on serialization failure or deadlock, so `body`
-    /// must have no effects outside the database. Errors thrown by `body` come out unwrapped.
+    /// `FOR UPDATE`). Retries the whole body on serialization failure or deadlock, and once on a
+    /// fresh connection when the connection is lost before COMMIT was sent (nothing was committed,
+    /// so the retry is safe), so `body` must have no effects outside the database. Errors thrown by
+    /// `body` come out unwrapped.
+    ///
+    /// Inside a request transaction (`requestTransaction`) the body joins it instead: the use case
+    /// commits together with the request's idempotency record, once.
     @discardableResult
     public func transaction<Result: Sendable>(
         retries: Int = 3,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        if let ambient = RequestTransaction.current, ambient.client == ObjectIdentifier(client) {
+            return try await body(ambient.connection)
+        }
+        return try await retrying(retries: retries, afterCommitSent: false) { connection, progress in
+            try await Self.runTransaction(on: connection, logger: logger, progress: progress, faults: faults, body)
+        }
+    }
+
+    /// Runs a whole request as one transaction: `body` gets the connection for the request's own
+    /// statements (the idempotency claim first, the stored response last), and every
+    /// `transaction` / `withConnection` the handler makes on this database joins it. Because the
+    /// first statement of `body` claims a unique idempotency key, a connection lost at any point,
+    /// even during COMMIT, is retried: the retry either finds the committed answer or runs fresh.
+    public func requestTransaction<Result: Sendable>(
+        retries: Int = 3,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await retrying(retries: retries, afterCommitSent: true) { connection, progress in
+            try await RequestTransaction.$current.withValue(RequestTransaction(client: ObjectIdentifier(client), connection: connection)) {
+                try await Self.runTransaction(on: connection, logger: logger, progress: progress, faults: faults, body)
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection (or on the current request transaction's), for reads.
+    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        if let ambient = RequestTransaction.current, ambient.client == ObjectIdentifier(client) {
+            return try await body(ambient.connection)
+        }
+        return try await client.withConnection { try await body($0) }
+    }
+
+    /// The retry policy shared by both kinds of transaction: serialization failures and deadlocks
+    /// up to `retries` times; a lost connection once, when it is safe (see callers).
+    private func retrying<Result: Sendable>(
+        retries: Int, afterCommitSent: Bool,
+        _ attemptBody: (PostgresConnection, CommitProgress) async throws -> Result
+    ) async throws -> Result {
         var attempt = 0
+        var reconnected = false
         while true {
+            let progress = CommitProgress()
             do {
                 return try await KnownLedgerAccounts.$current.withValue(knownLedgerAccounts) {
-                    try await client.withConnection { connection in
-                        try await Self.runTransaction(on: connection, logger: logger, body)
-                    }
+                    try await client.withConnection { connection in try await attemptBody(connection, progress) }
                 }
             } catch let error as PSQLError where attempt < retries && error.isRetryable {
                 attempt += 1
                 logger.debug("retrying transaction", metadata: ["sqlstate": "\(error.sqlState ?? "")", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            } catch let error as PSQLError where !reconnected && error.isConnectionLoss
+                && (afterCommitSent || !progress.commitSent) {
+                reconnected = true
+                logger.notice("transaction lost its connection; retrying once on a fresh connection", metadata: [
+                    "error": "\(error.code)", "sqlstate": "\(error.sqlState ?? "")",
+                ])
             }
         }
     }
 
     static func runTransaction<Result: Sendable>(
-        on connection: PostgresConnection, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+        on connection: PostgresConnection, logger: Logger, progress: CommitProgress = CommitProgress(),
+        faults: FaultInjector? = nil, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await connection.query("BEGIN", logger: logger)
         let value: Result
         do {
             value = try await body(connection)
+            try faults?.fire(.beforeCommit)
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         }
         do {
+            progress.markCommitSent()
             try await connection.query("COMMIT", logger: logger)
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         }
+        try faults?.fire(.afterCommit)
         return value
     }
 
-    /// Runs one statement outside an explicit transaction.
+    /// Runs one statement outside an explicit transaction (or inside the current request's).
     public func execute(_ query: PostgresQuery) async throws {
-        _ = try await client.withConnection { try await $0.query(query, logger: logger) }
+        _ = try await withConnection { try await $0.query(query, logger: logger) }
     }
 
     /// Runs one hot-path statement outside an explicit transaction, prepared (see `prepared(_:logger:)`).
     public func executePrepared<T: PostgresDecodable & Sendable>(_ query: PreparedSQL, returning type: T.Type) async throws -> [T] {
-        try await client.withConnection { try await $0.prepared(query, logger: logger).all(T.self) }
+        try await withConnection { try await $0.prepared(query, logger: logger).all(T.self) }
     }
 
     /// `SELECT 1`, for readiness.
@@ -133,6 +189,18 @@ extension PSQLError {
     /// Serialization failure or deadlock: the transaction may be retried as a whole.
     var isRetryable: Bool { sqlState == "40001" || sqlState == "40P01" }
 
+    /// The connection to the server is gone (closed, reset, or the server is shutting down), so
+    /// whatever the transaction did was not committed unless COMMIT had already been sent.
+    public var isConnectionLoss: Bool {
+        switch code {
+        case .serverClosedConnection, .connectionError, .uncleanShutdown: return true
+        default:
+            guard let state = sqlState else { return false }
+            // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        }
+    }
+
     /// The constraint the server named, if any.
     public var constraintName: String? { serverInfo?[.constraintName] }
 
@@ -146,5 +214,46 @@ extension PostgresRowSequence {
         var out: [T] = []
         for try await row in self { out.append(try row.decode(T.self)) }
         return out
+    }
+}
+
+/// The connection of the request transaction this task runs in (see `Database.requestTransaction`).
+struct RequestTransaction: Sendable {
+    @TaskLocal static var current: RequestTransaction?
+    let client: ObjectIdentifier
+    let connection: PostgresConnection
+}
+
+/// Whether an attempt has sent COMMIT: a connection lost after that point leaves the outcome
+/// unknown, so a plain transaction is not retried then.
+final class CommitProgress: Sendable {
+    private let sent = Atomic<Bool>(false)
+    var commitSent: Bool { sent.load(ordering: .relaxed) }
+    func markCommitSent() { sent.store(true, ordering: .relaxed) }
+}
+
+/// Test hooks: fail a transaction right before COMMIT or right after it (as a dropped connection
+/// would), to prove that a retry gets exactly one effect and the original answer. Inert unless a
+/// test arms it; each `Database` has its own, so parallel tests do not see each other's faults.
+public final class FaultInjector: Sendable {
+    public enum Point: Sendable, Hashable { case beforeCommit, afterCommit }
+    public struct Injected: Error, CustomStringConvertible {
+        public let point: Point
+        public var description: String { "injected fault \(point)" }
+    }
+    private let armed = Mutex<[Point: Int]>([:])
+
+    public init() {}
+
+    /// Makes the next `times` transactions that reach `point` fail there.
+    public func arm(_ point: Point, times: Int = 1) { armed.withLock { $0[point, default: 0] += times } }
+
+    func fire(_ point: Point) throws {
+        let hit = armed.withLock { map -> Bool in
+            guard let left = map[point], left > 0 else { return false }
+            map[point] = left - 1
+            return true
+        }
+        if hit { throw Injected(point: point) }
     }
 }

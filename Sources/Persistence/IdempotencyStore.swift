@@ -4,70 +4,116 @@ import PostgresNIO
 
 /// What the store says about an `Idempotency-Key` when a request arrives.
 public enum IdempotencyClaim: Sendable, Equatable {
-    /// This request owns the key now; run it and then `complete` or `release`.
+    /// This request owns the key now, inside its transaction: run it and `complete` before commit.
     case acquired
-    /// The first request finished; replay its response.
+    /// An earlier request with this key committed; replay its response.
     case replay(status: Int, body: [UInt8])
-    /// The same key came with a different request body.
+    /// The same key came with a different request.
     case bodyMismatch
-    /// The first request with this key is still running.
-    case inFlight
 }
 
-/// Idempotency records in PostgreSQL, keyed by (caller, key).
-public enum IdempotencyStore {
-    /// How long an in-flight claim is honoured before a retry may take it over (a crashed replica).
-    public static let lease: Duration = .seconds(60)
+/// The first request with this key is still running (its transaction holds the key longer than
+/// `IdempotencyStore.claimWait`).
+public struct IdempotencyKeyInFlight: Error {}
 
+/// Idempotency records in PostgreSQL, keyed by (caller, key), written inside the request's own
+/// business transaction: the claim is its first statement and the response its last, so a crash
+/// at any point leaves either no record and no business change (a retry runs fresh) or both (a
+/// retry replays the answer). There is no lease: an uncommitted claim is invisible to others, and
+/// a concurrent duplicate simply waits on the unique key.
+public enum IdempotencyStore {
+    /// How long a concurrent duplicate waits for the first request's transaction before it is told
+    /// 409 "in flight". Set as the transaction's `lock_timeout` by the claim itself, so it also
+    /// bounds the request's other lock waits (a request that waits longer for a row is retried or
+    /// answered 503, never left hanging).
+    public static let claimWait = "2s"
+
+    /// How long records are kept for replay; the nightly run deletes older ones. After that a retry
+    /// is still safe (every money-moving use case also has a unique business key), it just gets
+    /// that key's 409 instead of the original answer.
+    public static let retention: Duration = .seconds(24 * 3600)
+
+    /// Claims the key as the first statement of the request transaction on `c`.
     public static func claim(
-        callerID: UUID, key: String, method: String, route: String, requestHash: [UInt8], database: Database
+        callerID: UUID, key: String, method: String, route: String, requestHash: [UInt8],
+        on c: PostgresConnection, logger: Logger
     ) async throws -> IdempotencyClaim {
-        let leaseSeconds = Int(lease.components.seconds)
-        // Fast path, one round trip: a new key is claimed by a single autocommit INSERT.
-        let claimed = try await database.executePrepared("""
-            INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, locked_until)
-            VALUES (\(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'in_flight', now() + make_interval(secs => \(leaseSeconds)))
-            ON CONFLICT (caller_id, idempotency_key) DO NOTHING
-            RETURNING 1
-            """, returning: Int.self)
+        let claimed: [Int]
+        do {
+            // One round trip: set this transaction's lock timeout, then insert. A committed row makes
+            // the insert do nothing; an uncommitted one (a duplicate in flight) makes it wait, for at
+            // most `claimWait`.
+            claimed = try await c.prepared("""
+                WITH wait AS (SELECT set_config('lock_timeout', \(claimWait), true))
+                INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state)
+                SELECT \(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'in_flight' FROM wait
+                ON CONFLICT (caller_id, idempotency_key) DO NOTHING
+                RETURNING 1
+                """, logger: logger).all(Int.self)
+        } catch let error as PSQLError where error.sqlState == "55P03" {
+            throw IdempotencyKeyInFlight()
+        }
         if !claimed.isEmpty { return .acquired }
-        // The key exists: read it under a row lock (a released key is simply absent: report in flight, retry).
-        return try await database.transaction { connection in
-            let rows = try await connection.query("""
-                SELECT method, route, request_hash, state, response_status, response_body, locked_until < now()
-                FROM idempotency_keys WHERE caller_id = \(callerID) AND idempotency_key = \(key) FOR UPDATE
+        // The key was committed by an earlier request (this statement sees it: a new snapshot).
+        let rows = try await c.prepared("""
+            SELECT method, route, request_hash, coalesce(response_status, 0), coalesce(response_body, ''::bytea)
+            FROM idempotency_keys WHERE caller_id = \(callerID) AND idempotency_key = \(key)
+            """, logger: logger)
+        for try await (m, r, hash, status, body) in rows.decode((String, String, ByteBuffer, Int, ByteBuffer).self) {
+            guard m == method, r == route, Array(hash.readableBytesView) == requestHash else { return .bodyMismatch }
+            guard status > 0 else { throw IdempotencyKeyInFlight() }
+            return .replay(status: status, body: Array(body.readableBytesView))
+        }
+        // Deleted by the retention sweep between the two statements: treat it as in flight (retry).
+        throw IdempotencyKeyInFlight()
+    }
+
+    /// Stores the response for replay, as the last statement before COMMIT.
+    public static func complete(
+        callerID: UUID, key: String, status: Int, body: [UInt8], on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.prepared("""
+            UPDATE idempotency_keys SET state = 'completed', response_status = \(status), response_body = \(ByteBuffer(bytes: body)),
+                   completed_at = now()
+            WHERE caller_id = \(callerID) AND idempotency_key = \(key)
+            """, logger: logger)
+    }
+
+    /// Records a definitive refusal (a 4xx whose business change was rolled back) in a transaction
+    /// of its own, so a retry with the key gets the same answer. If another request took the key
+    /// meanwhile, its record stands.
+    public static func recordRefusal(
+        callerID: UUID, key: String, method: String, route: String, requestHash: [UInt8], status: Int, body: [UInt8],
+        database: Database
+    ) async throws {
+        try await database.transaction { c in
+            try await c.prepared("""
+                INSERT INTO idempotency_keys (caller_id, idempotency_key, method, route, request_hash, state, response_status,
+                                              response_body, completed_at)
+                VALUES (\(callerID), \(key), \(method), \(route), \(ByteBuffer(bytes: requestHash)), 'completed', \(status),
+                        \(ByteBuffer(bytes: body)), now())
+                ON CONFLICT (caller_id, idempotency_key) DO NOTHING
                 """, logger: database.logger)
-            for try await (m, r, hash, state, status, body, expired) in rows.decode(
-                (String, String, ByteBuffer, String, Int?, ByteBuffer?, Bool).self
-            ) {
-                guard m == method, r == route, Array(hash.readableBytesView) == requestHash else { return .bodyMismatch }
-                if state == "completed", let status { return .replay(status: status, body: body.map { Array($0.readableBytesView) } ?? []) }
-                if expired {
-                    try await connection.query("""
-                        UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
-                        WHERE caller_id = \(callerID) AND idempotency_key = \(key)
-                        """, logger: database.logger)
-                    return .acquired
-                }
-                return .inFlight
-            }
-            return .inFlight
         }
     }
 
-    /// Stores the final response for replay.
-    public static func complete(callerID: UUID, key: String, status: Int, body: [UInt8], database: Database) async throws {
-        _ = try await database.executePrepared("""
-            UPDATE idempotency_keys SET state = 'completed', response_status = \(status), response_body = \(ByteBuffer(bytes: body)), completed_at = now()
-            WHERE caller_id = \(callerID) AND idempotency_key = \(key)
-            RETURNING 1
-            """, returning: Int.self)
-    }
-
-    /// Forgets an in-flight claim whose request failed without a definitive answer, so a retry can run.
-    public static func release(callerID: UUID, key: String, database: Database) async throws {
-        try await database.execute("""
-            DELETE FROM idempotency_keys WHERE caller_id = \(callerID) AND idempotency_key = \(key) AND state = 'in_flight'
-            """)
+    /// Deletes records older than `retention` in batches; returns how many were deleted.
+    public static func sweep(olderThan cutoff: Date, batch: Int = 10_000, database: Database) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await database.transaction { c in
+                try await c.query("""
+                    WITH old AS (
+                        SELECT caller_id, idempotency_key FROM idempotency_keys WHERE created_at < \(cutoff)
+                        ORDER BY created_at LIMIT \(batch) FOR UPDATE SKIP LOCKED
+                    )
+                    DELETE FROM idempotency_keys k USING old
+                    WHERE k.caller_id = old.caller_id AND k.idempotency_key = old.idempotency_key
+                    RETURNING 1
+                    """, logger: database.logger).all(Int.self).count
+            }
+            total += deleted
+            if deleted < batch { return total }
+        }
     }
 }

@@ -11,7 +11,7 @@ public struct LedgerService: Sendable {
 
     public func account(code: String) async throws -> LedgerAccountRecord {
         let logger = database.logger
-        guard let account = try await database.client.withConnection({ try await LedgerStore.account(code: code, on: $0, logger: logger) }) else {
+        guard let account = try await database.withConnection({ try await LedgerStore.account(code: code, on: $0, logger: logger) }) else {
             throw ServiceError.notFound(resource: "ledger account", id: code)
         }
         return account
@@ -19,12 +19,12 @@ public struct LedgerService: Sendable {
 
     public func trialBalance(asOf: BusinessDate?) async throws -> [TrialBalanceRow] {
         let logger = database.logger
-        return try await database.client.withConnection { try await LedgerStore.trialBalance(asOf: asOf, on: $0, logger: logger) }
+        return try await database.withConnection { try await LedgerStore.trialBalance(asOf: asOf, on: $0, logger: logger) }
     }
 
     public func integrityViolations() async throws -> [String] {
         let logger = database.logger
-        return try await database.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: logger) }
+        return try await database.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: logger) }
     }
 
     /// One line of a manual entry as the operator states it.

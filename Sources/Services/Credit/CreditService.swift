@@ -339,7 +339,7 @@ public struct CreditService: Sendable {
 
     /// Runs read-only work on one pooled connection.
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await database.client.withConnection { try await body($0) }
+        try await database.withConnection { try await body($0) }
     }
 
     /// Runs a domain rule, turning its refusal into a 422.

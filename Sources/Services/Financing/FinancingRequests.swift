@@ -77,7 +77,7 @@ extension SupplierFinanceService {
 
     public func financingRequest(id: UUID, for principal: Principal) async throws -> FinancingRequestView {
         let logger = self.logger
-        let record = try await database.client.withConnection { try await FinancingStore.financingRequest(id: id, on: $0, logger: logger) }
+        let record = try await database.withConnection { try await FinancingStore.financingRequest(id: id, on: $0, logger: logger) }
         guard let record, Self.visible(record.supplierID, to: principal) else {
             throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
         }
@@ -208,7 +208,7 @@ extension SupplierFinanceService {
         var after: (UUID, UUID)?
         let logger = self.logger
         while true {
-            let page = try await database.client.withConnection { c in
+            let page = try await database.withConnection { c in
                 try await FinancingStore.unpaidDueReceivables(on: date, after: after, limit: pageSize, on: c, logger: logger)
             }
             guard let last = page.last else { break }

@@ -45,7 +45,7 @@ public struct SupplierFinanceService: Sendable {
     public func supplier(id: UUID, for principal: Principal) async throws -> SupplierRecord {
         let logger = self.logger
         guard Self.visible(id, to: principal),
-              let record = try await database.client.withConnection({ try await FinancingStore.supplier(id: id, on: $0, logger: logger) })
+              let record = try await database.withConnection({ try await FinancingStore.supplier(id: id, on: $0, logger: logger) })
         else { throw ServiceError.notFound(resource: "supplier", id: id.uuidString.lowercased()) }
         return record
     }
@@ -133,7 +133,7 @@ public struct SupplierFinanceService: Sendable {
 
     public func receivable(id: UUID, for principal: Principal) async throws -> ReceivableView {
         let logger = self.logger
-        return try await database.client.withConnection { c in
+        return try await database.withConnection { c in
             guard let record = try await FinancingStore.receivable(id: id, on: c, logger: logger),
                   Self.visible(record.supplierID, to: principal) else {
                 throw ServiceError.notFound(resource: "receivable", id: id.uuidString.lowercased())
@@ -152,7 +152,7 @@ public struct SupplierFinanceService: Sendable {
             filter.supplierID = own
         }
         let logger = self.logger
-        return try await database.client.withConnection { try await FinancingStore.listReceivables(filter, on: $0, logger: logger) }
+        return try await database.withConnection { try await FinancingStore.listReceivables(filter, on: $0, logger: logger) }
     }
 
     /// Records a return or credit note; the payable to the supplier shrinks by it (never below zero).

@@ -192,7 +192,7 @@ extension InsuranceService {
 
     /// One claim.
     public func claim(id: UUID) async throws -> InsuranceClaimRecord {
-        let found = try await database.client.withConnection { connection in
+        let found = try await database.withConnection { connection in
             try await InsuranceClaimStore.claim(id: id, on: connection, logger: logger)
         }
         guard let found else { throw ServiceError.notFound(resource: "claim", id: id.uuidString.lowercased()) }
@@ -203,7 +203,7 @@ extension InsuranceService {
     public func claims(status: ClaimStatus?, limit: Int, cursor: String?) async throws -> ClaimPage {
         guard (1...500).contains(limit) else { throw ServiceError.invalid("limit", "must be between 1 and 500") }
         let after = try cursor.map(Self.sequence(fromCursor:)) ?? 0
-        let rows = try await database.client.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await InsuranceClaimStore.list(status: status, afterSequence: after, limit: limit + 1, on: connection, logger: logger)
         }
         let page = Array(rows.prefix(limit))
@@ -269,7 +269,7 @@ extension InsuranceService {
         var paid: [UUID] = []
         var totals: [Currency: Money] = [:]
         while true {
-            let batch = try await database.client.withConnection { connection in
+            let batch = try await database.withConnection { connection in
                 try await InsuranceClaimStore.approvedUnpaid(afterSequence: after, limit: batchSize, on: connection, logger: logger)
             }
             for item in batch {

@@ -41,7 +41,7 @@ public struct InsuranceService: Sendable {
     public func quote(_ input: QuoteInput) async throws -> InsuranceQuote {
         let (seller, category) = try Self.validated(sellerRef: input.sellerRef, category: input.category)
         let asOf = today
-        return try await database.client.withConnection { connection in
+        return try await database.withConnection { connection in
             try await priced(seller: seller, category: category, asOf: asOf, on: connection)
         }
     }
@@ -104,7 +104,7 @@ public struct InsuranceService: Sendable {
 
     /// A policy with its return events and claim.
     public func policy(id: UUID) async throws -> PolicyDetails {
-        try await database.client.withConnection { connection in
+        try await database.withConnection { connection in
             try await details(policyID: id, on: connection)
         }
     }
@@ -150,7 +150,7 @@ public struct InsuranceService: Sendable {
         if category != nil && categoryValue == nil { issues.append(Self.categoryIssue) }
         guard issues.isEmpty else { throw ServiceError.invalid(issues) }
         let asOf = today
-        let rows = try await database.client.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await InsurancePolicyStore.lossRatioRows(
                 seller: seller, category: categoryValue, currency: nil, asOf: asOf, on: connection, logger: logger)
         }

@@ -129,7 +129,7 @@ public struct OrderService: Sendable {
     /// every ledger entry that belongs to any of them, oldest first.
     public func story(orderRef: String) async throws -> OrderStory {
         let logger = database.logger
-        return try await database.client.withConnection { c in
+        return try await database.withConnection { c in
             var ids: [String] = []
             var checkout: CheckoutRecord?
             var plan: InstallmentPlanRecord?

@@ -33,13 +33,13 @@ public struct ReconciliationService: Sendable {
         let logger = database.logger
         let window = rules.dateWindowDays
         let from = date.adding(days: -window), to = date.adding(days: window)
-        let lineCount = try await database.client.withConnection { try await ReconciliationStore.countLines(from: from, to: to, on: $0, logger: logger) }
+        let lineCount = try await database.withConnection { try await ReconciliationStore.countLines(from: from, to: to, on: $0, logger: logger) }
         let partitions = max(1, (lineCount + Self.partitionSize - 1) / Self.partitionSize)
         var summary = MatchSummary()
         summary.partitions = partitions
         let engine = MatchingEngine(rules: MatchingRules(dateWindowDays: window, amountToleranceMinorUnits: rules.amountToleranceMinorUnits))
         for partition in 0..<partitions {
-            let (expected, actual) = try await database.client.withConnection { c in
+            let (expected, actual) = try await database.withConnection { c in
                 (try await ReconciliationStore.expectedCashItems(on: date, partition: partition, partitions: partitions, on: c, logger: logger),
                  try await ReconciliationStore.lines(from: from, to: to, partition: partition, partitions: partitions, on: c, logger: logger))
             }
@@ -88,7 +88,7 @@ public struct ReconciliationService: Sendable {
 
     public func exceptions(businessDate: BusinessDate, limit: Int = 500) async throws -> [ExceptionRecord] {
         let logger = database.logger
-        return try await database.client.withConnection { try await ReconciliationStore.exceptions(businessDate: businessDate, limit: limit, on: $0, logger: logger) }
+        return try await database.withConnection { try await ReconciliationStore.exceptions(businessDate: businessDate, limit: limit, on: $0, logger: logger) }
     }
 
     /// Acknowledges (`note` nil) or resolves (with a note) an exception.
@@ -148,7 +148,7 @@ public struct ReconciliationService: Sendable {
 
     public func proveLedger(controls: [ControlQuery] = ControlQuery.all) async throws -> LedgerProof {
         let logger = database.logger
-        return try await database.client.withConnection { c in
+        return try await database.withConnection { c in
             let violations = try await LedgerStore.integrityViolations(on: c, logger: logger)
             var checks: [ControlCheck] = []
             for control in controls {

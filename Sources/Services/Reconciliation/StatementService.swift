@@ -60,7 +60,7 @@ public struct StatementService: Sendable {
 
     public func statement(id: UUID) async throws -> StatementRecord {
         let logger = database.logger
-        guard let found = try await database.client.withConnection({ try await ReconciliationStore.statements(ids: [id], on: $0, logger: logger) }).first else {
+        guard let found = try await database.withConnection({ try await ReconciliationStore.statements(ids: [id], on: $0, logger: logger) }).first else {
             throw ServiceError.notFound(resource: "statement", id: id.uuidString.lowercased())
         }
         return found
