@@ -21,7 +21,7 @@ public struct APIDependencies: Sendable {
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                reportDirectory: URL = URL(fileURLWithPath: "reports")) {
+                reportDirectory: URL = URL(fileURLWithPath: "reports"), now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.migrator = migrator
         self.calendar = calendar
@@ -33,7 +33,7 @@ public struct APIDependencies: Sendable {
         self.nightly = NightlyRunner(
             database: database,
             steps: NightlyPlan.standard(services: services, database: database, reportDirectory: reportDirectory, logger: database.logger),
-            logger: database.logger)
+            logger: database.logger, calendar: calendar, now: now)
     }
 }
 

@@ -45,9 +45,7 @@ struct ReconciliationRoutes {
             let principal = try context.require(.operator)
             let body = try await JSONBody.decode(NightlyRunRequest.self, from: request, context: context)
             let date = try Field.date(body.businessDate, "business_date")
-            if date >= calendar.businessDate(at: Date()) {
-                throw Problem.validation("business_date", "must be a business date that has ended")
-            }
+            try runner.checkClosable(date)
             return try await start(date: date, force: body.force ?? false, by: principal.actor)
         }
         group.get("/nightly-runs/{id}") { _, context in
@@ -56,19 +54,46 @@ struct ReconciliationRoutes {
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
             return try JSONBody.response(NightlyRunBody(run, steps: try await runner.steps(of: id)))
         }
-        group.get("/nightly-runs/{id}/exceptions") { _, context in
+        group.get("/nightly-runs/{id}/exceptions") { request, context in
             try context.require(.operator)
             let id = try Field.uuid(try context.parameters.require("id"), "id")
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
-            let rows = try await reconciliation.exceptions(businessDate: run.businessDate)
-            return try JSONBody.response(ListBody(data: rows.map(ExceptionBody.init), nextCursor: nil))
+            var filter = try Self.exceptionFilter(Self.query(request), dates: false)
+            filter.dateFrom = run.businessDate
+            filter.dateTo = run.businessDate
+            return try await exceptionPage(filter)
+        }
+        group.get("/reconciliation-exceptions") { request, context in
+            try context.require(.operator)
+            return try await exceptionPage(try Self.exceptionFilter(Self.query(request), dates: true))
+        }
+        group.get("/matching-rules") { _, context in
+            try context.require(.operator)
+            return try JSONBody.response(ListBody(data: try await reconciliation.matchingRules().map(MatchingRuleBody.init), nextCursor: nil))
+        }
+        group.get("/matching-rules/{source}") { _, context in
+            try context.require(.operator)
+            let source = try Field.nonEmpty(try context.parameters.require("source"), "source", max: 100)
+            guard let rule = try await reconciliation.matchingRules(source: source).first else {
+                throw Problem.notFound("no matching rules for source \(source); the default (*) applies")
+            }
+            return try JSONBody.response(MatchingRuleBody(rule))
+        }
+        group.patch("/matching-rules/{source}") { request, context in
+            let principal = try context.require(.operator)
+            let source = try Field.nonEmpty(try context.parameters.require("source"), "source", max: 100)
+            let body = try await JSONBody.decode(MatchingRuleRequest.self, from: request, context: context)
+            let rule = try await reconciliation.setMatchingRule(
+                source: source, amountToleranceMinor: body.amountToleranceMinor, dateWindowDays: body.dateWindowDays,
+                oneToMany: body.oneToMany, manyToOne: body.manyToOne, actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(MatchingRuleBody(rule))
         }
         group.post("/reconciliation-exceptions/{id}/acknowledge") { _, context in
             let principal = try context.require(.operator)
             let id = try Field.uuid(try context.parameters.require("id"), "id")
             let row = try await reconciliation.advanceException(id: id, resolveWith: nil, on: calendar.businessDate(at: Date()),
                                                                 actor: Actor(principal: principal, requestID: context.requestID))
-            return try JSONBody.response(ExceptionBody(row))
+            return try JSONBody.response(ExceptionBody(row, today: calendar.businessDate(at: Date())))
         }
         group.post("/reconciliation-exceptions/{id}/resolve") { request, context in
             let principal = try context.require(.operator)
@@ -76,8 +101,51 @@ struct ReconciliationRoutes {
             let body = try await JSONBody.decode(ResolveRequest.self, from: request, context: context)
             let row = try await reconciliation.advanceException(id: id, resolveWith: body.note, on: calendar.businessDate(at: Date()),
                                                                 actor: Actor(principal: principal, requestID: context.requestID))
-            return try JSONBody.response(ExceptionBody(row))
+            return try JSONBody.response(ExceptionBody(row, today: calendar.businessDate(at: Date())))
         }
+    }
+
+    static func query(_ request: Request) -> [String: String] {
+        Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `limit`, `cursor`, `kind`, `state`, `source` and (when `dates`) `date`, `date_from`, `date_to`.
+    static func exceptionFilter(_ q: [String: String], dates: Bool) throws -> ExceptionFilter {
+        var filter = ExceptionFilter(limit: try Paging.limit(q["limit"]))
+        if let kind = q["kind"] {
+            guard ReconciliationException.Kind(rawValue: kind) != nil else {
+                throw Problem.validation("kind", "must be one of \(ReconciliationException.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.kind = kind
+        }
+        if let state = q["state"] {
+            guard ReconciliationException.State(rawValue: state) != nil else { throw Problem.validation("state", "must be open, acknowledged or resolved") }
+            filter.state = state
+        }
+        filter.source = try q["source"].map { try Field.nonEmpty($0, "source", max: 100) }
+        if dates {
+            if let date = q["date"] {
+                filter.dateFrom = try Field.date(date, "date")
+                filter.dateTo = filter.dateFrom
+            }
+            if let from = q["date_from"] { filter.dateFrom = try Field.date(from, "date_from") }
+            if let to = q["date_to"] { filter.dateTo = try Field.date(to, "date_to") }
+        }
+        if let cursor = q["cursor"] {
+            let parts = try Paging.decode(cursor).split(separator: "|", maxSplits: 2).map(String.init)
+            guard parts.count == 3, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[2]) else {
+                throw Problem.validation("cursor", "is not a cursor this API issued")
+            }
+            filter.after = (date, parts[1], id)
+        }
+        return filter
+    }
+
+    func exceptionPage(_ filter: ExceptionFilter) async throws -> Response {
+        let (page, more) = try await reconciliation.exceptions(filter)
+        let next = more ? page.last.map { Paging.encode("\($0.businessDate)|\($0.kind)|\($0.id.uuidString.lowercased())") } : nil
+        let today = calendar.businessDate(at: Date())
+        return try JSONBody.response(ListBody(data: page.map { ExceptionBody($0, today: today) }, nextCursor: next))
     }
 
     /// Starts the run in the background and answers as soon as the run is recorded (202), or at
@@ -137,6 +205,35 @@ struct ReconciliationRoutes {
 struct NightlyRunRequest: Codable {
     let businessDate: String
     let force: Bool?
+}
+
+/// A change to one source's rules; absent fields keep the source's current value (a source
+/// without its own rules starts from the default `*`).
+struct MatchingRuleRequest: Codable {
+    let amountToleranceMinor: Int64?
+    let dateWindowDays: Int?
+    let oneToMany: Bool?
+    let manyToOne: Bool?
+}
+
+struct MatchingRuleBody: Encodable {
+    let source: String
+    let amountToleranceMinor: Int64
+    let dateWindowDays: Int
+    let oneToMany: Bool
+    let manyToOne: Bool
+    let updatedBy: String
+    let updatedAt: String
+
+    init(_ r: ReconciliationStore.MatchingRuleRecord) {
+        source = r.source
+        amountToleranceMinor = r.amountToleranceMinor
+        dateWindowDays = r.dateWindowDays
+        oneToMany = r.oneToMany
+        manyToOne = r.manyToOne
+        updatedBy = r.updatedBy
+        updatedAt = Timestamp.rfc3339(r.updatedAt)
+    }
 }
 
 struct ResolveRequest: Codable {
@@ -237,8 +334,12 @@ struct ExceptionBody: Encodable {
     let resolvedBy: String?
     let resolutionNote: String?
     let ageDays: Int
+    let source: String?
+    let counterpartyRef: String?
+    let resolvedByRun: String?
 
-    init(_ e: ExceptionRecord) {
+    /// `today` is the platform's business date (its configured time zone), for the age.
+    init(_ e: ExceptionRecord, today: BusinessDate) {
         let ccy = e.currency.flatMap(Currency.init(code:))
         func fmt(_ v: Int64?) -> String? { v.map { m in ccy.map { Money(minorUnits: m, currency: $0).decimalString } ?? String(m) } }
         id = e.id.uuidString.lowercased()
@@ -253,8 +354,11 @@ struct ExceptionBody: Encodable {
         acknowledgedBy = e.acknowledgedBy
         resolvedBy = e.resolvedBy
         resolutionNote = e.resolutionNote
-        let end = e.resolvedOn ?? BusinessCalendar.shanghai.businessDate(at: Date())
+        let end = e.resolvedOn ?? today
         ageDays = max(0, e.businessDate.days(until: end))
+        source = e.source
+        counterpartyRef = e.counterpartyRef
+        resolvedByRun = e.resolvedByRun?.uuidString.lowercased()
     }
 }
 

@@ -54,11 +54,27 @@ public struct NightlyRunner: Sendable {
     let database: Database
     let steps: [NightlyStep]
     let logger: Logger
+    /// When set, every run is checked against the platform's closable-date rule first.
+    let calendar: BusinessCalendar?
+    let now: @Sendable () -> Date
 
-    public init(database: Database, steps: [NightlyStep], logger: Logger) {
+    public init(database: Database, steps: [NightlyStep], logger: Logger, calendar: BusinessCalendar? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.steps = steps
         self.logger = logger
+        self.calendar = calendar
+        self.now = now
+    }
+
+    /// Refuses a date the platform may not close (not ended yet, or absurdly old), naming `business_date`.
+    public func checkClosable(_ date: BusinessDate) throws(ServiceError) {
+        guard let calendar else { return }
+        do {
+            try calendar.checkClosable(date, at: now())
+        } catch {
+            throw .invalid("business_date", error.description)
+        }
     }
 
     public var stepNames: [String] { steps.map(\.name) }
@@ -69,6 +85,7 @@ public struct NightlyRunner: Sendable {
         onRunRecorded: @escaping @Sendable (NightlyRunRecord) -> Void = { _ in },
         progress: @escaping @Sendable (NightlyProgress) -> Void = { _ in }
     ) async throws -> NightlyOutcome {
+        try checkClosable(date)
         let logger = self.logger
         let steps = self.steps
         let database = self.database
@@ -76,6 +93,8 @@ public struct NightlyRunner: Sendable {
         return try await database.client.withConnection { lockConnection in
             guard try await NightlyStore.tryLock(date, on: lockConnection, logger: logger) else {
                 let current = try await NightlyStore.latestRun(for: date, on: lockConnection, logger: logger)
+                // A run that has just finished may hold the lock a moment longer: the date is done, not busy.
+                if let current, current.status == "completed", !force { return .alreadyCompleted(current) }
                 return .busy(current)
             }
             do {

@@ -18,6 +18,8 @@ public struct StatementRecord: Sendable {
     public let verdict: String
     public let entryCount: Int
     public let importedAt: Date
+    /// Verdicts found on import besides the balance check (sequence gap, discontinuity, foreign currency).
+    public let findings: [String]
 }
 
 /// One line ready to store: reference, signed amount (money in positive), value date.
@@ -55,13 +57,47 @@ public struct ExceptionRecord: Sendable {
     public let resolvedBy: String?
     public let resolvedOn: BusinessDate?
     public let resolutionNote: String?
+    public let source: String?
+    public let counterpartyRef: String?
+    public let resolvedByRun: UUID?
+}
+
+/// Which exceptions a list shows, one page at a time (keyset on business date, kind, id).
+public struct ExceptionFilter: Sendable {
+    public var dateFrom: BusinessDate?
+    public var dateTo: BusinessDate?
+    public var kind: String?
+    public var state: String?
+    public var source: String?
+    /// The last row of the previous page.
+    public var after: (date: BusinessDate, kind: String, id: UUID)?
+    public var limit: Int
+
+    public init(limit: Int) { self.limit = limit }
 }
 
 /// Statements, their lines and reconciliation exceptions.
 public enum ReconciliationStore {
+    /// Who a statement is and what it says, beyond its file (see `StatementIdentity`).
+    public struct StatementKey: Sendable {
+        public let identity: String
+        public let contentHash: String
+        public let sequenceNo: Int64?
+        public let period: BusinessDate?
+        public let findings: [String]
+
+        public init(identity: String, contentHash: String, sequenceNo: Int64?, period: BusinessDate?, findings: [String]) {
+            self.identity = identity
+            self.contentHash = contentHash
+            self.sequenceNo = sequenceNo
+            self.period = period
+            self.findings = findings
+        }
+    }
+
     public static func insertStatement(
         id: UUID, format: String, fileHash: String, summary: StatementSummary?, statementRef: String, currency: String,
-        credits: Int64, debits: Int64, entryCount: Int, importedBy: String, on c: PostgresConnection, logger: Logger
+        credits: Int64, debits: Int64, entryCount: Int, importedBy: String, key: StatementKey? = nil, on c: PostgresConnection, logger: Logger
     ) async throws {
         var verdict = "not_checkable"
         var computed: Int64?
@@ -79,6 +115,83 @@ public enum ReconciliationStore {
                     \(summary?.openingBalance?.amount.minorUnits), \(summary?.closingBalance?.amount.minorUnits),
                     \(credits), \(debits), \(computed), \(verdict), \(entryCount), \(importedBy))
             """, logger: logger)
+        if let key {
+            try await c.query("""
+                UPDATE statements SET identity = \(key.identity), content_hash = \(key.contentHash), sequence_no = \(key.sequenceNo),
+                       period = \(key.period?.description)::date, findings = \(key.findings)::text[]
+                WHERE id = \(id)
+                """, logger: logger)
+        }
+    }
+
+    /// The statement stored under `identity`, with its content hash.
+    public static func statement(identity: String, on c: PostgresConnection, logger: Logger) async throws -> (id: UUID, contentHash: String?)? {
+        for try await (id, hash) in try await c.query("""
+            SELECT id, content_hash FROM statements WHERE identity = \(identity)
+            """, logger: logger).decode((UUID, String?).self) {
+            return (id, hash)
+        }
+        return nil
+    }
+
+    /// The statement of `account` just before this one: the highest lower sequence number when
+    /// both have one, else the latest earlier period.
+    public static func previousStatement(
+        account: String, sequenceNo: Int64?, period: BusinessDate?, on c: PostgresConnection, logger: Logger
+    ) async throws -> (sequenceNo: Int64?, closing: Int64?, currency: String)? {
+        for try await (seq, closing, currency) in try await c.query("""
+            SELECT sequence_no, closing_balance, currency FROM statements
+            WHERE account = \(account) AND identity IS NOT NULL
+              AND ((\(sequenceNo)::bigint IS NOT NULL AND sequence_no < \(sequenceNo)::bigint)
+                   OR (\(sequenceNo)::bigint IS NULL AND period < \(period?.description)::date))
+            ORDER BY sequence_no DESC NULLS LAST, period DESC NULLS LAST, imported_at DESC
+            LIMIT 1
+            """, logger: logger).decode((Int64?, Int64?, String).self) {
+            return (seq, closing, currency)
+        }
+        return nil
+    }
+
+    /// A statement whose verdicts no nightly run has raised yet.
+    public struct UnraisedStatement: Sendable {
+        public let id: UUID
+        public let statementRef: String
+        public let source: String
+        public let currency: String
+        public let verdict: String
+        public let closing: Int64?
+        public let computedClosing: Int64?
+        public let findings: [String]
+    }
+
+    public static func statementsWithUnraisedVerdicts(on c: PostgresConnection, logger: Logger) async throws -> [UnraisedStatement] {
+        var out: [UnraisedStatement] = []
+        for try await (id, ref, source, currency, verdict, closing, computed, findings) in try await c.query("""
+            SELECT s.id, s.statement_ref, COALESCE(s.account, (SELECT l.source FROM statement_lines l WHERE l.statement_id = s.id LIMIT 1), s.format),
+                   s.currency, s.balance_verdict, s.closing_balance, s.computed_closing, s.findings
+            FROM statements s WHERE s.verdicts_raised_by IS NULL ORDER BY s.imported_at, s.id
+            FOR UPDATE OF s
+            """, logger: logger).decode((UUID, String, String, String, String, Int64?, Int64?, [String]).self) {
+            out.append(UnraisedStatement(id: id, statementRef: ref, source: source, currency: currency, verdict: verdict, closing: closing,
+                                         computedClosing: computed, findings: findings))
+        }
+        return out
+    }
+
+    public static func markVerdictsRaised(_ ids: [UUID], by runID: UUID, on c: PostgresConnection, logger: Logger) async throws {
+        guard !ids.isEmpty else { return }
+        try await c.query("UPDATE statements SET verdicts_raised_by = \(runID) WHERE id = ANY(\(ids)::uuid[])", logger: logger)
+    }
+
+    /// The statements whose verdicts the run raised (the statements of its night), for the report.
+    public static func statements(raisedBy runID: UUID, on c: PostgresConnection, logger: Logger) async throws -> [StatementRecord] {
+        let ids = try await c.query("SELECT id FROM statements WHERE verdicts_raised_by = \(runID)", logger: logger).all(UUID.self)
+        return try await statements(ids: ids, on: c, logger: logger)
+    }
+
+    /// Removes the lines stored for a statement that turned out to be a re-sent copy.
+    public static func deleteLines(statementID: UUID, on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query("DELETE FROM statement_lines WHERE statement_id = \(statementID)", logger: logger)
     }
 
     public static func statementExists(fileHash: String, on c: PostgresConnection, logger: Logger) async throws -> [UUID] {
@@ -99,29 +212,35 @@ public enum ReconciliationStore {
     public static func statements(ids: [UUID], on c: PostgresConnection, logger: Logger) async throws -> [StatementRecord] {
         let rows = try await c.query("""
             SELECT id, format, statement_ref, account, currency, opening_balance, closing_balance, credits, debits, computed_closing,
-                   balance_verdict, entry_count, imported_at
+                   balance_verdict, entry_count, imported_at, findings
             FROM statements WHERE id = ANY(\(ids)::uuid[]) ORDER BY imported_at, statement_ref
             """, logger: logger)
         var out: [StatementRecord] = []
-        for try await (id, format, ref, account, currency, opening, closing, credits, debits, computed, verdict, count, at) in rows.decode(
-            (UUID, String, String, String?, String, Int64?, Int64?, Int64, Int64, Int64?, String, Int, Date).self
+        for try await (id, format, ref, account, currency, opening, closing, credits, debits, computed, verdict, count, at, findings) in rows.decode(
+            (UUID, String, String, String?, String, Int64?, Int64?, Int64, Int64, Int64?, String, Int, Date, [String]).self
         ) {
             out.append(StatementRecord(id: id, format: format, statementRef: ref, account: account, currency: currency, opening: opening,
                                        closing: closing, credits: credits, debits: debits, computedClosing: computed, verdict: verdict,
-                                       entryCount: count, importedAt: at))
+                                       entryCount: count, importedAt: at, findings: findings))
         }
         return out
     }
 
-    /// Statement lines valued in [from, to] whose reference hashes into `partition` of `partitions`.
+    /// Unmatched statement lines valued in [from, to] whose reference hashes into `partition` of
+    /// `partitions`. A bank line's source is its statement's account (`bank:<account>`), a
+    /// channel line's its channel, so per-source rules apply to either.
     public static func lines(
         from: BusinessDate, to: BusinessDate, partition: Int, partitions: Int, on c: PostgresConnection, logger: Logger
     ) async throws -> [ActualLine] {
         let rows = try await c.query("""
-            SELECT statement_id::text || '/' || line_no, reference, amount, currency, value_date::text, source, batch_ref
-            FROM statement_lines
-            WHERE value_date BETWEEN \(from.description)::date AND \(to.description)::date
-              AND mod(abs(hashtext(COALESCE(reference, ''))), \(partitions)) = \(partition)
+            SELECT l.statement_id::text || '/' || l.line_no, l.reference, l.amount, l.currency, l.value_date::text,
+                   CASE WHEN l.source LIKE 'channel:%' THEN l.source ELSE COALESCE(s.account, l.source) END, l.batch_ref
+            FROM statement_lines l JOIN statements s ON s.id = l.statement_id
+            -- A line quoting an external or order reference lands in the partition of the entry it stands for.
+            LEFT JOIN (SELECT DISTINCT ON (alias) alias, reference_id FROM reconciliation_aliases
+                       WHERE \(partitions) > 1 ORDER BY alias, rank) al ON al.alias = l.reference
+            WHERE l.value_date BETWEEN \(from.description)::date AND \(to.description)::date AND l.matched_by IS NULL
+              AND mod(abs(hashtext(COALESCE(al.reference_id, l.reference, ''))), \(partitions)) = \(partition)
             """, logger: logger)
         var out: [ActualLine] = []
         for try await (id, reference, amount, currency, date, source, batch) in rows.decode((String, String?, Int64, String, String, String, String?).self) {
@@ -133,48 +252,168 @@ public enum ReconciliationStore {
         return out
     }
 
-    /// What the ledger expects to see at the bank: every cash movement of the date, one item per
-    /// journal entry, referenced by the entry's business reference.
+    /// What the ledger expects to see at the bank: every cash movement valued in [from, to] that
+    /// no night has matched yet (so unmatched items carry forward inside the window), one item
+    /// per journal entry, referenced by the entry's business reference.
     public static func expectedCashItems(
-        on date: BusinessDate, partition: Int, partitions: Int, on c: PostgresConnection, logger: Logger
+        from: BusinessDate, to: BusinessDate, partition: Int, partitions: Int, on c: PostgresConnection, logger: Logger
     ) async throws -> [ExpectedItem] {
         let rows = try await c.query("""
-            SELECT e.id::text, e.reference_id, sum(p.amount)::bigint, p.currency, e.kind
+            SELECT e.id::text, e.reference_id, sum(p.amount)::bigint, p.currency, e.kind, e.business_date::text,
+                   COALESCE(min(al.aliases), '{}')
             FROM journal_entries e
             JOIN postings p ON p.entry_id = e.id
-            JOIN ledger_accounts a ON a.id = p.account_id AND a.code LIKE 'platform.cash.%'
-            WHERE e.business_date = \(date.description)::date
+            JOIN ledger_accounts la ON la.id = p.account_id AND la.code LIKE 'platform.cash.%'
+            LEFT JOIN (SELECT reference_type, reference_id, array_agg(alias ORDER BY rank, alias) AS aliases
+                       FROM reconciliation_aliases GROUP BY reference_type, reference_id) al
+                   ON al.reference_type = e.reference_type AND al.reference_id = e.reference_id
+            WHERE e.business_date BETWEEN \(from.description)::date AND \(to.description)::date
               AND mod(abs(hashtext(e.reference_id)), \(partitions)) = \(partition)
-            GROUP BY e.id, e.reference_id, p.currency, e.kind
+              AND NOT EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = e.id)
+            GROUP BY e.id, e.reference_id, e.reference_type, p.currency, e.kind, e.business_date
             HAVING sum(p.amount) <> 0
             """, logger: logger)
         var out: [ExpectedItem] = []
-        for try await (id, reference, amount, currency, kind) in rows.decode((String, String, Int64, String, String).self) {
-            guard let ccy = Currency(code: currency) else { continue }
-            out.append(ExpectedItem(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date, kind: kind))
+        for try await (id, reference, amount, currency, kind, date, aliases) in rows.decode((String, String, Int64, String, String, String, [String]).self) {
+            guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
+            out.append(ExpectedItem(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date, kind: kind,
+                                    alternateReferences: aliases))
         }
         return out
     }
 
+    /// Records what a night matched: the lines (by `statement_id/line_no`) and the ledger entries.
+    public static func recordMatched(lineIDs: [String], entryIDs: [String], date: BusinessDate, runID: UUID,
+                                     on c: PostgresConnection, logger: Logger) async throws {
+        let lines = lineIDs.compactMap { id -> (UUID, Int)? in
+            let parts = id.split(separator: "/")
+            guard parts.count == 2, let statement = UUID(uuidString: String(parts[0])), let n = Int(parts[1]) else { return nil }
+            return (statement, n)
+        }
+        if !lines.isEmpty {
+            try await c.query("""
+                UPDATE statement_lines l SET matched_by = \(runID)
+                FROM unnest(\(lines.map(\.0))::uuid[], \(lines.map(\.1))::int[]) AS t(s, n)
+                WHERE l.statement_id = t.s AND l.line_no = t.n
+                """, logger: logger)
+        }
+        let entries = entryIDs.compactMap(UUID.init(uuidString:))
+        if !entries.isEmpty {
+            try await c.query("""
+                INSERT INTO reconciled_items (entry_id, business_date, run_id)
+                SELECT e, \(date.description)::date, \(runID) FROM unnest(\(entries)::uuid[]) AS t(e)
+                ON CONFLICT (entry_id) DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    /// Closes the open exceptions with these dedupe keys: a later night matched what they were about.
+    public static func resolveMatched(keys: [String], date: BusinessDate, runID: UUID, on c: PostgresConnection, logger: Logger) async throws -> Int {
+        guard !keys.isEmpty else { return 0 }
+        let note = "matched by nightly run \(runID.uuidString.lowercased()) on \(date)"
+        return try await c.query("""
+            UPDATE reconciliation_exceptions
+            SET state = 'resolved', acknowledged_by = COALESCE(acknowledged_by, 'nightly-run'),
+                acknowledged_on = COALESCE(acknowledged_on, GREATEST(business_date, \(date.description)::date)),
+                resolved_by = 'nightly-run', resolved_on = GREATEST(business_date, \(date.description)::date),
+                resolution_note = \(note), resolved_by_run = \(runID)
+            WHERE dedupe_key = ANY(\(keys)::text[]) AND state <> 'resolved'
+            RETURNING 1
+            """, logger: logger).all(Int.self).count
+    }
+
+    /// Matching rules per source as stored (`*` is the default).
+    public struct MatchingRuleRecord: Sendable {
+        public let source: String
+        public let amountToleranceMinor: Int64
+        public let dateWindowDays: Int
+        public let oneToMany: Bool
+        public let manyToOne: Bool
+        public let updatedBy: String
+        public let updatedAt: Date
+
+        public init(source: String, amountToleranceMinor: Int64, dateWindowDays: Int, oneToMany: Bool, manyToOne: Bool,
+                    updatedBy: String, updatedAt: Date) {
+            self.source = source
+            self.amountToleranceMinor = amountToleranceMinor
+            self.dateWindowDays = dateWindowDays
+            self.oneToMany = oneToMany
+            self.manyToOne = manyToOne
+            self.updatedBy = updatedBy
+            self.updatedAt = updatedAt
+        }
+    }
+
+    public static func matchingRules(source: String? = nil, on c: PostgresConnection, logger: Logger) async throws -> [MatchingRuleRecord] {
+        var out: [MatchingRuleRecord] = []
+        for try await (src, tol, window, otm, mto, by, at) in try await c.query("""
+            SELECT source, amount_tolerance_minor, date_window_days, one_to_many, many_to_one, updated_by, updated_at
+            FROM matching_rules WHERE \(source)::text IS NULL OR source = \(source) ORDER BY source
+            """, logger: logger).decode((String, Int64, Int, Bool, Bool, String, Date).self) {
+            out.append(MatchingRuleRecord(source: src, amountToleranceMinor: tol, dateWindowDays: window, oneToMany: otm, manyToOne: mto,
+                                          updatedBy: by, updatedAt: at))
+        }
+        return out
+    }
+
+    public static func upsertMatchingRule(_ r: MatchingRuleRecord, on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query("""
+            INSERT INTO matching_rules (source, amount_tolerance_minor, date_window_days, one_to_many, many_to_one, updated_by, updated_at)
+            VALUES (\(r.source), \(r.amountToleranceMinor), \(r.dateWindowDays), \(r.oneToMany), \(r.manyToOne), \(r.updatedBy), now())
+            ON CONFLICT (source) DO UPDATE SET amount_tolerance_minor = EXCLUDED.amount_tolerance_minor,
+                date_window_days = EXCLUDED.date_window_days, one_to_many = EXCLUDED.one_to_many, many_to_one = EXCLUDED.many_to_one,
+                updated_by = EXCLUDED.updated_by, updated_at = now()
+            """, logger: logger)
+    }
+
     public static func countLines(from: BusinessDate, to: BusinessDate, on c: PostgresConnection, logger: Logger) async throws -> Int {
         Int(try await c.query("""
-            SELECT count(*)::bigint FROM statement_lines WHERE value_date BETWEEN \(from.description)::date AND \(to.description)::date
+            SELECT count(*)::bigint FROM statement_lines
+            WHERE value_date BETWEEN \(from.description)::date AND \(to.description)::date AND matched_by IS NULL
             """, logger: logger).all(Int64.self).first ?? 0)
     }
 
+    /// One exception to raise; `key` makes raising it again a no-op.
+    public struct NewException: Sendable {
+        public let date: BusinessDate
+        public let kind: String
+        public let reference: String?
+        public let expected: Int64?
+        public let actual: Int64?
+        public let currency: String?
+        public let detail: String
+        public let key: String
+        public let source: String?
+        public let counterpartyRef: String?
+
+        public init(date: BusinessDate, kind: String, reference: String?, expected: Int64?, actual: Int64?, currency: String?,
+                    detail: String, key: String, source: String? = nil, counterpartyRef: String? = nil) {
+            self.date = date
+            self.kind = kind
+            self.reference = reference
+            self.expected = expected
+            self.actual = actual
+            self.currency = currency
+            self.detail = detail
+            self.key = key
+            self.source = source
+            self.counterpartyRef = counterpartyRef
+        }
+    }
+
     /// Raises exceptions once per dedupe key; returns how many were new.
-    public static func insertExceptions(
-        _ rows: [(date: BusinessDate, kind: String, reference: String?, expected: Int64?, actual: Int64?, currency: String?, detail: String, key: String)],
-        on c: PostgresConnection, logger: Logger
-    ) async throws -> Int {
+    public static func insertExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
         let ids = rows.map { _ in UUID() }
         return try await c.query("""
-            INSERT INTO reconciliation_exceptions (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state, dedupe_key)
-            SELECT i, d::date, k, NULLIF(r, ''), NULLIF(e, \(Int64.min)), NULLIF(a, \(Int64.min)), NULLIF(cur, ''), det, 'open', key
+            INSERT INTO reconciliation_exceptions (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state,
+                                                   dedupe_key, source, counterparty_ref)
+            SELECT i, d::date, k, NULLIF(r, ''), NULLIF(e, \(Int64.min)), NULLIF(a, \(Int64.min)), NULLIF(cur, ''), det, 'open', key,
+                   NULLIF(src, ''), NULLIF(cp, '')
             FROM unnest(\(ids)::uuid[], \(rows.map(\.date.description))::text[], \(rows.map(\.kind))::text[], \(rows.map { $0.reference ?? "" })::text[],
                         \(rows.map { $0.expected ?? Int64.min })::bigint[], \(rows.map { $0.actual ?? Int64.min })::bigint[], \(rows.map { $0.currency ?? "" })::text[],
-                        \(rows.map(\.detail))::text[], \(rows.map(\.key))::text[]) AS t(i, d, k, r, e, a, cur, det, key)
+                        \(rows.map(\.detail))::text[], \(rows.map(\.key))::text[], \(rows.map { $0.source ?? "" })::text[],
+                        \(rows.map { $0.counterpartyRef ?? "" })::text[]) AS t(i, d, k, r, e, a, cur, det, key, src, cp)
             ON CONFLICT (dedupe_key) DO NOTHING
             RETURNING 1
             """, logger: logger).all(Int.self).count
@@ -182,27 +421,37 @@ public enum ReconciliationStore {
 
     static let exceptionColumns = """
         id, business_date::text, kind, reference, expected_amount, actual_amount, currency, detail, state, acknowledged_by,
-        acknowledged_on::text, resolved_by, resolved_on::text, resolution_note
+        acknowledged_on::text, resolved_by, resolved_on::text, resolution_note, source, counterparty_ref, resolved_by_run
         """
 
     static func decodeExceptions(_ rows: PostgresRowSequence) async throws -> [ExceptionRecord] {
         var out: [ExceptionRecord] = []
-        for try await (id, date, kind, ref, expected, actual, currency, detail, state, ackBy, ackOn, resBy, resOn, note) in rows.decode(
-            (UUID, String, String, String?, Int64?, Int64?, String?, String, String, String?, String?, String?, String?, String?).self
-        ) {
+        for try await (id, date, kind, ref, expected, actual, currency, detail, state, ackBy, ackOn, resBy, resOn, note, source, counterparty, byRun)
+            in rows.decode((UUID, String, String, String?, Int64?, Int64?, String?, String, String, String?, String?, String?, String?, String?,
+                            String?, String?, UUID?).self) {
             guard let date = BusinessDate(date) else { continue }
             out.append(ExceptionRecord(id: id, businessDate: date, kind: kind, reference: ref, expectedAmount: expected, actualAmount: actual,
                                        currency: currency, detail: detail, state: state, acknowledgedBy: ackBy,
                                        acknowledgedOn: ackOn.flatMap(BusinessDate.init), resolvedBy: resBy,
-                                       resolvedOn: resOn.flatMap(BusinessDate.init), resolutionNote: note))
+                                       resolvedOn: resOn.flatMap(BusinessDate.init), resolutionNote: note, source: source,
+                                       counterpartyRef: counterparty, resolvedByRun: byRun))
         }
         return out
     }
 
-    public static func exceptions(businessDate: BusinessDate, limit: Int, on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
-        try await decodeExceptions(try await c.query("""
+    /// One page of exceptions in (business date, kind, id) order; absent filters match everything.
+    public static func exceptions(_ f: ExceptionFilter, on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
+        let after = f.after
+        return try await decodeExceptions(try await c.query("""
             SELECT \(unescaped: exceptionColumns) FROM reconciliation_exceptions
-            WHERE business_date = \(businessDate.description)::date ORDER BY kind, reference, id LIMIT \(limit)
+            WHERE (\(f.dateFrom?.description)::date IS NULL OR business_date >= \(f.dateFrom?.description)::date)
+              AND (\(f.dateTo?.description)::date IS NULL OR business_date <= \(f.dateTo?.description)::date)
+              AND (\(f.kind)::text IS NULL OR kind = \(f.kind))
+              AND (\(f.state)::text IS NULL OR state = \(f.state))
+              AND (\(f.source)::text IS NULL OR source = \(f.source))
+              AND (\(after?.date.description)::date IS NULL
+                   OR (business_date, kind, id) > (\(after?.date.description)::date, \(after?.kind)::text, \(after?.id)::uuid))
+            ORDER BY business_date, kind, id LIMIT \(f.limit)
             """, logger: logger))
     }
 

@@ -28,7 +28,9 @@ struct Demo: AsyncParsableCommand {
         let (orders, days, seed) = (self.orders, self.days, self.seed)
         try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
-            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL)
+            // The demo simulates nights that have not happened yet: its runner's clock stands just after the last one.
+            let simulatedNow = Date().addingTimeInterval(Double(days + 1) * 86_400)
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL, now: { simulatedNow })
             try await DemoMarketplace(deps: deps, calendar: calendar, seed: seed).run(orders: orders, days: days)
         }
     }
@@ -157,6 +159,7 @@ struct DemoMarketplace {
         var lastReport = "-"
         for d in 0..<days {
             let date = today.adding(days: d)
+            try await importSettlement(for: date, rng: &rng)
             let outcome = try await deps.nightly.run(date: date, force: true, triggeredBy: "demo")
             if let run = outcome.run {
                 let steps = try await deps.nightly.steps(of: run.id)
@@ -187,6 +190,40 @@ struct DemoMarketplace {
               curl -s -H "Authorization: Bearer \(ins)" "http://127.0.0.1:8080/v1/claims?status=paid"
               curl -s -H "Authorization: Bearer \(suppliers[0].key)" "http://127.0.0.1:8080/v1/receivables?status=financed"
             """)
+    }
+
+    /// Writes and imports the bank's settlement file for `date` the way a channel would send it:
+    /// every cash movement of the day under a reference the channel knows, mostly matching, with a
+    /// few deliberate breaks — one movement missing, one amount off by a fen, one payment split in
+    /// two parts, one line nobody booked — so the night's report shows a realistic reconciliation.
+    func importSettlement(for date: BusinessDate, rng: inout DemoRandom) async throws {
+        let logger = deps.database.logger
+        let items = try await deps.database.client.withConnection { c in
+            try await ReconciliationStore.expectedCashItems(from: date, to: date, partition: 0, partitions: 1, on: c, logger: logger)
+        }.sorted { $0.id < $1.id }
+        var rows = ["channel_txn_id,our_reference,amount,currency,fee,settled_at,type"]
+        var breaks = 0
+        for (n, item) in items.enumerated() {
+            let reference = item.alternateReferences.first ?? item.reference
+            let type = item.amount.minorUnits >= 0 ? "payment" : "refund"
+            let magnitude = item.amount.minorUnits.magnitude
+            func row(_ suffix: String, _ minor: UInt64) -> String {
+                let amount = Money(minorUnits: Int64(minor), currency: item.amount.currency).decimalString
+                return "DEMO-\(date)-\(n)\(suffix),\(reference),\(amount),\(item.amount.currency.code),0,\(date),\(type)"
+            }
+            switch (breaks < 3 && rng.chance(8)) ? breaks : -1 {
+            case 0: breaks += 1  // the channel never reports this one
+            case 1: breaks += 1; rows.append(row("", magnitude + 1))
+            case 2 where magnitude > 1: breaks += 1; rows.append(row("a", magnitude / 2)); rows.append(row("b", magnitude - magnitude / 2))
+            default: rows.append(row("", magnitude))
+            }
+        }
+        rows.append("DEMO-\(date)-X,UNKNOWN-\(date),88.00,CNY,0,\(date),payment")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("qz-demo-settlement-\(date)-\(UUID().uuidString).csv")
+        try (rows.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let imported = try await deps.statements.importFile(file, format: .settlementCSV, channel: "demo-pay", actor: Self.actor)
+        say("  settlement \(date): \(imported.statements.map(\.entryCount).reduce(0, +)) lines for \(items.count) cash movements (\(breaks) deliberate breaks + 1 unknown line)")
     }
 
     func say(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }

@@ -162,6 +162,12 @@ struct Nightly: AsyncParsableCommand {
         } else {
             businessDate = calendar.businessDate(at: Date()).adding(days: -1)
         }
+        // The same rule the API and the runner apply, checked before anything starts.
+        do {
+            try calendar.checkClosable(businessDate, at: Date())
+        } catch {
+            throw ValidationError("--date: \(error.description)")
+        }
         let target = try await DatabaseTarget.resolve(database, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))

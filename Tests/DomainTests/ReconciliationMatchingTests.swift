@@ -248,6 +248,27 @@ struct ReconciliationMatchingTests {
             source: .bankStatement(statementId: "S1")
         )])
     }
+
+    @Test("observation 4: 18.00 + 12.00 quoted against a 30.00 item is one split payment, not a mismatch and a duplicate")
+    func splitPaymentUnderOneReference() {
+        let expected = [item("e1", "ORD-30", 3_000)]
+        let parts = [line("a1", "ORD-30", 1_800), line("a2", "ORD-30", 1_200)]
+        let exact = MatchingEngine().reconcile(expected: expected, actual: parts)
+        #expect(exact.exceptions.count == 2, "without grouped matching the split stays an exception")
+        let grouped = MatchingEngine(rules: MatchingRules(manyToOne: .batchReference)).reconcile(expected: expected, actual: parts)
+        #expect(grouped.outcomes == [.matched(ReconciliationMatch(
+            kind: .manyToOne(.sameReference), expected: expected, actual: [parts[1], parts[0]], difference: cny(0)))])
+        // One transfer paying two installments quoted under the same reference.
+        let installments = [item("i1", "ORD-9", 1_000), item("i2", "ORD-9", 2_000)]
+        let transfer = [line("t1", "ORD-9", 3_000)]
+        let batch = MatchingEngine(rules: MatchingRules(oneToMany: .batchReference)).reconcile(expected: installments, actual: transfer)
+        #expect(batch.exceptions.isEmpty)
+        #expect(batch.matches.first?.kind == .oneToMany(.sameReference))
+        // Parts that do not add up stay exceptions.
+        let short = MatchingEngine(rules: MatchingRules(manyToOne: .batchReference))
+            .reconcile(expected: expected, actual: [line("a1", "ORD-30", 1_800), line("a2", "ORD-30", 1_100)])
+        #expect(short.matches.isEmpty)
+    }
 }
 
 /// A small seeded generator so shuffles are reproducible.

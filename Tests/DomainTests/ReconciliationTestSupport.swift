@@ -1,15 +1,28 @@
 import Foundation
 import Domain
+import Testing
 
 /// Fixture paths and synthetic camt.053 documents for the reconciliation tests.
 enum ReconciliationFixture {
-    /// A file under `Tests/DomainTests/Fixtures/camt053/`, found relative to this source file.
-    static func camt053(_ name: String, filePath: String = #filePath) -> URL {
+    /// `../shared/fixtures/` next to the package root: public third-party files, never copied into the project.
+    static func shared(filePath: String = #filePath) -> URL {
         URL(fileURLWithPath: filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-            .appendingPathComponent("Fixtures")
-            .appendingPathComponent("camt053")
-            .appendingPathComponent(name)
+            .appendingPathComponent("shared")
+            .appendingPathComponent("fixtures")
+    }
+
+    /// True when the shared fixtures folder is present (tests that need it are skipped otherwise).
+    static var sharedAvailable: Bool {
+        FileManager.default.fileExists(atPath: shared().appendingPathComponent("camt053").path)
+    }
+
+    static let sharedMissing: Comment = "skipped: ../shared/fixtures/ (third-party bank files) is absent on this machine"
+
+    /// A public third-party camt.053 file in `../shared/fixtures/camt053/`.
+    static func camt053(_ name: String) -> URL {
+        shared().appendingPathComponent("camt053").appendingPathComponent(name)
     }
 
     /// A synthetic entry for `statementXML`.

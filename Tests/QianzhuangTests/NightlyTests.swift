@@ -11,7 +11,8 @@ import Testing
 @Suite("Nightly close of business and reconciliation")
 struct NightlyTests {
     static let actor = NightlyPlan.actor
-    static var fixtures: URL { TestCluster.packageRoot.appendingPathComponent("Tests/DomainTests/Fixtures/camt053") }
+    /// Public third-party camt.053 files live outside the project, in `../shared/fixtures/camt053`.
+    static var fixtures: URL { TestCluster.sharedFixtures.appendingPathComponent("camt053") }
 
     static func temp(_ name: String, _ text: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("qz-\(UUID().uuidString)-\(name)")
@@ -25,7 +26,8 @@ struct NightlyTests {
             """) ?? ""
     }
 
-    @Test("both real camt.053 fixtures import with their entries, references and balance verdicts; a re-import stores nothing")
+    @Test("both real camt.053 fixtures import with their entries, references and balance verdicts; a re-import stores nothing",
+          .enabled(if: TestCluster.sharedFixturesAvailable, TestCluster.sharedFixturesMissing))
     func importFixtures() async throws {
         try await withTestDatabase { db in
             let service = StatementService(database: db, calendar: .shanghai)
@@ -190,7 +192,10 @@ struct NightlyTests {
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: reports) }
         try await withTestDatabase(maxConnections: 12) { db in
-            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            // The runner's clock stands after the simulated nights (a real clock refuses dates that have not ended).
+            let later = Date().addingTimeInterval(5 * 86_400)
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports,
+                                       now: { later })
             let api = try await TestAPI.make(db)
             try await api.withClient { client in
                 let w = FinancingWorld(api: api, client: client)
@@ -217,6 +222,43 @@ struct NightlyTests {
             }
             #expect(settled == [1, 1, 1])
             try await expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("observation 1: the runner behind the CLI refuses a future business date and books nothing; an absurd past date too")
+    func futureDateRefused() async throws {
+        try await withTestDatabase { db in
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai)
+            let before = try await Self.ledgerFingerprint(db)
+            for date in [FinancingWorld.today.adding(days: 40), FinancingWorld.today, BusinessDate("0001-01-01")!] {
+                do {
+                    _ = try await deps.nightly.run(date: date, triggeredBy: "cli")
+                    Issue.record("the runner accepted \(date)")
+                } catch ServiceError.invalid(let issues) {
+                    #expect(issues.map(\.field) == ["business_date"])
+                }
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM nightly_runs") == 0)
+            #expect(try await Self.ledgerFingerprint(db) == before)
+            // Yesterday is fine.
+            guard case .completed = try await deps.nightly.run(date: FinancingWorld.today.adding(days: -1), triggeredBy: "cli") else {
+                throw TestFailure("yesterday was refused")
+            }
+        }
+    }
+
+    @Test("the API refuses 0001-01-01 and a future date with a 422 naming business_date, by the same rule as the CLI")
+    func absurdDateRefusedByAPI() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                for date in ["0001-01-01", "\(FinancingWorld.today.adding(days: 40))"] {
+                    let r = try await client.call(.post, "/v1/nightly-runs", key: api.operatorKey, json: #"{"business_date": "\#(date)"}"#)
+                    #expect(r.status == .unprocessableContent, "\(date): \(r.text)")
+                    #expect(r.problemFields == ["business_date"])
+                }
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM nightly_runs") == 0)
         }
     }
 

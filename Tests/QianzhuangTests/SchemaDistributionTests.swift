@@ -34,6 +34,7 @@ struct SchemaDistributionTests {
         "insurance_category_rates", "insurance_route_norms",
         "credit_products", "credit_product_tenors", "credit_unique_refs",
         "nightly_runs", "nightly_steps", "statements", "statement_lines", "reconciliation_exceptions",
+        "reconciled_items", "matching_rules",
     ]
 
     @Test("every owner-keyed table has its owner column in the primary key and in every unique index")

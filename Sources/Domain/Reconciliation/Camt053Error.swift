@@ -19,6 +19,8 @@ public enum Camt053Error: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidDate(element: String, text: String, line: Int)
     /// A coded value outside its list (e.g. a `CdtDbtInd` other than CRDT/DBIT).
     case invalidCode(element: String, text: String, line: Int)
+    /// The file declares a DTD (entities, DOCTYPE); bank files never need one.
+    case dtdNotAllowed
 
     public var description: String {
         switch self {
@@ -44,6 +46,8 @@ public enum Camt053Error: Error, Equatable, Sendable, CustomStringConvertible {
             "line \(line): <\(element)> \"\(text)\" is not an ISO date or date-time"
         case .invalidCode(let element, let text, let line):
             "line \(line): <\(element)> \"\(text)\" is not an allowed code"
+        case .dtdNotAllowed:
+            "the file declares a DTD (<!DOCTYPE ...>); statement files with a DTD or entities are refused"
         }
     }
 }

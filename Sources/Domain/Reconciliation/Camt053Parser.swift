@@ -20,7 +20,9 @@ import FoundationXML
 /// - A `DtTm` becomes the calendar date as written in the bank's own offset — the bank's booking day —
 ///   rather than being shifted into the platform's time zone.
 /// - Surrounding whitespace of text values is trimmed; empty values count as absent.
-/// - External entities are never resolved.
+/// - External entities are never resolved, and a file that declares a DTD (any `<!DOCTYPE` or other
+///   markup declaration before the root) is refused: libxml2 would drop unresolved entities silently.
+///   (`parse(stream:)` cannot look ahead; give it only streams already checked with `XMLProlog`.)
 ///
 /// If parsing fails part way, callbacks have already seen the earlier entries: import inside one
 /// transaction and roll back on error. Errors thrown by a callback stop the parse and are rethrown as is.
@@ -37,6 +39,7 @@ public struct Camt053Parser: Sendable {
               let stream = InputStream(url: url) else {
             throw Camt053Error.unreadable(path: url.path)
         }
+        guard XMLProlog.fileDeclaresDTD(url) == false else { throw Camt053Error.dtdNotAllowed }
         return try run(XMLParser(stream: stream), onEntry: onEntry, onStatement: onStatement)
     }
 
@@ -55,7 +58,8 @@ public struct Camt053Parser: Sendable {
         onEntry: (StatementEntry) throws -> Void,
         onStatement: (StatementSummary) throws -> Void
     ) throws -> Camt053MessageHeader {
-        try run(XMLParser(data: data), onEntry: onEntry, onStatement: onStatement)
+        guard !XMLProlog.declaresDTD(data) else { throw Camt053Error.dtdNotAllowed }
+        return try run(XMLParser(data: data), onEntry: onEntry, onStatement: onStatement)
     }
 
     /// Reads the whole file at `url` into a `Camt053Message` (entries held in memory).

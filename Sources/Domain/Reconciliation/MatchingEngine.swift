@@ -3,12 +3,21 @@
 /// A run is a pure function of (expected items, actual lines, rules); the output order does not
 /// depend on the input order. Phases, each working only on what the previous left over:
 ///
-/// 1. **By reference.** Items and lines are keyed by (currency, reference, direction); a key's
+/// 1. **By reference.** A counterparty quotes whichever reference it knows, so every item carries
+///    several (`ExpectedItem.references`), tried in this order: our own reference (the entry's
+///    business id, the end-to-end id we sent), then the platform's external reference (repayment,
+///    refund, receivable), then the order reference. Each rank in turn pairs exact matches (and
+///    splits under one reference); what is left is then paired under any of its references for the
+///    verdicts below. Items and lines are keyed by (currency, reference, direction); a key's
 ///    items pair with its lines in date order: amount within tolerance and date within the window
 ///    → `matched`; amount within tolerance only → `dateMismatch`; otherwise → `amountMismatch`.
 ///    Lines beyond those paired, when the key occurs more than once on the statement, are
 ///    `duplicate`s. Direction is part of the key, so a payment and its refund under one order
 ///    reference are not duplicates of each other.
+///    When grouped matching is on for a direction, a key whose lines (or items) together equal one
+///    item (or line) within tolerance, dates within the window, matches as a group first
+///    (`GroupMatching.sameReference`): 18.00 + 12.00 quoted against 30.00 is a split payment, not a
+///    mismatch and a duplicate.
 /// 2. **One-to-many** (if enabled): one line against the signed sum of a whole group of expected
 ///    items (a day's items, or a batch reference's), within tolerance.
 /// 3. **Many-to-one** (if enabled): one expected item against the signed sum of a group of lines.
@@ -140,24 +149,43 @@ struct MatchingRun {
     // MARK: Phase 1: by reference
 
     mutating func matchByReference() {
+        let ranks = expected.map(\.references.count).max() ?? 1
+        for rank in 0..<ranks {
+            var expectedByKey: [ReferenceKey: [Int]] = [:]
+            for (index, item) in expected.enumerated() where !expectedDone[index] && rank < item.references.count {
+                expectedByKey[Self.key(item.amount, item.references[rank]), default: []].append(index)
+            }
+            for (key, lines) in linesByKey(includeDone: false) {
+                guard let items = expectedByKey[key] else { continue }
+                pair(items: items, lines: lines, verdicts: false)
+            }
+        }
         var expectedByKey: [ReferenceKey: [Int]] = [:]
-        for (index, item) in expected.enumerated() {
-            expectedByKey[Self.key(item.amount, item.reference), default: []].append(index)
+        for (index, item) in expected.enumerated() where !expectedDone[index] {
+            for reference in item.references { expectedByKey[Self.key(item.amount, reference), default: []].append(index) }
         }
-        var actualByKey: [ReferenceKey: [Int]] = [:]
-        for (index, line) in actual.enumerated() {
-            guard let reference = Self.normalized(line.reference) else { continue }
-            actualByKey[Self.key(line.amount, reference), default: []].append(index)
-        }
-        // Keys are independent of each other, so dictionary order cannot change the outcomes.
-        for (key, lines) in actualByKey {
-            pair(items: expectedByKey[key] ?? [], lines: lines)
+        // Keys are independent of each other, so dictionary order cannot change the outcomes. Lines
+        // matched above stay in their key, so a repeat of a matched line is called a duplicate of it.
+        for (key, lines) in linesByKey(includeDone: true) {
+            pair(items: expectedByKey[key] ?? [], lines: lines, verdicts: true)
         }
     }
 
-    private mutating func pair(items: [Int], lines: [Int]) {
-        // Best evidence first: amount and date, then amount only, then reference only.
-        for item in items {
+    /// Lines with a reference, by key (only the open ones unless `includeDone`).
+    private func linesByKey(includeDone: Bool) -> [ReferenceKey: [Int]] {
+        var actualByKey: [ReferenceKey: [Int]] = [:]
+        for (index, line) in actual.enumerated() where includeDone || !actualDone[index] {
+            guard let reference = Self.normalized(line.reference) else { continue }
+            actualByKey[Self.key(line.amount, reference), default: []].append(index)
+        }
+        return actualByKey
+    }
+
+    /// Pairs one key's items and lines. Without `verdicts` only exact matches and splits are
+    /// taken (a reference rank's pass); with them, mismatches and duplicates are called too.
+    private mutating func pair(items: [Int], lines: [Int], verdicts: Bool) {
+        // Best evidence first: amount and date, then a split or batch under the reference, then amount only, then reference only.
+        for item in items where !expectedDone[item] {
             for line in lines where !actualDone[line] {
                 guard amountWithinTolerance(actual[line].amount, expected[item].amount),
                       dateWithinWindow(actual[line].date, expected[item].date) else { continue }
@@ -168,6 +196,9 @@ struct MatchingRun {
                 break
             }
         }
+        if rules.manyToOne != nil { pairSplits(items: items, lines: lines) }
+        if rules.oneToMany != nil { pairBatches(items: items, lines: lines) }
+        guard verdicts else { return }
         for item in items where !expectedDone[item] {
             for line in lines where !actualDone[line] {
                 guard amountWithinTolerance(actual[line].amount, expected[item].amount) else { continue }
@@ -193,6 +224,36 @@ struct MatchingRun {
             for line in leftover { record(.duplicate(actual[line], of: actual[anchor]), items: [], lines: [line]) }
         } else {
             for line in leftover.dropFirst() { record(.duplicate(actual[line], of: actual[first]), items: [], lines: [line]) }
+        }
+    }
+
+    /// Several lines of one reference settle one item of it: all the key's open lines, or none.
+    private mutating func pairSplits(items: [Int], lines: [Int]) {
+        let open = lines.filter { !actualDone[$0] }
+        guard open.count > 1 else { return }
+        for item in items where !expectedDone[item] {
+            guard let sum = Self.sum(open.map { actual[$0].amount }), amountWithinTolerance(sum, expected[item].amount),
+                  open.allSatisfy({ dateWithinWindow(actual[$0].date, expected[item].date) }) else { continue }
+            record(.matched(ReconciliationMatch(
+                kind: .manyToOne(.sameReference), expected: [expected[item]], actual: open.map { actual[$0] },
+                difference: Self.difference(sum, expected[item].amount)
+            )), items: [item], lines: open)
+            return
+        }
+    }
+
+    /// One line of a reference settles several items of it: all the key's open items, or none.
+    private mutating func pairBatches(items: [Int], lines: [Int]) {
+        let open = items.filter { !expectedDone[$0] }
+        guard open.count > 1 else { return }
+        for line in lines where !actualDone[line] {
+            guard let sum = Self.sum(open.map { expected[$0].amount }), amountWithinTolerance(actual[line].amount, sum),
+                  open.allSatisfy({ dateWithinWindow(actual[line].date, expected[$0].date) }) else { continue }
+            record(.matched(ReconciliationMatch(
+                kind: .oneToMany(.sameReference), expected: open.map { expected[$0] }, actual: [actual[line]],
+                difference: Self.difference(actual[line].amount, sum)
+            )), items: open, lines: [line])
+            return
         }
     }
 
@@ -266,6 +327,8 @@ struct MatchingRun {
             case .batchReference:
                 guard let batch = Self.normalized(batch) else { continue }
                 groups[GroupKey(currency: currency.code, date: 0, batch: batch), default: []].append(index)
+            case .sameReference:
+                continue  // matched in phase 1
             }
         }
         return groups
@@ -289,6 +352,8 @@ struct MatchingRun {
             var seen = Set<String>()
             return batches.compactMap { $0 }.filter { seen.insert($0).inserted }
                 .map { GroupKey(currency: currency.code, date: 0, batch: $0) }
+        case .sameReference:
+            return []
         }
     }
 

@@ -12,15 +12,24 @@ public struct ExpectedItem: Hashable, Sendable {
     public let kind: String
     /// A batch the counterparty settles it in (a channel payout id), for grouped matching.
     public let batchReference: String?
+    /// Other references the counterparty may quote instead of `reference`, in the order they are
+    /// tried: the platform's external reference (repayment, refund, receivable), then the order
+    /// reference. See `MatchingEngine` for the order of the whole phase.
+    public let alternateReferences: [String]
 
-    public init(id: String, reference: String, amount: Money, date: BusinessDate, kind: String, batchReference: String? = nil) {
+    public init(id: String, reference: String, amount: Money, date: BusinessDate, kind: String, batchReference: String? = nil,
+                alternateReferences: [String] = []) {
         self.id = id
         self.reference = reference
         self.amount = amount
         self.date = date
         self.kind = kind
         self.batchReference = batchReference
+        self.alternateReferences = alternateReferences.filter { !$0.isEmpty && $0 != reference }
     }
+
+    /// Every reference the item can be quoted under, ours first.
+    public var references: [String] { [reference] + alternateReferences }
 }
 
 /// Where an actual line came from.
@@ -72,6 +81,11 @@ public enum GroupMatching: Hashable, Sendable {
     /// Items sharing a batch reference form a group, matched to the single line whose
     /// `batchReference` (else `reference`) names it; the group's date is its latest item's.
     case batchReference
+    /// Items, or lines, quoting the same reference (and direction) form a group: a payment split
+    /// in parts under one order reference, or one transfer settling several items of one reference.
+    /// Tried in phase 1, before a reference pair is called a mismatch; on whenever the direction's
+    /// grouped matching is on at all.
+    case sameReference
 }
 
 /// The knobs of the matching engine. Negative values are treated as zero.

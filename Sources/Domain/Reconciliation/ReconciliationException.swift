@@ -28,6 +28,12 @@ public struct ReconciliationException: Hashable, Sendable {
         case duplicate
         /// A statement whose balances do not add up, or cannot be checked.
         case unbalancedStatement = "unbalanced_statement"
+        /// A statement entry in a currency other than its account's.
+        case currencyMismatch = "currency_mismatch"
+        /// A statement whose sequence number skips one or more after the previous statement of its account.
+        case sequenceGap = "sequence_gap"
+        /// A statement whose opening balance differs from the previous statement's closing balance.
+        case balanceDiscontinuity = "balance_discontinuity"
 
         /// The kind for a matching outcome; nil for a match, which needs no one.
         public init?(_ outcome: MatchOutcome) {

@@ -112,3 +112,36 @@ public struct BusinessCalendar: Sendable {
         return BusinessDate(daysSinceEpoch: days)
     }
 }
+
+/// Why a business date may not be closed (run through the nightly close of business).
+public enum CloseOfBusinessDateError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The date has not ended yet in the platform time zone (today or later).
+    case notEnded(date: BusinessDate, today: BusinessDate)
+    /// The date is older than any business the platform can have booked.
+    case tooOld(date: BusinessDate, earliest: BusinessDate)
+
+    public var description: String {
+        switch self {
+        case .notEnded(let date, let today):
+            "\(date) has not ended yet (today is \(today) in the platform time zone); only past business dates can be closed"
+        case .tooOld(let date, let earliest):
+            "\(date) is too far in the past; the earliest business date that can be closed is \(earliest)"
+        }
+    }
+}
+
+extension BusinessCalendar {
+    /// How far back a close of business may go: ten years of 366 days, generous for any
+    /// catch-up or re-run, and far from absurd dates such as 0001-01-01.
+    public static let closableDays = 3_660
+
+    /// The one rule for which business dates the nightly run accepts, used by the API, the CLI
+    /// and the runner itself: a date that has ended in this calendar's time zone, and not older
+    /// than `closableDays`.
+    public func checkClosable(_ date: BusinessDate, at instant: Date) throws(CloseOfBusinessDateError) {
+        let today = businessDate(at: instant)
+        guard date < today else { throw .notEnded(date: date, today: today) }
+        let earliest = today.adding(days: -Self.closableDays)
+        guard date >= earliest else { throw .tooOld(date: date, earliest: earliest) }
+    }
+}

@@ -213,7 +213,7 @@ extension OpenAPIFragments {
   },
   "/v1/nightly-runs/{id}/exceptions": {
    "get": {
-    "summary": "The run's reconciliation exceptions (operator)",
+    "summary": "The exceptions raised for the run's business date, paged in (kind, id) order, filtered by kind, state and source (operator)",
     "tags": [
      "reconciliation"
     ],
@@ -236,6 +236,9 @@ extension OpenAPIFragments {
      },
      "404": {
       "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
      }
     },
     "parameters": [
@@ -246,6 +249,97 @@ extension OpenAPIFragments {
       "schema": {
        "type": "string",
        "format": "uuid"
+      }
+     },
+     {
+      "$ref": "#/components/parameters/Limit"
+     },
+     {
+      "$ref": "#/components/parameters/Cursor"
+     },
+     {
+      "$ref": "#/components/parameters/ExceptionKind"
+     },
+     {
+      "$ref": "#/components/parameters/ExceptionState"
+     },
+     {
+      "$ref": "#/components/parameters/ExceptionSource"
+     }
+    ]
+   }
+  },
+  "/v1/reconciliation-exceptions": {
+   "get": {
+    "summary": "Every reconciliation exception, paged in (business date, kind, id) order, filtered by kind, state, source and business date (operator)",
+    "tags": [
+     "reconciliation"
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ExceptionList"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/Limit"
+     },
+     {
+      "$ref": "#/components/parameters/Cursor"
+     },
+     {
+      "$ref": "#/components/parameters/ExceptionKind"
+     },
+     {
+      "$ref": "#/components/parameters/ExceptionState"
+     },
+     {
+      "$ref": "#/components/parameters/ExceptionSource"
+     },
+     {
+      "name": "date",
+      "in": "query",
+      "required": false,
+      "description": "raised for this business date",
+      "schema": {
+       "type": "string",
+       "format": "date"
+      }
+     },
+     {
+      "name": "date_from",
+      "in": "query",
+      "required": false,
+      "description": "raised on or after",
+      "schema": {
+       "type": "string",
+       "format": "date"
+      }
+     },
+     {
+      "name": "date_to",
+      "in": "query",
+      "required": false,
+      "description": "raised on or before",
+      "schema": {
+       "type": "string",
+       "format": "date"
       }
      }
     ]
@@ -352,6 +446,127 @@ extension OpenAPIFragments {
         "$ref": "#/components/schemas/ResolveRequest"
        }
       }
+     }
+    }
+   }
+  },
+  "/v1/matching-rules": {
+   "get": {
+    "summary": "Matching rules per source; * is the default for sources without their own (operator)",
+    "tags": [
+     "reconciliation"
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MatchingRuleList"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/matching-rules/{source}": {
+   "get": {
+    "summary": "One source's matching rules (operator)",
+    "tags": [
+     "reconciliation"
+    ],
+    "parameters": [
+     {
+      "name": "source",
+      "in": "path",
+      "required": true,
+      "description": "a bank account as bank:<account>, a channel as channel:<name>, or * for the default",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 100
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MatchingRule"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   },
+   "patch": {
+    "summary": "Change one source's matching rules; absent fields keep their value (a new source starts from *); audited (operator)",
+    "tags": [
+     "reconciliation"
+    ],
+    "parameters": [
+     {
+      "name": "source",
+      "in": "path",
+      "required": true,
+      "description": "a bank account as bank:<account>, a channel as channel:<name>, or * for the default",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 100
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/MatchingRuleChange"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MatchingRule"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }
@@ -549,7 +764,10 @@ extension OpenAPIFragments {
        "amount_mismatch",
        "date_mismatch",
        "duplicate",
-       "unbalanced_statement"
+       "unbalanced_statement",
+       "currency_mismatch",
+       "sequence_gap",
+       "balance_discontinuity"
       ]
      },
      "reference": {
@@ -606,6 +824,28 @@ extension OpenAPIFragments {
      },
      "age_days": {
       "type": "integer"
+     },
+     "source": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "bank account or channel:<name> the exception comes from"
+     },
+     "counterparty_ref": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "the reference the bank or channel quoted"
+     },
+     "resolved_by_run": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "uuid",
+      "description": "the nightly run that closed it by a later match"
      }
     }
    },
@@ -637,6 +877,121 @@ extension OpenAPIFragments {
       "type": "string",
       "minLength": 1
      }
+    }
+   },
+   "MatchingRuleChange": {
+    "allOf": [
+     {
+      "$ref": "#/components/schemas/MatchingRuleFields"
+     }
+    ],
+    "unevaluatedProperties": false
+   },
+   "MatchingRule": {
+    "allOf": [
+     {
+      "$ref": "#/components/schemas/MatchingRuleFields"
+     },
+     {
+      "type": "object",
+      "properties": {
+       "source": {
+        "type": "string"
+       },
+       "updated_by": {
+        "type": "string"
+       },
+       "updated_at": {
+        "type": "string",
+        "format": "date-time"
+       }
+      }
+     }
+    ]
+   },
+   "MatchingRuleList": {
+    "type": "object",
+    "properties": {
+     "data": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/MatchingRule"
+      }
+     },
+     "next_cursor": {
+      "type": [
+       "string",
+       "null"
+      ]
+     }
+    }
+   },
+   "MatchingRuleFields": {
+    "type": "object",
+    "properties": {
+     "amount_tolerance_minor": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 100000000,
+      "description": "how many minor units an amount may differ and still match (0 = exact)"
+     },
+     "date_window_days": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 31,
+      "description": "how many days apart an item and its line may be"
+     },
+     "one_to_many": {
+      "type": "boolean",
+      "description": "one line may settle several items (a batch, one transfer for several items of a reference)"
+     },
+     "many_to_one": {
+      "type": "boolean",
+      "description": "several lines may settle one item (a split payment)"
+     }
+    }
+   }
+  },
+  "parameters": {
+   "ExceptionKind": {
+    "name": "kind",
+    "in": "query",
+    "required": false,
+    "description": "only this kind",
+    "schema": {
+     "enum": [
+      "missing_from_statement",
+      "missing_from_ledger",
+      "amount_mismatch",
+      "date_mismatch",
+      "duplicate",
+      "unbalanced_statement",
+      "currency_mismatch",
+      "sequence_gap",
+      "balance_discontinuity"
+     ]
+    }
+   },
+   "ExceptionState": {
+    "name": "state",
+    "in": "query",
+    "required": false,
+    "description": "only this state",
+    "schema": {
+     "enum": [
+      "open",
+      "acknowledged",
+      "resolved"
+     ]
+    }
+   },
+   "ExceptionSource": {
+    "name": "source",
+    "in": "query",
+    "required": false,
+    "description": "only this source: a bank account or channel:<name>",
+    "schema": {
+     "type": "string"
     }
    }
   }

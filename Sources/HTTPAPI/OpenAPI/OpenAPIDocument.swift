@@ -71,13 +71,16 @@ public enum OpenAPIDocument {
         var paths = document["paths"] as? [String: Any] ?? [:]
         var components = document["components"] as? [String: Any] ?? [:]
         var schemas = components["schemas"] as? [String: Any] ?? [:]
+        var parameters = components["parameters"] as? [String: Any] ?? [:]
         for fragment in fragments {
             guard let parsed = parse(fragment) else { continue }
             for (path, item) in parsed["paths"] as? [String: Any] ?? [:] { paths[path] = item }
             let fragmentComponents = parsed["components"] as? [String: Any] ?? [:]
             for (name, schema) in fragmentComponents["schemas"] as? [String: Any] ?? [:] { schemas[name] = schema }
+            for (name, parameter) in fragmentComponents["parameters"] as? [String: Any] ?? [:] { parameters[name] = parameter }
         }
         components["schemas"] = schemas
+        components["parameters"] = parameters
         document["paths"] = paths
         document["components"] = components
         return document

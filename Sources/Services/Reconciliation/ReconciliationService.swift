@@ -8,13 +8,14 @@ import PostgresNIO
 /// workflow, and the ledger proof.
 public struct ReconciliationService: Sendable {
     let database: Database
-    let rules: MatchingRules
+    /// When set, these rules apply to every source instead of the stored per-source rules.
+    let rulesOverride: MatchingRules?
     /// Lines per partition the matcher holds in memory at most (roughly).
     static let partitionSize = 50_000
 
-    public init(database: Database, rules: MatchingRules = MatchingRules(dateWindowDays: 1, amountToleranceMinorUnits: 0)) {
+    public init(database: Database, rules: MatchingRules? = nil) {
         self.database = database
-        self.rules = rules
+        self.rulesOverride = rules
     }
 
     /// Tally of one matching run.
@@ -23,72 +24,255 @@ public struct ReconciliationService: Sendable {
         public var actual = 0
         public var matched = 0
         public var exceptionsRaised = 0
+        public var exceptionsClosed = 0
         public var partitions = 0
     }
 
-    /// Matches the ledger's cash movements of `date` against statement lines valued within the
-    /// date window, partition by partition (by a hash of the reference, which keeps one-to-one
-    /// matching exact), and raises one exception per non-match (once, however often it runs).
-    public func match(businessDate date: BusinessDate) async throws -> MatchSummary {
+    /// Rules per source, as the engine takes them, from the stored `MatchingRuleRecord`s: grouped
+    /// matching on means batch references in phases 2–3 and splits under one reference in phase 1.
+    public struct SourceRules: Sendable {
+        public let bySource: [String: MatchingRules]
+        public let fallback: MatchingRules
+
+        public init(bySource: [String: MatchingRules], fallback: MatchingRules) {
+            self.bySource = bySource
+            self.fallback = fallback
+        }
+
+        public func rules(for source: String) -> MatchingRules { bySource[source] ?? fallback }
+
+        /// The widest date window of any source: how far around a date lines and items are loaded.
+        public var widestWindow: Int { ([fallback] + Array(bySource.values)).map(\.dateWindowDays).max() ?? 0 }
+
+        public static func from(_ records: [ReconciliationStore.MatchingRuleRecord]) -> SourceRules {
+            var bySource: [String: MatchingRules] = [:]
+            var fallback = MatchingRules(dateWindowDays: 1, oneToMany: .batchReference, manyToOne: .batchReference)
+            for r in records {
+                let rules = MatchingRules(dateWindowDays: r.dateWindowDays, amountToleranceMinorUnits: r.amountToleranceMinor,
+                                          oneToMany: r.oneToMany ? .batchReference : nil, manyToOne: r.manyToOne ? .batchReference : nil)
+                if r.source == "*" { fallback = rules } else { bySource[r.source] = rules }
+            }
+            return SourceRules(bySource: bySource, fallback: fallback)
+        }
+    }
+
+    public func sourceRules() async throws -> SourceRules {
+        if let rulesOverride { return SourceRules(bySource: [:], fallback: rulesOverride) }
         let logger = database.logger
-        let window = rules.dateWindowDays
+        return SourceRules.from(try await database.withConnection { try await ReconciliationStore.matchingRules(on: $0, logger: logger) })
+    }
+
+    /// Matches the ledger's unmatched cash movements of [date − window, date] against the unmatched
+    /// statement lines valued within the window, partition by partition (by a hash of the
+    /// reference, which keeps matching under one reference exact), each source's lines under its
+    /// own rules. Raises one exception per non-match (once, however often it runs), records what
+    /// matched so no later night sees it again, and closes the exceptions earlier nights raised
+    /// about what matched now, as resolved by `runID`.
+    public func match(businessDate date: BusinessDate, runID: UUID = UUID()) async throws -> MatchSummary {
+        let logger = database.logger
+        let rules = try await sourceRules()
+        let window = rules.widestWindow
         let from = date.adding(days: -window), to = date.adding(days: window)
         let lineCount = try await database.withConnection { try await ReconciliationStore.countLines(from: from, to: to, on: $0, logger: logger) }
         let partitions = max(1, (lineCount + Self.partitionSize - 1) / Self.partitionSize)
         var summary = MatchSummary()
         summary.partitions = partitions
-        let engine = MatchingEngine(rules: MatchingRules(dateWindowDays: window, amountToleranceMinorUnits: rules.amountToleranceMinorUnits))
         for partition in 0..<partitions {
             let (expected, actual) = try await database.withConnection { c in
-                (try await ReconciliationStore.expectedCashItems(on: date, partition: partition, partitions: partitions, on: c, logger: logger),
+                (try await ReconciliationStore.expectedCashItems(from: from, to: date, partition: partition, partitions: partitions, on: c, logger: logger),
                  try await ReconciliationStore.lines(from: from, to: to, partition: partition, partitions: partitions, on: c, logger: logger))
             }
             summary.expected += expected.count
             summary.actual += actual.count
-            let result = engine.reconcile(expected: expected, actual: actual)
-            summary.matched += result.matches.count
+            let outcomes = Self.reconcile(expected: expected, actual: actual, rules: rules)
+            let matches = outcomes.compactMap { if case .matched(let m) = $0 { m } else { nil } }
+            summary.matched += matches.count
             // Lines of other dates inside the window belong to their own night unless matched here.
-            let rows = result.exceptions.compactMap { Self.exceptionRow($0, date: date) }
-            for chunk in stride(from: 0, to: rows.count, by: 2_000) {
-                let slice = Array(rows[chunk..<min(chunk + 2_000, rows.count)])
-                summary.exceptionsRaised += try await database.transaction { c in
-                    try await ReconciliationStore.insertExceptions(slice, on: c, logger: logger)
-                }
+            let rows = outcomes.compactMap { Self.exceptionRow($0, date: date) }
+            // A duplicate line is accounted for by its exception: it is never re-read as missing from the ledger.
+            let duplicates = outcomes.compactMap { if case .duplicate(let line, _) = $0 { line.id } else { nil } }
+            let lineIDs = matches.flatMap { $0.actual.map(\.id) }
+            let entryIDs = matches.flatMap { $0.expected.map(\.id) }
+            let closing = lineIDs.map { "mfl:\($0)" } + entryIDs.map { "mfs:\($0)" }
+            let (raised, closed) = try await database.transaction { c in
+                let raised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
+                try await ReconciliationStore.recordMatched(lineIDs: lineIDs + duplicates, entryIDs: entryIDs, date: date, runID: runID, on: c, logger: logger)
+                let closed = try await ReconciliationStore.resolveMatched(keys: closing, date: date, runID: runID, on: c, logger: logger)
+                return (raised, closed)
             }
+            summary.exceptionsRaised += raised
+            summary.exceptionsClosed += closed
         }
         return summary
     }
 
-    typealias Row = (date: BusinessDate, kind: String, reference: String?, expected: Int64?, actual: Int64?, currency: String?, detail: String, key: String)
+    /// One partition: each source's lines (in source order) under its rules against the items no
+    /// earlier source took; what no source took is missing from the statements.
+    static func reconcile(expected: [ExpectedItem], actual: [ActualLine], rules: SourceRules) -> [MatchOutcome] {
+        var remaining = expected
+        var outcomes: [MatchOutcome] = []
+        for (source, lines) in Dictionary(grouping: actual, by: \.source.description).sorted(by: { $0.key < $1.key }) {
+            let result = MatchingEngine(rules: rules.rules(for: source)).reconcile(expected: remaining, actual: lines)
+            var taken = Set<String>()
+            for outcome in result.outcomes {
+                switch outcome {
+                case .missingFromStatement:
+                    continue
+                case .matched(let m):
+                    taken.formUnion(m.expected.map(\.id))
+                case .amountMismatch(let item, _, _), .dateMismatch(let item, _, _):
+                    taken.insert(item.id)
+                case .missingFromLedger, .duplicate:
+                    break
+                }
+                outcomes.append(outcome)
+            }
+            remaining.removeAll { taken.contains($0.id) }
+        }
+        outcomes += remaining.map { .missingFromStatement($0) }
+        return outcomes
+    }
+
+    typealias Row = ReconciliationStore.NewException
+
+    /// Tally of the statements checked by a night.
+    public struct StatementCheckSummary: Sendable, Equatable {
+        public var statements = 0
+        public var unbalanced = 0
+        public var exceptionsRaised = 0
+    }
+
+    /// Raises the verdicts of every statement imported since the last night as exceptions dated
+    /// `date`: an unbalanced statement, a sequence gap, a balance discontinuity, entries in a
+    /// foreign currency. Each statement is marked with `runID`, so a later night raises nothing
+    /// again and the report lists the statements of its night.
+    public func raiseStatementVerdicts(businessDate date: BusinessDate, runID: UUID) async throws -> StatementCheckSummary {
+        let logger = database.logger
+        return try await database.transaction { c in
+            let statements = try await ReconciliationStore.statementsWithUnraisedVerdicts(on: c, logger: logger)
+            var summary = StatementCheckSummary()
+            var rows: [Row] = []
+            for s in statements {
+                summary.statements += 1
+                let ccy = Currency(code: s.currency)
+                func money(_ minor: Int64?) -> String {
+                    guard let minor else { return "-" }
+                    return ccy.map { Money(minorUnits: minor, currency: $0).description } ?? "\(minor) \(s.currency)"
+                }
+                if s.verdict == "unbalanced" {
+                    summary.unbalanced += 1
+                    rows.append(Row(date: date, kind: ReconciliationException.Kind.unbalancedStatement.rawValue, reference: s.id.uuidString.lowercased(),
+                                    expected: s.closing, actual: s.computedClosing, currency: s.currency,
+                                    detail: "statement \(s.statementRef) states closing balance \(money(s.closing)) but its opening balance and entries give \(money(s.computedClosing))",
+                                    key: "stmt:\(s.id.uuidString.lowercased()):unbalanced_statement", source: s.source, counterpartyRef: s.statementRef))
+                }
+                for finding in s.findings {
+                    let parts = finding.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard let kind = parts.first, ReconciliationException.Kind(rawValue: kind) != nil else { continue }
+                    rows.append(Row(date: date, kind: kind, reference: s.id.uuidString.lowercased(), expected: nil, actual: nil, currency: s.currency,
+                                    detail: "statement \(s.statementRef): \(parts.count > 1 ? parts[1] : kind)",
+                                    key: "stmt:\(s.id.uuidString.lowercased()):\(kind)", source: s.source, counterpartyRef: s.statementRef))
+                }
+            }
+            summary.exceptionsRaised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
+            try await ReconciliationStore.markVerdictsRaised(statements.map(\.id), by: runID, on: c, logger: logger)
+            return summary
+        }
+    }
 
     static func exceptionRow(_ outcome: MatchOutcome, date: BusinessDate) -> Row? {
         switch outcome {
         case .matched:
             return nil
         case .missingFromStatement(let item):
-            return (date, "missing_from_statement", item.reference, item.amount.minorUnits, nil, item.amount.currency.code,
-                    "the ledger moved \(item.amount) (\(item.kind)) but no statement line shows it", "mfs:\(item.id)")
+            return Row(date: date, kind: "missing_from_statement", reference: item.reference, expected: item.amount.minorUnits, actual: nil,
+                       currency: item.amount.currency.code, detail: "the ledger moved \(item.amount) (\(item.kind)) but no statement line shows it",
+                       key: "mfs:\(item.id)")
         case .missingFromLedger(let line):
             guard line.date == date else { return nil }
-            return (date, "missing_from_ledger", line.reference, nil, line.amount.minorUnits, line.amount.currency.code,
-                    "a statement line of \(line.amount) has no ledger movement", "mfl:\(line.id)")
+            return Row(date: date, kind: "missing_from_ledger", reference: line.reference, expected: nil, actual: line.amount.minorUnits,
+                       currency: line.amount.currency.code, detail: "a statement line of \(line.amount) has no ledger movement",
+                       key: "mfl:\(line.id)", source: line.source.description, counterpartyRef: line.reference ?? line.batchReference)
         case .amountMismatch(let item, let line, let difference):
-            return (date, "amount_mismatch", item.reference, item.amount.minorUnits, line.amount.minorUnits, item.amount.currency.code,
-                    "amounts differ by \(difference)", "am:\(item.id):\(line.id)")
+            return Row(date: date, kind: "amount_mismatch", reference: item.reference, expected: item.amount.minorUnits, actual: line.amount.minorUnits,
+                       currency: item.amount.currency.code, detail: "amounts differ by \(difference)", key: "am:\(item.id):\(line.id)",
+                       source: line.source.description, counterpartyRef: line.reference)
         case .dateMismatch(let item, let line, let days):
-            return (date, "date_mismatch", item.reference, item.amount.minorUnits, line.amount.minorUnits, item.amount.currency.code,
-                    "the statement shows it \(days) day(s) apart", "dm:\(item.id):\(line.id)")
+            return Row(date: date, kind: "date_mismatch", reference: item.reference, expected: item.amount.minorUnits, actual: line.amount.minorUnits,
+                       currency: item.amount.currency.code, detail: "the statement shows it \(days) day(s) apart", key: "dm:\(item.id):\(line.id)",
+                       source: line.source.description, counterpartyRef: line.reference)
         case .duplicate(let line, let first):
-            return (date, "duplicate", line.reference, nil, line.amount.minorUnits, line.amount.currency.code,
-                    "the statement shows reference \(line.reference ?? "-") again (first as \(first.id))", "dup:\(line.id)")
+            return Row(date: date, kind: "duplicate", reference: line.reference, expected: nil, actual: line.amount.minorUnits,
+                       currency: line.amount.currency.code, detail: "the statement shows reference \(line.reference ?? "-") again (first as \(first.id))",
+                       key: "dup:\(line.id)", source: line.source.description, counterpartyRef: line.reference)
+        }
+    }
+
+    // MARK: Matching rules
+
+    public func matchingRules(source: String? = nil) async throws -> [ReconciliationStore.MatchingRuleRecord] {
+        let logger = database.logger
+        return try await database.withConnection { try await ReconciliationStore.matchingRules(source: source, on: $0, logger: logger) }
+    }
+
+    /// Sets one source's rules (`*` for the default), audited. Absent values keep the source's
+    /// current ones, or the default's for a source without its own rules.
+    public func setMatchingRule(source: String, amountToleranceMinor: Int64?, dateWindowDays: Int?, oneToMany: Bool?, manyToOne: Bool?,
+                                actor: Actor) async throws -> ReconciliationStore.MatchingRuleRecord {
+        var current = try await matchingRules(source: source).first
+        if current == nil { current = try await matchingRules(source: "*").first }
+        let amountToleranceMinor = amountToleranceMinor ?? current?.amountToleranceMinor ?? 0
+        let dateWindowDays = dateWindowDays ?? current?.dateWindowDays ?? 1
+        let oneToMany = oneToMany ?? current?.oneToMany ?? true
+        let manyToOne = manyToOne ?? current?.manyToOne ?? true
+        guard (0...100_000_000).contains(amountToleranceMinor) else {
+            throw ServiceError.invalid("amount_tolerance_minor", "must be from 0 to 100000000 minor units")
+        }
+        guard (0...31).contains(dateWindowDays) else { throw ServiceError.invalid("date_window_days", "must be from 0 to 31 days") }
+        let logger = database.logger
+        return try await database.transaction { c in
+            try await ReconciliationStore.upsertMatchingRule(.init(source: source, amountToleranceMinor: amountToleranceMinor, dateWindowDays: dateWindowDays,
+                                                                   oneToMany: oneToMany, manyToOne: manyToOne, updatedBy: actor.principal.actor,
+                                                                   updatedAt: Date()), on: c, logger: logger)
+            try await AuditStore.record(actor: actor.principal.actor, action: "matching_rule.set", objectType: "matching_rule", objectID: source,
+                                        requestID: actor.requestID, on: c, logger: logger)
+            guard let stored = try await ReconciliationStore.matchingRules(source: source, on: c, logger: logger).first else {
+                throw ServiceError.notFound(resource: "matching rule", id: source)
+            }
+            return stored
         }
     }
 
     // MARK: Exceptions workflow
 
-    public func exceptions(businessDate: BusinessDate, limit: Int = 500) async throws -> [ExceptionRecord] {
+    /// A page of exceptions and whether more follow (the store is asked for one row more than the page).
+    public func exceptions(_ filter: ExceptionFilter) async throws -> (page: [ExceptionRecord], more: Bool) {
         let logger = database.logger
-        return try await database.withConnection { try await ReconciliationStore.exceptions(businessDate: businessDate, limit: limit, on: $0, logger: logger) }
+        var probe = filter
+        probe.limit = filter.limit + 1
+        let rows = try await database.withConnection { try await ReconciliationStore.exceptions(probe, on: $0, logger: logger) }
+        return (Array(rows.prefix(filter.limit)), rows.count > filter.limit)
+    }
+
+    /// Every exception raised for `date` (for tests and small tools; the report streams instead).
+    public func exceptions(businessDate date: BusinessDate) async throws -> [ExceptionRecord] {
+        var all: [ExceptionRecord] = []
+        try await forEachException(businessDate: date) { all += $0 }
+        return all
+    }
+
+    /// Every exception raised for `date`, streamed page by page into `body` (never all in memory at once).
+    public func forEachException(businessDate date: BusinessDate, pageSize: Int = 2_000,
+                                 _ body: ([ExceptionRecord]) async throws -> Void) async throws {
+        var filter = ExceptionFilter(limit: pageSize)
+        filter.dateFrom = date
+        filter.dateTo = date
+        while true {
+            let (page, more) = try await exceptions(filter)
+            try await body(page)
+            guard more, let last = page.last else { return }
+            filter.after = (last.businessDate, last.kind, last.id)
+        }
     }
 
     /// Acknowledges (`note` nil) or resolves (with a note) an exception.

@@ -45,13 +45,19 @@ public struct StatementService: Sendable {
             if !existing.isEmpty {
                 return StatementImport(statements: try await ReconciliationStore.statements(ids: existing, on: c, logger: logger), alreadyImported: true)
             }
-            let ids: [UUID]
+            let imported: (ids: [UUID], known: Int)
             switch format {
             case .settlementCSV:
-                ids = [try await Self.importCSV(url, hash: hash, channel: channel, calendar: calendar, actor: actor, c, logger)]
+                imported = try await Self.importCSV(url, hash: hash, channel: channel, calendar: calendar, actor: actor, c, logger)
             case .camt053:
-                ids = try await Self.importCamt(url, hash: hash, actor: actor, c, logger)
+                imported = try await Self.importCamt(url, hash: hash, actor: actor, c, logger)
             }
+            // Every statement in the file was known (a re-sent copy with other bytes): nothing new.
+            if imported.known == imported.ids.count, !imported.ids.isEmpty {
+                return StatementImport(statements: try await ReconciliationStore.statements(ids: imported.ids, on: c, logger: logger),
+                                       alreadyImported: true)
+            }
+            let ids = imported.ids
             try await AuditStore.record(actor: actor.principal.actor, action: "statement.imported", objectType: "statement_file", objectID: hash,
                                         requestID: actor.requestID, on: c, logger: logger)
             return StatementImport(statements: try await ReconciliationStore.statements(ids: ids, on: c, logger: logger), alreadyImported: false)
@@ -74,48 +80,93 @@ public struct StatementService: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
+    /// A settlement file becomes one statement per currency it contains: totals are kept per
+    /// currency and each line keeps its own currency, so nothing is ever summed across currencies.
     static func importCSV(
         _ url: URL, hash: String, channel: String, calendar: BusinessCalendar, actor: Actor, _ c: PostgresConnection, _ logger: Logger
-    ) async throws -> UUID {
-        let id = UUID()
+    ) async throws -> (ids: [UUID], known: Int) {
+        struct Totals {
+            let id = UUID()
+            var count = 0
+            var credits: Int64 = 0
+            var debits: Int64 = 0
+            var content = StatementContent()
+        }
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var decoder = SettlementCSVDecoder(calendar: calendar)
-        var batch: [StatementLineRow] = []
-        var count = 0
-        var credits: Int64 = 0
-        var debits: Int64 = 0
-        var currency: String?
+        var batch: [(UUID, StatementLineRow)] = []
+        var perCurrency: [String: Totals] = [:]
+        var order: [String] = []
         func take(_ line: SettlementLine) throws {
-            count += 1
             let amount = line.signedAmount
-            if currency == nil { currency = amount.currency.code }
-            if amount.minorUnits >= 0 { credits += amount.minorUnits } else { debits -= amount.minorUnits }
-            batch.append(StatementLineRow(lineNo: line.line, reference: line.ourReference, amount: amount, valueDate: line.settlementDate,
-                                          source: "channel:\(channel)", batchRef: line.channelTransactionId))
+            let code = amount.currency.code
+            if perCurrency[code] == nil { order.append(code) }
+            var totals = perCurrency[code] ?? Totals()
+            totals.count += 1
+            // Overflow is an invalid file, never a wrapped total.
+            if amount.minorUnits >= 0 {
+                let (sum, overflow) = totals.credits.addingReportingOverflow(amount.minorUnits)
+                guard !overflow else { throw SettlementCSVError(line: line.line, column: "amount", problem: .overflow) }
+                totals.credits = sum
+            } else {
+                let (sum, overflow) = totals.debits.subtractingReportingOverflow(amount.minorUnits)
+                guard !overflow else { throw SettlementCSVError(line: line.line, column: "amount", problem: .overflow) }
+                totals.debits = sum
+            }
+            totals.content.add(amount, line.settlementDate, "\(line.channelTransactionId)|\(line.ourReference ?? "")|\(line.type.rawValue)")
+            perCurrency[code] = totals
+            batch.append((totals.id, StatementLineRow(lineNo: line.line, reference: line.ourReference, amount: amount,
+                                                      valueDate: line.settlementDate, source: "channel:\(channel)",
+                                                      batchRef: line.channelTransactionId)))
+        }
+        func flush() async throws {
+            for (statementID, rows) in Dictionary(grouping: batch, by: \.0) {
+                try await ReconciliationStore.insertLines(statementID: statementID, rows.map(\.1), on: c, logger: logger)
+            }
+            batch.removeAll(keepingCapacity: true)
         }
         do {
             while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
                 try decoder.decode(chunk, onLine: take)
-                if batch.count >= batchSize {
-                    try await ReconciliationStore.insertLines(statementID: id, batch, on: c, logger: logger)
-                    batch.removeAll(keepingCapacity: true)
-                }
+                if batch.count >= batchSize { try await flush() }
             }
             try decoder.finish(onLine: take)
         } catch let error as SettlementCSVError {
             throw ServiceError.invalid("body", error.description)
         }
-        try await ReconciliationStore.insertLines(statementID: id, batch, on: c, logger: logger)
-        try await ReconciliationStore.insertStatement(
-            id: id, format: StatementFormat.settlementCSV.rawValue, fileHash: hash, summary: nil, statementRef: url.lastPathComponent,
-            currency: currency ?? "CNY", credits: credits, debits: debits, entryCount: count, importedBy: actor.principal.actor, on: c, logger: logger)
-        return id
+        try await flush()
+        if order.isEmpty { order = ["CNY"] }
+        var ids: [UUID] = []
+        var known = 0
+        for code in order {
+            let totals = perCurrency[code] ?? Totals()
+            // A settlement file has no statement number: its identity is its channel, currency and
+            // content, so the same rows re-sent with other bytes (line endings, quoting) are one import.
+            let contentHash = totals.content.hash(currency: code)
+            let identity = "channel:\(channel)|\(code)|\(contentHash)"
+            if let existing = try await ReconciliationStore.statement(identity: identity, on: c, logger: logger) {
+                try await ReconciliationStore.deleteLines(statementID: totals.id, on: c, logger: logger)
+                ids.append(existing.id)
+                known += 1
+                continue
+            }
+            // One currency keeps the file name as its reference; several are told apart by currency.
+            let ref = order.count == 1 ? url.lastPathComponent : "\(url.lastPathComponent) \(code)"
+            try await ReconciliationStore.insertStatement(
+                id: totals.id, format: StatementFormat.settlementCSV.rawValue, fileHash: hash, summary: nil, statementRef: ref,
+                currency: code, credits: totals.credits, debits: totals.debits, entryCount: totals.count, importedBy: actor.principal.actor,
+                key: .init(identity: identity, contentHash: contentHash, sequenceNo: nil, period: nil, findings: []), on: c, logger: logger)
+            ids.append(totals.id)
+        }
+        return (ids, known)
     }
 
     /// camt.053: XMLParser is synchronous, so it runs on its own thread and hands entries over a
-    /// bounded channel; the parser waits while the database catches up.
-    static func importCamt(_ url: URL, hash: String, actor: Actor, _ c: PostgresConnection, _ logger: Logger) async throws -> [UUID] {
+    /// bounded channel; the parser waits while the database catches up. Each statement is checked
+    /// against its identity (`StatementIdentity`): a re-sent copy is recognised and its lines
+    /// dropped again, a different statement under the same identity is refused (409).
+    static func importCamt(_ url: URL, hash: String, actor: Actor, _ c: PostgresConnection, _ logger: Logger) async throws -> (ids: [UUID], known: Int) {
         let channel = BoundedChannel<CamtEvent>(capacity: 1_000)
         let thread = Thread {
             do {
@@ -128,8 +179,10 @@ public struct StatementService: Sendable {
         thread.start()
         var ids: [String: UUID] = [:]
         var order: [UUID] = []
+        var known = 0
         var batch: [(UUID, StatementLineRow)] = []
         var lineNumbers: [String: Int] = [:]
+        var content: [String: StatementContent] = [:]
         func flush() async throws {
             for (statementID, rows) in Dictionary(grouping: batch, by: \.0) {
                 try await ReconciliationStore.insertLines(statementID: statementID, rows.map(\.1), on: c, logger: logger)
@@ -146,6 +199,7 @@ public struct StatementService: Sendable {
                     for line in entry.actualLines(defaultDate: fallback) where entry.status == .booked {
                         let n = (lineNumbers[entry.statementId] ?? 0) + 1
                         lineNumbers[entry.statementId] = n
+                        content[entry.statementId, default: StatementContent()].add(line.amount, line.date, line.reference)
                         batch.append((statementID, StatementLineRow(lineNo: n, reference: line.reference, amount: line.amount, valueDate: line.date,
                                                                     source: entry.statementId, batchRef: line.batchReference)))
                     }
@@ -154,11 +208,43 @@ public struct StatementService: Sendable {
                     try await flush()
                     let statementID = ids[summary.id] ?? UUID()
                     ids[summary.id] = statementID
+                    let lines = content[summary.id] ?? StatementContent()
+                    content[summary.id] = nil
+                    let identity = StatementIdentity(summary)
+                    let contentHash = lines.hash(summary)
+                    if let existing = try await ReconciliationStore.statement(identity: identity.key, on: c, logger: logger) {
+                        guard existing.contentHash == contentHash else {
+                            throw ServiceError.conflict(
+                                code: "statement_identity_conflict",
+                                detail: "statement \(summary.id) (\(identity)) differs from statement \(existing.id.uuidString.lowercased()) "
+                                    + "already imported under the same identity; ask the bank which one is right")
+                        }
+                        // A re-sent copy: the same statement, other bytes. Its lines were stored again; drop them.
+                        try await ReconciliationStore.deleteLines(statementID: statementID, on: c, logger: logger)
+                        order.append(existing.id)
+                        known += 1
+                        continue
+                    }
+                    let sequence = StatementIdentity.sequenceNumber(summary)
+                    var findings: [String] = []
+                    if let account = summary.account?.identifier,
+                       let previous = try await ReconciliationStore.previousStatement(account: account, sequenceNo: sequence, period: identity.period,
+                                                                                     on: c, logger: logger) {
+                        let closing = previous.closing.flatMap { minor in Currency(code: previous.currency).map { Money(minorUnits: minor, currency: $0) } }
+                        findings += StatementContinuity.check(previousSequence: previous.sequenceNo, previousClosing: closing, sequence: sequence,
+                                                              opening: summary.openingBalance?.amount).map { "\($0.kind.rawValue): \($0)" }
+                    }
+                    if lines.foreignCurrencyLines(summary.currency) > 0 {
+                        findings.append("\(ReconciliationException.Kind.currencyMismatch.rawValue): \(lines.foreignCurrencyLines(summary.currency)) entr(ies) "
+                                        + "in a currency other than the account's \(summary.currency.code)")
+                    }
                     order.append(statementID)
                     try await ReconciliationStore.insertStatement(
                         id: statementID, format: StatementFormat.camt053.rawValue, fileHash: hash, summary: summary, statementRef: summary.id,
                         currency: summary.currency.code, credits: summary.bookedCredits.minorUnits, debits: summary.bookedDebits.minorUnits,
-                        entryCount: summary.entryCount, importedBy: actor.principal.actor, on: c, logger: logger)
+                        entryCount: summary.entryCount, importedBy: actor.principal.actor,
+                        key: .init(identity: identity.key, contentHash: contentHash, sequenceNo: sequence, period: identity.period, findings: findings),
+                        on: c, logger: logger)
                 }
             }
         } catch let error as Camt053Error {
@@ -169,12 +255,41 @@ public struct StatementService: Sendable {
             throw error
         }
         try await flush()
-        return order
+        return (order, known)
     }
 
     enum CamtEvent: Sendable {
         case entry(StatementEntry)
         case statement(StatementSummary)
+    }
+}
+
+/// What a statement says, line by line, reduced to a hash that ignores the file's bytes (message
+/// id, creation time, whitespace, line endings): the same statement re-sent hashes the same.
+struct StatementContent {
+    private var hasher = SHA256()
+    private var currencies: [String: Int] = [:]
+
+    mutating func add(_ amount: Money, _ date: BusinessDate, _ reference: String?) {
+        hasher.update(data: Data("\(amount.currency.code)|\(amount.minorUnits)|\(date)|\(reference ?? "")\n".utf8))
+        currencies[amount.currency.code, default: 0] += 1
+    }
+
+    func foreignCurrencyLines(_ currency: Currency) -> Int {
+        currencies.filter { $0.key != currency.code }.values.reduce(0, +)
+    }
+
+    func hash(currency: String) -> String {
+        var h = hasher
+        h.update(data: Data(currency.utf8))
+        return h.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    func hash(_ summary: StatementSummary) -> String {
+        var h = hasher
+        let balances = summary.balances.map { "\($0.typeCode)=\($0.amount.minorUnits)\($0.amount.currency.code)@\($0.date?.description ?? "-")" }
+        h.update(data: Data("\(summary.currency.code)|\(summary.entryCount)|\(balances.joined(separator: ","))".utf8))
+        return h.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
 

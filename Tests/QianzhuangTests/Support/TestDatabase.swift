@@ -5,6 +5,7 @@ import LocalPostgres
 import Logging
 import Persistence
 import PostgresNIO
+import Testing
 
 /// One throwaway PostgreSQL cluster per test process, and a migrated template database from
 /// which every test gets its own fresh database (`CREATE DATABASE … TEMPLATE`), so tests run in
@@ -25,6 +26,11 @@ actor TestCluster {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
     }
+
+    /// `../shared/fixtures/`: public third-party bank files, read in place and never copied into the project.
+    static var sharedFixtures: URL { packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures") }
+    static var sharedFixturesAvailable: Bool { FileManager.default.fileExists(atPath: sharedFixtures.appendingPathComponent("camt053").path) }
+    static let sharedFixturesMissing: Comment = "skipped: ../shared/fixtures/ (third-party bank files) is absent on this machine"
 
     static var migrationsDirectory: URL { packageRoot.appendingPathComponent("Migrations") }
 

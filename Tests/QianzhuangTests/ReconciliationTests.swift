@@ -1,0 +1,321 @@
+import Domain
+import Foundation
+import HTTPAPI
+import HummingbirdTesting
+import Jobs
+import Persistence
+import Services
+import Testing
+
+/// Reconciliation on the files platforms really receive (issue 14): one test per observation.
+@Suite("Reconciliation across nights, currencies and formats")
+struct ReconciliationTests {
+    static let actor = NightlyPlan.actor
+    static let header = "channel_txn_id,our_reference,amount,currency,fee,settled_at,type"
+
+    static func temp(_ name: String, _ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("qz-\(UUID().uuidString)-\(name)")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// A camt.053.001.08 document: one statement of account 6222000011112222 with its sequence
+    /// number, balances and (amount, end-to-end id) credit entries, all on `date`.
+    static func camt(messageId: String = "M1", statementId: String, sequence: Int?, opening: String, closing: String,
+                     entries: [(String, String)], date: String = "2026-11-20", currency: String = "CNY", newline: String = "\n") -> String {
+        var xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+            <GrpHdr><MsgId>\(messageId)</MsgId><CreDtTm>\(date)T23:00:00+08:00</CreDtTm></GrpHdr>
+            <Stmt><Id>\(statementId)</Id>\(sequence.map { "<ElctrncSeqNb>\($0)</ElctrncSeqNb>" } ?? "")<CreDtTm>\(date)T23:00:00+08:00</CreDtTm>
+            <Acct><Id><Othr><Id>6222000011112222</Id></Othr></Id><Ccy>\(currency)</Ccy></Acct>
+            <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="\(currency)">\(opening)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>\(date)</Dt></Dt></Bal>
+            <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="\(currency)">\(closing)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>\(date)</Dt></Dt></Bal>
+
+            """
+        for (amount, ref) in entries {
+            xml += """
+                <Ntry><Amt Ccy="\(currency)">\(amount)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>\(date)</Dt></BookgDt>
+                <NtryDtls><TxDtls><Refs><EndToEndId>\(ref)</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+
+                """
+        }
+        xml += "</Stmt></BkToCstmrStmt></Document>\n"
+        return xml.replacingOccurrences(of: "\n", with: newline)
+    }
+
+    @Test("observation 6: a re-sent statement with other bytes is already_imported (200); another statement under its identity is a 409 naming both")
+    func statementIdentity() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let first = Self.camt(statementId: "STMT-20", sequence: 20, opening: "100.00", closing: "130.00", entries: [("30.00", "ord-1")])
+            let resent = Self.camt(messageId: "M1-RESENT", statementId: "STMT-20", sequence: 20, opening: "100.00", closing: "130.00",
+                                   entries: [("30.00", "ord-1")], newline: "\r\n")
+            let other = Self.camt(messageId: "M2", statementId: "STMT-20", sequence: 20, opening: "100.00", closing: "140.00",
+                                  entries: [("40.00", "ord-2")])
+            try await api.withClient { client in
+                let a = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: first, contentType: "application/xml")
+                #expect(a.status == .created, "\(a.text)")
+                let firstID = ((a.json["statements"] as? [[String: Any]])?.first?["id"] as? String) ?? "?"
+                let b = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: resent, contentType: "application/xml")
+                #expect(b.status == .ok, "\(b.text)")
+                #expect(b.json["already_imported"] as? Bool == true)
+                #expect(((b.json["statements"] as? [[String: Any]])?.first?["id"] as? String) == firstID)
+                let c = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: other, contentType: "application/xml")
+                #expect(c.status == .conflict, "\(c.text)")
+                #expect(c.text.contains(firstID) && c.text.contains("STMT-20"))
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines") == 1)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statements") == 1)
+        }
+    }
+
+    @Test("observations 5 and 6: an unbalanced statement, a sequence gap and a balance discontinuity become exceptions in the night they are imported, once")
+    func verdictsBecomeExceptions() async throws {
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            let files = [
+                Self.camt(statementId: "S-1", sequence: 1, opening: "0.00", closing: "10.00", entries: [("10.00", "a")], date: "2026-11-18"),
+                // Sequence 2 never arrives; 3 opens at 15.00 where 1 closed at 10.00, and does not add up (15 + 5 ≠ 30).
+                Self.camt(statementId: "S-3", sequence: 3, opening: "15.00", closing: "30.00", entries: [("5.00", "b")], date: "2026-11-19"),
+            ]
+            for (n, xml) in files.enumerated() {
+                let url = try Self.temp("s\(n).xml", xml)
+                defer { try? FileManager.default.removeItem(at: url) }
+                _ = try await deps.statements.importFile(url, format: .camt053, actor: Self.actor)
+            }
+            let date = BusinessDate("2026-11-19")!
+            guard case .completed(let run) = try await deps.nightly.run(date: date, triggeredBy: "test") else { throw TestFailure("run") }
+            let kinds = try await deps.reconciliation.exceptions(businessDate: date)
+                .filter { $0.counterpartyRef?.hasPrefix("S-") == true }.map { "\($0.kind):\($0.counterpartyRef ?? "")" }.sorted()
+            #expect(kinds == ["balance_discontinuity:S-3", "sequence_gap:S-3", "unbalanced_statement:S-3"])
+            let html = try String(contentsOf: reports.appendingPathComponent("nightly-\(date).html"), encoding: .utf8)
+            #expect(html.contains("unbalanced statement: 1") && html.contains("<td>S-3</td>") && html.contains("UNBALANCED"))
+            // The next night raises nothing again for the same statements.
+            guard case .completed = try await deps.nightly.run(date: date.adding(days: 1), triggeredBy: "test") else { throw TestFailure("run 2") }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions WHERE counterparty_ref LIKE 'S-%'") == 3)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statements WHERE verdicts_raised_by = \(run.id)") == 2)
+        }
+    }
+
+    @Test("observation 7: a settlement CSV with 100.00 CNY and 100 JPY keeps both currencies apart, never 101.00 CNY")
+    func currenciesStayApart() async throws {
+        let csv = """
+            \(Self.header)
+            T1,ord-1,100.00,CNY,0,2026-11-20,payment
+            T2,ord-2,100,JPY,0,2026-11-20,payment
+            T3,ord-3,5.00,CNY,0,2026-11-20,refund
+
+            """
+        let url = try Self.temp("two-currencies.csv", csv)
+        defer { try? FileManager.default.removeItem(at: url) }
+        try await withTestDatabase { db in
+            let result = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .settlementCSV, channel: "alipay", actor: Self.actor)
+            let byCurrency = Dictionary(uniqueKeysWithValues: result.statements.map { ($0.currency, $0) })
+            #expect(byCurrency.keys.sorted() == ["CNY", "JPY"])
+            #expect(byCurrency["CNY"]?.credits == 10_000)
+            #expect(byCurrency["CNY"]?.debits == 500)
+            #expect(byCurrency["CNY"]?.entryCount == 2)
+            #expect(byCurrency["JPY"]?.credits == 100)
+            #expect(byCurrency["JPY"]?.entryCount == 1)
+            let lines = try await db.scalar(String.self, """
+                SELECT string_agg(currency || ' ' || amount::text, ', ' ORDER BY line_no) FROM statement_lines
+                """)
+            #expect(lines == "CNY 10000, JPY 100, CNY -500")
+        }
+    }
+
+    @Test("observation 8: POST /v1/statements with a camt.053 that declares a DTD is a 422 naming the body; nothing is stored")
+    func dtdRefusedByAPI() async throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <!DOCTYPE Document [<!ENTITY ref "ord-1">]>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+            <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-26T18:00:00</CreDtTm></GrpHdr>
+            <Stmt><Id>S-DTD</Id><Acct><Id><Othr><Id>6222000011112222</Id></Othr></Id></Acct>
+            <Ntry><Amt Ccy="CNY">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-11-26</Dt></BookgDt>
+            <NtryDtls><TxDtls><Refs><EndToEndId>&ref;</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+            </Stmt></BkToCstmrStmt></Document>
+            """
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let r = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: xml, contentType: "application/xml")
+                #expect(r.status == .unprocessableContent, "\(r.text)")
+                #expect(r.problemFields == ["body"])
+                #expect(r.text.contains("DTD"))
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statements") == 0)
+        }
+    }
+
+    @Test("observation 9: 1,107 exceptions page through in full: limit honoured, next_cursor while more exist, filters, no cap")
+    func exceptionsPage() async throws {
+        let date = BusinessDate("2026-11-20")!
+        var csv = Self.header + "\n"
+        for n in 1...1_107 { csv += "T\(n),unknown-\(n),1.00,CNY,0,\(date),payment\n" }
+        let url = try Self.temp("many.csv", csv)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        try await withTestDatabase(maxConnections: 12) { db in
+            let api = try await TestAPI.make(db)
+            _ = try await api.deps.statements.importFile(url, format: .settlementCSV, channel: "alipay", actor: Self.actor)
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            guard case .completed(let run) = try await deps.nightly.run(date: date, triggeredBy: "test") else { throw TestFailure("run") }
+            let html = try String(contentsOf: reports.appendingPathComponent("nightly-\(date).html"), encoding: .utf8)
+            #expect(html.contains("exceptions: 1107"))
+            try await api.withClient { client in
+                for base in ["/v1/nightly-runs/\(run.id.uuidString.lowercased())/exceptions?limit=500",
+                             "/v1/reconciliation-exceptions?limit=500&kind=missing_from_ledger&state=open&date=\(date)&source=channel:alipay"] {
+                    var seen: [String] = []
+                    var pages: [Int] = []
+                    var uri = base
+                    while true {
+                        let r = try await client.call(.get, uri, key: api.operatorKey)
+                        #expect(r.status == .ok, "\(r.text)")
+                        let data = r.json["data"] as? [[String: Any]] ?? []
+                        pages.append(data.count)
+                        seen += data.compactMap { $0["id"] as? String }
+                        guard let next = r.json["next_cursor"] as? String, pages.count < 10 else { break }
+                        uri = base + "&cursor=\(next)"
+                    }
+                    #expect(pages == [500, 500, 107], "\(base)")
+                    #expect(Set(seen).count == 1_107)
+                }
+                let none = try await client.call(.get, "/v1/reconciliation-exceptions?kind=duplicate", key: api.operatorKey)
+                #expect((none.json["data"] as? [Any])?.count == 0)
+                #expect(none.json["next_cursor"] is NSNull)
+                let other = try await client.call(.get, "/v1/reconciliation-exceptions?source=channel:wechat", key: api.operatorKey)
+                #expect((other.json["data"] as? [Any])?.count == 0)
+                let bad = try await client.call(.get, "/v1/reconciliation-exceptions?kind=nonsense&limit=0", key: api.operatorKey)
+                #expect(bad.status == .unprocessableContent)
+            }
+        }
+    }
+
+    /// Books `fen` of cash in under `reference` on `date` (a receipt the bank or channel should show).
+    static func bookCash(_ db: Database, _ reference: String, _ fen: Int64, on date: BusinessDate) async throws {
+        try await db.transaction { c in
+            try await LedgerStore.ensureAccounts([PlatformAccounts.cash(.cny), PlatformAccounts.equity(.cny)], on: c, logger: db.logger)
+        }
+        _ = try await LedgerService(database: db).postManualEntry(
+            businessDate: date, description: "", reference: reference,
+            lines: [.init(accountCode: "platform.cash.cny", amount: Money(minorUnits: fen, currency: .cny), side: .debit),
+                    .init(accountCode: "platform.equity.cny", amount: Money(minorUnits: fen, currency: .cny), side: .credit)],
+            actor: Self.actor)
+    }
+
+    static func importCSV(_ deps: APIDependencies, _ rows: [String], channel: String = "alipay") async throws {
+        let url = try Self.temp("settle.csv", ([Self.header] + rows).joined(separator: "\n") + "\n")
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try await deps.statements.importFile(url, format: .settlementCSV, channel: channel, actor: Self.actor)
+    }
+
+    @Test("observation 3: cash booked on D and settled on D+1 is matched once, never raised again, and the earlier exception closes by the later run")
+    func memoryAcrossNights() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai,
+                                       reportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)"))
+            let d = BusinessDate("2026-11-20")!
+            try await Self.bookCash(db, "ord-1", 10_000, on: d)
+            try await Self.bookCash(db, "ord-2", 5_000, on: d)
+            // Night D: nothing has arrived yet.
+            guard case .completed = try await deps.nightly.run(date: d, triggeredBy: "test") else { throw TestFailure("night D") }
+            #expect(try await deps.reconciliation.exceptions(businessDate: d).map(\.kind).sorted() == ["missing_from_statement", "missing_from_statement"])
+            // The channel settles ord-1 on D+1; ord-2's line dated D arrives late.
+            try await Self.importCSV(deps, ["T1,ord-1,100.00,CNY,0,\(d.adding(days: 1)),payment", "T2,ord-2,50.00,CNY,0,\(d),payment"])
+            guard case .completed(let next) = try await deps.nightly.run(date: d.adding(days: 1), triggeredBy: "test") else { throw TestFailure("night D+1") }
+            let earlier = try await deps.reconciliation.exceptions(businessDate: d)
+            #expect(earlier.count == 2)
+            #expect(earlier.allSatisfy { $0.state == "resolved" && $0.resolvedByRun == next.id && $0.resolvedBy == "nightly-run" }, "\(earlier)")
+            #expect(try await deps.reconciliation.exceptions(businessDate: d.adding(days: 1)).isEmpty)
+            // Night D+2 and a forced re-run of D: nothing is matched or raised again.
+            guard case .completed = try await deps.nightly.run(date: d.adding(days: 2), triggeredBy: "test") else { throw TestFailure("night D+2") }
+            guard case .completed = try await deps.nightly.run(date: d, force: true, triggeredBy: "test") else { throw TestFailure("forced D") }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions") == 2)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions WHERE state <> 'resolved'") == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciled_items") == 2)
+        }
+    }
+
+    @Test("observation 4: the nightly service matches 18.00 + 12.00 against 30.00 as a group under the default rules")
+    func splitPaymentMatchesAsGroup() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai,
+                                       reportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)"))
+            let d = BusinessDate("2026-11-20")!
+            try await Self.bookCash(db, "ord-30", 3_000, on: d)
+            try await Self.importCSV(deps, ["T1,ord-30,18.00,CNY,0,\(d),payment", "T2,ord-30,12.00,CNY,0,\(d),payment"])
+            let summary = try await deps.reconciliation.match(businessDate: d)
+            #expect(summary.matched == 1)
+            #expect(summary.exceptionsRaised == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 2)
+        }
+    }
+
+    @Test("matching rules per source are read and changed through the API, audited, and the tolerance applies to that source only")
+    func matchingRulesAPI() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let all = try await client.call(.get, "/v1/matching-rules", key: api.operatorKey)
+                #expect(((all.json["data"] as? [[String: Any]]) ?? []).compactMap { $0["source"] as? String } == ["*"])
+                let set = try await client.call(.patch, "/v1/matching-rules/channel:alipay", key: api.operatorKey, json: #"{"amount_tolerance_minor": 5}"#)
+                #expect(set.status == .ok, "\(set.text)")
+                #expect(set.json["amount_tolerance_minor"] as? Int == 5)
+                #expect(set.json["date_window_days"] as? Int == 1)
+                #expect(set.json["many_to_one"] as? Bool == true)
+                let bad = try await client.call(.patch, "/v1/matching-rules/channel:alipay", key: api.operatorKey, json: #"{"date_window_days": 40}"#)
+                #expect(bad.status == .unprocessableContent)
+                #expect(bad.problemFields == ["date_window_days"])
+                let one = try await client.call(.get, "/v1/matching-rules/channel:alipay", key: api.operatorKey)
+                #expect(one.json["amount_tolerance_minor"] as? Int == 5)
+                let missing = try await client.call(.get, "/v1/matching-rules/channel:wechat", key: api.operatorKey)
+                #expect(missing.status == .notFound)
+                let platform = try await client.call(.get, "/v1/matching-rules", key: api.platformKey)
+                #expect(platform.status == .forbidden)
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM audit_events WHERE action = 'matching_rule.set'") == 1)
+            let d = BusinessDate("2026-11-20")!
+            try await Self.bookCash(db, "ord-a", 10_000, on: d)
+            try await Self.bookCash(db, "ord-w", 10_000, on: d)
+            try await Self.importCSV(api.deps, ["T1,ord-a,100.03,CNY,0,\(d),payment"], channel: "alipay")
+            try await Self.importCSV(api.deps, ["T2,ord-w,100.03,CNY,0,\(d),payment"], channel: "wechat")
+            let summary = try await api.deps.reconciliation.match(businessDate: d)
+            #expect(summary.matched == 1)
+            #expect(try await api.deps.reconciliation.exceptions(businessDate: d).map { "\($0.kind):\($0.reference ?? "")" } == ["amount_mismatch:ord-w"])
+        }
+    }
+
+    @Test("observation 2: a channel file quoting the repayment's external_ref and the order reference matches; our id still matches too")
+    func counterpartyReferences() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let api = try await TestAPI.make(db)
+            let date = try await CreditAPI.on("2026-11-20") {
+                try await api.withClient { client in
+                    let account = try await CreditAPI.openAccount(client, api)
+                    _ = try await CreditAPI.purchase(client, api, account: account, order: "ORDER-A", amount: "300.00")
+                    let (_, planB) = try await CreditAPI.purchase(client, api, account: account, order: "ORDER-B", amount: "200.00")
+                    let (_, planA) = try await CreditAPI.purchase(client, api, account: account, order: "ORDER-C", amount: "100.00")
+                    for (plan, ref, amount) in [(planA, "alipay-77001", "40.00"), (planB, "alipay-77002", "50.00")] {
+                        let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                            {"plan_id": "\(plan)", "external_ref": "\(ref)", "amount": {"amount": "\(amount)", "currency": "CNY"}}
+                            """)
+                        guard paid.status == .created else { throw TestFailure("repayment: \(paid.text)") }
+                    }
+                    return BusinessDate("2026-11-20")!
+                }
+            }
+            // The channel quotes what it knows: the repayment's external_ref, and the order reference for the other one.
+            try await Self.importCSV(api.deps, ["T1,alipay-77001,40.00,CNY,0,\(date),payment", "T2,ORDER-B,50.00,CNY,0,\(date),payment"])
+            let summary = try await api.deps.reconciliation.match(businessDate: date)
+            let exceptions = try await api.deps.reconciliation.exceptions(businessDate: date)
+            #expect(summary.matched == 2, "\(exceptions.map { "\($0.kind):\($0.reference ?? "")" })")
+            #expect(!exceptions.contains { $0.kind == "missing_from_ledger" })
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NULL") == 0)
+        }
+    }
+}
