@@ -38,7 +38,8 @@ struct CreditRoutes {
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
             let outcome = try await credit.authorize(try body.request(), actor: actor(principal, context))
-            return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available), status: .created)
+            return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available, annualRates: outcome.annualRates),
+                                         status: .created)
         }
         group.get("/checkouts/{id}") { _, context in
             try context.require(.operator, .platform)
@@ -69,7 +70,8 @@ struct CreditRoutes {
             try context.require(.operator, .platform)
             let id = try Self.pathID(context)
             let asOf = try request.uri.queryParameters.get("as_of").map { try Field.date(String($0), "as_of") }
-            return try JSONBody.response(PayoffQuoteBody(planID: id, try await credit.payoffQuote(planID: id, asOf: asOf)))
+            let (quote, rates) = try await credit.payoffQuoteWithRates(planID: id, asOf: asOf)
+            return try JSONBody.response(PayoffQuoteBody(planID: id, quote, annualRates: rates))
         }
         group.post("/installment-plans/{id}/conversions") { request, context in
             let principal = try context.require(.operator, .platform)
@@ -108,9 +110,14 @@ struct CreditRoutes {
         return try JSONBody.decode(type, from: bytes)
     }
 
-    static func rate(_ text: String, _ field: String) throws -> Decimal {
+    /// A decimal-string rate; with `scale`, one with more decimal places than the column stores is refused
+    /// (it would be priced differently once read back).
+    static func rate(_ text: String, _ field: String, scale: Int? = nil) throws -> Decimal {
         guard text.range(of: #"^[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil, let value = Decimal(string: text) else {
             throw Problem.validation(field, "must be a decimal string like \"0.006\"")
+        }
+        if let scale, !RatePrecision.fits(value, scale: scale) {
+            throw Problem.validation(field, "has more than \(scale) decimal places, the precision rates are stored and priced with")
         }
         return value
     }
@@ -142,6 +149,10 @@ struct CreditProductRequest: Codable {
     let lateFeeCap: String?
     let authorizationExpiryHours: Int?
     let rounding: String?
+    /// "due_date_order" (default).
+    let allocationStrategy: String?
+    /// "prepay_next_bills" (default) or "refuse".
+    let overpayment: String?
 
     func draft() throws -> CreditProductDraft {
         guard code.range(of: #"^[a-z0-9][a-z0-9_-]{0,63}$"#, options: .regularExpression) != nil else {
@@ -153,7 +164,8 @@ struct CreditProductRequest: Codable {
         for (i, tenor) in (tenors ?? []).enumerated() {
             guard (1...60).contains(tenor.tenor) else { throw Problem.validation("tenors[\(i)].tenor", "must be 1 to 60") }
             guard pricing[tenor.tenor] == nil else { throw Problem.validation("tenors[\(i)].tenor", "appears twice") }
-            let rate = try CreditRoutes.rate(tenor.monthlyRate, "tenors[\(i)].monthly_rate")
+            let rate = try CreditRoutes.rate(tenor.monthlyRate, "tenors[\(i)].monthly_rate",
+                                             scale: RatePrecision.creditScale)
             guard rate < 1 else { throw Problem.validation("tenors[\(i)].monthly_rate", "must be below 1") }
             guard let price = InstallmentPricing(methodName: tenor.pricing, rate: rate) else {
                 throw Problem.validation("tenors[\(i)].pricing", "must be flat_monthly_fee or declining_balance")
@@ -166,12 +178,25 @@ struct CreditProductRequest: Codable {
             }
             return rule
         } ?? defaults.rounding
+        let allocation = try allocationStrategy.map { text in
+            guard let strategy = AllocationStrategy(rawValue: text) else {
+                throw Problem.validation("allocation_strategy", "must be due_date_order")
+            }
+            return strategy
+        } ?? defaults.allocation
+        let overpaymentPolicy = try overpayment.map { text in
+            guard let policy = OverpaymentPolicy(rawValue: text) else {
+                throw Problem.validation("overpayment", "must be prepay_next_bills or refuse")
+            }
+            return policy
+        } ?? defaults.overpayment
         let terms = CreditProduct(
             allowedTenors: pricing.keys.sorted(), pricing: pricing,
             interestFreeDays: interestFreeDays ?? defaults.interestFreeDays, graceDays: graceDays ?? defaults.graceDays,
-            dailyLateFeeRate: try dailyLateFeeRate.map { try CreditRoutes.rate($0, "daily_late_fee_rate") } ?? defaults.dailyLateFeeRate,
-            lateFeeCap: try lateFeeCap.map { try CreditRoutes.rate($0, "late_fee_cap") } ?? defaults.lateFeeCap,
-            authorizationExpiryHours: authorizationExpiryHours ?? defaults.authorizationExpiryHours, rounding: rounding)
+            dailyLateFeeRate: try dailyLateFeeRate.map { try CreditRoutes.rate($0, "daily_late_fee_rate", scale: RatePrecision.creditScale) } ?? defaults.dailyLateFeeRate,
+            lateFeeCap: try lateFeeCap.map { try CreditRoutes.rate($0, "late_fee_cap", scale: RatePrecision.creditScale) } ?? defaults.lateFeeCap,
+            authorizationExpiryHours: authorizationExpiryHours ?? defaults.authorizationExpiryHours, rounding: rounding,
+            allocation: allocation, overpayment: overpaymentPolicy)
         guard (0...366).contains(terms.interestFreeDays) else { throw Problem.validation("interest_free_days", "must be 0 to 366") }
         guard (0...60).contains(terms.graceDays) else { throw Problem.validation("grace_days", "must be 0 to 60") }
         guard terms.dailyLateFeeRate < 1 else { throw Problem.validation("daily_late_fee_rate", "must be below 1") }
@@ -294,8 +319,27 @@ struct RefundRequestBody: Codable {
 
 // MARK: Responses
 
+/// A price's annual rates (Docs/ANNUAL-RATES.md).
+struct AnnualRatesBody: Encodable {
+    let apr: String
+    let effectiveAnnualRate: String
+    let totalCostOfCredit: MoneyBody
+
+    init(_ d: AnnualRateDisclosure) {
+        apr = "\(d.apr)"
+        effectiveAnnualRate = "\(d.effectiveAnnualRate)"
+        totalCostOfCredit = MoneyBody(d.totalCostOfCredit)
+    }
+}
+
 struct CreditProductBody: Encodable {
-    typealias Tenor = CreditProductRequest.Tenor
+    struct Tenor: Encodable {
+        let tenor: Int
+        let pricing: String
+        let monthlyRate: String
+        /// For a reference purchase of 10,000.00.
+        let annualRates: AnnualRatesBody?
+    }
     let id: String
     let code: String
     let name: String
@@ -308,6 +352,8 @@ struct CreditProductBody: Encodable {
     let lateFeeCap: String
     let authorizationExpiryHours: Int
     let rounding: String
+    let allocationStrategy: String
+    let overpayment: String
 
     init(_ p: CreditProductRecord) {
         id = p.id.uuidString.lowercased()
@@ -316,7 +362,10 @@ struct CreditProductBody: Encodable {
         currency = p.currency.code
         isDefault = p.isDefault
         tenors = p.terms.allowedTenors.sorted().compactMap { tenor in
-            p.terms.pricing[tenor].map { Tenor(tenor: tenor, pricing: $0.methodName, monthlyRate: "\($0.monthlyRate)") }
+            p.terms.pricing[tenor].map {
+                Tenor(tenor: tenor, pricing: $0.methodName, monthlyRate: "\($0.monthlyRate)",
+                      annualRates: (try? p.terms.annualRates(tenor: tenor)).map(AnnualRatesBody.init))
+            }
         }
         interestFreeDays = p.terms.interestFreeDays
         graceDays = p.terms.graceDays
@@ -324,6 +373,8 @@ struct CreditProductBody: Encodable {
         lateFeeCap = "\(p.terms.lateFeeCap)"
         authorizationExpiryHours = p.terms.authorizationExpiryHours
         rounding = p.terms.rounding.rawValue
+        allocationStrategy = p.terms.allocation.rawValue
+        overpayment = p.terms.overpayment.rawValue
     }
 }
 
@@ -402,8 +453,11 @@ struct CheckoutBody: Encodable {
     let expiresAt: String
     /// The account's available limit right after this call (absent on reads).
     let available: MoneyBody?
+    /// The authorized purchase's annual rates (on the authorization's answer).
+    let annualRates: AnnualRatesBody?
 
-    init(_ c: CheckoutRecord, available: Money?) {
+    init(_ c: CheckoutRecord, available: Money?, annualRates: AnnualRateDisclosure? = nil) {
+        self.annualRates = annualRates.map(AnnualRatesBody.init)
         id = c.id.uuidString.lowercased()
         creditAccountId = c.creditAccountID.uuidString.lowercased()
         orderRef = c.orderRef
@@ -453,8 +507,10 @@ struct PlanBody: Encodable {
     let convertedFrom: String?
     let totalOwed: MoneyBody
     let installments: [InstallmentBody]
+    let annualRates: AnnualRatesBody?
 
     init(_ p: InstallmentPlanRecord) {
+        annualRates = p.annualRates.map(AnnualRatesBody.init)
         id = p.id.uuidString.lowercased()
         creditAccountId = p.creditAccountID.uuidString.lowercased()
         checkoutId = p.checkoutID.uuidString.lowercased()
@@ -493,8 +549,11 @@ struct PayoffQuoteBody: Encodable {
     let dueFees: MoneyBody
     let waivedFees: MoneyBody
     let total: MoneyBody
+    /// The plan's annual rates, shown with its price.
+    let annualRates: AnnualRatesBody?
 
-    init(planID: UUID, _ q: EarlyPayoffQuote) {
+    init(planID: UUID, _ q: EarlyPayoffQuote, annualRates: AnnualRateDisclosure? = nil) {
+        self.annualRates = annualRates.map(AnnualRatesBody.init)
         planId = planID.uuidString.lowercased()
         asOf = q.asOf.description
         principal = MoneyBody(q.principal)

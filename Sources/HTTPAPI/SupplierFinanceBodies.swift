@@ -25,8 +25,8 @@ struct FinancingLineBody: Codable {
     func line(field: String) throws -> FinancingLine {
         let limit = try limit.money(field: "\(field).limit")
         let ceiling = try autoApprovalCeiling.money(field: "\(field).auto_approval_ceiling")
-        let rate = try Rate.parse(advanceRate, "\(field).advance_rate")
-        let discount = try Rate.parse(annualDiscountRate, "\(field).annual_discount_rate")
+        let rate = try Rate.parse(advanceRate, "\(field).advance_rate", scale: RatePrecision.financingScale)
+        let discount = try Rate.parse(annualDiscountRate, "\(field).annual_discount_rate", scale: RatePrecision.financingScale)
         guard let dayCount = DayCount(rawValue: dayCount ?? "ACT/360") else {
             throw Problem.validation("\(field).day_count", "must be ACT/360, ACT/365F or 30/360")
         }
@@ -60,8 +60,8 @@ struct FinancingLinePatch: Codable {
     func validated() throws -> Bool {
         _ = try limit?.money(field: "financing_line.limit")
         _ = try autoApprovalCeiling?.money(field: "financing_line.auto_approval_ceiling")
-        _ = try advanceRate.map { try Rate.parse($0, "financing_line.advance_rate") }
-        _ = try annualDiscountRate.map { try Rate.parse($0, "financing_line.annual_discount_rate") }
+        _ = try advanceRate.map { try Rate.parse($0, "financing_line.advance_rate", scale: RatePrecision.financingScale) }
+        _ = try annualDiscountRate.map { try Rate.parse($0, "financing_line.annual_discount_rate", scale: RatePrecision.financingScale) }
         if let dayCount, DayCount(rawValue: dayCount) == nil {
             throw Problem.validation("financing_line.day_count", "must be ACT/360, ACT/365F or 30/360")
         }
@@ -93,11 +93,15 @@ extension FinancingLineBody {
 
 /// Rates on the wire are decimal strings ("0.80", "0.0730"), never JSON numbers.
 enum Rate {
-    static func parse(_ text: String, _ field: String) throws -> Decimal {
+    /// With `scale`, a rate with more decimal places than the column stores is refused.
+    static func parse(_ text: String, _ field: String, scale: Int? = nil) throws -> Decimal {
         let ok = !text.isEmpty && text.count <= 20 && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
             && text.filter { $0 == "." }.count <= 1 && text.first != "." && text.last != "."
         guard ok, let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
             throw Problem.validation(field, "must be a decimal string like \"0.0730\"")
+        }
+        if let scale, !RatePrecision.fits(value, scale: scale) {
+            throw Problem.validation(field, "has more than \(scale) decimal places, the precision rates are stored and priced with")
         }
         return value
     }

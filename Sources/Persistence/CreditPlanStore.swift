@@ -43,10 +43,12 @@ public enum CreditPlanStore {
                         NULLIF(\(plan.convertedFrom?.uuidString ?? ""), '')::uuid)
             ), installments AS (
                 INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
-                SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee, 'open'
+                SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee,
+                       t.status
                 FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.dueDate.description))::text[],
-                            \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[])
-                     AS t(number, due_date, principal, fee)
+                            \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[],
+                            \(rows.map(\.status.rawValue))::text[])
+                     AS t(number, due_date, principal, fee, status)
             ), checkout AS (
                 UPDATE credit_checkouts SET status = 'captured', captured_amount = \(plan.principal.minorUnits), plan_id = \(plan.id),
                        closed_at = now()

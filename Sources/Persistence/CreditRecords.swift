@@ -161,6 +161,15 @@ public struct InstallmentRecord: Sendable, Hashable {
         self.init(number: installment.number, dueDate: installment.dueDate, principal: installment.principal,
                   fee: installment.fee, lateFee: zero, principalPaid: zero, feePaid: zero, lateFeePaid: zero,
                   feeWaived: zero, lateFeeDays: 0, daysPastDue: 0, status: .open)
+        settleIfNothingOwed()
+    }
+
+    /// The one rule for "open": an installment is open only while something is owed on it, so one
+    /// with nothing owed (0.00 of a tiny purchase, or emptied by a refund) is settled the moment it
+    /// exists and never ages, freezes or charges off an account. The database enforces the same
+    /// rule (CHECK credit_installments_open_owes).
+    public mutating func settleIfNothingOwed() {
+        if status == .open, owed.isSettled { status = .paid }
     }
 
     /// What is still owed on it, for the repayment rules.

@@ -19,10 +19,12 @@ public enum CreditStore {
         let terms = product.terms
         try await connection.prepared("""
             INSERT INTO credit_products (id, code, name, currency, interest_free_days, grace_days, daily_late_fee_rate,
-                                         late_fee_cap, authorization_expiry_hours, rounding, is_default)
+                                         late_fee_cap, authorization_expiry_hours, rounding, is_default, allocation_strategy,
+                                         overpayment)
             VALUES (\(product.id), \(product.code), \(product.name), \(product.currency.code), \(terms.interestFreeDays),
                     \(terms.graceDays), \("\(terms.dailyLateFeeRate)")::numeric, \("\(terms.lateFeeCap)")::numeric,
-                    \(terms.authorizationExpiryHours), \(terms.rounding.rawValue), \(product.isDefault))
+                    \(terms.authorizationExpiryHours), \(terms.rounding.rawValue), \(product.isDefault),
+                    \(terms.allocation.rawValue), \(terms.overpayment.rawValue))
             """, logger: logger)
         let tenors = terms.allowedTenors.sorted()
         let methods = tenors.map { terms.pricing[$0]?.methodName ?? "" }
@@ -39,7 +41,7 @@ public enum CreditStore {
         let rows = try await connection.query("""
             SELECT p.id, p.code, p.name, p.currency, p.interest_free_days, p.grace_days,
                    p.daily_late_fee_rate::text AS daily_late_fee_rate, p.late_fee_cap::text AS late_fee_cap,
-                   p.authorization_expiry_hours, p.rounding, p.is_default,
+                   p.authorization_expiry_hours, p.rounding, p.is_default, p.allocation_strategy, p.overpayment,
                    ARRAY(SELECT t.tenor FROM credit_product_tenors t WHERE t.product_id = p.id ORDER BY t.tenor) AS tenors,
                    ARRAY(SELECT t.pricing FROM credit_product_tenors t WHERE t.product_id = p.id ORDER BY t.tenor) AS methods,
                    ARRAY(SELECT t.monthly_rate::text FROM credit_product_tenors t WHERE t.product_id = p.id ORDER BY t.tenor) AS rates
@@ -65,7 +67,9 @@ public enum CreditStore {
                 dailyLateFeeRate: try r.creditDecimal("daily_late_fee_rate"),
                 lateFeeCap: try r.creditDecimal("late_fee_cap"),
                 authorizationExpiryHours: try r.creditColumn("authorization_expiry_hours", as: Int.self),
-                rounding: try r.creditEnum("rounding", as: RoundingRule.self))
+                rounding: try r.creditEnum("rounding", as: RoundingRule.self),
+                allocation: try r.creditEnum("allocation_strategy", as: AllocationStrategy.self),
+                overpayment: try r.creditEnum("overpayment", as: OverpaymentPolicy.self))
             return CreditProductRecord(
                 id: try r.creditColumn("id"), code: try r.creditColumn("code"), name: try r.creditColumn("name"),
                 currency: try r.creditCurrency(), terms: terms, isDefault: try r.creditColumn("is_default"))

@@ -420,6 +420,24 @@ public enum FinancingStore {
             """, logger: logger)
     }
 
+    /// Writes a late approval's re-priced fee: per item, then the request's totals, date and decision document.
+    public static func reprice(
+        supplierID: UUID, requestID: UUID, items: [(receivableID: UUID, fee: Int64, feeDays: Int)], fee: Money, net: Money,
+        disbursementDate: BusinessDate, decisionJSON: String, on c: PostgresConnection, logger: Logger
+    ) async throws {
+        try await c.query("""
+            UPDATE financing_items i SET fee = t.fee, fee_days = t.days
+            FROM unnest(\(items.map(\.receivableID))::uuid[], \(items.map(\.fee))::bigint[], \(items.map(\.feeDays))::int[])
+                 AS t(receivable, fee, days)
+            WHERE i.supplier_id = \(supplierID) AND i.financing_request_id = \(requestID) AND i.receivable_id = t.receivable
+            """, logger: logger)
+        try await c.query("""
+            UPDATE financing_requests SET fee = \(fee.minorUnits), net_disbursement = \(net.minorUnits),
+                   disbursement_date = \(disbursementDate.description)::date, decision = \(decisionJSON)::jsonb
+            WHERE supplier_id = \(supplierID) AND id = \(requestID)
+            """, logger: logger)
+    }
+
     public static func decideFinancingRequest(
         supplierID: UUID, id: UUID, status: String, decidedBy: String, entryID: UUID?, on c: PostgresConnection, logger: Logger
     ) async throws {

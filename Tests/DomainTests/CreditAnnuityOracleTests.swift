@@ -44,9 +44,14 @@ struct CreditAnnuityOracleTests {
         .appendingPathComponent("Tests/Oracles/credit_annuity_oracle.py").path
 
     static func oracle(principal: Int64, rate: String, periods: Int) throws -> OracleSchedule {
+        try run(oraclePath, [String(principal), rate, String(periods)], as: OracleSchedule.self)
+    }
+
+    /// Runs a Python oracle under Tests/Oracles and decodes the JSON it prints.
+    static func run<T: Decodable>(_ script: String, _ arguments: [String], as type: T.Type) throws -> T {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", oraclePath, String(principal), rate, String(periods)]
+        process.arguments = ["python3", script] + arguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -65,7 +70,7 @@ struct CreditAnnuityOracleTests {
             )
         }
         do {
-            return try JSONDecoder().decode(OracleSchedule.self, from: stdout)
+            return try JSONDecoder().decode(T.self, from: stdout)
         } catch {
             throw OracleFailure.unreadable(String(decoding: stdout, as: UTF8.self))
         }

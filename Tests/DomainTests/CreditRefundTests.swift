@@ -62,7 +62,7 @@ struct CreditRefundTests {
         #expect(result.installments.map(\.lateFee.minorUnits) == [0, 120, 0])
     }
 
-    @Test("a declining-balance refund recomputes future interest on the principal still owed from each installment on")
+    @Test("a declining-balance refund re-amortises the lower principal as an annuity over the remaining installments")
     func decliningBalanceRefund() throws {
         let schedule = try InstallmentSchedule.make(
             principal: F.cny(600_000), purchaseDate: F.date("2026-01-20"), plan: .installments(6),
@@ -73,9 +73,14 @@ struct CreditRefundTests {
             pricing: schedule.pricing, feeBase: F.cny(600_000)
         )
         let result = try #require(Self.reamortized(outcome))
-        #expect(result.installments.map(\.principal.minorUnits) == Array(repeating: 80_000, count: 6))
-        // Balances 480,000, 400,000, … 80,000 fen at 1%.
-        #expect(result.installments.map(\.fee.minorUnits) == [4_800, 4_000, 3_200, 2_400, 1_600, 800])
+        // The plan stays an annuity: 4,800.00 over the same 6 months at 1 % (payment 828.23).
+        let annuity = try InstallmentSchedule.make(
+            principal: F.cny(480_000), purchaseDate: F.date("2026-01-20"), plan: .installments(6),
+            product: F.product(tenor: 6, .decliningBalance(monthlyRate: F.rate("0.01")))
+        )
+        #expect(result.installments.map(\.principal) == annuity.installments.map(\.principal))
+        #expect(result.installments.map(\.fee) == annuity.installments.map(\.fee))
+        #expect(result.installments.dropLast().allSatisfy { $0.principal.minorUnits + $0.fee.minorUnits == 82_823 })
     }
 
     @Test("a partial refund of an interest-free plan lowers its single installment and adds no fee")
@@ -150,8 +155,10 @@ struct CreditRefundTests {
             )))
             #expect(result.installments.reduce(0) { $0 + $1.principal.minorUnits } == principal - refund)
             #expect(result.installments.allSatisfy { !$0.principal.isNegative && !$0.fee.isNegative })
-            let shares = result.installments.map(\.principal.minorUnits)
-            #expect(shares.dropLast().allSatisfy { $0 == (principal - refund) / Int64(tenor) })
+            if case .flatMonthlyFee = schedule.pricing {
+                let shares = result.installments.map(\.principal.minorUnits)
+                #expect(shares.dropLast().allSatisfy { $0 == (principal - refund) / Int64(tenor) })
+            }
         }
     }
 

@@ -20,18 +20,19 @@ struct CreditRepaymentTests {
         result.lines.map { [$0.lateFee.minorUnits, $0.fee.minorUnits, $0.principal.minorUnits] }
     }
 
-    @Test("late fees of every installment are paid first, oldest first")
-    func lateFeesFirst() throws {
+    @Test("the oldest installment is paid first: its late fee, then its fee (due-date order)")
+    func oldestLateFeeThenFee() throws {
         let result = try RepaymentWaterfall.allocate(payment: F.cny(200), to: Self.plan, asOf: Self.asOf)
-        #expect(Self.paid(result) == [[150, 0, 0], [50, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+        #expect(Self.paid(result) == [[150, 50, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
         #expect(result.unapplied == F.cny(0))
-        #expect(result.remaining[1].lateFee == F.cny(30))
+        #expect(result.remaining[0].fee == F.cny(550))
+        #expect(result.remaining[1].lateFee == F.cny(80))
     }
 
-    @Test("fees of all due installments come before any principal, oldest first")
-    func feesBeforePrincipal() throws {
+    @Test("the earliest due installment is settled in full before the next one is touched")
+    func earliestInFull() throws {
         let result = try RepaymentWaterfall.allocate(payment: F.cny(230 + 1_500), to: Self.plan, asOf: Self.asOf)
-        #expect(Self.paid(result) == [[150, 600, 0], [80, 600, 0], [0, 300, 0], [0, 0, 0], [0, 0, 0]])
+        #expect(Self.paid(result) == [[150, 600, 980], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
     }
 
     @Test("an installment due on the as-of date counts as due")
@@ -56,20 +57,20 @@ struct CreditRepaymentTests {
         #expect(result.unapplied == F.cny(0))
     }
 
-    @Test("money left after all principal pays future fees, and only a full settlement leaves an unapplied remainder")
-    func unappliedOnlyWhenSettled() throws {
-        let owed: Int64 = 230 + 3_000 + 50_001
-        let exact = try RepaymentWaterfall.allocate(payment: F.cny(owed), to: Self.plan, asOf: Self.asOf)
+    @Test("money beyond the payoff amount is never applied to future fees: it is reported unapplied")
+    func futureFeesNeverCollected() throws {
+        let payoff: Int64 = 230 + 1_800 + 50_001
+        let exact = try RepaymentWaterfall.allocate(payment: F.cny(payoff), to: Self.plan, asOf: Self.asOf)
         #expect(exact.unapplied == F.cny(0))
-        #expect(exact.remaining.allSatisfy { $0.isSettled })
-        let short = try RepaymentWaterfall.allocate(payment: F.cny(owed - 1), to: Self.plan, asOf: Self.asOf)
-        #expect(short.unapplied == F.cny(0))
-        #expect(short.remaining[4].fee == F.cny(1))
-        let over = try RepaymentWaterfall.allocate(payment: F.cny(owed + 777), to: Self.plan, asOf: Self.asOf)
-        #expect(over.unapplied == F.cny(777))
-        #expect(over.lateFeesPaid == F.cny(230))
-        #expect(over.feesPaid == F.cny(3_000))
-        #expect(over.principalPaid == F.cny(50_001))
+        #expect(exact.remaining.allSatisfy { $0.principal.isZero && $0.lateFee.isZero })
+        #expect(exact.remaining[3].fee == F.cny(600))
+        let everything = try RepaymentWaterfall.allocate(payment: F.cny(payoff + 1_200), to: Self.plan, asOf: Self.asOf)
+        #expect(everything.unapplied == F.cny(1_200))
+        #expect(everything.feesPaid == F.cny(1_800))
+        #expect(everything.principalPaid == F.cny(50_001))
+        let duesOnly = try RepaymentWaterfall.allocate(payment: F.cny(payoff), to: Self.plan, asOf: Self.asOf, prepay: false)
+        #expect(duesOnly.unapplied == F.cny(20_001))
+        #expect(try RepaymentWaterfall.due(Self.plan, asOf: Self.asOf, currency: .cny) == F.cny(230 + 1_800 + 30_000))
     }
 
     @Test("the allocation conserves money for random plans and payments, whatever the input order")
@@ -98,7 +99,9 @@ struct CreditRepaymentTests {
                 #expect(line.lateFee.minorUnits + after.lateFee.minorUnits == before.lateFee.minorUnits)
                 #expect(!after.principal.isNegative && !after.fee.isNegative && !after.lateFee.isNegative)
             }
-            if result.unapplied.isPositive { #expect(result.remaining.allSatisfy { $0.isSettled }) }
+            if result.unapplied.isPositive {
+                #expect(result.remaining.allSatisfy { $0.principal.isZero && $0.lateFee.isZero && ($0.fee.isZero || $0.dueDate > asOf) })
+            }
             let shuffled = try RepaymentWaterfall.allocate(
                 payment: payment, to: installments.shuffled(using: &rng), asOf: asOf
             )

@@ -39,6 +39,10 @@ public struct CreditProduct: Sendable, Hashable {
     public var authorizationExpiryHours: Int
     /// How every fee, interest and late-fee formula of this product becomes minor units.
     public var rounding: RoundingRule
+    /// How a repayment is split over what is owed (default: due-date order).
+    public var allocation: AllocationStrategy
+    /// What happens to money beyond everything already due (default: it prepays the next bills' principal).
+    public var overpayment: OverpaymentPolicy
 
     public init(
         allowedTenors: [Int] = [3, 6, 12, 24],
@@ -48,7 +52,9 @@ public struct CreditProduct: Sendable, Hashable {
         dailyLateFeeRate: Decimal = Decimal(sign: .plus, exponent: -4, significand: 5),
         lateFeeCap: Decimal = Decimal(sign: .plus, exponent: -2, significand: 25),
         authorizationExpiryHours: Int = 72,
-        rounding: RoundingRule = .halfEven
+        rounding: RoundingRule = .halfEven,
+        allocation: AllocationStrategy = .dueDateOrder,
+        overpayment: OverpaymentPolicy = .prepayNextBills
     ) {
         self.allowedTenors = allowedTenors
         self.pricing = pricing
@@ -58,6 +64,8 @@ public struct CreditProduct: Sendable, Hashable {
         self.lateFeeCap = lateFeeCap
         self.authorizationExpiryHours = authorizationExpiryHours
         self.rounding = rounding
+        self.allocation = allocation
+        self.overpayment = overpayment
     }
 
     /// The platform default: 3, 6 and 12 installments at a flat 0.60 % a month, 24 installments
@@ -86,12 +94,18 @@ public struct CreditProduct: Sendable, Hashable {
         }
         for tenor in allowedTenors {
             guard let price = pricing[tenor] else { throw .noPricing(tenor: tenor) }
-            guard price.monthlyRate >= 0 else { throw .invalidRate(field: "monthly rate for \(tenor) installments") }
+            guard price.monthlyRate >= 0, RatePrecision.fits(price.monthlyRate, scale: RatePrecision.creditScale) else {
+                throw .invalidRate(field: "monthly rate for \(tenor) installments")
+            }
         }
         guard interestFreeDays >= 0 else { throw .invalidConfiguration("interest-free days must not be negative") }
         guard graceDays >= 0 else { throw .invalidConfiguration("grace days must not be negative") }
-        guard dailyLateFeeRate >= 0 else { throw .invalidRate(field: "daily late fee rate") }
-        guard lateFeeCap >= 0 else { throw .invalidRate(field: "late fee cap") }
+        guard dailyLateFeeRate >= 0, RatePrecision.fits(dailyLateFeeRate, scale: RatePrecision.creditScale) else {
+            throw .invalidRate(field: "daily late fee rate")
+        }
+        guard lateFeeCap >= 0, RatePrecision.fits(lateFeeCap, scale: RatePrecision.creditScale) else {
+            throw .invalidRate(field: "late fee cap")
+        }
         guard authorizationExpiryHours > 0 else {
             throw .invalidConfiguration("authorization expiry must be positive")
         }

@@ -37,14 +37,15 @@ public enum InstallmentRefundOutcome: Sendable, Hashable {
 
 /// Applies a merchant refund (a returned item) to an installment plan.
 ///
-/// - A refund below the outstanding principal lowers it by the refund; the new outstanding principal
-///   is spread evenly, remainder minor units to the last, over the installments that still owe
-///   principal (due ones included), so every unpaid installment shrinks alike.
+/// - A refund below the outstanding principal lowers it by the refund and the plan keeps its method
+///   over the installments that still owe principal (due ones included):
+///   - flat fee (and interest-free): the new principal is spread evenly, remainder minor units to the
+///     last, and each future fee becomes rounded((feeBase − refund) × rate), i.e. priced as if the
+///     purchase had been smaller by the refund;
+///   - declining balance: the new principal is re-amortised as an annuity over those m installments
+///     (`InstallmentSchedule`'s formula: payment = P'·i / (1 − (1 + i)^−m), interest = rounded
+///     balance × i, the last takes the remainder); future installments take its interest.
 /// - Fees of installments already due (dueDate ≤ asOf) are earned and never change.
-/// - Fees of future installments are recomputed: flat fee → rounded((feeBase − refund) × rate),
-///   i.e. priced as if the purchase had been smaller by the refund, the same fee in every future
-///   period; declining balance → rounded(principal owed on that installment and all later ones × i).
-///   Interest-free plans (pricing nil) have no fees to recompute.
 /// - A refund ≥ the outstanding principal cancels the plan: the refund clears the principal, the
 ///   future fees are waived (as in an early payoff), the excess pays late fees then due fees
 ///   (oldest first), and what is still left is returned to the consumer.
@@ -79,25 +80,27 @@ public enum InstallmentRefund {
         let after = outstanding - refund.minorUnits
         let owing = ordered.indices.filter { ordered[$0].principal.isPositive }
         var principal = ordered.map(\.principal.minorUnits)
-        let shares = CreditMath.money(after, currency).splitEvenly(into: owing.count)
-        for (share, index) in zip(shares, owing) { principal[index] = share.minorUnits }
-
         let newFeeBase = feeBase.minorUnits - refund.minorUnits
         var fee = ordered.map(\.fee.minorUnits)
         switch pricing {
         case nil:
-            break
+            let shares = CreditMath.money(after, currency).splitEvenly(into: owing.count)
+            for (share, index) in zip(shares, owing) { principal[index] = share.minorUnits }
         case .flatMonthlyFee(let rate)?:
+            let shares = CreditMath.money(after, currency).splitEvenly(into: owing.count)
+            for (share, index) in zip(shares, owing) { principal[index] = share.minorUnits }
             let perPeriod = try CreditMath.round(Decimal(newFeeBase) * rate, rule)
             for i in ordered.indices where !ordered[i].isDue(asOf: asOf) { fee[i] = perPeriod }
         case .decliningBalance(let rate)?:
-            var balanceFromHere: Int64 = 0
-            for i in ordered.indices.reversed() {
-                balanceFromHere += principal[i]
-                if !ordered[i].isDue(asOf: asOf) {
-                    fee[i] = try CreditMath.round(Decimal(balanceFromHere) * rate, rule)
-                }
+            // The plan keeps its method: the lower balance is re-amortised as an annuity over the
+            // installments still owing principal (the same formula as the original schedule).
+            let rows = try InstallmentSchedule.annuityRows(principal: after, monthlyRate: rate, periods: owing.count, rule)
+            for (row, index) in zip(rows, owing) {
+                principal[index] = row.principal
+                if !ordered[index].isDue(asOf: asOf) { fee[index] = row.fee }
             }
+            // A future installment whose principal was already prepaid carries no period of the new annuity.
+            for i in ordered.indices where !ordered[i].isDue(asOf: asOf) && !owing.contains(i) { fee[i] = 0 }
         }
 
         let result = ordered.indices.map { i in

@@ -20,7 +20,8 @@ public struct RepaymentAllocation: Sendable, Hashable {
     public let lines: [InstallmentAllocation]
     /// What is still owed after the payment, in due order.
     public let remaining: [OpenInstallment]
-    /// Money left after everything owed was paid; zero unless the plan is fully settled.
+    /// Money the allocation could not apply: beyond everything due when prepaying is not allowed,
+    /// or beyond the payoff amount when it is. The caller refuses it; it is never kept silently.
     public let unapplied: Money
 
     public var lateFeesPaid: Money { sum(\.lateFee) }
@@ -40,23 +41,39 @@ public struct RepaymentAllocation: Sendable, Hashable {
     }
 }
 
-/// Splits a repayment over a plan's open installments in a fixed order of priority.
+/// How a product splits a repayment over what is owed (named per product; see Docs/CREDIT-REPAYMENTS.md).
+public enum AllocationStrategy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Apache Fineract's "due-date order" (its `DUE_PENALTY_FEE_INTEREST_PRINCIPAL_IN_ADVANCE_PRINCIPAL_PENALTY_FEE_INTEREST`
+    /// family): the earliest due installment is settled in full — late fees, fees/interest, then
+    /// principal — before the next one is touched, so paying a bill's total on time always settles that bill.
+    case dueDateOrder = "due_date_order"
+}
+
+/// What a product does with money beyond everything already due.
+public enum OverpaymentPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The excess prepays the principal of the next bills, nearest first; fees and interest not yet
+    /// due are never collected by it (paying every principal is the early payoff, future fees waived).
+    case prepayNextBills = "prepay_next_bills"
+    /// Anything beyond what is due is refused; the consumer may settle with the payoff quote.
+    case refuse
+}
+
+/// Splits a repayment over a plan's open installments.
 ///
-/// Order (each step oldest due date first, ties by installment number):
-/// 1. late fees of every installment;
-/// 2. fees of installments already due (dueDate ≤ asOf);
-/// 3. principal of installments already due;
-/// 4. principal of future installments — an overpayment prepays the nearest future installment
-///    first, so the plan shortens from the front and the consumer's next bill shrinks first;
-/// 5. fees of future installments — the waterfall never waives a fee: waiving future fees is the
-///    early-payoff decision (`EarlyPayoffQuote`), whose total is exactly what steps 1–4 consume.
+/// `AllocationStrategy.dueDateOrder` (the only strategy so far), installments oldest due date first,
+/// ties by number:
+/// 1. every installment already due (dueDate ≤ asOf) in turn, in full: late fee, fee, principal;
+/// 2. only when `prepay` is true: the principal (and any late fee) of future installments, nearest
+///    first. Future fees and interest are never collected: a repayment covering all principal is an
+///    early payoff and its caller waives them (`EarlyPayoffQuote`).
 ///
-/// Whatever is left after step 5 is `unapplied` (owed back or held as a credit by the caller).
+/// Whatever is left is `unapplied`; the caller refuses it rather than keep it.
 public enum RepaymentWaterfall {
     /// Allocates `payment` over `installments` as of `asOf`. Pure: the input is not changed;
     /// the result carries the remaining balances.
     public static func allocate(
-        payment: Money, to installments: [OpenInstallment], asOf: BusinessDate
+        payment: Money, to installments: [OpenInstallment], asOf: BusinessDate,
+        strategy: AllocationStrategy = .dueDateOrder, prepay: Bool = true
     ) throws(CreditError) -> RepaymentAllocation {
         guard !payment.isNegative else { throw .negativeAmount(field: "payment") }
         let book = try OpenInstallmentBook(installments, currency: payment.currency)
@@ -76,14 +93,20 @@ public enum RepaymentWaterfall {
             left -= amount
         }
         let all = Array(ordered.indices)
-        let due = all.filter { ordered[$0].isDue(asOf: asOf) }
-        let future = all.filter { !ordered[$0].isDue(asOf: asOf) }
-
-        for i in all { take(&lateFee[i], &paidLateFee[i]) }
-        for i in due { take(&fee[i], &paidFee[i]) }
-        for i in due { take(&principal[i], &paidPrincipal[i]) }
-        for i in future { take(&principal[i], &paidPrincipal[i]) }
-        for i in future { take(&fee[i], &paidFee[i]) }
+        switch strategy {
+        case .dueDateOrder:
+            for i in all where ordered[i].isDue(asOf: asOf) {
+                take(&lateFee[i], &paidLateFee[i])
+                take(&fee[i], &paidFee[i])
+                take(&principal[i], &paidPrincipal[i])
+            }
+            if prepay {
+                for i in all where !ordered[i].isDue(asOf: asOf) {
+                    take(&lateFee[i], &paidLateFee[i])
+                    take(&principal[i], &paidPrincipal[i])
+                }
+            }
+        }
 
         let currency = payment.currency
         let lines = all.map { i in
@@ -106,5 +129,13 @@ public enum RepaymentWaterfall {
             asOf: asOf, payment: payment, lines: lines, remaining: remaining,
             unapplied: CreditMath.money(left, currency)
         )
+    }
+
+    /// Everything already due on `asOf` (late fees, fees and principal of installments with dueDate ≤ asOf).
+    public static func due(_ installments: [OpenInstallment], asOf: BusinessDate, currency: Currency) throws(CreditError) -> Money {
+        let book = try OpenInstallmentBook(installments, currency: currency)
+        let total = book.installments.filter { $0.isDue(asOf: asOf) }
+            .reduce(Int64(0)) { $0 + $1.principal.minorUnits + $1.fee.minorUnits + $1.lateFee.minorUnits }
+        return CreditMath.money(total, currency)
     }
 }

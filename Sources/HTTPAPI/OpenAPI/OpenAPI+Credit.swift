@@ -116,7 +116,7 @@ extension OpenAPIFragments {
                         "422": {"$ref": "#/components/responses/Problem"}}}}
       },
       "components": {"schemas": {
-        "Rate": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "description": "A decimal fraction as a string, e.g. \"0.006\" for 0.6 %."},
+        "Rate": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "description": "A decimal fraction as a string, e.g. \"0.006\" for 0.6 %. At most 8 decimal places (the stored precision); more is a 422."},
         "CreditProductRequest": {"type": "object", "additionalProperties": false, "required": ["code", "name"], "properties": {
           "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}, "name": {"type": "string"},
           "tenors": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/CreditTenor"},
@@ -125,7 +125,11 @@ extension OpenAPIFragments {
           "grace_days": {"type": "integer", "minimum": 0, "maximum": 60, "default": 3},
           "daily_late_fee_rate": {"$ref": "#/components/schemas/Rate"}, "late_fee_cap": {"$ref": "#/components/schemas/Rate"},
           "authorization_expiry_hours": {"type": "integer", "minimum": 1, "maximum": 8760, "default": 72},
-          "rounding": {"enum": ["half_even", "half_up", "down", "up"], "default": "half_even"}}},
+          "rounding": {"enum": ["half_even", "half_up", "down", "up"], "default": "half_even"},
+          "allocation_strategy": {"enum": ["due_date_order"], "default": "due_date_order",
+                                  "description": "How a repayment is split: the earliest due installment in full (late fees, fees, principal) before the next (Fineract's due-date order)."},
+          "overpayment": {"enum": ["prepay_next_bills", "refuse"], "default": "prepay_next_bills",
+                          "description": "Money beyond what is due: prepays the next bills' principal (no fee or interest not yet due is collected), or is refused with a 422 naming the payoff quote."}}},
         "CreditTenor": {"type": "object", "additionalProperties": false, "required": ["tenor", "pricing", "monthly_rate"], "properties": {
           "tenor": {"type": "integer", "minimum": 1, "maximum": 60},
           "pricing": {"enum": ["flat_monthly_fee", "declining_balance"]},
@@ -133,10 +137,14 @@ extension OpenAPIFragments {
         "CreditProduct": {"type": "object", "properties": {
           "id": {"type": "string", "format": "uuid"}, "code": {"type": "string"}, "name": {"type": "string"},
           "currency": {"type": "string"}, "is_default": {"type": "boolean"},
-          "tenors": {"type": "array", "items": {"$ref": "#/components/schemas/CreditTenor"}},
+          "tenors": {"type": "array", "items": {"type": "object", "properties": {
+            "tenor": {"type": "integer"}, "pricing": {"enum": ["flat_monthly_fee", "declining_balance"]}, "monthly_rate": {"type": "string"},
+            "annual_rates": {"oneOf": [{"$ref": "#/components/schemas/AnnualRates"}, {"type": "null"}],
+                             "description": "For a reference purchase of 10,000.00."}}}},
           "interest_free_days": {"type": "integer"}, "grace_days": {"type": "integer"},
           "daily_late_fee_rate": {"type": "string"}, "late_fee_cap": {"type": "string"},
-          "authorization_expiry_hours": {"type": "integer"}, "rounding": {"type": "string"}}},
+          "authorization_expiry_hours": {"type": "integer"}, "rounding": {"type": "string"},
+          "allocation_strategy": {"enum": ["due_date_order"]}, "overpayment": {"enum": ["prepay_next_bills", "refuse"]}}},
         "CreditAccountRequest": {"type": "object", "additionalProperties": false, "required": ["national_id", "phone", "features"], "properties": {
           "national_id": {"type": "string", "description": "18-character resident identity number; never stored or logged in clear."},
           "phone": {"type": "string", "description": "11-digit mainland mobile number; stored and shown only masked."},
@@ -187,7 +195,9 @@ extension OpenAPIFragments {
           "plan_id": {"type": ["string", "null"], "format": "uuid"},
           "business_date": {"type": "string", "format": "date"},
           "authorized_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"},
-          "available": {"oneOf": [{"$ref": "#/components/schemas/Money"}, {"type": "null"}]}}},
+          "available": {"oneOf": [{"$ref": "#/components/schemas/Money"}, {"type": "null"}]},
+          "annual_rates": {"oneOf": [{"$ref": "#/components/schemas/AnnualRates"}, {"type": "null"}],
+                           "description": "On an authorization's answer: the purchase's APR, effective annual rate and total cost of credit."}}},
         "Installment": {"type": "object", "properties": {
           "number": {"type": "integer"}, "due_date": {"type": "string", "format": "date"},
           "principal": {"$ref": "#/components/schemas/Money"}, "fee": {"$ref": "#/components/schemas/Money"},
@@ -206,12 +216,17 @@ extension OpenAPIFragments {
           "status": {"enum": ["active", "paid_off", "cancelled", "converted", "charged_off"]},
           "converted_from": {"type": ["string", "null"], "format": "uuid"},
           "total_owed": {"$ref": "#/components/schemas/Money"},
-          "installments": {"type": "array", "items": {"$ref": "#/components/schemas/Installment"}}}},
+          "installments": {"type": "array", "items": {"$ref": "#/components/schemas/Installment"}},
+          "annual_rates": {"oneOf": [{"$ref": "#/components/schemas/AnnualRates"}, {"type": "null"}]}}},
+        "AnnualRates": {"type": "object", "description": "Docs/ANNUAL-RATES.md: APR = 12 x the monthly IRR over the actual cash flows and due dates; effective annual rate = (1 + IRR)^12 - 1; fractions to 6 places.",
+          "properties": {"apr": {"type": "string"}, "effective_annual_rate": {"type": "string"},
+                         "total_cost_of_credit": {"$ref": "#/components/schemas/Money"}}},
         "PayoffQuote": {"type": "object", "properties": {
           "plan_id": {"type": "string", "format": "uuid"}, "as_of": {"type": "string", "format": "date"},
           "principal": {"$ref": "#/components/schemas/Money"}, "late_fees": {"$ref": "#/components/schemas/Money"},
           "due_fees": {"$ref": "#/components/schemas/Money"}, "waived_fees": {"$ref": "#/components/schemas/Money"},
-          "total": {"$ref": "#/components/schemas/Money"}}},
+          "total": {"$ref": "#/components/schemas/Money"},
+          "annual_rates": {"oneOf": [{"$ref": "#/components/schemas/AnnualRates"}, {"type": "null"}]}}},
         "RepaymentRequest": {"type": "object", "additionalProperties": false, "required": ["plan_id", "external_ref", "amount"], "properties": {
           "plan_id": {"type": "string", "format": "uuid"}, "external_ref": {"type": "string", "maxLength": 200},
           "amount": {"$ref": "#/components/schemas/Money"}, "payoff": {"type": "boolean", "default": false}}},

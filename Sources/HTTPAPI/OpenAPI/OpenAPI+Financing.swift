@@ -104,6 +104,7 @@ extension OpenAPIFragments {
   "/v1/financing-requests/{id}/approve": {
    "post": {
     "summary": "Approve and disburse a request in review (operator)",
+    "description": "Disbursed today; a fee quoted for an earlier date is re-priced (same day count) for the days actually left, the quote kept as quoted_fee. Past the decision's valid_until (and so always after maturity) it is a 409 quote_expired.",
     "tags": [
      "financing"
     ],
@@ -276,6 +277,15 @@ extension OpenAPIFragments {
        "disbursement_date": {
         "type": "string",
         "format": "date"
+       },
+       "valid_until": {
+        "type": "string",
+        "format": "date",
+        "description": "The last disbursement date this quote holds: every receivable still at least min_days_to_maturity days from its due date. An approval after it is a 409 quote_expired."
+       },
+       "quoted_fee": {
+        "type": "string",
+        "description": "Present when a late approval re-priced the fee (ACT/360 over the days actually left): the fee quoted at request time."
        },
        "lines": {
         "type": "array",

@@ -77,6 +77,8 @@ public struct CheckoutOutcome: Sendable {
     public let available: Money
     /// The plan a capture created.
     public let plan: InstallmentPlanRecord?
+    /// The annual rates of the authorized purchase (absent on declines, captures and voids).
+    public var annualRates: AnnualRateDisclosure? = nil
 }
 
 /// A repayment the platform received for a plan.
@@ -155,4 +157,23 @@ final class CreditProductCache: Sendable {
     func get(_ id: UUID) -> CreditProductRecord? { entries.withLock { $0[id] } }
 
     func put(_ product: CreditProductRecord) { entries.withLock { $0[product.id] = product } }
+}
+
+extension InstallmentPlanRecord {
+    /// The plan's annual rates (Docs/ANNUAL-RATES.md) from its current contractual schedule: principal and
+    /// fees as scheduled (after refunds), at their due dates. Nil when nothing is financed any more.
+    public var annualRates: AnnualRateDisclosure? {
+        let live = installments.filter { $0.status != .converted }
+        let principal = live.reduce(Int64(0)) { $0 + $1.principal.minorUnits }
+        guard principal > 0 else { return nil }
+        do {
+            let rows = try live.map { i throws(CreditError) in
+                try Installment(number: i.number, dueDate: i.dueDate, principal: i.principal, fee: i.fee)
+            }
+            return try AnnualRateDisclosure.of(principal: Money(minorUnits: principal, currency: currency), purchaseDate: purchaseDate,
+                                               installments: rows)
+        } catch {
+            return nil
+        }
+    }
 }

@@ -27,13 +27,20 @@ extension CreditService {
     /// all principal, late fees and fees already due; future fees are waived. Late fees the nightly
     /// run may charge after today are not foreseen.
     public func payoffQuote(planID: UUID, asOf: BusinessDate?) async throws -> EarlyPayoffQuote {
+        try await payoffQuoteWithRates(planID: planID, asOf: asOf).quote
+    }
+
+    /// The payoff quote with the plan's annual rates, as the API shows a price.
+    public func payoffQuoteWithRates(planID: UUID, asOf: BusinessDate?) async throws
+        -> (quote: EarlyPayoffQuote, annualRates: AnnualRateDisclosure?) {
         let (_, today) = clock()
         let date = asOf ?? today
         guard date >= today else { throw ServiceError.invalid("as_of", "must not be before today (\(today))") }
         let plan = try await plan(id: planID)
-        return try Self.domain { () throws(CreditError) in
+        let quote = try Self.domain { () throws(CreditError) in
             try EarlyPayoffQuote.quote(for: plan.openInstallments, asOf: date, currency: plan.currency)
         }
+        return (quote, plan.annualRates)
     }
 
     /// Converts an interest-free purchase into `tenor` installments before its due date. The new plan
@@ -97,23 +104,26 @@ extension CreditService {
                 guard !open.isEmpty else { throw ServiceError.conflict(code: "nothing_owed", detail: "nothing is owed on this plan") }
                 try await CreditStore.claim(.repayment, ref: request.externalRef, creditAccountID: account.id, objectID: repaymentID,
                                             on: c, logger: logger)
-                if request.payoff {
-                    let quote = try Self.domain { () throws(CreditError) in
-                        try EarlyPayoffQuote.quote(for: open, asOf: today, currency: plan.currency)
-                    }
-                    guard request.amount == quote.total else {
-                        throw ServiceError.invalid("amount.amount",
-                                                   "a payoff must be exactly the payoff quote of \(quote.total.decimalString)")
-                    }
+                let terms = try await product(id: account.productID, on: c).terms
+                let quote = try Self.domain { () throws(CreditError) in
+                    try EarlyPayoffQuote.quote(for: open, asOf: today, currency: plan.currency)
                 }
+                if request.payoff, request.amount != quote.total {
+                    throw ServiceError.invalid("amount.amount",
+                                               "a payoff must be exactly the payoff quote of \(quote.total.decimalString)")
+                }
+                // Money beyond what is due prepays principal only when the product says so (or on a payoff);
+                // otherwise it is refused. Either way it is never collected silently.
+                let prepay = request.payoff || terms.overpayment == .prepayNextBills
                 let allocation = try Self.domain(field: "amount") { () throws(CreditError) in
-                    try RepaymentWaterfall.allocate(payment: request.amount, to: open, asOf: today)
+                    try RepaymentWaterfall.allocate(payment: request.amount, to: open, asOf: today, strategy: terms.allocation,
+                                                    prepay: prepay)
                 }
                 guard allocation.unapplied.isZero else {
-                    let owed = request.amount.minorUnits - allocation.unapplied.minorUnits
-                    throw ServiceError.invalid("amount.amount",
-                                               "exceeds everything owed on the plan (\(Money(minorUnits: owed, currency: plan.currency).decimalString))")
+                    throw Self.overpayment(plan: plan.id, quote: quote, prepay: prepay, open: open, today: today)
                 }
+                // Paying every principal (the payoff quote) is the early payoff, flag or not: future fees are waived.
+                let payoff = request.payoff || request.amount == quote.total
                 var installments = plan.installments
                 var waived: Int64 = 0
                 for line in allocation.lines {
@@ -121,12 +131,12 @@ extension CreditService {
                     installments[i].lateFeePaid = try Self.sum(installments[i].lateFeePaid, line.lateFee)
                     installments[i].feePaid = try Self.sum(installments[i].feePaid, line.fee)
                     installments[i].principalPaid = try Self.sum(installments[i].principalPaid, line.principal)
-                    if request.payoff {
+                    if payoff {
                         let left = installments[i].owed.fee
                         installments[i].feeWaived = try Self.sum(installments[i].feeWaived, left)
                         waived += left.minorUnits
                     }
-                    if installments[i].owed.isSettled { installments[i].status = .paid }
+                    installments[i].settleIfNothingOwed()
                 }
                 try await CreditPlanStore.update(creditAccountID: account.id, planID: plan.id, installments: installments,
                                                  on: c, logger: logger)
@@ -138,7 +148,7 @@ extension CreditService {
                 try await CreditPlanStore.insertRepayment(.init(
                     id: repaymentID, creditAccountID: account.id, planID: plan.id, externalRef: request.externalRef,
                     amount: request.amount, principalPaid: allocation.principalPaid, feePaid: allocation.feesPaid,
-                    lateFeePaid: allocation.lateFeesPaid, feeWaived: waivedMoney, payoff: request.payoff,
+                    lateFeePaid: allocation.lateFeesPaid, feeWaived: waivedMoney, payoff: payoff,
                     allocationJSON: try Self.json(allocation.lines.filter { !$0.total.isZero }.map {
                         ["number": "\($0.number)", "due_date": $0.dueDate.description, "late_fee": $0.lateFee.decimalString,
                          "fee": $0.fee.decimalString, "principal": $0.principal.decimalString]
@@ -146,7 +156,7 @@ extension CreditService {
                     businessDate: today), on: c, logger: logger)
                 try await settle(
                     account, principalCleared: allocation.principalPaid, today: today, on: c, actor: actor,
-                    action: request.payoff ? "credit.plan.paid_off" : "credit.repayment.booked", objectType: "repayment",
+                    action: payoff ? "credit.plan.paid_off" : "credit.repayment.booked", objectType: "repayment",
                     objectID: repaymentID, detail: ["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString],
                     entry: try Self.ledger {
                         try CreditLedger.repayment(
@@ -162,6 +172,19 @@ extension CreditService {
         } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "repayment \(request.externalRef) was already booked")
         }
+    }
+
+    /// The 422 for money beyond what the product accepts, naming the payoff quote the consumer may pay instead.
+    static func overpayment(plan: UUID, quote: EarlyPayoffQuote, prepay: Bool, open: [OpenInstallment],
+                            today: BusinessDate) -> ServiceError {
+        let link = "GET /v1/installment-plans/\(plan.uuidString.lowercased())/payoff-quote"
+        guard !prepay else {
+            return .invalid("amount.amount", "exceeds the payoff quote of \(quote.total.decimalString) \(quote.total.currency.code) "
+                            + "(all principal and what is due; \(quote.waivedFees.decimalString) of future fees waived): \(link)")
+        }
+        let due = (try? RepaymentWaterfall.due(open, asOf: today, currency: quote.total.currency))?.decimalString ?? "?"
+        return .invalid("amount.amount", "exceeds what is due (\(due)); this product does not take prepayments: settle the plan "
+                        + "with the payoff quote of \(quote.total.decimalString) \(quote.total.currency.code) and payoff=true: \(link)")
     }
 
     /// Applies a merchant refund to the plan made from the checkout with `orderRef`. Below the
@@ -258,7 +281,7 @@ extension CreditService {
                 guard let i = rows.firstIndex(where: { $0.number == owed.number }) else { continue }
                 rows[i].principal = try sum(rows[i].principalPaid, owed.principal)
                 rows[i].fee = try sum(try sum(rows[i].feePaid, rows[i].feeWaived), owed.fee)
-                if rows[i].owed.isSettled { rows[i].status = .paid }
+                rows[i].settleIfNothingOwed()
             }
             return AppliedRefund(installments: rows, cancelled: false, principal: r.refund, lateFees: zero, fees: zero,
                                  waived: zero, returned: zero)

@@ -50,18 +50,24 @@ public struct CreditService: Sendable {
         }
         let record = CreditProductRecord(id: UUID(), code: draft.code, name: draft.name, currency: .cny, terms: draft.terms,
                                          isDefault: false)
+        let stored: CreditProductRecord
         do {
-            try await database.transaction { c in
+            // Read back in the same transaction: what is cached and echoed is exactly what is stored and priced.
+            stored = try await database.transaction { c in
                 try await CreditStore.insertProduct(record, on: c, logger: logger)
                 try await AuditStore.record(actor: actor.principal.actor, action: "credit.product.created", objectType: "credit_product",
                                             objectID: record.id.uuidString.lowercased(), requestID: actor.requestID,
                                             on: c, logger: logger)
+                guard let stored = try await CreditStore.product(id: record.id, on: c, logger: logger) else {
+                    throw ServiceError.notFound(resource: "credit product", id: record.id.uuidString.lowercased())
+                }
+                return stored
             }
         } catch let error as PSQLError where error.sqlState == "23505" {
             throw ServiceError.conflict(code: "duplicate_product_code", detail: "a credit product with code \(draft.code) exists")
         }
-        products.put(record)
-        return record
+        products.put(stored)
+        return stored
     }
 
     /// A product by id; nil means the default product.
@@ -174,7 +180,7 @@ public struct CreditService: Sendable {
         let (now, today) = clock()
         let checkoutID = UUID()
         do {
-            return try await database.transaction { c in
+            var (outcome, terms) = try await database.transaction { c in
                 var (account, overdue) = try await lockAccount(request.creditAccountID, today: today, on: c)
                 let product = try await product(id: account.productID, on: c)
                 var decision = CheckoutDecision.decide(amount: request.amount, plan: request.plan,
@@ -202,8 +208,15 @@ public struct CreditService: Sendable {
                                                         actor: actor.principal.actor, requestID: actor.requestID, on: c, logger: logger)
                     available = account.available
                 }
-                return CheckoutOutcome(checkout: checkout, available: available, plan: nil)
+                return (CheckoutOutcome(checkout: checkout, available: available, plan: nil), product.terms)
             }
+            // The price the consumer is agreeing to, annualised (Docs/ANNUAL-RATES.md): pure arithmetic after
+            // the commit, so the account row is not held for it.
+            if outcome.checkout.status == .authorized {
+                outcome.annualRates = try? AnnualRateDisclosure.of(InstallmentSchedule.make(
+                    principal: request.amount, purchaseDate: today, plan: request.plan, product: terms))
+            }
+            return outcome
         } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
             throw ServiceError.conflict(code: "duplicate_order_ref",
                                         detail: "order reference \(request.orderRef) was already authorized")

@@ -45,7 +45,7 @@ extension SupplierFinanceService {
             let decision = try supplier.line.decide(
                 receivables: receivables, disbursementDate: date, supplierIsActive: supplier.status == "active",
                 outstandingFinancing: supplier.financingCommitted)
-            let document = FinancingDecisionDocument(decision)
+            let document = FinancingDecisionDocument(decision, validUntil: supplier.line.quoteValidUntil(decision))
             let items = decision.eligible.compactMap { e in UUID(uuidString: e.receivableID).map { (receivableID: $0, amounts: e.amounts) } }
             let auto = decision.status == .approved
             // Straight through: the disbursement is booked first, so the request is written once,
@@ -99,7 +99,7 @@ extension SupplierFinanceService {
                 throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
             }
             // Lock order: supplier first, then the request.
-            guard try await FinancingStore.supplier(id: found.supplierID, forUpdate: true, on: c, logger: logger) != nil,
+            guard let supplierRecord = try await FinancingStore.supplier(id: found.supplierID, forUpdate: true, on: c, logger: logger),
                   let request = try await FinancingStore.financingRequest(id: id, supplierID: found.supplierID, forUpdate: true, on: c, logger: logger)
             else { throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased()) }
             guard request.status == "pending_review" else {
@@ -108,10 +108,10 @@ extension SupplierFinanceService {
             let items = try await FinancingStore.financingItems(supplierID: request.supplierID, requestID: id, on: c, logger: logger)
             let supplier = request.supplierID
             if approve {
+                let disburseOn = max(today, request.disbursementDate)
+                let totals = try await priceAtDisbursement(request, items: items, line: supplierRecord.line, on: disburseOn, c, logger)
                 try await FinancingStore.setItemStatus(supplierID: supplier, requestID: id, receivableID: nil, status: "active", on: c, logger: logger)
-                let totals = FinancingTotals(outstanding: request.advance, advance: request.advance, fee: request.fee,
-                                             netDisbursement: request.netDisbursement)
-                let entry = try await disburse(supplierID: supplier, requestID: id, totals: totals, on: max(today, request.disbursementDate), c, logger)
+                let entry = try await disburse(supplierID: supplier, requestID: id, totals: totals, on: disburseOn, c, logger)
                 try await FinancingStore.decideFinancingRequest(supplierID: supplier, id: id, status: "approved",
                                                                 decidedBy: actor.principal.actor, entryID: entry, on: c, logger: logger)
             } else {
@@ -134,6 +134,66 @@ extension SupplierFinanceService {
             }
             return try Self.view(updated)
         }
+    }
+
+    /// What a reviewed request costs on the day it is disbursed: refused once the quote has expired
+    /// (`FinancingLine.quoteValidUntil`, always before maturity); re-priced for the days actually
+    /// left when the approval comes after the requested disbursement date, with the items, the
+    /// request and its decision document updated to match what is booked.
+    func priceAtDisbursement(
+        _ request: FinancingRequestRecord, items: [FinancingItemRecord], line: FinancingLine, on date: BusinessDate,
+        _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> FinancingTotals {
+        let receivables = try await FinancingStore.receivablesForUpdate(supplierID: request.supplierID, ids: items.map(\.receivableID),
+                                                                       on: c, logger: logger)
+        let dueDates = Dictionary(receivables.map { ($0.id, $0.dueDate) }, uniquingKeysWith: { first, _ in first })
+        if let validUntil = line.quoteValidUntil(dueDates: Array(dueDates.values)), date > validUntil {
+            throw ServiceError.conflict(
+                code: "quote_expired",
+                detail: "the quote was valid until \(validUntil) (each receivable at least \(line.minDaysToMaturity) days before its due date); "
+                    + "reject this request and ask again")
+        }
+        let quoted = FinancingTotals(outstanding: request.advance, advance: request.advance, fee: request.fee,
+                                     netDisbursement: request.netDisbursement)
+        guard date > request.disbursementDate else { return quoted }
+        var document = try FinancingDecisionDocument.decoder.decode(FinancingDecisionDocument.self, from: Data(request.decisionJSON.utf8))
+        var repriced: [(receivableID: UUID, amounts: FinancedAmounts)] = []
+        for item in items {
+            guard let due = dueDates[item.receivableID] else {
+                throw ServiceError.notFound(resource: "receivable", id: item.receivableID.uuidString.lowercased())
+            }
+            let before = FinancedAmounts(outstanding: item.advance, advance: item.advance, fee: item.fee,
+                                         netDisbursement: item.advance, daysToMaturity: 0, feeDays: item.feeDays)
+            let amounts: FinancedAmounts
+            do {
+                amounts = try line.repriced(before, dueDate: due, disbursementDate: date)
+            } catch {
+                throw ServiceError.conflict(code: "quote_expired", detail: "the advance cannot be re-priced: \(error)")
+            }
+            repriced.append((item.receivableID, amounts))
+        }
+        let fee = Money(minorUnits: repriced.reduce(0) { $0 + $1.amounts.fee.minorUnits }, currency: request.fee.currency)
+        let net = try request.advance.subtracting(fee)
+        guard net.isPositive else {
+            throw ServiceError.conflict(code: "quote_expired", detail: "the re-priced fee \(fee.decimalString) is not below the advance")
+        }
+        document.quotedFee = document.quotedFee ?? document.fee
+        document.fee = fee.decimalString
+        document.netDisbursement = net.decimalString
+        document.disbursementDate = date.description
+        document.lines = document.lines.map { line in
+            guard let found = repriced.first(where: { $0.receivableID.uuidString.lowercased() == line.receivableId.lowercased() })?.amounts
+            else { return line }
+            return FinancingDecisionDocument.Line(
+                receivableId: line.receivableId, eligible: line.eligible, outstanding: line.outstanding, advance: line.advance,
+                fee: found.fee.decimalString, netDisbursement: found.netDisbursement.decimalString,
+                daysToMaturity: found.daysToMaturity, feeDays: found.feeDays, reasons: line.reasons)
+        }
+        try await FinancingStore.reprice(
+            supplierID: request.supplierID, requestID: request.id,
+            items: repriced.map { ($0.receivableID, $0.amounts.fee.minorUnits, $0.amounts.feeDays) },
+            fee: fee, net: net, disbursementDate: date, decisionJSON: try document.json(), on: c, logger: logger)
+        return FinancingTotals(outstanding: request.advance, advance: request.advance, fee: fee, netDisbursement: net)
     }
 
     // MARK: Maturity settlement

@@ -23,13 +23,19 @@ public struct FinancingDecisionDocument: Codable, Sendable, Equatable {
     public let reasons: [Reason]
     public let currency: String
     public let advance: String
-    public let fee: String
-    public let netDisbursement: String
+    public internal(set) var fee: String
+    public internal(set) var netDisbursement: String
     public let freeLimit: String
-    public let disbursementDate: String
-    public let lines: [Line]
+    public internal(set) var disbursementDate: String
+    public internal(set) var lines: [Line]
+    /// The last disbursement date the quote holds (issue 13); absent on requests decided before it existed.
+    public internal(set) var validUntil: String?
+    /// The fee quoted at request time, when a late approval re-priced it for the days actually left.
+    public internal(set) var quotedFee: String?
 
-    init(_ d: FinancingDecision) {
+    init(_ d: FinancingDecision, validUntil: BusinessDate? = nil) {
+        self.validUntil = validUntil?.description
+        quotedFee = nil
         func reasons(_ r: [FinancingReason]) -> [Reason] { r.map { Reason(code: $0.code, detail: $0.detail) } }
         status = d.status.rawValue
         self.reasons = reasons(d.reasons)

@@ -1,0 +1,24 @@
+-- Issue 13: credit that treats every consumer right.
+--
+-- 1. Delinquency from money owed: an installment is 'open' only while something is owed on it.
+--    One with nothing owed (a 0.00 installment of a tiny purchase, or one a refund emptied) is
+--    settled the moment it exists; the CHECK makes PostgreSQL refuse any path that forgets it,
+--    so every reader of status = 'open' (ageing, late fees, freeze, charge-off, checkout) sees money.
+UPDATE credit_installments SET status = 'paid'
+WHERE status = 'open'
+  AND principal - principal_paid + fee - fee_paid - fee_waived + late_fee - late_fee_paid = 0;
+UPDATE credit_plans p SET status = 'paid_off', closed_at = now()
+WHERE p.status = 'active'
+  AND NOT EXISTS (SELECT 1 FROM credit_installments i
+                  WHERE i.credit_account_id = p.credit_account_id AND i.plan_id = p.id AND i.status = 'open');
+ALTER TABLE credit_installments ADD CONSTRAINT credit_installments_open_owes CHECK (
+    status <> 'open' OR principal - principal_paid + fee - fee_paid - fee_waived + late_fee - late_fee_paid > 0);
+
+-- 2./3. Each product names how a repayment is allocated and what happens to money beyond what is due
+--    (Docs/CREDIT-REPAYMENTS.md). Defaults: Fineract's due-date order; the excess prepays the next
+--    bills' principal without collecting fees or interest not yet due.
+ALTER TABLE credit_products
+    ADD COLUMN allocation_strategy TEXT NOT NULL DEFAULT 'due_date_order'
+        CHECK (allocation_strategy IN ('due_date_order')),
+    ADD COLUMN overpayment TEXT NOT NULL DEFAULT 'prepay_next_bills'
+        CHECK (overpayment IN ('prepay_next_bills', 'refuse'));

@@ -1,0 +1,240 @@
+import Domain
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Persistence
+import PostgresNIO
+import Services
+import Testing
+
+private typealias C = CreditAPI
+
+/// Issue 13: each observation reproduced against PostgreSQL through the API and the nightly ageing.
+@Suite("Credit consumer rights on PostgreSQL (issue 13)")
+struct CreditConsumerRightsTests {
+    static func installments(_ plan: JSONResponse) -> [[String: Any]] {
+        plan.json["installments"] as? [[String: Any]] ?? []
+    }
+
+    static func account(_ api: TestAPI, _ id: String) async throws -> JSONResponse {
+        try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(id)", key: api.platformKey) }
+    }
+
+    @Test("installments of 0.00 are settled at once: a tiny purchase neither freezes nor charges off the account (observation 1)")
+    func zeroInstallmentsNeverAge() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            let (six, twelve) = try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let six = try await C.openAccount(client, api, nationalID: C.nationalIDs[0])
+                    let twelve = try await C.openAccount(client, api, nationalID: C.nationalIDs[1])
+                    let (_, sixPlan) = try await C.purchase(client, api, account: six, order: "tiny-6", amount: "0.03", tenor: 6)
+                    _ = try await C.purchase(client, api, account: twelve, order: "tiny-12", amount: "0.03", tenor: 12)
+                    let plan = try await client.call(.get, "/v1/installment-plans/\(sixPlan)", key: api.platformKey)
+                    let statuses = Self.installments(plan).map { ($0["status"] as? String ?? "", C.money($0["total"]) ?? "") }
+                    #expect(statuses.filter { $0.1 == "0.00" }.allSatisfy { $0.0 == "paid" })
+                    #expect(statuses.filter { $0.1 != "0.00" }.allSatisfy { $0.0 == "open" })
+                    return (six, twelve)
+                }
+            }
+            // First due date 2026-02-15; four days later, past the grace days.
+            _ = try await credit.ageAccounts(businessDate: C.date("2026-02-19"))
+            let acct = try await Self.account(api, six)
+            #expect(acct.json["status"] as? String == "active")
+            #expect(acct.json["days_past_due"] as? Int == 0)
+            #expect(acct.json["bucket"] as? String == "current")
+            try await C.on("2026-02-19") {
+                try await api.withClient { client in
+                    let next = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                     json: C.checkoutJSON(account: six, order: "next", amount: "10.00"))
+                    #expect(next.json["status"] as? String == "authorized", "\(next.text)")
+                }
+            }
+            // 182 days after the first due date: nothing was ever owed before month 12.
+            _ = try await credit.ageAccounts(businessDate: C.date("2026-08-16"))
+            let long = try await Self.account(api, twelve)
+            #expect(long.json["status"] as? String == "active")
+            #expect(long.json["days_past_due"] as? Int == 0)
+            try await C.expectAccountConsistent(db, six)
+            try await C.expectAccountConsistent(db, twelve)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("paying bill 1's total on time settles it: the account stays current after the next nightly run (observation 2)")
+    func billPaidOnTimeKeepsCurrent() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let (account, planID) = try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let (_, plan) = try await C.purchase(client, api, account: account, order: "readme", amount: "1200.00", tenor: 6)
+                    return (account, plan)
+                }
+            }
+            try await C.on("2026-02-15") {
+                try await api.withClient { client in
+                    let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "bill-1", "amount": {"amount": "207.20", "currency": "CNY"}}
+                        """)
+                    #expect(paid.status == .created, "\(paid.text)")
+                    let first = Self.installments(try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)).first
+                    #expect(first?["status"] as? String == "paid")
+                    #expect(C.money(first?["owed"]) == "0.00")
+                }
+            }
+            _ = try await api.deps.services.credit.ageAccounts(businessDate: C.date("2026-02-19"))
+            let acct = try await Self.account(api, account)
+            #expect(acct.json["status"] as? String == "active")
+            #expect(acct.json["days_past_due"] as? Int == 0)
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("paying everything without payoff is refused with the payoff quote; paying the quote waives future interest (observation 3)")
+    func overpaymentIsNeverSilent() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let (_, planID) = try await C.purchase(client, api, account: account, order: "big", amount: "12000.00", tenor: 24)
+                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
+                    let everything = Self.installments(plan).compactMap { C.money($0["total"]).flatMap { Decimal(string: $0) } }
+                        .reduce(Decimal(0), +)
+                    #expect(everything == Decimal(string: "13557.18"))
+                    let over = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "all", "amount": {"amount": "13557.18", "currency": "CNY"}}
+                        """)
+                    #expect(over.status == .unprocessableContent)
+                    #expect(over.text.contains("payoff quote of 12000.00"), "\(over.text)")
+                    #expect(over.text.contains("amount.amount"))
+                    #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_repayments") == 0)
+
+                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote", key: api.platformKey)
+                    #expect(C.money(quote.json["total"]) == "12000.00")
+                    #expect(C.money(quote.json["waived_fees"]) == "1557.18")
+                    let exact = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "quote", "amount": {"amount": "12000.00", "currency": "CNY"}}
+                        """)
+                    #expect(exact.status == .created, "\(exact.text)")
+                    #expect(C.money(exact.json["fees_paid"]) == "0.00")
+                    #expect(C.money(exact.json["fees_waived"]) == "1557.18")
+                    #expect((exact.json["plan"] as? [String: Any])?["status"] as? String == "paid_off")
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("a product that refuses prepayments answers 422 with the payoff quote and takes the payoff itself")
+    func refusingProduct() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let product = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
+                        {"code": "no-prepay", "name": "No prepayments", "overpayment": "refuse"}
+                        """)
+                    #expect(product.json["overpayment"] as? String == "refuse")
+                    #expect(product.json["allocation_strategy"] as? String == "due_date_order")
+                    let account = try await C.openAccount(client, api, productID: try #require(product.json["id"] as? String))
+                    let (_, planID) = try await C.purchase(client, api, account: account, order: "np", amount: "300.00", tenor: 3)
+                    let early = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "early", "amount": {"amount": "50.00", "currency": "CNY"}}
+                        """)
+                    #expect(early.status == .unprocessableContent)
+                    #expect(early.text.contains("payoff quote of 300.00"), "\(early.text)")
+                    let payoff = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "payoff", "payoff": true,
+                         "amount": {"amount": "300.00", "currency": "CNY"}}
+                        """)
+                    #expect(payoff.status == .created, "\(payoff.text)")
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("a rate with more decimal places than stored is a 422 naming the field; what is echoed is what is stored (observation 5)")
+    func ratesExact() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let refused = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
+                    {"code": "precise", "name": "Too precise",
+                     "tenors": [{"tenor": 12, "pricing": "declining_balance", "monthly_rate": "0.012345675"}]}
+                    """)
+                #expect(refused.status == .unprocessableContent)
+                #expect(refused.text.contains("tenors[0].monthly_rate"), "\(refused.text)")
+                for (field, json) in [("daily_late_fee_rate", #""daily_late_fee_rate": "0.000512345""#),
+                                      ("late_fee_cap", #""late_fee_cap": "0.250000001""#)] {
+                    let bad = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
+                        {"code": "precise-2", "name": "Too precise", \(json)}
+                        """)
+                    #expect(bad.status == .unprocessableContent)
+                    #expect(bad.text.contains(field), "\(bad.text)")
+                }
+                #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_products WHERE code LIKE 'precise%'") == 0)
+                let stored = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
+                    {"code": "precise", "name": "As stored",
+                     "tenors": [{"tenor": 12, "pricing": "declining_balance", "monthly_rate": "0.01234568"}]}
+                    """)
+                #expect(stored.status == .created, "\(stored.text)")
+                let tenors = stored.json["tenors"] as? [[String: Any]]
+                #expect(tenors?.first?["monthly_rate"] as? String == "0.01234568")
+            }
+        }
+    }
+
+    @Test("products, checkout decisions, plans and payoff quotes show the APR, effective annual rate and total cost of credit")
+    func annualRatesDisclosed() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let expected = try AnnualRateDisclosure.of(InstallmentSchedule.make(
+                        principal: Money(minorUnits: 120_000, currency: .cny), purchaseDate: C.date("2026-01-15"),
+                        plan: .installments(6), product: .standard))
+                    let account = try await C.openAccount(client, api)
+                    let product = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
+                    let productID = try #require(product.json["product_id"] as? String)
+                    let terms = try await client.call(.get, "/v1/credit-products/\(productID)", key: api.operatorKey)
+                    let six = (terms.json["tenors"] as? [[String: Any]])?.first { $0["tenor"] as? Int == 6 }
+                    let sixRates = six?["annual_rates"] as? [String: Any]
+                    #expect(sixRates?["apr"] as? String == "\(try CreditProduct.standard.annualRates(tenor: 6).apr)", "\(terms.text)")
+                    #expect(C.money(sixRates?["total_cost_of_credit"]) == "360.00")
+
+                    let auth = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                     json: C.checkoutJSON(account: account, order: "apr", amount: "1200.00", tenor: 6))
+                    let authRates = auth.json["annual_rates"] as? [String: Any]
+                    #expect(authRates?["apr"] as? String == "\(expected.apr)", "\(auth.text)")
+                    #expect(authRates?["effective_annual_rate"] as? String == "\(expected.effectiveAnnualRate)")
+                    #expect(C.money(authRates?["total_cost_of_credit"]) == "43.20")
+                    let id = try #require(auth.json["id"] as? String)
+                    let capture = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
+                    let planID = try #require(capture.json["plan_id"] as? String)
+                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
+                    #expect((plan.json["annual_rates"] as? [String: Any])?["apr"] as? String == "\(expected.apr)")
+                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote", key: api.platformKey)
+                    #expect((quote.json["annual_rates"] as? [String: Any])?["apr"] as? String == "\(expected.apr)")
+                }
+            }
+        }
+    }
+
+    @Test("the README states the standard product's tenors (observation 7)")
+    func readmeTenors() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let tenors = CreditProduct.standard.allowedTenors.sorted().map(String.init)
+        let phrase = tenors.dropLast().joined(separator: ", ") + " or " + (tenors.last ?? "") + " installments"
+        #expect(readme.contains(phrase), "README should say \(phrase)")
+        #expect(!readme.contains("3–24 installments"))
+    }
+}
