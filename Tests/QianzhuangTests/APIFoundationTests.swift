@@ -256,8 +256,9 @@ struct APIFoundationTests {
                         return out.sorted()
                     }
                 }
-                // The loser waits on the key for the winner's commit and replays its answer.
-                #expect(statuses == [201, 201], "round \(round): \(statuses)")
+                // The loser waits on the key for the winner's commit and replays its answer; only when the
+                // winner holds the key longer than the claim wait (a loaded machine) is it told 409.
+                #expect(statuses == [201, 201] || statuses == [201, 409], "round \(round): \(statuses)")
             }
             #expect(try await Self.entryCount(db) == 5)
         }
