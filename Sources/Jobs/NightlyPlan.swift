@@ -69,17 +69,15 @@ public enum NightlyReport {
         }
         let proof = try await reconciliation.proveLedger()
         let exceptions = try await reconciliation.exceptions(businessDate: date, limit: 1_000)
-        var totals: [String: [String: String]] = [:]
+        // Decimal, not Int64: platform-wide sums can exceed Int64 and must not trap the night.
+        var totals: [String: (debits: Decimal, credits: Decimal)] = [:]
         for row in trial {
-            let code = row.balance.currency.code
-            var t = totals[code] ?? ["debits": "0", "credits": "0"]
-            let debits = Int64(t["debits"] ?? "0") ?? 0, credits = Int64(t["credits"] ?? "0") ?? 0
-            if row.balance.minorUnits > 0 { t["debits"] = String(debits + row.balance.minorUnits) } else { t["credits"] = String(credits - row.balance.minorUnits) }
-            totals[code] = t
+            var t = totals[row.currency.code] ?? (0, 0)
+            if row.balanceMinorUnits > 0 { t.debits += row.balanceMinorUnits } else { t.credits -= row.balanceMinorUnits }
+            totals[row.currency.code] = t
         }
         let totalsOut = totals.mapValues { t -> [String: Any] in
-            let d = Int64(t["debits"] ?? "0") ?? 0, c = Int64(t["credits"] ?? "0") ?? 0
-            return ["debits_minor": d, "credits_minor": c, "balanced": d == c]
+            ["debits_minor": NSDecimalNumber(decimal: t.debits), "credits_minor": NSDecimalNumber(decimal: t.credits), "balanced": t.debits == t.credits]
         }
         let stepObjects: [[String: Any]] = steps.map { s in
             var o: [String: Any] = ["step": s.step, "status": s.status,
@@ -92,7 +90,7 @@ public enum NightlyReport {
             "business_date": date.description, "run_id": run?.id.uuidString.lowercased() ?? NSNull(), "attempt": run?.attempt ?? 0,
             "steps": stepObjects, "ledger_totals": totalsOut,
             "ledger_proof": ["holds": proof.holds, "violations": proof.violations.prefix(100).map { $0 },
-                             "controls": proof.controls.map { ["name": $0.name, "sub_ledger_minor": $0.subLedger, "control_minor": $0.control, "balanced": $0.balanced] }],
+                             "controls": proof.controls.map { ["name": $0.name, "sub_ledger_minor": NSDecimalNumber(decimal: $0.subLedger), "control_minor": NSDecimalNumber(decimal: $0.control), "balanced": $0.balanced] }],
             "exceptions": counts, "exceptions_total": counts.values.reduce(0, +),
         ]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self)

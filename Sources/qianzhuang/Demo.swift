@@ -26,9 +26,11 @@ struct Demo: AsyncParsableCommand {
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
         let reportURL = platform.reportURL
         let (orders, days, seed) = (self.orders, self.days, self.seed)
+        let personalData = try target.personalData(database)
         try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
-            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL)
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL,
+                                       personalData: personalData)
             try await DemoMarketplace(deps: deps, calendar: calendar, seed: seed).run(orders: orders, days: days)
         }
     }
