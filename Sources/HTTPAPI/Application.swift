@@ -18,15 +18,19 @@ public struct APIDependencies: Sendable {
     public let statements: StatementService
     public let reconciliation: ReconciliationService
     public let nightly: NightlyRunner
+    /// When set, /readyz and every /v1 request answer 503 at once while the server is unreachable.
+    public let reachability: DatabaseReachability?
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                reportDirectory: URL = URL(fileURLWithPath: "reports"), now: @escaping @Sendable () -> Date = { Date() }) {
+                reportDirectory: URL = URL(fileURLWithPath: "reports"), now: @escaping @Sendable () -> Date = { Date() },
+                reachability: DatabaseReachability? = nil, personalData: CreditPersonalData = .fromEnvironment()) {
         self.database = database
+        self.reachability = reachability
         self.migrator = migrator
         self.calendar = calendar
         self.registry = registry
-        let services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar)
+        let services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar, personalData: personalData)
         self.services = services
         self.statements = StatementService(database: database, calendar: calendar)
         self.reconciliation = ReconciliationService(database: database)
@@ -47,6 +51,7 @@ public func buildRouter(_ deps: APIDependencies, routeTable: RouteTable = RouteT
 
     let v1 = Routes(
         group: router.group("v1")
+            .add(middleware: DatabaseGateMiddleware(reachability: deps.reachability))
             .add(middleware: AuthMiddleware(access: deps.services.access, cache: PrincipalCache()))
             .add(middleware: IdempotencyMiddleware(database: deps.database)),
         prefix: "/v1", table: routeTable)

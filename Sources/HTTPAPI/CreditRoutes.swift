@@ -96,7 +96,7 @@ struct CreditRoutes {
 
     /// The `{id}` path parameter as a UUID, or a 422.
     static func pathID(_ context: AppRequestContext) throws -> UUID {
-        try Field.uuid(try context.parameters.require("id"), "id")
+        try Field.uuid(try Field.path(context, "id"), "id")
     }
 
     func actor(_ principal: Principal, _ context: AppRequestContext) -> Actor {

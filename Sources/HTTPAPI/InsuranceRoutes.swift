@@ -30,7 +30,7 @@ struct InsuranceRoutes {
         }
         group.get("/shipping-policies/{id}") { _, context in
             try context.require(.platform, .operator, .insurer)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             return try JSONBody.response(PolicyBody(try await insurance.policy(id: id)))
         }
         group.post("/return-events") { request, context in
@@ -57,12 +57,12 @@ struct InsuranceRoutes {
         }
         group.get("/claims/{id}") { _, context in
             try context.require(.insurer, .operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             return try JSONBody.response(ClaimBody(try await insurance.claim(id: id)))
         }
         group.post("/claims/{id}/decision") { request, context in
             let principal = try context.require(.insurer, .operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let body = try await JSONBody.decode(DecisionRequest.self, from: request, context: context)
             guard let decision = InsurerDecision(rawValue: body.decision) else {
                 throw Problem.validation("decision", "must be approve or reject")
@@ -134,9 +134,38 @@ struct DecisionRequest: Codable {
 extension Timestamp {
     /// An RFC 3339 timestamp with its offset (fractional seconds allowed), or a 422 naming `field`.
     static func parse(_ text: String, _ field: String) throws -> Date {
+        // Foundation rolls impossible fields over (2026-02-30 becomes 2026-03-02); check them first.
+        guard isWellFormed(text) else {
+            throw Problem.validation(field, "must be an RFC 3339 timestamp with an offset and a real date and time, e.g. 2026-11-26T09:30:00+08:00")
+        }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return date }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         throw Problem.validation(field, "must be an RFC 3339 timestamp with an offset, e.g. 2026-11-26T09:30:00+08:00")
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with a calendar date that exists and times in range.
+    static func isWellFormed(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        guard b.count >= 20, BusinessDate(String(decoding: b[0..<10], as: UTF8.self)) != nil,
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+        else { return false }
+        func number(_ at: Int) -> Int? {
+            guard at + 2 <= b.count, b[at..<at + 2].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+            return Int(b[at] - UInt8(ascii: "0")) * 10 + Int(b[at + 1] - UInt8(ascii: "0"))
+        }
+        guard let hour = number(11), hour <= 23, let minute = number(14), minute <= 59, let second = number(17), second <= 59 else { return false }
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) { i += 1 }
+            guard i > start, i < b.count else { return false }
+        }
+        if i == b.count - 1 { return b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") }
+        guard i + 6 == b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), b[i + 3] == UInt8(ascii: ":"),
+              let offsetHours = number(i + 1), offsetHours <= 23, let offsetMinutes = number(i + 4), offsetMinutes <= 59
+        else { return false }
+        return true
     }
 }
 

@@ -15,12 +15,6 @@ enum JSONBody {
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
-
     /// Reads the body (≤ 1 MiB, `application/json`) and decodes `T` strictly.
     static func decode<T: Codable>(_ type: T.Type, from request: Request, context: AppRequestContext) async throws -> T {
         let bytes = try await collect(request)
@@ -45,54 +39,30 @@ enum JSONBody {
         }
     }
 
+    /// Parses the body once (duplicate keys are 400) and decodes it once from the tree; every
+    /// missing, mistyped, out-of-range, over-long or unknown field comes back in one 422.
     static func decode<T: Codable>(_ type: T.Type, from data: Data) throws -> T {
-        let parsed: Any
+        let tree: JSONTree
         do {
-            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            tree = try StrictJSON.parse(data)
         } catch {
-            throw Problem.malformed("the body is not valid JSON")
+            throw Problem.malformed("the body is not valid JSON: \(error.message)")
         }
-        guard parsed is [String: Any] else { throw Problem.malformed("the body must be a JSON object") }
-        let value: T
+        guard case .object = tree else { throw Problem.malformed("the body must be a JSON object") }
+        let report = DecodeReport()
+        var value: T?
         do {
-            value = try decoder.decode(T.self, from: data)
+            value = try JSONTreeDecoder.decode(T.self, from: tree, report: report)
         } catch let error as DecodingError {
-            throw Problem.validation([issue(for: error)])
-        } catch let problem as Problem {
-            throw problem
+            if report.issues.isEmpty { report.issues.append(issue(for: error)) }
+        } catch is DecodeAbandoned {
+            // Already recorded.
         }
-        // Unknown fields: anything in the input that does not survive a decode/encode round trip.
-        let echoed = try JSONSerialization.jsonObject(with: encoder.encode(value), options: [.fragmentsAllowed])
-        let unknown = unknownKeys(input: parsed, known: echoed, path: "")
-        if !unknown.isEmpty {
-            throw Problem.validation(unknown.map { FieldIssue(field: $0, message: "unknown field") })
+        let issues = report.issues + report.unknownKeys(in: tree, path: "").map { FieldIssue(field: $0, message: "unknown field") }
+        guard issues.isEmpty, let value else {
+            throw Problem.validation(issues.isEmpty ? [FieldIssue(field: "body", message: "is invalid")] : issues)
         }
         return value
-    }
-
-    static func unknownKeys(input: Any, known: Any, path: String) -> [String] {
-        if let object = input as? [String: Any] {
-            let knownObject = known as? [String: Any] ?? [:]
-            var out: [String] = []
-            for key in object.keys.sorted() {
-                let childPath = path.isEmpty ? key : "\(path).\(key)"
-                guard let knownChild = knownObject[key] else {
-                    // An explicit null for an optional field is fine.
-                    if !(object[key] is NSNull) { out.append(childPath) }
-                    continue
-                }
-                out += unknownKeys(input: object[key] as Any, known: knownChild, path: childPath)
-            }
-            return out
-        }
-        if let array = input as? [Any], let knownArray = known as? [Any] {
-            var out: [String] = []
-            for (i, element) in array.enumerated() where i < knownArray.count {
-                out += unknownKeys(input: element, known: knownArray[i], path: "\(path)[\(i)]")
-            }
-            return out
-        }
-        return []
     }
 
     static func issue(for error: DecodingError) -> FieldIssue {
@@ -159,6 +129,12 @@ public struct MoneyBody: Codable, Sendable, Equatable {
         self.currency = money.currency.code
     }
 
+    /// A sum that may exceed Int64 (computed as SQL `numeric`).
+    init(minorUnits: Decimal, currency: Currency) {
+        self.amount = Money.decimalString(minorUnits: minorUnits, currency: currency)
+        self.currency = currency.code
+    }
+
     /// The exact amount, or a 422 naming `field`.
     func money(field: String, allowNegative: Bool = false, allowZero: Bool = true) throws -> Money {
         let value: Money
@@ -170,6 +146,9 @@ public struct MoneyBody: Codable, Sendable, Equatable {
             throw Problem.validation("\(field).amount", error.description)
         }
         if !allowZero && value.isZero { throw Problem.validation("\(field).amount", "must be greater than zero") }
+        guard value.minorUnits.magnitude <= Money.maximumMinorUnits.magnitude else {
+            throw Problem.validation("\(field).amount", "must be at most \(Money.maximum(value.currency).decimalString)")
+        }
         return value
     }
 }
@@ -186,10 +165,21 @@ enum Field {
         return id
     }
 
+    /// Trimmed, not empty, at most `max` characters counted as PostgreSQL's `length()` does (code
+    /// points, not grapheme clusters), and no NUL (PostgreSQL text cannot hold it).
     static func nonEmpty(_ text: String, _ field: String, max: Int = 200) throws -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw Problem.validation(field, "must not be empty") }
-        guard trimmed.count <= max else { throw Problem.validation(field, "must be at most \(max) characters") }
+        guard trimmed.unicodeScalars.count <= max else { throw Problem.validation(field, "must be at most \(max) characters") }
+        guard !trimmed.unicodeScalars.contains("\u{0}") else { throw Problem.validation(field, "must not contain the NUL character") }
         return trimmed
+    }
+
+    /// A path parameter, percent-decoded exactly once (here, for every route).
+    static func path(_ context: AppRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else { throw Problem.validation(name, "is not valid percent-encoded UTF-8") }
+        guard !decoded.unicodeScalars.contains("\u{0}") else { throw Problem.validation(name, "must not contain the NUL character") }
+        return decoded
     }
 }

@@ -12,7 +12,7 @@ struct LedgerRoutes {
     func addRoutes(to group: Routes) {
         group.get("/ledger/accounts/{code}") { _, context in
             try context.require(.operator)
-            let code = try context.parameters.require("code")
+            let code = try Field.path(context, "code")
             return try JSONBody.response(AccountBody(try await ledger.account(code: code)))
         }
         group.get("/ledger/trial-balance") { request, context in
@@ -87,23 +87,24 @@ struct TrialBalanceBody: Encodable {
 
     init(asOf: BusinessDate?, rows: [TrialBalanceRow]) {
         self.asOf = asOf?.description
+        // Balances and totals are Decimal: a platform-wide sum can exceed Int64 and must not trap.
         accounts = rows.map { row in
-            let zero = Money.zero(row.balance.currency)
+            let balance = row.balanceMinorUnits
             return Row(code: row.code, type: row.type.rawValue,
-                       debit: MoneyBody(row.balance.minorUnits > 0 ? row.balance : zero),
-                       credit: MoneyBody(row.balance.minorUnits < 0 ? row.balance.negated : zero))
+                       debit: MoneyBody(minorUnits: balance > 0 ? balance : 0, currency: row.currency),
+                       credit: MoneyBody(minorUnits: balance < 0 ? -balance : 0, currency: row.currency))
         }
-        var sums: [Currency: (Int64, Int64)] = [:]
+        var sums: [Currency: (debits: Decimal, credits: Decimal)] = [:]
         for row in rows {
-            var s = sums[row.balance.currency, default: (0, 0)]
-            if row.balance.minorUnits > 0 { s.0 += row.balance.minorUnits } else { s.1 -= row.balance.minorUnits }
-            sums[row.balance.currency] = s
+            var s = sums[row.currency, default: (0, 0)]
+            if row.balanceMinorUnits > 0 { s.debits += row.balanceMinorUnits } else { s.credits -= row.balanceMinorUnits }
+            sums[row.currency] = s
         }
         totals = sums.sorted { $0.key.code < $1.key.code }.map { currency, s in
             Total(currency: currency.code,
-                  debits: Money(minorUnits: s.0, currency: currency).decimalString,
-                  credits: Money(minorUnits: s.1, currency: currency).decimalString,
-                  balanced: s.0 == s.1)
+                  debits: Money.decimalString(minorUnits: s.debits, currency: currency),
+                  credits: Money.decimalString(minorUnits: s.credits, currency: currency),
+                  balanced: s.debits == s.credits)
         }
     }
 }

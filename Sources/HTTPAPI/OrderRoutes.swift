@@ -11,12 +11,12 @@ struct OrderRoutes {
     func addRoutes(to group: Routes) {
         group.get("/orders/{order_ref}") { _, context in
             try context.require(.operator, .platform)
-            let ref = try Field.nonEmpty(try context.parameters.require("order_ref"), "order_ref")
+            let ref = try Field.nonEmpty(try Field.path(context, "order_ref"), "order_ref")
             return try JSONBody.response(OrderStoryBody(try await orders.story(orderRef: ref)))
         }
         group.post("/orders/{order_ref}/returns") { request, context in
             let principal = try context.require(.platform, .operator)
-            let ref = try Field.nonEmpty(try context.parameters.require("order_ref"), "order_ref")
+            let ref = try Field.nonEmpty(try Field.path(context, "order_ref"), "order_ref")
             let body = try await JSONBody.decode(OrderReturnRequest.self, from: request, context: context)
             let delivered = try Timestamp.parse(body.deliveredAt, "delivered_at")
             let shipping = try body.shipping.map { s in
@@ -25,7 +25,7 @@ struct OrderRoutes {
                  cost: try s.cost.money(field: "shipping.cost"))
             }
             let result = try await orders.completeReturn(OrderReturn(
-                orderRef: ref, returnRef: try Field.nonEmpty(body.returnRef, "return_ref"),
+                orderRef: ref, returnRef: try Field.nonEmpty(body.returnRef, "return_ref", max: OrderReturn.maxReturnRefLength),
                 amount: try body.amount.money(field: "amount", allowZero: false), deliveredAt: delivered,
                 buyerRef: try body.buyerRef.map { try Field.nonEmpty($0, "buyer_ref") },
                 carrier: shipping?.carrier, trackingNumber: shipping?.tracking, shippingCost: shipping?.cost),

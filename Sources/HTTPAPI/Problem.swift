@@ -47,6 +47,11 @@ public struct Problem: Error, Sendable {
         Problem(status: .badRequest, type: "malformed-request", title: "Malformed request", detail: detail)
     }
 
+    /// The database cannot be reached; answered with `Retry-After`.
+    public static let databaseUnavailable = Problem(
+        status: .serviceUnavailable, type: "database-unavailable", title: "Service unavailable",
+        detail: "the database is unreachable; retry shortly (with the same Idempotency-Key)")
+
     public static func conflict(_ type: String, _ detail: String, extra: [String: String] = [:]) -> Problem {
         Problem(status: .conflict, type: type, title: "Conflict", detail: detail, extra: extra)
     }
@@ -68,6 +73,7 @@ public struct Problem: Error, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if status == .serviceUnavailable { headers[.retryAfter] = "1" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -85,6 +91,9 @@ enum ProblemMapper {
             return fromHTTP(error)
         case let error as PSQLError:
             return fromPostgres(error)
+        case let error where String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError"):
+            // PostgresNIO's pool gave up (circuit breaker tripped while the server is down).
+            return .databaseUnavailable
         case let error as MoneyError:
             switch error {
             case .overflow: return .validation("amount", "amount overflows")
@@ -126,11 +135,19 @@ enum ProblemMapper {
 
     /// Constraint violations that escape a service are races the service could not pre-check.
     static func fromPostgres(_ error: PSQLError) -> Problem? {
+        // The connection failed or died (server down or restarting): nothing was committed, so the
+        // caller may retry (with the same Idempotency-Key); not a 500.
+        if [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code) {
+            return .databaseUnavailable
+        }
         switch error.sqlState {
         case "23505":
             return .conflict("duplicate", "an object with the same unique key already exists")
         case "23514", "23P01":
             return .conflict("constraint", "the change would break a rule: \(error.constraintName ?? "check")")
+        case "57P01", "57P02", "57P03", "08000", "08003", "08006":
+            // admin shutdown, crash shutdown, cannot connect now (starting up), connection exceptions
+            return .databaseUnavailable
         case "55P03", "40001", "40P01":
             return Problem(status: .serviceUnavailable, type: "contention", title: "Busy",
                            detail: "the object is busy; retry with the same Idempotency-Key")

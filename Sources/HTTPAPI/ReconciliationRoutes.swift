@@ -38,7 +38,7 @@ struct ReconciliationRoutes {
         }
         group.get("/statements/{id}") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             return try JSONBody.response(StatementBody(try await statements.statement(id: id)))
         }
         group.post("/nightly-runs") { request, context in
@@ -50,13 +50,13 @@ struct ReconciliationRoutes {
         }
         group.get("/nightly-runs/{id}") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
             return try JSONBody.response(NightlyRunBody(run, steps: try await runner.steps(of: id)))
         }
         group.get("/nightly-runs/{id}/exceptions") { request, context in
             try context.require(.operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
             var filter = try Self.exceptionFilter(Self.query(request), dates: false)
             filter.dateFrom = run.businessDate
@@ -90,14 +90,14 @@ struct ReconciliationRoutes {
         }
         group.post("/reconciliation-exceptions/{id}/acknowledge") { _, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let row = try await reconciliation.advanceException(id: id, resolveWith: nil, on: calendar.businessDate(at: Date()),
                                                                 actor: Actor(principal: principal, requestID: context.requestID))
             return try JSONBody.response(ExceptionBody(row, today: calendar.businessDate(at: Date())))
         }
         group.post("/reconciliation-exceptions/{id}/resolve") { request, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let body = try await JSONBody.decode(ResolveRequest.self, from: request, context: context)
             let row = try await reconciliation.advanceException(id: id, resolveWith: body.note, on: calendar.businessDate(at: Date()),
                                                                 actor: Actor(principal: principal, requestID: context.requestID))

@@ -26,12 +26,12 @@ struct SupplierFinanceRoutes {
         }
         group.get("/suppliers/{id}") { _, context in
             let principal = try context.require(.operator, .supplier)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             return try JSONBody.response(SupplierBody(try await finance.supplier(id: id, for: principal)))
         }
         group.patch("/suppliers/{id}") { request, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let body = try await JSONBody.decode(SupplierPatch.self, from: request, context: context)
             if let status = body.status, !["pending", "active", "suspended", "closed"].contains(status) {
                 throw Problem.validation("status", "must be pending, active, suspended or closed")
@@ -85,12 +85,12 @@ struct SupplierFinanceRoutes {
         }
         group.get("/receivables/{id}") { _, context in
             let principal = try context.require(.operator, .platform, .supplier)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             return try JSONBody.response(ReceivableBody(try await finance.receivable(id: id, for: principal)))
         }
         group.post("/receivables/{id}/adjustments") { request, context in
             let principal = try context.require(.platform, .operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let body = try await JSONBody.decode(AdjustmentRequest.self, from: request, context: context)
             guard let kind = ReceivableAdjustment.Kind(rawValue: body.kind) else {
                 throw Problem.validation("kind", "must be goods_returned or credit_note")
@@ -102,7 +102,7 @@ struct SupplierFinanceRoutes {
         }
         group.post("/receivables/{id}/status") { request, context in
             let principal = try context.require(.platform, .operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let body = try await JSONBody.decode(StatusRequest.self, from: request, context: context)
             guard let target = ReceivableStatus(rawValue: body.status), [.disputed, .open, .financed, .cancelled].contains(target) else {
                 throw Problem.validation("status", "must be disputed, open, financed (resolving a dispute) or cancelled")
@@ -112,7 +112,7 @@ struct SupplierFinanceRoutes {
         }
         group.post("/receivables/{id}/payments") { request, context in
             let principal = try context.require(.platform, .operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             let body = try await JSONBody.decode(PaymentRequest.self, from: request, context: context)
             let result = try await finance.payReceivable(id: id, amount: try body.amount.money(field: "amount"),
                                                          actor: Actor(principal: principal, requestID: context.requestID))
@@ -142,13 +142,13 @@ struct SupplierFinanceRoutes {
         }
         group.get("/financing-requests/{id}") { _, context in
             let principal = try context.require(.supplier, .operator)
-            let id = try Field.uuid(try context.parameters.require("id"), "id")
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
             return try JSONBody.response(FinancingResponse(try await finance.financingRequest(id: id, for: principal)))
         }
         for (path, approve) in [("/financing-requests/{id}/approve", true), ("/financing-requests/{id}/reject", false)] {
             group.post(path) { _, context in
                 let principal = try context.require(.operator)
-                let id = try Field.uuid(try context.parameters.require("id"), "id")
+                let id = try Field.uuid(try Field.path(context, "id"), "id")
                 let view = try await finance.decideFinancingRequest(id: id, approve: approve,
                                                                     actor: Actor(principal: principal, requestID: context.requestID))
                 return try JSONBody.response(FinancingResponse(view))

@@ -11,7 +11,11 @@ struct SystemRoutes {
             try JSONBody.response(["status": "ok"])
         }
         router.get("/readyz") { _, _ in
-            let ready = await deps.services.access.isReady()
+            // Within a second, whatever the database does: unreachable is 503 at once, slow is 503 at 1 s.
+            let reachable = await deps.reachability?.isReachable() ?? true
+            let ready = reachable ? ((try? await withTimeout(.seconds(1), "not ready within 1 s") {
+                await deps.services.access.isReady()
+            }) ?? false) : false
             return try JSONBody.response(["status": ready ? "ready" : "not_ready"], status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in

@@ -15,7 +15,7 @@ public enum NightlyReport {
 
     public static func write(date: BusinessDate, database: Database, reconciliation: ReconciliationService, directory: URL) async throws -> String {
         let logger = database.logger
-        let (run, steps, counts, trial, statements) = try await database.client.withConnection { c in
+        let (run, steps, counts, trial, statements) = try await database.withConnection { c in
             let run = try await NightlyStore.latestRun(for: date, on: c, logger: logger)
             var steps: [NightlyStepRecord] = []
             var statements: [StatementRecord] = []
@@ -37,12 +37,13 @@ public enum NightlyReport {
                 exceptions.append(e)
             }
         }
-        // Debits and credits per currency: never summed across currencies.
-        var totals: [String: (debits: Int64, credits: Int64)] = [:]
+        // Debits and credits per currency: never summed across currencies. Decimal, not Int64:
+        // platform-wide sums can exceed Int64 and must not trap the night.
+        var totals: [String: (debits: Decimal, credits: Decimal)] = [:]
         for row in trial {
-            let code = row.balance.currency.code
+            let code = row.currency.code
             var t = totals[code] ?? (0, 0)
-            if row.balance.minorUnits > 0 { t.debits += row.balance.minorUnits } else { t.credits -= row.balance.minorUnits }
+            if row.balanceMinorUnits > 0 { t.debits += row.balanceMinorUnits } else { t.credits -= row.balanceMinorUnits }
             totals[code] = t
         }
         let stepObjects: [[String: Any]] = steps.map { s in
@@ -57,13 +58,14 @@ public enum NightlyReport {
             "business_date": date.description, "run_id": run?.id.uuidString.lowercased() ?? NSNull(), "attempt": run?.attempt ?? 0,
             "steps": stepObjects,
             "ledger_totals": Dictionary(uniqueKeysWithValues: totals.map { code, t -> (String, [String: Any]) in
-                (code, ["debits": money(t.debits, code), "credits": money(t.credits, code), "debits_minor": t.debits, "credits_minor": t.credits,
+                (code, ["debits": money(t.debits, code), "credits": money(t.credits, code), "debits_minor": NSDecimalNumber(decimal: t.debits), "credits_minor": NSDecimalNumber(decimal: t.credits),
                         "balanced": t.debits == t.credits])
             }),
             "ledger_proof": ["holds": proof.holds, "violations": proof.violations.prefix(100).map { $0 },
                              "controls": proof.controls.map { ["name": $0.name, "sub_ledger": money($0.subLedger, platformCurrency),
                                                                "control": money($0.control, platformCurrency),
-                                                               "sub_ledger_minor": $0.subLedger, "control_minor": $0.control, "balanced": $0.balanced] }],
+                                                               "sub_ledger_minor": NSDecimalNumber(decimal: $0.subLedger),
+                                                               "control_minor": NSDecimalNumber(decimal: $0.control), "balanced": $0.balanced] }],
             "statements": statements.map { s -> [String: Any] in
                 ["id": s.id.uuidString.lowercased(), "statement_ref": s.statementRef, "account": s.account ?? NSNull(), "currency": s.currency,
                  "entries": s.entryCount, "verdict": s.verdict, "findings": s.findings]
@@ -88,6 +90,13 @@ public enum NightlyReport {
     static let platformCurrency = "CNY"
 
     /// Minor units as money with its currency ("1,083.10 CNY"); unknown codes say what they are.
+    /// A sum that may exceed Int64 (platform-wide totals): formatted like `money` while it fits,
+    /// else as the exact decimal number of minor units.
+    static func money(_ minor: Decimal, _ code: String?) -> String {
+        if minor.magnitude <= Decimal(Int64.max) { return money(NSDecimalNumber(decimal: minor).int64Value, code) }
+        return "\(minor) minor units of \(code ?? platformCurrency)"
+    }
+
     static func money(_ minor: Int64, _ code: String?) -> String {
         let code = code ?? platformCurrency
         guard let currency = Currency(code: code) else { return "\(minor) minor units of \(code)" }
@@ -141,7 +150,7 @@ public enum NightlyReport {
 
     static func html(date: BusinessDate, runID: UUID?, steps: [NightlyStepRecord], proof: ReconciliationService.LedgerProof,
                      statements: [StatementRecord], exceptions: [ExceptionRecord], counts: [String: Int64],
-                     totals: [String: (debits: Int64, credits: Int64)]) -> String {
+                     totals: [String: (debits: Decimal, credits: Decimal)]) -> String {
         let total = counts.values.reduce(0, +)
         var h = """
         <!doctype html><html><head><meta charset="utf-8"><title>Qianzhuang close of business \(date)</title>

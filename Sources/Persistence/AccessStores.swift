@@ -53,13 +53,22 @@ public enum APIKeyStore {
 
 /// Who did what: written in the same transaction as the change it describes.
 public enum AuditStore {
+    /// The detail is a flat map of strings, encoded here by `JSONEncoder`: caller text can never
+    /// become JSON structure (a `"` or `\\` in a reference stays inside its string).
     public static func record(
-        actor: String, action: String, objectType: String, objectID: String, detail: String = "{}",
+        actor: String, action: String, objectType: String, objectID: String, detail: [String: String] = [:],
         requestID: String? = nil, on connection: PostgresConnection, logger: Logger
     ) async throws {
         try await connection.prepared("""
             INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-            VALUES (\(actor), \(action), \(objectType), \(objectID), \(detail)::jsonb, NULLIF(\(requestID ?? ""), ''))
+            VALUES (\(actor), \(action), \(objectType), \(objectID), \(try json(detail))::jsonb, NULLIF(\(requestID ?? ""), ''))
             """, logger: logger)
+    }
+
+    /// A detail map as a JSON object with sorted keys.
+    public static func json(_ detail: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(detail), as: UTF8.self)
     }
 }

@@ -30,7 +30,6 @@ public enum CreditPlanStore {
     ) async throws {
         let rows = plan.installments
         let capturing = closing != nil
-        let detail = #"{"captured": "\#(plan.principal.decimalString)", "plan_id": "\#(plan.id.uuidString.lowercased())"}"#
         try await connection.prepared("""
             WITH plan AS (
                 INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
@@ -56,7 +55,8 @@ public enum CreditPlanStore {
             ), audit AS (
                 INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
                 SELECT \(closing?.actor ?? ""), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()),
-                       \(detail)::jsonb, NULLIF(\(closing?.requestID ?? ""), '')
+                       jsonb_build_object('captured', \(plan.principal.decimalString)::text, 'plan_id', \(plan.id.uuidString.lowercased())::text),
+                       NULLIF(\(closing?.requestID ?? ""), '')
                 WHERE \(capturing)
             )
             UPDATE credit_accounts SET held = held - \(closing?.released.minorUnits ?? 0),

@@ -119,6 +119,8 @@ public enum CreditStore {
         public let scoreDetailJSON: String
         public let featuresJSON: String
         public let openedOn: BusinessDate
+        /// `CreditPersonalData.keyID` of the key the digests were made with.
+        public var piiKeyID = ""
 
         public init(
             id: UUID, productID: UUID, nationalIDDigest: [UInt8], nationalIDLast4: String, phoneDigest: [UInt8],
@@ -144,12 +146,20 @@ public enum CreditStore {
     public static func insertAccount(_ a: NewAccount, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.prepared("""
             INSERT INTO credit_accounts (id, product_id, national_id_hmac, national_id_last4, phone_hmac, phone_masked,
-                                         currency, credit_limit, status, score, score_reasons, score_detail, features, opened_on)
+                                         currency, credit_limit, status, score, score_reasons, score_detail, features, opened_on,
+                                         pii_key_id)
             VALUES (\(a.id), \(a.productID), \(ByteBuffer(bytes: a.nationalIDDigest)), \(a.nationalIDLast4),
                     \(ByteBuffer(bytes: a.phoneDigest)), \(a.phoneMasked),
                     \(a.limit.currency.code), \(a.limit.minorUnits), \(a.status.rawValue), \(a.score), \(a.reasons)::text[],
-                    \(a.scoreDetailJSON)::jsonb, \(a.featuresJSON)::jsonb, \(a.openedOn.description)::date)
+                    \(a.scoreDetailJSON)::jsonb, \(a.featuresJSON)::jsonb, \(a.openedOn.description)::date,
+                    NULLIF(\(a.piiKeyID), ''))
             """, logger: logger)
+    }
+
+    /// How many accounts hold digests made under `keyID`.
+    public static func accountCount(piiKeyID keyID: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.query("SELECT count(*) FROM credit_accounts WHERE pii_key_id = \(keyID)", logger: logger)
+            .all(Int64.self).first ?? 0
     }
 
     static let accountColumns = """
@@ -257,7 +267,6 @@ public enum CreditStore {
     public static func insertAuthorization(
         _ c: CheckoutRecord, actor: String, requestID: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        let detail = #"{"amount": "\#(c.amount.decimalString)", "currency": "\#(c.amount.currency.code)"}"#
         try await connection.prepared("""
             WITH ref AS (
                 INSERT INTO credit_unique_refs (ref, kind, credit_account_id, object_id)
@@ -270,7 +279,8 @@ public enum CreditStore {
                         \(c.businessDate.description)::date, \(c.authorizedAt), \(c.expiresAt))
             ), audit AS (
                 INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-                VALUES (\(actor), 'credit.checkout.authorized', 'checkout', \(c.id.uuidString.lowercased()), \(detail)::jsonb,
+                VALUES (\(actor), 'credit.checkout.authorized', 'checkout', \(c.id.uuidString.lowercased()),
+                        jsonb_build_object('amount', \(c.amount.decimalString)::text, 'currency', \(c.amount.currency.code)::text),
                         NULLIF(\(requestID ?? ""), ''))
             )
             UPDATE credit_accounts SET held = held + \(c.amount.minorUnits), updated_at = now() WHERE id = \(c.creditAccountID)

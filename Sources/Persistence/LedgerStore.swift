@@ -21,7 +21,9 @@ public struct LedgerAccountRecord: Sendable {
 public struct TrialBalanceRow: Sendable {
     public let code: String
     public let type: AccountType
-    public let balance: Money
+    public let currency: Currency
+    /// Debit-positive, summed as SQL `numeric`: a platform-wide account can exceed Int64.
+    public let balanceMinorUnits: Decimal
 }
 
 /// Result of posting: the entry's id, or the id of the entry already booked under the same reference.
@@ -144,7 +146,7 @@ public enum LedgerStore {
     public static func trialBalance(asOf: BusinessDate?, on connection: PostgresConnection, logger: Logger) async throws -> [TrialBalanceRow] {
         let rows = try await connection.query("""
             SELECT a.code, a.type, a.currency, COALESCE(sum(p.amount) FILTER (
-                       WHERE \(asOf?.description)::date IS NULL OR e.business_date <= \(asOf?.description)::date), 0)::bigint
+                       WHERE \(asOf?.description)::date IS NULL OR e.business_date <= \(asOf?.description)::date), 0)::text
             FROM ledger_accounts a
             LEFT JOIN postings p ON p.account_id = a.id
             LEFT JOIN journal_entries e ON e.id = p.entry_id
@@ -152,11 +154,12 @@ public enum LedgerStore {
             ORDER BY a.code
             """, logger: logger)
         var out: [TrialBalanceRow] = []
-        for try await (code, type, currency, balance) in rows.decode((String, String, String, Int64).self) {
-            guard let type = AccountType(rawValue: type), let currency = Currency(code: currency) else {
+        for try await (code, type, currency, balance) in rows.decode((String, String, String, String).self) {
+            guard let type = AccountType(rawValue: type), let currency = Currency(code: currency),
+                  let balance = Decimal(string: balance, locale: Locale(identifier: "en_US_POSIX")) else {
                 throw LedgerStoreError.corruptRow("ledger_accounts \(code)")
             }
-            out.append(TrialBalanceRow(code: code, type: type, balance: Money(minorUnits: balance, currency: currency)))
+            out.append(TrialBalanceRow(code: code, type: type, currency: currency, balanceMinorUnits: balance))
         }
         return out
     }
@@ -165,16 +168,16 @@ public enum LedgerStore {
     public static func integrityViolations(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         var problems: [String] = []
         for try await (id, currency, sum) in try await connection.prepared("""
-            SELECT entry_id::text, currency, sum(amount)::bigint FROM postings
+            SELECT entry_id::text, currency, sum(amount)::text FROM postings
             GROUP BY entry_id, currency HAVING sum(amount) <> 0
-            """, logger: logger).decode((String, String, Int64).self) {
+            """, logger: logger).decode((String, String, String).self) {
             problems.append("entry \(id) unbalanced in \(currency) by \(sum)")
         }
         for try await (code, cached, actual) in try await connection.prepared("""
-            SELECT a.code, a.balance, COALESCE(s.total, 0)::bigint FROM ledger_accounts a
+            SELECT a.code, a.balance, COALESCE(s.total, 0)::text FROM ledger_accounts a
             LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s ON s.account_id = a.id
             WHERE a.tracks_balance AND a.balance <> COALESCE(s.total, 0)
-            """, logger: logger).decode((String, Int64, Int64).self) {
+            """, logger: logger).decode((String, Int64, String).self) {
             problems.append("account \(code) cached balance \(cached) != postings \(actual)")
         }
         return problems

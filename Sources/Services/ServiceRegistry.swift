@@ -10,10 +10,11 @@ public struct ServiceRegistry: Sendable {
     public let supplierFinance: SupplierFinanceService
     public let orders: OrderService
 
-    public init(database: Database, migrator: Migrator, calendar: BusinessCalendar) {
+    public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
+                personalData: CreditPersonalData = .fromEnvironment()) {
         access = AccessService(database: database, migrator: migrator)
         ledger = LedgerService(database: database)
-        credit = CreditService(database: database, calendar: calendar)
+        credit = CreditService(database: database, calendar: calendar, personalData: personalData)
         insurance = InsuranceService(database: database, calendar: calendar)
         supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
         orders = OrderService(database: database, calendar: calendar, credit: credit, finance: supplierFinance, insurance: insurance)

@@ -26,11 +26,13 @@ struct Demo: AsyncParsableCommand {
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
         let reportURL = platform.reportURL
         let (orders, days, seed) = (self.orders, self.days, self.seed)
+        let personalData = try target.personalData(database)
         try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
             // The demo simulates nights that have not happened yet: its runner's clock stands just after the last one.
             let simulatedNow = Date().addingTimeInterval(Double(days + 1) * 86_400)
-            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL, now: { simulatedNow })
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL, now: { simulatedNow },
+                                       personalData: personalData)
             try await DemoMarketplace(deps: deps, calendar: calendar, seed: seed).run(orders: orders, days: days)
         }
     }

@@ -64,6 +64,12 @@ struct DatabaseTarget {
             cluster: cluster, startedCluster: !wasRunning, freshCluster: fresh)
     }
 
+    /// The personal-data key: production (an external database) needs QZ_PII_KEY; the embedded
+    /// default keeps a random key with its cluster (`<data dir>/pii.key`, mode 0600).
+    func personalData(_ options: DatabaseOptions) throws -> CreditPersonalData {
+        try CreditPersonalData.resolve(production: cluster == nil, dataDirectory: URL(fileURLWithPath: options.dataDir))
+    }
+
     func stopIfStarted() {
         if startedCluster { cluster?.stop() }
     }
@@ -104,9 +110,11 @@ struct Serve: AsyncParsableCommand {
         let target = try await DatabaseTarget.resolve(database, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
-        let deps = APIDependencies(database: Database(configuration: target.configuration, logger: logger),
-                                   migrator: migrator, calendar: calendar, reportDirectory: platform.reportURL)
         let embedded = target.cluster != nil
+        let personalData = try target.personalData(database)
+        let deps = APIDependencies(database: Database(configuration: target.configuration, logger: logger),
+                                   migrator: migrator, calendar: calendar, reportDirectory: platform.reportURL,
+                                   reachability: DatabaseReachability(target.configuration), personalData: personalData)
         var extra: [any Service] = []
         if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, calendar: calendar, logger: logger) {
             extra.append(scheduler)
@@ -115,6 +123,7 @@ struct Serve: AsyncParsableCommand {
             server: ServerConfiguration(host: host, port: port), deps: deps, migrateOnStart: true, logger: logger,
             extraServices: extra,
             beforeServing: {
+                try await deps.services.credit.checkPersonalDataKey(production: !embedded)
                 // A newcomer on the embedded default gets an operator key at once; printed once, never stored in clear.
                 guard embedded, try await APIKeyStore.count(database: deps.database) == 0 else { return }
                 let key = try await deps.services.access.createKey(role: .operator, supplierID: nil, label: "first start")
@@ -172,9 +181,11 @@ struct Nightly: AsyncParsableCommand {
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
         let reportURL = platform.reportURL
+        let personalData = try target.personalData(database)
         let outcome = try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
-            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL)
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL,
+                                       personalData: personalData)
             let terminal = isatty(STDERR_FILENO) == 1
             return try await deps.nightly.run(date: businessDate, force: force, triggeredBy: "cli", progress: { event in
                 Nightly.show(event, terminal: terminal)

@@ -13,6 +13,13 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
 
     public static func zero(_ currency: Currency) -> Money { Money(minorUnits: 0, currency: currency) }
 
+    /// The largest amount the API accepts in any one field: 10^15 minor units (10 trillion CNY),
+    /// in every currency. It keeps the sum of 9,223 such amounts inside Int64; sums over more rows
+    /// are computed in SQL `numeric` (see LedgerStore). Migration 0008 checks the same bound.
+    public static let maximumMinorUnits: Int64 = 1_000_000_000_000_000
+
+    public static func maximum(_ currency: Currency) -> Money { Money(minorUnits: maximumMinorUnits, currency: currency) }
+
     public var isZero: Bool { minorUnits == 0 }
     public var isNegative: Bool { minorUnits < 0 }
     public var isPositive: Bool { minorUnits > 0 }
@@ -55,6 +62,19 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(decimalString) \(currency.code)" }
+
+    /// A whole number of minor units of any size (a sum over many rows, computed as SQL `numeric`)
+    /// as a decimal string with exactly the currency's minor digits, like `decimalString`.
+    public static func decimalString(minorUnits: Decimal, currency: Currency) -> String {
+        let negative = minorUnits < 0
+        var digits = (negative ? -minorUnits : minorUnits).description
+        if !digits.allSatisfy({ $0.isASCII && $0.isNumber }) { digits = "0" }
+        let minor = currency.minorDigits
+        guard minor > 0 else { return (negative ? "-" : "") + digits }
+        if digits.count <= minor { digits = String(repeating: "0", count: minor + 1 - digits.count) + digits }
+        let split = digits.index(digits.endIndex, offsetBy: -minor)
+        return (negative ? "-" : "") + digits[..<split] + "." + digits[split...]
+    }
 
     /// The amount as an exact `Decimal` in major units (for rate formulas only).
     public var decimalMajorUnits: Decimal {

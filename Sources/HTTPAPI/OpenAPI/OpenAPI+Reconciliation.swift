@@ -133,7 +133,14 @@ extension OpenAPIFragments {
       }
      },
      "200": {
-      "$ref": "#/components/responses/Problem"
+      "description": "The date had already finished: the finished run with its steps",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/NightlyRun"
+        }
+       }
+      }
      },
      "400": {
       "$ref": "#/components/responses/Problem"

@@ -664,7 +664,15 @@ extension OpenAPIFragments {
       ]
      },
      "financing_line": {
-      "$ref": "#/components/schemas/FinancingLinePatch"
+      "description": "Fields left out (or the whole object null) keep their value.",
+      "oneOf": [
+       {
+        "$ref": "#/components/schemas/FinancingLinePatch"
+       },
+       {
+        "type": "null"
+       }
+      ]
      }
     }
    },

@@ -37,8 +37,9 @@ public enum OpenAPIDocument {
         "schemas": {
           "Money": {
             "type": "object", "additionalProperties": false, "required": ["amount", "currency"],
+            "description": "An amount a caller sends is at most 10^15 minor units (10000000000000.00 CNY); more is 422 naming the field. Sums the server reports (trial balance totals) may be larger.",
             "properties": {
-              "amount": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "examples": ["1083.10"]},
+              "amount": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "maxLength": 40, "examples": ["1083.10"]},
               "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["CNY"]}
             }
           },
@@ -81,9 +82,37 @@ public enum OpenAPIDocument {
         }
         components["schemas"] = schemas
         components["parameters"] = parameters
+        for (path, item) in paths { paths[path] = documentCommonStatuses(path: path, item: item) }
         document["paths"] = paths
         document["components"] = components
         return document
+    }
+
+    /// The statuses the shared layers answer for any operation, added where a fragment left them
+    /// out, so the contract lists every status the server can return: 401/403 (auth), 503 (database
+    /// unreachable, busy), 400/413/415/422 for a body, 404/422 for a path parameter, 422 for a query.
+    static func documentCommonStatuses(path: String, item: Any) -> Any {
+        guard var operations = item as? [String: Any] else { return item }
+        let pathHasParameter = path.contains("{")
+        for (method, value) in operations {
+            guard var operation = value as? [String: Any] else { continue }
+            var responses = operation["responses"] as? [String: Any] ?? [:]
+            var statuses: [String] = []
+            if path.hasPrefix("/v1/") { statuses += ["401", "403", "503"] }
+            if operation["requestBody"] != nil { statuses += ["400", "413", "415", "422"] }
+            if pathHasParameter { statuses += ["404", "422"] }
+            let parameters = operation["parameters"] as? [[String: Any]] ?? []
+            if parameters.contains(where: { $0["in"] as? String == "query" || ($0["$ref"] as? String)?.hasSuffix("Limit") == true }) {
+                statuses.append("422")
+            }
+            if method == "post" && path.hasPrefix("/v1/") { statuses += ["409", "422"] }
+            for status in statuses where responses[status] == nil {
+                responses[status] = ["$ref": "#/components/responses/Problem"]
+            }
+            operation["responses"] = responses
+            operations[method] = operation
+        }
+        return operations
     }
 
     static let serialized: [UInt8] = {

@@ -79,7 +79,7 @@ extension CreditService {
             try await AuditStore.record(
                 actor: actor.principal.actor, action: "credit.plan.converted", objectType: "installment_plan",
                 objectID: plan.id.uuidString.lowercased(),
-                detail: try Self.json(["to_plan_id": converted.id.uuidString.lowercased(), "tenor": "\(tenor)"]),
+                detail: ["to_plan_id": converted.id.uuidString.lowercased(), "tenor": "\(tenor)"],
                 requestID: actor.requestID, on: c, logger: logger)
             return converted
         }
@@ -323,7 +323,7 @@ extension CreditService {
                                             on: c, logger: logger)
         try await refreshDelinquency(account, today: today, on: c)
         try await AuditStore.record(actor: actor.principal.actor, action: action, objectType: objectType,
-                                    objectID: objectID.uuidString.lowercased(), detail: try Self.json(detail),
+                                    objectID: objectID.uuidString.lowercased(), detail: detail,
                                     requestID: actor.requestID, on: c, logger: logger)
         try await CreditLedgerBatch.post([entry], on: c, logger: logger)
     }

@@ -33,6 +33,19 @@ public struct CreditService: Sendable {
 
     var logger: Logger { database.logger }
 
+    /// Production refuses digests made under the published development key: anyone could reverse
+    /// them (a phone number falls out of its mask and digest in 10,000 guesses). Throws when the
+    /// database holds any, naming how many; the embedded default only logs.
+    public func checkPersonalDataKey(production: Bool) async throws {
+        let logger = self.logger
+        let devKeyed = try await database.withConnection {
+            try await CreditStore.accountCount(piiKeyID: CreditPersonalData.developmentKeyID, on: $0, logger: logger)
+        }
+        guard devKeyed > 0, personalData.keyID != CreditPersonalData.developmentKeyID else { return }
+        if production { throw PersonalDataKeyMismatch(accounts: devKeyed) }
+        logger.warning("accounts hold personal-data digests made under the development key", metadata: ["accounts": "\(devKeyed)"])
+    }
+
     /// Now, and the business date it falls on in the platform's time zone.
     func clock() -> (now: Date, today: BusinessDate) {
         let now = CreditClock.current.now()
@@ -122,16 +135,17 @@ public struct CreditService: Sendable {
                 }
                 try await CreditStore.claim(.nationalID, ref: Self.hex(nationalDigest), creditAccountID: id, objectID: id,
                                             on: c, logger: logger)
-                try await CreditStore.insertAccount(.init(
+                var new = CreditStore.NewAccount(
                     id: id, productID: product.id, nationalIDDigest: nationalDigest,
                     nationalIDLast4: application.nationalID.lastFour, phoneDigest: personalData.digest(application.phone),
                     phoneMasked: application.phone.masked, limit: result.limit, status: status, score: result.score,
-                    reasons: result.reasons, scoreDetailJSON: detail, featuresJSON: featuresJSON, openedOn: today),
-                    on: c, logger: logger)
+                    reasons: result.reasons, scoreDetailJSON: detail, featuresJSON: featuresJSON, openedOn: today)
+                new.piiKeyID = personalData.keyID
+                try await CreditStore.insertAccount(new, on: c, logger: logger)
                 try await AuditStore.record(
                     actor: actor.principal.actor, action: "credit.account.opened", objectType: "credit_account",
                     objectID: id.uuidString.lowercased(),
-                    detail: try Self.json(["status": status.rawValue, "score": "\(result.score)", "limit": result.limit.decimalString]),
+                    detail: ["status": status.rawValue, "score": "\(result.score)", "limit": result.limit.decimalString],
                     requestID: actor.requestID, on: c, logger: logger)
                 guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {
                     throw ServiceError.notFound(resource: "credit account", id: id.uuidString.lowercased())
@@ -390,5 +404,13 @@ public struct CreditService: Sendable {
             out.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The database holds digests made under the published development key.
+public struct PersonalDataKeyMismatch: Error, CustomStringConvertible {
+    public let accounts: Int64
+    public var description: String {
+        "\(accounts) credit accounts hold personal-data digests made under the published development key; production refuses them"
     }
 }

@@ -251,7 +251,7 @@ extension SupplierFinanceService {
         }
         try await AuditStore.record(actor: actor.principal.actor, action: "receivable.settled", objectType: "receivable",
                                     objectID: receivableID.uuidString.lowercased(),
-                                    detail: #"{"paid": "\#(r.outstanding.decimalString)", "recourse": "\#(split.recourse.decimalString)"}"#,
+                                    detail: ["paid": r.outstanding.decimalString, "recourse": split.recourse.decimalString],
                                     requestID: actor.requestID, on: c, logger: logger)
         guard let settled = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())

@@ -88,7 +88,7 @@ public struct SupplierFinanceService: Sendable {
             try await FinancingStore.updateSupplier(id: id, name: change.name ?? current.name, status: status, line: line, on: c, logger: logger)
             try await AuditStore.record(actor: actor.principal.actor, action: "supplier.updated", objectType: "supplier",
                                         objectID: id.uuidString.lowercased(),
-                                        detail: #"{"from_status": "\#(current.status)", "to_status": "\#(status)"}"#,
+                                        detail: ["from_status": current.status, "to_status": status],
                                         requestID: actor.requestID, on: c, logger: logger)
             guard let updated = try await FinancingStore.supplier(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "supplier", id: id.uuidString.lowercased())
@@ -201,7 +201,7 @@ public struct SupplierFinanceService: Sendable {
             }
             try await AuditStore.record(actor: actor.principal.actor, action: "receivable.adjusted", objectType: "receivable",
                                         objectID: receivableID.uuidString.lowercased(),
-                                        detail: #"{"kind": "\#(kind.rawValue)", "amount": "\#(amount.decimalString)"}"#,
+                                        detail: ["kind": kind.rawValue, "amount": amount.decimalString],
                                         requestID: actor.requestID, on: c, logger: logger)
         }
         guard let updated = try await FinancingStore.receivable(id: receivableID, on: c, logger: logger) else {
@@ -243,7 +243,7 @@ public struct SupplierFinanceService: Sendable {
             }
             try await AuditStore.record(actor: actor.principal.actor, action: "receivable.\(next.status.rawValue)", objectType: "receivable",
                                         objectID: id.uuidString.lowercased(),
-                                        detail: #"{"from": "\#(record.status.rawValue)", "to": "\#(next.status.rawValue)"}"#,
+                                        detail: ["from": record.status.rawValue, "to": next.status.rawValue],
                                         requestID: actor.requestID, on: c, logger: logger)
             guard let updated = try await FinancingStore.receivable(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "receivable", id: id.uuidString)

@@ -182,7 +182,7 @@ extension InsuranceService {
             policyID: claim.policyID, claimID: claim.id, entryID: posted.entryID, paidOn: businessDate, on: connection, logger: logger)
         try await AuditStore.record(
             actor: actor, action: "insurance.claim_paid", objectType: "insurance_claim", objectID: idText,
-            detail: Self.json(["amount": claim.amount.description, "entry_id": posted.entryID.uuidString.lowercased()]),
+            detail: ["amount": claim.amount.description, "entry_id": posted.entryID.uuidString.lowercased()],
             requestID: requestID, on: connection, logger: logger)
         guard let paid = try await InsuranceClaimStore.claim(id: claim.id, on: connection, logger: logger) else {
             throw InsuranceStoreError.corruptRow("insurance_claims \(idText) vanished while paying")

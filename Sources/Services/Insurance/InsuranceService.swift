@@ -212,7 +212,7 @@ public struct InsuranceService: Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty {
             issues.append(FieldIssue(field: field, message: "must not be empty"))
-        } else if trimmed.count > max {
+        } else if trimmed.unicodeScalars.count > max {
             issues.append(FieldIssue(field: field, message: "must be at most \(max) characters"))
         }
         return trimmed
@@ -224,12 +224,7 @@ public struct InsuranceService: Sendable {
     ) async throws {
         try await AuditStore.record(
             actor: actor.principal.actor, action: action, objectType: objectType, objectID: objectID,
-            detail: Self.json(detail), requestID: actor.requestID, on: connection, logger: logger)
+            detail: detail, requestID: actor.requestID, on: connection, logger: logger)
     }
 
-    static func json(_ detail: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(detail)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
 }

@@ -6,6 +6,10 @@ import PostgresNIO
 
 /// A return that reached the seller, as the platform reports it for one order.
 public struct OrderReturn: Sendable {
+    /// The refund and adjustment references are "return:" + return_ref, and those columns hold
+    /// at most 200 characters.
+    public static let referencePrefix = "return:"
+    public static let maxReturnRefLength = 200 - referencePrefix.count
     public let orderRef: String
     /// The platform's id of this return; a partial return has its own.
     public let returnRef: String
@@ -77,7 +81,7 @@ public struct OrderService: Sendable {
     public func completeReturn(_ r: OrderReturn, actor: Actor) async throws -> OrderReturnResult {
         let logger = database.logger
         let today = calendar.businessDate(at: Date())
-        let reference = "return:\(r.returnRef)"
+        let reference = Self.reference(r.returnRef)
         return try await database.transaction { c in
             try await OrderStore.lock(orderRef: r.orderRef, on: c, logger: logger)
             var applies = false
@@ -118,12 +122,14 @@ public struct OrderService: Sendable {
             }
             guard applies else { throw ServiceError.notFound(resource: "order", id: r.orderRef) }
             try await AuditStore.record(actor: actor.principal.actor, action: "order.return_completed", objectType: "order",
-                                        objectID: r.orderRef, detail: #"{"return_ref": "\#(r.returnRef)", "amount": "\#(r.amount.decimalString)"}"#,
+                                        objectID: r.orderRef, detail: ["return_ref": r.returnRef, "amount": r.amount.decimalString],
                                         requestID: actor.requestID, on: c, logger: logger)
             return OrderReturnResult(orderRef: r.orderRef, returnRef: r.returnRef, refund: refund, refundAlreadyBooked: alreadyRefunded,
                                      receivable: receivable, claim: claim)
         }
     }
+
+    static func reference(_ returnRef: String) -> String { OrderReturn.referencePrefix + returnRef }
 
     /// The order's story: its checkout and plan, its receivable(s), its policy and claim, and
     /// every ledger entry that belongs to any of them, oldest first.
