@@ -318,4 +318,26 @@ struct ReconciliationTests {
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NULL") == 0)
         }
     }
+
+    @Test("camt.054 notifications import like statements, with the entries and amounts of each file's expected parse",
+          .enabled(if: TestCluster.sharedFixturesAvailable, TestCluster.sharedFixturesMissing),
+          arguments: ["genkgo_camt054.v2", "genkgo_camt054.v4", "genkgo_camt054.v8-with-UETR"])
+    func camt054Fixtures(name: String) async throws {
+        let folder = TestCluster.sharedFixtures.appendingPathComponent("camt054")
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("\(name).expected.json"))) as? [String: Any]
+        let entryList = expected?["getEntries"] as? [[String: Any]] ?? []
+        let entries = entryList.count
+        let amounts: [(Int64, String)] = entryList.compactMap { ($0["getAmount"] as? [String: Any]).flatMap { a in
+            (a["getAmount"] as? String).flatMap(Int64.init).map { ($0, (a["getCurrency"] as? [String: Any])?["getCode"] as? String ?? "") } } }
+        try await withTestDatabase { db in
+            let result = try await StatementService(database: db, calendar: .shanghai)
+                .importFile(folder.appendingPathComponent("\(name).xml"), format: .camt053, actor: Self.actor)
+            #expect(result.statements.map(\.format) == ["camt054"])
+            #expect(result.statements.map(\.entryCount).reduce(0, +) == entries)
+            #expect(result.statements.allSatisfy { $0.verdict == "not_checkable" }, "a notification carries no balances")
+            let stored = try await db.scalar(String.self, "SELECT string_agg(amount::text || ' ' || currency, ',' ORDER BY line_no) FROM statement_lines")
+            let want = amounts.map { "\($0.0) \($0.1)" }.joined(separator: ",")
+            #expect(stored == want)
+        }
+    }
 }

@@ -4,7 +4,7 @@ extension OpenAPIFragments {
  "paths": {
   "/v1/statements": {
    "post": {
-    "summary": "Import a bank statement (ISO 20022 camt.053 .001.02–.08, several statements per message) or a payment-channel settlement CSV, streamed; the same file twice is one import (operator)",
+    "summary": "Import a bank statement (ISO 20022 camt.053 .001.02–.08, several statements per message, or a camt.054 debit/credit notification) or a payment-channel settlement CSV, streamed; the same file twice is one import (operator)",
     "tags": [
      "reconciliation"
     ],
@@ -45,6 +45,7 @@ extension OpenAPIFragments {
       "schema": {
        "enum": [
         "camt053",
+        "camt054",
         "settlement_csv"
        ]
       }
@@ -584,6 +585,7 @@ extension OpenAPIFragments {
      "format": {
       "enum": [
        "camt053",
+       "camt054",
        "settlement_csv"
       ]
      },

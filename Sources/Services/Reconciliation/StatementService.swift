@@ -8,6 +8,8 @@ import PostgresNIO
 /// The format of an imported statement file.
 public enum StatementFormat: String, Sendable {
     case camt053
+    /// A camt.054 debit/credit notification, read by the camt.053 parser.
+    case camt054
     case settlementCSV = "settlement_csv"
 }
 
@@ -38,6 +40,8 @@ public struct StatementService: Sendable {
     /// Imports the file at `url` in one transaction (all of it or nothing).
     public func importFile(_ url: URL, format: StatementFormat, channel: String = "channel", actor: Actor) async throws -> StatementImport {
         let hash = try Self.sha256(of: url)
+        // An ISO 20022 file says what it is in its namespace: a camt.054 sent as "XML" is stored as one.
+        let format = format == .camt053 && Self.isNotification(url) ? .camt054 : format
         let logger = database.logger
         let calendar = self.calendar
         return try await database.transaction { c in
@@ -49,8 +53,8 @@ public struct StatementService: Sendable {
             switch format {
             case .settlementCSV:
                 imported = try await Self.importCSV(url, hash: hash, channel: channel, calendar: calendar, actor: actor, c, logger)
-            case .camt053:
-                imported = try await Self.importCamt(url, hash: hash, actor: actor, c, logger)
+            case .camt053, .camt054:
+                imported = try await Self.importCamt(url, hash: hash, format: format, actor: actor, c, logger)
             }
             // Every statement in the file was known (a re-sent copy with other bytes): nothing new.
             if imported.known == imported.ids.count, !imported.ids.isEmpty {
@@ -70,6 +74,14 @@ public struct StatementService: Sendable {
             throw ServiceError.notFound(resource: "statement", id: id.uuidString.lowercased())
         }
         return found
+    }
+
+    /// Whether the XML file at `url` is a camt.054 notification (by the namespace near its start).
+    static func isNotification(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4_096)) ?? Data()
+        return String(decoding: head, as: UTF8.self).contains("urn:iso:std:iso:20022:tech:xsd:camt.054.001.")
     }
 
     static func sha256(of url: URL) throws -> String {
@@ -166,7 +178,9 @@ public struct StatementService: Sendable {
     /// bounded channel; the parser waits while the database catches up. Each statement is checked
     /// against its identity (`StatementIdentity`): a re-sent copy is recognised and its lines
     /// dropped again, a different statement under the same identity is refused (409).
-    static func importCamt(_ url: URL, hash: String, actor: Actor, _ c: PostgresConnection, _ logger: Logger) async throws -> (ids: [UUID], known: Int) {
+    static func importCamt(
+        _ url: URL, hash: String, format: StatementFormat, actor: Actor, _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> (ids: [UUID], known: Int) {
         let channel = BoundedChannel<CamtEvent>(capacity: 1_000)
         let thread = Thread {
             do {
@@ -240,7 +254,7 @@ public struct StatementService: Sendable {
                     }
                     order.append(statementID)
                     try await ReconciliationStore.insertStatement(
-                        id: statementID, format: StatementFormat.camt053.rawValue, fileHash: hash, summary: summary, statementRef: summary.id,
+                        id: statementID, format: format.rawValue, fileHash: hash, summary: summary, statementRef: summary.id,
                         currency: summary.currency.code, credits: summary.bookedCredits.minorUnits, debits: summary.bookedDebits.minorUnits,
                         entryCount: summary.entryCount, importedBy: actor.principal.actor,
                         key: .init(identity: identity.key, contentHash: contentHash, sequenceNo: sequence, period: identity.period, findings: findings),
