@@ -340,4 +340,93 @@ struct ReconciliationTests {
             #expect(stored == want)
         }
     }
+
+    @Test("three nights: money across night boundaries, splits and batches, external references, an unbalanced, a duplicate and a resent statement; every line and item ends matched or in one open exception; a fourth run raises nothing new")
+    func threeNights() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: reports) }
+            let api = try await TestAPI.make(db)
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            let d1 = BusinessDate("2026-11-20")!, d2 = d1.adding(days: 1), d3 = d1.adding(days: 2)
+            func importXML(_ xml: String) async throws -> StatementImport {
+                let url = try Self.temp("s.xml", xml)
+                defer { try? FileManager.default.removeItem(at: url) }
+                return try await deps.statements.importFile(url, format: .camt053, actor: Self.actor)
+            }
+            // Day 1: a receipt the bank shows the same day, and a repayment the channel settles the next day under its external_ref.
+            try await Self.bookCash(db, "ord-101", 10_000, on: d1)
+            @Sendable func repay(_ plan: String, _ ref: String, _ amount: String, _ client: some TestClientProtocol) async throws {
+                let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                    {"plan_id": "\(plan)", "external_ref": "\(ref)", "amount": {"amount": "\(amount)", "currency": "CNY"}}
+                    """)
+                guard paid.status == .created else { throw TestFailure("repayment: \(paid.text)") }
+            }
+            let plan = try await CreditAPI.on("\(d1)") {
+                try await api.withClient { client in
+                    let account = try await CreditAPI.openAccount(client, api)
+                    let (_, plan) = try await CreditAPI.purchase(client, api, account: account, order: "ORDER-901", amount: "300.00")
+                    try await repay(plan, "pay-901", "40.00", client)
+                    return plan
+                }
+            }
+            let s1 = Self.camt(statementId: "S-1", sequence: 1, opening: "0.00", closing: "100.00", entries: [("100.00", "ord-101")], date: "\(d1)")
+            _ = try await importXML(s1)
+            guard case .completed = try await deps.nightly.run(date: d1, triggeredBy: "test") else { throw TestFailure("night 1") }
+
+            // Day 2: a split payment, a batch paying two items of one reference, the late repayment, an unknown line;
+            // an unbalanced bank statement, the same file twice, and statement 1 re-sent with other bytes.
+            try await Self.bookCash(db, "ord-202", 3_000, on: d2)
+            // Two repayments of one order that the channel settles as one 30.00 payment quoting the order reference.
+            try await CreditAPI.on("\(d2)") {
+                try await api.withClient { client in
+                    try await repay(plan, "pay-902", "10.00", client)
+                    try await repay(plan, "pay-903", "20.00", client)
+                }
+            }
+            try await Self.importCSV(deps, ["T1,pay-901,40.00,CNY,0,\(d2),payment", "T2,ord-202,18.00,CNY,0,\(d2),payment",
+                                            "T3,ord-202,12.00,CNY,0,\(d2),payment", "T4,ORDER-901,30.00,CNY,0,\(d2),payment"])
+            let s2 = Self.camt(statementId: "S-2", sequence: 2, opening: "100.00", closing: "999.00", entries: [("5.00", "ord-unknown")], date: "\(d2)")
+            #expect(try await importXML(s2).alreadyImported == false)
+            #expect(try await importXML(s2).alreadyImported == true)
+            let resent = Self.camt(messageId: "RESENT", statementId: "S-1", sequence: 1, opening: "0.00", closing: "100.00",
+                                   entries: [("100.00", "ord-101")], date: "\(d1)", newline: "\r\n")
+            #expect(try await importXML(resent).alreadyImported == true)
+            guard case .completed(let night2) = try await deps.nightly.run(date: d2, triggeredBy: "test") else { throw TestFailure("night 2") }
+            guard case .completed = try await deps.nightly.run(date: d3, triggeredBy: "test") else { throw TestFailure("night 3") }
+
+            // The repayment raised on night 1 was closed by night 2, which matched it by its external_ref.
+            let repaymentClosed = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM reconciliation_exceptions e JOIN journal_entries j ON e.dedupe_key = 'mfs:' || j.id
+                WHERE j.kind = 'credit.repayment' AND e.state = 'resolved' AND e.resolved_by_run = \(night2.id)
+                """)
+            #expect(repaymentClosed == 1)
+            let open = try await db.scalar(String.self, """
+                SELECT string_agg(kind || ':' || COALESCE(counterparty_ref, reference, '-'), ', ' ORDER BY kind, reference)
+                FROM reconciliation_exceptions WHERE state <> 'resolved' AND kind <> 'missing_from_statement'
+                """)
+            #expect(open == "missing_from_ledger:ord-unknown, unbalanced_statement:S-2")
+            // Every line: matched, or exactly one open exception about it.
+            let looseLines = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM statement_lines l
+                WHERE (l.matched_by IS NOT NULL) = ((SELECT count(*) FROM reconciliation_exceptions e WHERE e.state <> 'resolved'
+                         AND e.dedupe_key IN ('mfl:' || l.statement_id || '/' || l.line_no, 'dup:' || l.statement_id || '/' || l.line_no)) = 1)
+                """)
+            #expect(looseLines == 0)
+            // Every cash movement: matched, or exactly one open exception about it.
+            let looseItems = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM journal_entries j
+                WHERE EXISTS (SELECT 1 FROM postings p JOIN ledger_accounts a ON a.id = p.account_id AND a.code LIKE 'platform.cash.%' WHERE p.entry_id = j.id)
+                  AND (EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = j.id))
+                      = ((SELECT count(*) FROM reconciliation_exceptions e WHERE e.state <> 'resolved'
+                          AND (e.dedupe_key = 'mfs:' || j.id OR e.dedupe_key LIKE 'am:' || j.id || ':%' OR e.dedupe_key LIKE 'dm:' || j.id || ':%')) = 1)
+                """)
+            #expect(looseItems == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 5)
+            // A fourth run that changes nothing raises nothing new.
+            let before = try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions")
+            guard case .completed = try await deps.nightly.run(date: d3, force: true, triggeredBy: "test") else { throw TestFailure("night 4") }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions") == before)
+        }
+    }
 }
