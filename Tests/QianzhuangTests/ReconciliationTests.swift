@@ -429,4 +429,64 @@ struct ReconciliationTests {
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions") == before)
         }
     }
+
+    @Test("MT940: balance verdicts match each shared file's own arithmetic, including the statements that do not add up",
+          .enabled(if: TestCluster.sharedFixturesAvailable, TestCluster.sharedFixturesMissing),
+          arguments: [
+              // file, then per statement: verdict, entries, opening → closing (worked out by hand from :60: + :61: = :62:)
+              ("wolph_jejik_generic", ["balanced 1 10000→9000", "balanced 1 9000→8000"]),
+              ("wolph_jejik_postfinance", ["balanced 2 0→22920", "unbalanced 2 22920→15960"]),  // 229.20 − 79.90 + 10.10 = 159.40
+              ("wolph_jejik_sns", ["balanced 2 123456→120956", "balanced 0 120956→120956"]),
+              ("wolph_jejik_triodos", ["unbalanced 2 497509→437079"]),  // 4975.09 − 15.70 − 700.00 = 4259.39
+              ("wolph_betterplace_amount_formats", ["not_checkable 0 38011512→-", "not_checkable 0 38011510→-", "not_checkable 0 38011500→-",
+                                                    "not_checkable 0 12→-", "not_checkable 0 12→-", "not_checkable 0 112→-"]),
+          ])
+    func mt940Fixtures(name: String, want: [String]) async throws {
+        let url = TestCluster.sharedFixtures.appendingPathComponent("mt940/\(name).sta")
+        try await withTestDatabase { db in
+            let result = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .mt940, actor: Self.actor)
+            let got = result.statements.map { "\($0.verdict) \($0.entryCount) \($0.opening.map(String.init) ?? "-")→\($0.closing.map(String.init) ?? "-")" }
+            #expect(got == want)
+            #expect(result.statements.allSatisfy { $0.format == "mt940" })
+            let again = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .mt940, actor: Self.actor)
+            #expect(again.alreadyImported)
+        }
+    }
+
+    @Test("MT940 through the API: a balanced and an unbalanced statement of our own, a reversal, references for matching")
+    func mt940OwnFile() async throws {
+        let sta = """
+            :20:QZ-TEST
+            :25:6222000011112222
+            :28C:7/1
+            :60F:C261119CNY1000,00
+            :61:2611201120C300,00NTRFord-1//BANK-1
+            :86:payment for ord-1
+            :61:2611201120RC50,00NTRFNONREF//BANK-2
+            :62F:C261120CNY1250,00
+            -
+            :20:QZ-TEST
+            :25:6222000011112222
+            :28C:8/1
+            :60F:C261120CNY1250,00
+            :61:2611211121D100,00NTRFpay-77//BANK-3
+            :62F:C261121CNY1100,00
+            -
+
+            """
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let r = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: sta, contentType: "text/plain")
+                #expect(r.status == .created, "\(r.text)")
+                let verdicts = (r.json["statements"] as? [[String: Any]] ?? []).compactMap { $0["balance_verdict"] as? String }
+                #expect(verdicts == ["balanced", "unbalanced"])
+                let broken = try await client.call(.post, "/v1/statements?format=mt940", key: api.operatorKey,
+                                                   json: ":20:X\n:60F:C261119CNY1000.00\n-\n", contentType: "text/plain")
+                #expect(broken.status == .unprocessableContent)
+            }
+            let lines = try await db.scalar(String.self, "SELECT string_agg(COALESCE(reference, '-') || ' ' || amount::text, ',' ORDER BY value_date, line_no) FROM statement_lines")
+            #expect(lines == "ord-1 30000,- -5000,pay-77 -10000")
+        }
+    }
 }

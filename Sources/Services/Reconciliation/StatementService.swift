@@ -10,6 +10,8 @@ public enum StatementFormat: String, Sendable {
     case camt053
     /// A camt.054 debit/credit notification, read by the camt.053 parser.
     case camt054
+    /// A SWIFT MT940 customer statement.
+    case mt940
     case settlementCSV = "settlement_csv"
 }
 
@@ -53,7 +55,7 @@ public struct StatementService: Sendable {
             switch format {
             case .settlementCSV:
                 imported = try await Self.importCSV(url, hash: hash, channel: channel, calendar: calendar, actor: actor, c, logger)
-            case .camt053, .camt054:
+            case .camt053, .camt054, .mt940:
                 imported = try await Self.importCamt(url, hash: hash, format: format, actor: actor, c, logger)
             }
             // Every statement in the file was known (a re-sent copy with other bytes): nothing new.
@@ -174,7 +176,7 @@ public struct StatementService: Sendable {
         return (ids, known)
     }
 
-    /// camt.053: XMLParser is synchronous, so it runs on its own thread and hands entries over a
+    /// camt.053, camt.054 and MT940: the parsers are synchronous, so it runs on its own thread and hands entries over a
     /// bounded channel; the parser waits while the database catches up. Each statement is checked
     /// against its identity (`StatementIdentity`): a re-sent copy is recognised and its lines
     /// dropped again, a different statement under the same identity is refused (409).
@@ -184,7 +186,11 @@ public struct StatementService: Sendable {
         let channel = BoundedChannel<CamtEvent>(capacity: 1_000)
         let thread = Thread {
             do {
-                _ = try Camt053Parser().parse(contentsOf: url, onEntry: { channel.send(.entry($0)) }, onStatement: { channel.send(.statement($0)) })
+                if format == .mt940 {
+                    try MT940Parser().parse(contentsOf: url, onEntry: { channel.send(.entry($0)) }, onStatement: { channel.send(.statement($0)) })
+                } else {
+                    _ = try Camt053Parser().parse(contentsOf: url, onEntry: { channel.send(.entry($0)) }, onStatement: { channel.send(.statement($0)) })
+                }
                 channel.finish(nil)
             } catch {
                 channel.finish(error)
@@ -264,6 +270,9 @@ public struct StatementService: Sendable {
         } catch let error as Camt053Error {
             channel.cancel()
             throw ServiceError.invalid("body", String(describing: error))
+        } catch let error as MT940Error {
+            channel.cancel()
+            throw ServiceError.invalid("body", error.description)
         } catch {
             channel.cancel()
             throw error
