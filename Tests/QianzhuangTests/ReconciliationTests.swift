@@ -120,6 +120,7 @@ struct ReconciliationTests {
             #expect(byCurrency["CNY"]?.entryCount == 2)
             #expect(byCurrency["JPY"]?.credits == 100)
             #expect(byCurrency["JPY"]?.entryCount == 1)
+            #expect(byCurrency["JPY"]?.statementRef == "alipay settlement 2026-11-20 JPY")
             let lines = try await db.scalar(String.self, """
                 SELECT string_agg(currency || ' ' || amount::text, ', ' ORDER BY line_no) FROM statement_lines
                 """)

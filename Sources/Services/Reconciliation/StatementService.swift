@@ -105,6 +105,8 @@ public struct StatementService: Sendable {
             var credits: Int64 = 0
             var debits: Int64 = 0
             var content = StatementContent()
+            var first: BusinessDate?
+            var last: BusinessDate?
         }
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
@@ -128,6 +130,8 @@ public struct StatementService: Sendable {
                 guard !overflow else { throw SettlementCSVError(line: line.line, column: "amount", problem: .overflow) }
                 totals.debits = sum
             }
+            totals.first = min(totals.first ?? line.settlementDate, line.settlementDate)
+            totals.last = max(totals.last ?? line.settlementDate, line.settlementDate)
             totals.content.add(amount, line.settlementDate, "\(line.channelTransactionId)|\(line.ourReference ?? "")|\(line.type.rawValue)")
             perCurrency[code] = totals
             batch.append((totals.id, StatementLineRow(lineNo: line.line, reference: line.ourReference, amount: amount,
@@ -165,8 +169,10 @@ public struct StatementService: Sendable {
                 known += 1
                 continue
             }
-            // One currency keeps the file name as its reference; several are told apart by currency.
-            let ref = order.count == 1 ? url.lastPathComponent : "\(url.lastPathComponent) \(code)"
+            // Named by what it covers (the spooled upload's file name means nothing to an operator);
+            // several currencies in one file are told apart by currency.
+            let period = totals.first.map { first in totals.last.map { $0 == first ? "\(first)" : "\(first)..\($0)" } ?? "\(first)" } ?? "empty"
+            let ref = "\(channel) settlement \(period)" + (order.count == 1 ? "" : " \(code)")
             try await ReconciliationStore.insertStatement(
                 id: totals.id, format: StatementFormat.settlementCSV.rawValue, fileHash: hash, summary: nil, statementRef: ref,
                 currency: code, credits: totals.credits, debits: totals.debits, entryCount: totals.count, importedBy: actor.principal.actor,
