@@ -71,3 +71,7 @@ CREATE VIEW reconciliation_aliases (reference_type, reference_id, alias, rank) A
     SELECT 'receivable', v.id::text, v.external_reference, 1 FROM receivables v
     UNION ALL
     SELECT 'receivable', v.id::text, v.order_ref, 2 FROM receivables v WHERE v.order_ref IS NOT NULL;
+
+-- camt.054 debit/credit notifications and MT940 statements are imported like camt.053.
+ALTER TABLE statements DROP CONSTRAINT statements_format_check;
+ALTER TABLE statements ADD CONSTRAINT statements_format_check CHECK (format IN ('camt053', 'camt054', 'mt940', 'settlement_csv'));

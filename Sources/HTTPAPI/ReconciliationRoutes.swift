@@ -23,10 +23,12 @@ struct ReconciliationRoutes {
             let format: StatementFormat
             switch q.get("format").map({ String($0) }) ?? contentType {
             case "camt053", "application/xml", "text/xml": format = .camt053
+            case "camt054": format = .camt054
+            case "mt940", "text/plain", "application/x-swift-mt940": format = .mt940
             case "settlement_csv", "text/csv": format = .settlementCSV
             default:
                 throw Problem(status: .unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported media type",
-                              detail: "send a camt.053 file as application/xml or a settlement file as text/csv (or ?format=camt053|settlement_csv)")
+                              detail: "send a camt.053 or camt.054 file as application/xml, an MT940 file as text/plain or a settlement file as text/csv (or ?format=camt053|camt054|mt940|settlement_csv)")
             }
             let channel = try q.get("channel").map { try Field.nonEmpty(String($0), "channel", max: 50) } ?? "channel"
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("qz-statement-\(UUID().uuidString)")

@@ -196,7 +196,9 @@ public enum NightlyReport {
             h += "<table><tr><th>their reference</th><th>our reference</th><th>source</th><th>expected</th><th>actual</th><th>state</th><th>detail</th></tr>"
             for e in rows {
                 let cur = e.currency
-                h += "<tr><td>\(escape(e.counterpartyRef ?? "—"))</td><td>\(escape(e.reference ?? "—"))</td><td>\(escape(e.source ?? "—"))</td>"
+                // Our reference only where it says something the counterparty's does not.
+                let ours = e.reference == e.counterpartyRef ? nil : e.reference
+                h += "<tr><td>\(escape(e.counterpartyRef ?? "—"))</td><td>\(escape(ours ?? "—"))</td><td>\(escape(e.source ?? "—"))</td>"
                 h += "<td class=n>\(e.expectedAmount.map { money($0, cur) } ?? "—")</td><td class=n>\(e.actualAmount.map { money($0, cur) } ?? "—")</td>"
                 h += "<td>\(escape(e.state))\(e.resolvedByRun != nil ? " (by a later night)" : "")</td><td>\(escape(e.detail))</td></tr>"
             }

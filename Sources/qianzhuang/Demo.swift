@@ -161,7 +161,7 @@ struct DemoMarketplace {
         var lastReport = "-"
         for d in 0..<days {
             let date = today.adding(days: d)
-            try await importSettlement(for: date, rng: &rng)
+            try await importSettlement(for: date)
             let outcome = try await deps.nightly.run(date: date, force: true, triggeredBy: "demo")
             if let run = outcome.run {
                 let steps = try await deps.nightly.steps(of: run.id)
@@ -198,10 +198,12 @@ struct DemoMarketplace {
     /// every cash movement of the day under a reference the channel knows, mostly matching, with a
     /// few deliberate breaks — one movement missing, one amount off by a fen, one payment split in
     /// two parts, one line nobody booked — so the night's report shows a realistic reconciliation.
-    func importSettlement(for date: BusinessDate, rng: inout DemoRandom) async throws {
+    func importSettlement(for date: BusinessDate) async throws {
         let logger = deps.database.logger
         let items = try await deps.database.client.withConnection { c in
-            try await ReconciliationStore.expectedCashItems(from: date, to: date, partition: 0, partitions: 1, on: c, logger: logger)
+            // Movements of the day, and those of the night before that no file has shown yet (the
+            // settlements booked by the previous run arrive a day later, across the night boundary).
+            try await ReconciliationStore.expectedCashItems(from: date.adding(days: -1), to: date, partition: 0, partitions: 1, on: c, logger: logger)
         }.sorted { $0.id < $1.id }
         var rows = ["channel_txn_id,our_reference,amount,currency,fee,settled_at,type"]
         var breaks = 0
@@ -213,7 +215,8 @@ struct DemoMarketplace {
                 let amount = Money(minorUnits: Int64(minor), currency: item.amount.currency).decimalString
                 return "DEMO-\(date)-\(n)\(suffix),\(reference),\(amount),\(item.amount.currency.code),0,\(date),\(type)"
             }
-            switch (breaks < 3 && rng.chance(8)) ? breaks : -1 {
+            // Every seventh movement is a break of the next kind, three at most; a split still matches (as a group).
+            switch n % 7 == 3 && breaks < 3 ? breaks : -1 {
             case 0: breaks += 1  // the channel never reports this one
             case 1: breaks += 1; rows.append(row("", magnitude + 1))
             case 2 where magnitude > 1: breaks += 1; rows.append(row("a", magnitude / 2)); rows.append(row("b", magnitude - magnitude / 2))
@@ -221,9 +224,11 @@ struct DemoMarketplace {
             }
         }
         rows.append("DEMO-\(date)-X,UNKNOWN-\(date),88.00,CNY,0,\(date),payment")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("qz-demo-settlement-\(date)-\(UUID().uuidString).csv")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qz-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("settlement-\(date).csv")
         try (rows.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
         let imported = try await deps.statements.importFile(file, format: .settlementCSV, channel: "demo-pay", actor: Self.actor)
         say("  settlement \(date): \(imported.statements.map(\.entryCount).reduce(0, +)) lines for \(items.count) cash movements (\(breaks) deliberate breaks + 1 unknown line)")
     }

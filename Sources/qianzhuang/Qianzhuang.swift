@@ -223,7 +223,7 @@ struct Statements: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var platform: PlatformOptions
         @Argument(help: "The statement file.") var file: String
-        @Option(help: "camt053 | settlement_csv (default: by extension)") var format: String?
+        @Option(help: "camt053 | camt054 | mt940 | settlement_csv (default: by extension, .csv, .sta/.mt940, else XML whose namespace tells camt.054 apart)") var format: String?
         @Option(help: "The payment channel a settlement CSV comes from.") var channel: String = "channel"
 
         func run() async throws {
@@ -231,10 +231,13 @@ struct Statements: AsyncParsableCommand {
             let logger = makeLogger("qianzhuang.statements")
             let url = URL(fileURLWithPath: file)
             let kind: StatementFormat
-            switch format ?? (url.pathExtension.lowercased() == "csv" ? "settlement_csv" : "camt053") {
+            let byExtension = ["csv": "settlement_csv", "sta": "mt940", "mt940": "mt940"][url.pathExtension.lowercased()] ?? "camt053"
+            switch format ?? byExtension {
             case "camt053": kind = .camt053
+            case "camt054": kind = .camt054
+            case "mt940": kind = .mt940
             case "settlement_csv": kind = .settlementCSV
-            default: throw ValidationError("--format must be camt053 or settlement_csv")
+            default: throw ValidationError("--format must be camt053, camt054, mt940 or settlement_csv")
             }
             let calendar = try platform.calendar()
             let target = try await DatabaseTarget.resolve(database, logger: logger)

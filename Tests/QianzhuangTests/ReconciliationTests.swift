@@ -120,6 +120,7 @@ struct ReconciliationTests {
             #expect(byCurrency["CNY"]?.entryCount == 2)
             #expect(byCurrency["JPY"]?.credits == 100)
             #expect(byCurrency["JPY"]?.entryCount == 1)
+            #expect(byCurrency["JPY"]?.statementRef == "alipay settlement 2026-11-20 JPY")
             let lines = try await db.scalar(String.self, """
                 SELECT string_agg(currency || ' ' || amount::text, ', ' ORDER BY line_no) FROM statement_lines
                 """)
@@ -316,6 +317,177 @@ struct ReconciliationTests {
             #expect(summary.matched == 2, "\(exceptions.map { "\($0.kind):\($0.reference ?? "")" })")
             #expect(!exceptions.contains { $0.kind == "missing_from_ledger" })
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NULL") == 0)
+        }
+    }
+
+    @Test("camt.054 notifications import like statements, with the entries and amounts of each file's expected parse",
+          .enabled(if: TestCluster.sharedFixturesAvailable, TestCluster.sharedFixturesMissing),
+          arguments: ["genkgo_camt054.v2", "genkgo_camt054.v4", "genkgo_camt054.v8-with-UETR"])
+    func camt054Fixtures(name: String) async throws {
+        let folder = TestCluster.sharedFixtures.appendingPathComponent("camt054")
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("\(name).expected.json"))) as? [String: Any]
+        let entryList = expected?["getEntries"] as? [[String: Any]] ?? []
+        let entries = entryList.count
+        let amounts: [(Int64, String)] = entryList.compactMap { ($0["getAmount"] as? [String: Any]).flatMap { a in
+            (a["getAmount"] as? String).flatMap(Int64.init).map { ($0, (a["getCurrency"] as? [String: Any])?["getCode"] as? String ?? "") } } }
+        try await withTestDatabase { db in
+            let result = try await StatementService(database: db, calendar: .shanghai)
+                .importFile(folder.appendingPathComponent("\(name).xml"), format: .camt053, actor: Self.actor)
+            #expect(result.statements.map(\.format) == ["camt054"])
+            #expect(result.statements.map(\.entryCount).reduce(0, +) == entries)
+            #expect(result.statements.allSatisfy { $0.verdict == "not_checkable" }, "a notification carries no balances")
+            let stored = try await db.scalar(String.self, "SELECT string_agg(amount::text || ' ' || currency, ',' ORDER BY line_no) FROM statement_lines")
+            let want = amounts.map { "\($0.0) \($0.1)" }.joined(separator: ",")
+            #expect(stored == want)
+        }
+    }
+
+    @Test("three nights: money across night boundaries, splits and batches, external references, an unbalanced, a duplicate and a resent statement; every line and item ends matched or in one open exception; a fourth run raises nothing new")
+    func threeNights() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: reports) }
+            let api = try await TestAPI.make(db)
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            let d1 = BusinessDate("2026-11-20")!, d2 = d1.adding(days: 1), d3 = d1.adding(days: 2)
+            func importXML(_ xml: String) async throws -> StatementImport {
+                let url = try Self.temp("s.xml", xml)
+                defer { try? FileManager.default.removeItem(at: url) }
+                return try await deps.statements.importFile(url, format: .camt053, actor: Self.actor)
+            }
+            // Day 1: a receipt the bank shows the same day, and a repayment the channel settles the next day under its external_ref.
+            try await Self.bookCash(db, "ord-101", 10_000, on: d1)
+            @Sendable func repay(_ plan: String, _ ref: String, _ amount: String, _ client: some TestClientProtocol) async throws {
+                let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                    {"plan_id": "\(plan)", "external_ref": "\(ref)", "amount": {"amount": "\(amount)", "currency": "CNY"}}
+                    """)
+                guard paid.status == .created else { throw TestFailure("repayment: \(paid.text)") }
+            }
+            let plan = try await CreditAPI.on("\(d1)") {
+                try await api.withClient { client in
+                    let account = try await CreditAPI.openAccount(client, api)
+                    let (_, plan) = try await CreditAPI.purchase(client, api, account: account, order: "ORDER-901", amount: "300.00")
+                    try await repay(plan, "pay-901", "40.00", client)
+                    return plan
+                }
+            }
+            let s1 = Self.camt(statementId: "S-1", sequence: 1, opening: "0.00", closing: "100.00", entries: [("100.00", "ord-101")], date: "\(d1)")
+            _ = try await importXML(s1)
+            guard case .completed = try await deps.nightly.run(date: d1, triggeredBy: "test") else { throw TestFailure("night 1") }
+
+            // Day 2: a split payment, a batch paying two items of one reference, the late repayment, an unknown line;
+            // an unbalanced bank statement, the same file twice, and statement 1 re-sent with other bytes.
+            try await Self.bookCash(db, "ord-202", 3_000, on: d2)
+            // Two repayments of one order that the channel settles as one 30.00 payment quoting the order reference.
+            try await CreditAPI.on("\(d2)") {
+                try await api.withClient { client in
+                    try await repay(plan, "pay-902", "10.00", client)
+                    try await repay(plan, "pay-903", "20.00", client)
+                }
+            }
+            try await Self.importCSV(deps, ["T1,pay-901,40.00,CNY,0,\(d2),payment", "T2,ord-202,18.00,CNY,0,\(d2),payment",
+                                            "T3,ord-202,12.00,CNY,0,\(d2),payment", "T4,ORDER-901,30.00,CNY,0,\(d2),payment"])
+            let s2 = Self.camt(statementId: "S-2", sequence: 2, opening: "100.00", closing: "999.00", entries: [("5.00", "ord-unknown")], date: "\(d2)")
+            #expect(try await importXML(s2).alreadyImported == false)
+            #expect(try await importXML(s2).alreadyImported == true)
+            let resent = Self.camt(messageId: "RESENT", statementId: "S-1", sequence: 1, opening: "0.00", closing: "100.00",
+                                   entries: [("100.00", "ord-101")], date: "\(d1)", newline: "\r\n")
+            #expect(try await importXML(resent).alreadyImported == true)
+            guard case .completed(let night2) = try await deps.nightly.run(date: d2, triggeredBy: "test") else { throw TestFailure("night 2") }
+            guard case .completed = try await deps.nightly.run(date: d3, triggeredBy: "test") else { throw TestFailure("night 3") }
+
+            // The repayment raised on night 1 was closed by night 2, which matched it by its external_ref.
+            let repaymentClosed = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM reconciliation_exceptions e JOIN journal_entries j ON e.dedupe_key = 'mfs:' || j.id
+                WHERE j.kind = 'credit.repayment' AND e.state = 'resolved' AND e.resolved_by_run = \(night2.id)
+                """)
+            #expect(repaymentClosed == 1)
+            let open = try await db.scalar(String.self, """
+                SELECT string_agg(kind || ':' || COALESCE(counterparty_ref, reference, '-'), ', ' ORDER BY kind, reference)
+                FROM reconciliation_exceptions WHERE state <> 'resolved' AND kind <> 'missing_from_statement'
+                """)
+            #expect(open == "missing_from_ledger:ord-unknown, unbalanced_statement:S-2")
+            // Every line: matched, or exactly one open exception about it.
+            let looseLines = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM statement_lines l
+                WHERE (l.matched_by IS NOT NULL) = ((SELECT count(*) FROM reconciliation_exceptions e WHERE e.state <> 'resolved'
+                         AND e.dedupe_key IN ('mfl:' || l.statement_id || '/' || l.line_no, 'dup:' || l.statement_id || '/' || l.line_no)) = 1)
+                """)
+            #expect(looseLines == 0)
+            // Every cash movement: matched, or exactly one open exception about it.
+            let looseItems = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM journal_entries j
+                WHERE EXISTS (SELECT 1 FROM postings p JOIN ledger_accounts a ON a.id = p.account_id AND a.code LIKE 'platform.cash.%' WHERE p.entry_id = j.id)
+                  AND (EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = j.id))
+                      = ((SELECT count(*) FROM reconciliation_exceptions e WHERE e.state <> 'resolved'
+                          AND (e.dedupe_key = 'mfs:' || j.id OR e.dedupe_key LIKE 'am:' || j.id || ':%' OR e.dedupe_key LIKE 'dm:' || j.id || ':%')) = 1)
+                """)
+            #expect(looseItems == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 5)
+            // A fourth run that changes nothing raises nothing new.
+            let before = try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions")
+            guard case .completed = try await deps.nightly.run(date: d3, force: true, triggeredBy: "test") else { throw TestFailure("night 4") }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions") == before)
+        }
+    }
+
+    @Test("MT940: balance verdicts match each shared file's own arithmetic, including the statements that do not add up",
+          .enabled(if: TestCluster.sharedFixturesAvailable, TestCluster.sharedFixturesMissing),
+          arguments: [
+              // file, then per statement: verdict, entries, opening → closing (worked out by hand from :60: + :61: = :62:)
+              ("wolph_jejik_generic", ["balanced 1 10000→9000", "balanced 1 9000→8000"]),
+              ("wolph_jejik_postfinance", ["balanced 2 0→22920", "unbalanced 2 22920→15960"]),  // 229.20 − 79.90 + 10.10 = 159.40
+              ("wolph_jejik_sns", ["balanced 2 123456→120956", "balanced 0 120956→120956"]),
+              ("wolph_jejik_triodos", ["unbalanced 2 497509→437079"]),  // 4975.09 − 15.70 − 700.00 = 4259.39
+              ("wolph_betterplace_amount_formats", ["not_checkable 0 38011512→-", "not_checkable 0 38011510→-", "not_checkable 0 38011500→-",
+                                                    "not_checkable 0 12→-", "not_checkable 0 12→-", "not_checkable 0 112→-"]),
+          ])
+    func mt940Fixtures(name: String, want: [String]) async throws {
+        let url = TestCluster.sharedFixtures.appendingPathComponent("mt940/\(name).sta")
+        try await withTestDatabase { db in
+            let result = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .mt940, actor: Self.actor)
+            let got = result.statements.map { "\($0.verdict) \($0.entryCount) \($0.opening.map(String.init) ?? "-")→\($0.closing.map(String.init) ?? "-")" }
+            #expect(got == want)
+            #expect(result.statements.allSatisfy { $0.format == "mt940" })
+            let again = try await StatementService(database: db, calendar: .shanghai).importFile(url, format: .mt940, actor: Self.actor)
+            #expect(again.alreadyImported)
+        }
+    }
+
+    @Test("MT940 through the API: a balanced and an unbalanced statement of our own, a reversal, references for matching")
+    func mt940OwnFile() async throws {
+        let sta = """
+            :20:QZ-TEST
+            :25:6222000011112222
+            :28C:7/1
+            :60F:C261119CNY1000,00
+            :61:2611201120C300,00NTRFord-1//BANK-1
+            :86:payment for ord-1
+            :61:2611201120RC50,00NTRFNONREF//BANK-2
+            :62F:C261120CNY1250,00
+            -
+            :20:QZ-TEST
+            :25:6222000011112222
+            :28C:8/1
+            :60F:C261120CNY1250,00
+            :61:2611211121D100,00NTRFpay-77//BANK-3
+            :62F:C261121CNY1100,00
+            -
+
+            """
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let r = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: sta, contentType: "text/plain")
+                #expect(r.status == .created, "\(r.text)")
+                let verdicts = (r.json["statements"] as? [[String: Any]] ?? []).compactMap { $0["balance_verdict"] as? String }
+                #expect(verdicts == ["balanced", "unbalanced"])
+                let broken = try await client.call(.post, "/v1/statements?format=mt940", key: api.operatorKey,
+                                                   json: ":20:X\n:60F:C261119CNY1000.00\n-\n", contentType: "text/plain")
+                #expect(broken.status == .unprocessableContent)
+            }
+            let lines = try await db.scalar(String.self, "SELECT string_agg(COALESCE(reference, '-') || ' ' || amount::text, ',' ORDER BY value_date, line_no) FROM statement_lines")
+            #expect(lines == "ord-1 30000,- -5000,pay-77 -10000")
         }
     }
 }

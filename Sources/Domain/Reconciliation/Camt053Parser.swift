@@ -20,6 +20,8 @@ import FoundationXML
 /// - A `DtTm` becomes the calendar date as written in the bank's own offset — the bank's booking day —
 ///   rather than being shifted into the platform's time zone.
 /// - Surrounding whitespace of text values is trimmed; empty values count as absent.
+/// - camt.054 debit/credit notifications (.001.02 to .001.08) are read the same way: each
+///   `Ntfctn` is delivered as a statement (usually without balances, so not checkable).
 /// - External entities are never resolved, and a file that declares a DTD (any `<!DOCTYPE` or other
 ///   markup declaration before the root) is refused: libxml2 would drop unresolved entities silently.
 ///   (`parse(stream:)` cannot look ahead; give it only streams already checked with `XMLProlog`.)
@@ -123,7 +125,18 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
 
     private var failure: (any Error)?
     private var version: Camt053Version?
+    /// A camt.054 debit/credit notification: the same entries as a statement, under other names
+    /// (`BkToCstmrDbtCdtNtfctn/Ntfctn` for `BkToCstmrStmt/Stmt`) and usually without balances.
+    private var isNotification = false
     private var rootClosed = false
+
+    static let notificationNamespacePrefix = "urn:iso:std:iso:20022:tech:xsd:camt.054.001."
+    static let notificationAliases = ["BkToCstmrDbtCdtNtfctn": "BkToCstmrStmt", "Ntfctn": "Stmt"]
+
+    /// The statement name of a notification's element.
+    private func canonical(_ name: String) -> String {
+        isNotification ? Self.notificationAliases[name] ?? name : name
+    }
     private var lastLine = 1
 
     /// Local names of the open elements, root first.
@@ -213,12 +226,17 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
             let namespace = namespaceURI ?? ""
             if elementName == "Document", let detected = Camt053Version(namespace: namespace) {
                 version = detected
+            } else if elementName == "Document", namespace.hasPrefix(Self.notificationNamespacePrefix),
+                      let detected = Camt053Version(namespace: Camt053Version.namespacePrefix + namespace.dropFirst(Self.notificationNamespacePrefix.count)) {
+                version = detected
+                isNotification = true
             } else if elementName == "Document", namespace.hasPrefix("urn:iso:std:iso:20022:tech:xsd:camt.053.") {
                 return fail(Camt053Error.unsupportedVersion(namespace: namespace), parser)
             } else {
                 return fail(Camt053Error.notCamt053(rootElement: qName ?? elementName, namespace: namespace), parser)
             }
         }
+        let elementName = canonical(elementName)
         stack.append(elementName)
         text = ""
         let depth = stack.count - 1
@@ -250,6 +268,7 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
     ) {
         guard failure == nil else { return }
         lastLine = parser.lineNumber
+        let elementName = canonical(elementName)
         let depth = stack.count - 1
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
         text = ""

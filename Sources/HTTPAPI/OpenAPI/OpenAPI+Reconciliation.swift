@@ -4,7 +4,7 @@ extension OpenAPIFragments {
  "paths": {
   "/v1/statements": {
    "post": {
-    "summary": "Import a bank statement (ISO 20022 camt.053 .001.02–.08, several statements per message) or a payment-channel settlement CSV, streamed; the same file twice is one import (operator)",
+    "summary": "Import a bank statement (ISO 20022 camt.053 .001.02–.08, several statements per message, a camt.054 debit/credit notification, or a SWIFT MT940 statement as text/plain) or a payment-channel settlement CSV, streamed; the same file twice is one import (operator)",
     "tags": [
      "reconciliation"
     ],
@@ -45,6 +45,8 @@ extension OpenAPIFragments {
       "schema": {
        "enum": [
         "camt053",
+        "camt054",
+        "mt940",
         "settlement_csv"
        ]
       }
@@ -69,6 +71,12 @@ extension OpenAPIFragments {
        "schema": {
         "type": "string",
         "description": "Header row: channel_txn_id,our_reference,amount,currency,fee,settled_at,type"
+       }
+      },
+      "text/plain": {
+       "schema": {
+        "type": "string",
+        "description": "a SWIFT MT940 customer statement (:20:, :25:, :28C:, :60F:, :61:, :86:, :62F:)"
        }
       }
      }
@@ -591,6 +599,8 @@ extension OpenAPIFragments {
      "format": {
       "enum": [
        "camt053",
+       "camt054",
+       "mt940",
        "settlement_csv"
       ]
      },

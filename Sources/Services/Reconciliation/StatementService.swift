@@ -8,6 +8,10 @@ import PostgresNIO
 /// The format of an imported statement file.
 public enum StatementFormat: String, Sendable {
     case camt053
+    /// A camt.054 debit/credit notification, read by the camt.053 parser.
+    case camt054
+    /// A SWIFT MT940 customer statement.
+    case mt940
     case settlementCSV = "settlement_csv"
 }
 
@@ -38,6 +42,8 @@ public struct StatementService: Sendable {
     /// Imports the file at `url` in one transaction (all of it or nothing).
     public func importFile(_ url: URL, format: StatementFormat, channel: String = "channel", actor: Actor) async throws -> StatementImport {
         let hash = try Self.sha256(of: url)
+        // An ISO 20022 file says what it is in its namespace: a camt.054 sent as "XML" is stored as one.
+        let format = format == .camt053 && Self.isNotification(url) ? .camt054 : format
         let logger = database.logger
         let calendar = self.calendar
         return try await database.transaction { c in
@@ -49,8 +55,8 @@ public struct StatementService: Sendable {
             switch format {
             case .settlementCSV:
                 imported = try await Self.importCSV(url, hash: hash, channel: channel, calendar: calendar, actor: actor, c, logger)
-            case .camt053:
-                imported = try await Self.importCamt(url, hash: hash, actor: actor, c, logger)
+            case .camt053, .camt054, .mt940:
+                imported = try await Self.importCamt(url, hash: hash, format: format, actor: actor, c, logger)
             }
             // Every statement in the file was known (a re-sent copy with other bytes): nothing new.
             if imported.known == imported.ids.count, !imported.ids.isEmpty {
@@ -72,6 +78,14 @@ public struct StatementService: Sendable {
         return found
     }
 
+    /// Whether the XML file at `url` is a camt.054 notification (by the namespace near its start).
+    static func isNotification(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4_096)) ?? Data()
+        return String(decoding: head, as: UTF8.self).contains("urn:iso:std:iso:20022:tech:xsd:camt.054.001.")
+    }
+
     static func sha256(of url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
@@ -91,6 +105,8 @@ public struct StatementService: Sendable {
             var credits: Int64 = 0
             var debits: Int64 = 0
             var content = StatementContent()
+            var first: BusinessDate?
+            var last: BusinessDate?
         }
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
@@ -114,6 +130,8 @@ public struct StatementService: Sendable {
                 guard !overflow else { throw SettlementCSVError(line: line.line, column: "amount", problem: .overflow) }
                 totals.debits = sum
             }
+            totals.first = min(totals.first ?? line.settlementDate, line.settlementDate)
+            totals.last = max(totals.last ?? line.settlementDate, line.settlementDate)
             totals.content.add(amount, line.settlementDate, "\(line.channelTransactionId)|\(line.ourReference ?? "")|\(line.type.rawValue)")
             perCurrency[code] = totals
             batch.append((totals.id, StatementLineRow(lineNo: line.line, reference: line.ourReference, amount: amount,
@@ -151,8 +169,10 @@ public struct StatementService: Sendable {
                 known += 1
                 continue
             }
-            // One currency keeps the file name as its reference; several are told apart by currency.
-            let ref = order.count == 1 ? url.lastPathComponent : "\(url.lastPathComponent) \(code)"
+            // Named by what it covers (the spooled upload's file name means nothing to an operator);
+            // several currencies in one file are told apart by currency.
+            let period = totals.first.map { first in totals.last.map { $0 == first ? "\(first)" : "\(first)..\($0)" } ?? "\(first)" } ?? "empty"
+            let ref = "\(channel) settlement \(period)" + (order.count == 1 ? "" : " \(code)")
             try await ReconciliationStore.insertStatement(
                 id: totals.id, format: StatementFormat.settlementCSV.rawValue, fileHash: hash, summary: nil, statementRef: ref,
                 currency: code, credits: totals.credits, debits: totals.debits, entryCount: totals.count, importedBy: actor.principal.actor,
@@ -162,15 +182,21 @@ public struct StatementService: Sendable {
         return (ids, known)
     }
 
-    /// camt.053: XMLParser is synchronous, so it runs on its own thread and hands entries over a
+    /// camt.053, camt.054 and MT940: the parsers are synchronous, so it runs on its own thread and hands entries over a
     /// bounded channel; the parser waits while the database catches up. Each statement is checked
     /// against its identity (`StatementIdentity`): a re-sent copy is recognised and its lines
     /// dropped again, a different statement under the same identity is refused (409).
-    static func importCamt(_ url: URL, hash: String, actor: Actor, _ c: PostgresConnection, _ logger: Logger) async throws -> (ids: [UUID], known: Int) {
+    static func importCamt(
+        _ url: URL, hash: String, format: StatementFormat, actor: Actor, _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> (ids: [UUID], known: Int) {
         let channel = BoundedChannel<CamtEvent>(capacity: 1_000)
         let thread = Thread {
             do {
-                _ = try Camt053Parser().parse(contentsOf: url, onEntry: { channel.send(.entry($0)) }, onStatement: { channel.send(.statement($0)) })
+                if format == .mt940 {
+                    try MT940Parser().parse(contentsOf: url, onEntry: { channel.send(.entry($0)) }, onStatement: { channel.send(.statement($0)) })
+                } else {
+                    _ = try Camt053Parser().parse(contentsOf: url, onEntry: { channel.send(.entry($0)) }, onStatement: { channel.send(.statement($0)) })
+                }
                 channel.finish(nil)
             } catch {
                 channel.finish(error)
@@ -240,7 +266,7 @@ public struct StatementService: Sendable {
                     }
                     order.append(statementID)
                     try await ReconciliationStore.insertStatement(
-                        id: statementID, format: StatementFormat.camt053.rawValue, fileHash: hash, summary: summary, statementRef: summary.id,
+                        id: statementID, format: format.rawValue, fileHash: hash, summary: summary, statementRef: summary.id,
                         currency: summary.currency.code, credits: summary.bookedCredits.minorUnits, debits: summary.bookedDebits.minorUnits,
                         entryCount: summary.entryCount, importedBy: actor.principal.actor,
                         key: .init(identity: identity.key, contentHash: contentHash, sequenceNo: sequence, period: identity.period, findings: findings),
@@ -250,6 +276,9 @@ public struct StatementService: Sendable {
         } catch let error as Camt053Error {
             channel.cancel()
             throw ServiceError.invalid("body", String(describing: error))
+        } catch let error as MT940Error {
+            channel.cancel()
+            throw ServiceError.invalid("body", error.description)
         } catch {
             channel.cancel()
             throw error
