@@ -63,7 +63,7 @@ struct CreditConsumerRightsTests {
         }
     }
 
-    @Test("paying bill 1's total on time settles it: the account stays current after the next nightly run (observation 2)")
+    @Test("paying bill 1's total ahead of its due date settles it: the account stays current after the nightly run (observation 2)")
     func billPaidOnTimeKeepsCurrent() async throws {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
@@ -74,7 +74,7 @@ struct CreditConsumerRightsTests {
                     return (account, plan)
                 }
             }
-            try await C.on("2026-02-15") {
+            try await C.on("2026-02-10") {
                 try await api.withClient { client in
                     let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "bill-1", "amount": {"amount": "207.20", "currency": "CNY"}}
@@ -144,14 +144,19 @@ struct CreditConsumerRightsTests {
                     #expect(product.json["allocation_strategy"] as? String == "due_date_order")
                     let account = try await C.openAccount(client, api, productID: try #require(product.json["id"] as? String))
                     let (_, planID) = try await C.purchase(client, api, account: account, order: "np", amount: "300.00", tenor: 3)
+                    // The next bill (100.00 + 1.80) may be paid early; 150.00 goes beyond it.
+                    let bill = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "bill", "amount": {"amount": "101.80", "currency": "CNY"}}
+                        """)
+                    #expect(bill.status == .created, "\(bill.text)")
                     let early = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
-                        {"plan_id": "\(planID)", "external_ref": "early", "amount": {"amount": "50.00", "currency": "CNY"}}
+                        {"plan_id": "\(planID)", "external_ref": "early", "amount": {"amount": "150.00", "currency": "CNY"}}
                         """)
                     #expect(early.status == .unprocessableContent)
-                    #expect(early.text.contains("payoff quote of 300.00"), "\(early.text)")
+                    #expect(early.text.contains("payoff quote of 200.00"), "\(early.text)")
                     let payoff = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "payoff", "payoff": true,
-                         "amount": {"amount": "300.00", "currency": "CNY"}}
+                         "amount": {"amount": "200.00", "currency": "CNY"}}
                         """)
                     #expect(payoff.status == .created, "\(payoff.text)")
                     try await C.expectAccountConsistent(db, account)
