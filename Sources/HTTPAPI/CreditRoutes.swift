@@ -34,6 +34,14 @@ struct CreditRoutes {
             let id = try Self.pathID(context)
             return try JSONBody.response(CreditAccountBody(try await credit.account(id: id)))
         }
+        group.post("/credit-accounts/{id}/limit-changes") { request, context in
+            let principal = try context.require(.operator)
+            let id = try Self.pathID(context)
+            let body = try await JSONBody.decode(LimitChangeRequestBody.self, from: request, context: context)
+            let account = try await credit.changeLimit(accountID: id, to: try body.newLimit.money(field: "new_limit"),
+                                                       reason: try body.reason(), actor: actor(principal, context))
+            return try JSONBody.response(CreditAccountBody(account))
+        }
         group.post("/checkouts") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
@@ -254,6 +262,19 @@ struct CreditAccountRequest: Codable {
         guard let mobile = MobilePhone(phone) else { throw Problem.validation("phone", "must be an 11-digit mainland mobile number") }
         return CreditApplication(nationalID: id, phone: mobile, features: try features.features(),
                                  productID: try productId.map { try Field.uuid($0, "product_id") })
+    }
+}
+
+/// An operator's limit change: the new limit and why.
+struct LimitChangeRequestBody: Codable {
+    let newLimit: MoneyBody
+    let reasonCode: String
+
+    func reason() throws -> LimitChangeReason {
+        guard let reason = LimitChangeReason(rawValue: reasonCode) else {
+            throw Problem.validation("reason_code", "must be one of " + LimitChangeReason.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return reason
     }
 }
 

@@ -239,6 +239,13 @@ public enum CreditStore {
             """, logger: logger)
     }
 
+    /// Sets the account's limit (the CHECK keeps it at or above what is held and outstanding).
+    public static func setLimit(accountID: UUID, limit: Money, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE credit_accounts SET credit_limit = \(limit.minorUnits), updated_at = now() WHERE id = \(accountID)
+            """, logger: logger)
+    }
+
     /// Moves the account's cached amounts by the given deltas (the CHECK keeps them within the limit).
     public static func adjustAccount(
         id: UUID, heldDelta: Int64, principalDelta: Int64, on connection: PostgresConnection, logger: Logger

@@ -233,6 +233,44 @@ struct CreditConsumerRightsTests {
         }
     }
 
+    @Test("an operator changes a limit with a reason code; a decrease never goes below outstanding and held; every change audited")
+    func limitChanges() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    _ = try await C.purchase(client, api, account: account, order: "lim-1", amount: "1000.00", tenor: 3)
+                    _ = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                              json: C.checkoutJSON(account: account, order: "lim-2", amount: "500.00"))
+                    func change(_ limit: String, _ reason: String, key: String? = nil) async throws -> JSONResponse {
+                        try await client.call(.post, "/v1/credit-accounts/\(account)/limit-changes", key: key ?? api.operatorKey, json: """
+                            {"new_limit": {"amount": "\(limit)", "currency": "CNY"}, "reason_code": "\(reason)"}
+                            """)
+                    }
+                    #expect(try await change("2000.00", "risk_reduction", key: api.platformKey).status == .forbidden)
+                    let below = try await change("1499.99", "risk_reduction")
+                    #expect(below.status == .unprocessableContent)
+                    #expect(below.problemFields == ["new_limit.amount"], "\(below.text)")
+                    #expect(below.text.contains("1500.00"))
+                    #expect(try await change("2000.00", "whim").problemFields == ["reason_code"])
+                    let down = try await change("1500.00", "risk_reduction")
+                    #expect(down.status == .ok, "\(down.text)")
+                    #expect(C.money(down.json["limit"]) == "1500.00", "\(down.text)")
+                    #expect(C.money(down.json["available"]) == "0.00")
+                    let up = try await change("60000.00", "score_review")
+                    #expect(C.money(up.json["available"]) == "58500.00", "\(up.text)")
+                    let audit = try await db.scalar(Int64.self, """
+                        SELECT count(*) FROM audit_events WHERE object_id = \(account)
+                          AND action IN ('credit.limit.increased', 'credit.limit.decreased') AND detail ? 'reason_code'
+                        """)
+                    #expect(audit == 2)
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+        }
+    }
+
     @Test("the README states the standard product's tenors (observation 7)")
     func readmeTenors() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -20,6 +20,8 @@ public enum CreditError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateInstallmentNumber(Int)
     /// A result does not fit in Int64 minor units.
     case overflow
+    /// A limit decrease would go below what is outstanding and held (that amount, as a decimal string).
+    case limitBelowUsed(String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum CreditError: Error, Equatable, Sendable, CustomStringConvertible {
         case .currencyMismatch(let expected, let found): "expected \(expected), found \(found)"
         case .duplicateInstallmentNumber(let number): "installment \(number) appears twice"
         case .overflow: "amount is too large"
+        case .limitBelowUsed(let used): "must not be below what is outstanding and held (\(used))"
         }
     }
 }

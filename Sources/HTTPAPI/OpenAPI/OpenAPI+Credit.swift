@@ -33,6 +33,17 @@ extension OpenAPIFragments {
           "responses": {"200": {"description": "The account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreditAccount"}}}},
                         "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"},
                         "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/v1/credit-accounts/{id}/limit-changes": {"post": {
+          "summary": "Raise or lower an account's limit with a reason code (operator). A decrease never goes below what is outstanding and held (422 on new_limit.amount); a charged-off or declined account is 409 account_not_open. Audited as credit.limit.increased / credit.limit.decreased.",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                         {"$ref": "#/components/parameters/IdempotencyKey"}],
+          "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LimitChangeRequest"}}}},
+          "responses": {"200": {"description": "The account with its new limit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreditAccount"}}}},
+                        "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
+                        "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                        "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
+                        "422": {"$ref": "#/components/responses/Problem"}}}},
         "/v1/checkouts": {"post": {
           "summary": "Authorize a checkout (platform): hold the amount against the available limit, or decline with reasons. Both answers are 201 with a checkout resource; status tells which. The order reference is unique across all accounts once authorized (409 duplicate_order_ref).",
           "tags": ["credit"],
@@ -130,6 +141,9 @@ extension OpenAPIFragments {
                                   "description": "How a repayment is split: the earliest due installment in full (late fees, fees, principal) before the next (Fineract's due-date order)."},
           "overpayment": {"enum": ["prepay_next_bills", "refuse"], "default": "prepay_next_bills",
                           "description": "Money beyond what is due: prepays the next bills' principal (no fee or interest not yet due is collected), or is refused with a 422 naming the payoff quote."}}},
+        "LimitChangeRequest": {"type": "object", "additionalProperties": false, "required": ["new_limit", "reason_code"], "properties": {
+          "new_limit": {"$ref": "#/components/schemas/Money"},
+          "reason_code": {"enum": ["score_review", "consumer_request", "risk_reduction", "inactivity", "policy"]}}},
         "CreditTenor": {"type": "object", "additionalProperties": false, "required": ["tenor", "pricing", "monthly_rate"], "properties": {
           "tenor": {"type": "integer", "minimum": 1, "maximum": 60},
           "pricing": {"enum": ["flat_monthly_fee", "declining_balance"]},

@@ -1,0 +1,38 @@
+import Domain
+import Foundation
+import Logging
+import Persistence
+import PostgresNIO
+
+extension CreditService {
+    /// An operator raises or lowers an account's limit for a stated reason (issue 13). A decrease never
+    /// goes below what is outstanding and held; a charged-off or declined account is not changed.
+    /// One transaction: the account row is locked, the limit written and the change audited
+    /// (`credit.limit.increased` / `credit.limit.decreased`, with from, to and the reason code).
+    public func changeLimit(
+        accountID: UUID, to newLimit: Money, reason: LimitChangeReason, actor: Actor
+    ) async throws -> CreditAccountRecord {
+        let (_, today) = clock()
+        return try await database.transaction { c in
+            let (account, _) = try await lockAccount(accountID, today: today, on: c)
+            guard account.status == .active || account.status == .frozen else {
+                throw ServiceError.conflict(code: "account_not_open", detail: "the account is \(account.status.rawValue)")
+            }
+            let change = try Self.domain(field: "new_limit.amount") { () throws(CreditError) in
+                try CreditLimitChange(from: account.limit, to: newLimit, reason: reason, outstanding: account.principalOutstanding,
+                                      held: account.held)
+            }
+            try await CreditStore.setLimit(accountID: account.id, limit: change.to, on: c, logger: logger)
+            try await AuditStore.record(
+                actor: actor.principal.actor, action: change.isIncrease ? "credit.limit.increased" : "credit.limit.decreased",
+                objectType: "credit_account", objectID: account.id.uuidString.lowercased(),
+                detail: try Self.json(["from": change.from.decimalString, "to": change.to.decimalString,
+                                       "reason_code": change.reason.rawValue]),
+                requestID: actor.requestID, on: c, logger: logger)
+            guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
+            }
+            return updated
+        }
+    }
+}
