@@ -22,3 +22,10 @@ ALTER TABLE credit_products
         CHECK (allocation_strategy IN ('due_date_order')),
     ADD COLUMN overpayment TEXT NOT NULL DEFAULT 'prepay_next_bills'
         CHECK (overpayment IN ('prepay_next_bills', 'refuse'));
+
+-- Account lifecycle: an account with nothing owed or held can be closed (audited; it takes no new purchases).
+ALTER TABLE credit_accounts DROP CONSTRAINT credit_accounts_status_check;
+ALTER TABLE credit_accounts ADD CONSTRAINT credit_accounts_status_check
+    CHECK (status IN ('active', 'frozen', 'charged_off', 'declined', 'closed'));
+ALTER TABLE credit_accounts ADD CONSTRAINT credit_accounts_closed_owes_nothing
+    CHECK (status <> 'closed' OR (held = 0 AND principal_outstanding = 0));

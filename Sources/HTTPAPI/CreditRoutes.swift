@@ -42,6 +42,12 @@ struct CreditRoutes {
                                                        reason: try body.reason(), actor: actor(principal, context))
             return try JSONBody.response(CreditAccountBody(account))
         }
+        group.post("/credit-accounts/{id}/closure") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            _ = try await Self.optionalBody(EmptyRequestBody.self, request)
+            return try JSONBody.response(CreditAccountBody(try await credit.closeAccount(accountID: id, actor: actor(principal, context))))
+        }
         group.post("/checkouts") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)

@@ -246,6 +246,13 @@ public enum CreditStore {
             """, logger: logger)
     }
 
+    /// How many installments of the account are still open (something owed on them).
+    public static func openInstallmentCount(accountID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.query("""
+            SELECT count(*) FROM credit_installments WHERE credit_account_id = \(accountID) AND status = 'open'
+            """, logger: logger).all(Int64.self).first ?? 0
+    }
+
     /// Moves the account's cached amounts by the given deltas (the CHECK keeps them within the limit).
     public static func adjustAccount(
         id: UUID, heldDelta: Int64, principalDelta: Int64, on connection: PostgresConnection, logger: Logger

@@ -271,6 +271,39 @@ struct CreditConsumerRightsTests {
         }
     }
 
+    @Test("an account closes only when nothing is owed or held; a closed account declines checkouts; the closing is audited")
+    func closing() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let (_, planID) = try await C.purchase(client, api, account: account, order: "close-1", amount: "300.00", tenor: 3)
+                    let busy = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
+                    #expect(busy.status == .conflict)
+                    #expect(busy.text.contains("account_in_use"))
+                    let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "close-pay", "payoff": true, "amount": {"amount": "300.00", "currency": "CNY"}}
+                        """)
+                    #expect(paid.status == .created, "\(paid.text)")
+                    let closed = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
+                    #expect(closed.status == .ok, "\(closed.text)")
+                    #expect(closed.json["status"] as? String == "closed")
+                    let again = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
+                    #expect(again.status == .conflict)
+                    let attempt = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                        json: C.checkoutJSON(account: account, order: "close-2", amount: "10.00"))
+                    let codes = (attempt.json["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                    #expect(codes.contains("account_closed"), "\(attempt.text)")
+                    #expect(try await db.scalar(Int64.self, """
+                        SELECT count(*) FROM audit_events WHERE object_id = \(account) AND action = 'credit.account.closed'
+                        """) == 1)
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+        }
+    }
+
     @Test("the README states the standard product's tenors (observation 7)")
     func readmeTenors() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

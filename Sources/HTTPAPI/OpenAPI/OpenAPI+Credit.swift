@@ -44,6 +44,16 @@ extension OpenAPIFragments {
                         "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                         "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
                         "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/v1/credit-accounts/{id}/closure": {"post": {
+          "summary": "Close an account that owes and holds nothing (operator, platform). 409 account_in_use while anything is owed or held, account_not_open when charged off or closed. Audited as credit.account.closed; a closed account declines checkouts with account_closed.",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                         {"$ref": "#/components/parameters/IdempotencyKey"}],
+          "responses": {"200": {"description": "The closed account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreditAccount"}}}},
+                        "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
+                        "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                        "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
+                        "422": {"$ref": "#/components/responses/Problem"}}}},
         "/v1/checkouts": {"post": {
           "summary": "Authorize a checkout (platform): hold the amount against the available limit, or decline with reasons. Both answers are 201 with a checkout resource; status tells which. The order reference is unique across all accounts once authorized (409 duplicate_order_ref).",
           "tags": ["credit"],
@@ -176,7 +186,7 @@ extension OpenAPIFragments {
             "prior_overdue_count": {"type": "integer", "minimum": 0}}},
         "CreditAccount": {"type": "object", "properties": {
           "id": {"type": "string", "format": "uuid"}, "product_id": {"type": "string", "format": "uuid"},
-          "status": {"enum": ["active", "frozen", "charged_off", "declined"]},
+          "status": {"enum": ["active", "frozen", "charged_off", "declined", "closed"]},
           "national_id_last4": {"type": "string"}, "phone_masked": {"type": "string", "examples": ["138****5678"]},
           "currency": {"type": "string"}, "limit": {"$ref": "#/components/schemas/Money"},
           "available": {"$ref": "#/components/schemas/Money"}, "held": {"$ref": "#/components/schemas/Money"},

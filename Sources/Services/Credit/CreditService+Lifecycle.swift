@@ -35,4 +35,31 @@ extension CreditService {
             return updated
         }
     }
+
+    /// Closes an account that owes nothing and holds nothing (no open installment, no live authorization).
+    /// It keeps its history and takes no new purchases (`account_closed`); the change is audited.
+    public func closeAccount(accountID: UUID, actor: Actor) async throws -> CreditAccountRecord {
+        let (_, today) = clock()
+        return try await database.transaction { c in
+            let (account, _) = try await lockAccount(accountID, today: today, on: c)
+            guard account.status == .active || account.status == .frozen || account.status == .declined else {
+                throw ServiceError.conflict(code: "account_not_open", detail: "the account is \(account.status.rawValue)")
+            }
+            let openInstallments = try await CreditStore.openInstallmentCount(accountID: account.id, on: c, logger: logger)
+            guard account.held.isZero, account.principalOutstanding.isZero, openInstallments == 0 else {
+                throw ServiceError.conflict(code: "account_in_use",
+                                            detail: "an account can be closed only when nothing is owed or held")
+            }
+            try await CreditStore.updateDelinquency(accountID: account.id, daysPastDue: 0, bucket: .current, status: .closed,
+                                                    on: c, logger: logger)
+            try await AuditStore.record(
+                actor: actor.principal.actor, action: "credit.account.closed", objectType: "credit_account",
+                objectID: account.id.uuidString.lowercased(), detail: try Self.json(["from": account.status.rawValue]),
+                requestID: actor.requestID, on: c, logger: logger)
+            guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
+            }
+            return updated
+        }
+    }
 }
