@@ -48,6 +48,15 @@ struct CreditRoutes {
             _ = try await Self.optionalBody(EmptyRequestBody.self, request)
             return try JSONBody.response(CreditAccountBody(try await credit.closeAccount(accountID: id, actor: actor(principal, context))))
         }
+        group.post("/credit-accounts/{id}/recoveries") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            let body = try await JSONBody.decode(RecoveryRequestBody.self, from: request, context: context)
+            let result = try await credit.recover(accountID: id, amount: try body.amount.money(field: "amount", allowZero: false),
+                                                  externalRef: try Field.nonEmpty(body.externalRef, "external_ref"),
+                                                  actor: actor(principal, context))
+            return try JSONBody.response(RecoveryBody(result), status: .created)
+        }
         group.post("/checkouts") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
@@ -268,6 +277,32 @@ struct CreditAccountRequest: Codable {
         guard let mobile = MobilePhone(phone) else { throw Problem.validation("phone", "must be an 11-digit mainland mobile number") }
         return CreditApplication(nationalID: id, phone: mobile, features: try features.features(),
                                  productID: try productId.map { try Field.uuid($0, "product_id") })
+    }
+}
+
+/// Cash recovered on a charged-off account.
+struct RecoveryRequestBody: Codable {
+    let externalRef: String
+    let amount: MoneyBody
+}
+
+struct RecoveryBody: Encodable {
+    let id: String
+    let creditAccountId: String
+    let externalRef: String
+    let amount: MoneyBody
+    let businessDate: String
+    let writtenOff: MoneyBody
+    let recovered: MoneyBody
+
+    init(_ r: RecoveryResult) {
+        id = r.id.uuidString.lowercased()
+        creditAccountId = r.creditAccountID.uuidString.lowercased()
+        externalRef = r.externalRef
+        amount = MoneyBody(r.amount)
+        businessDate = r.businessDate.description
+        writtenOff = MoneyBody(r.writtenOff)
+        recovered = MoneyBody(r.recovered)
     }
 }
 

@@ -304,6 +304,55 @@ struct CreditConsumerRightsTests {
         }
     }
 
+    @Test("cash recovered after a charge-off goes to its own income account, never beyond what was written off")
+    func recoveries() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let (account, other) = try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let other = try await C.openAccount(client, api, nationalID: C.nationalIDs[1])
+                    _ = try await C.purchase(client, api, account: account, order: "rec-1", amount: "1000.00", plan: "interest_free",
+                                             tenor: nil)
+                    return (account, other)
+                }
+            }
+            // Due 2026-02-14; 180 days later the receivable (1,000.00 + 0.05 % a day for 180 days, 90.00) is written off.
+            let report = try await api.deps.services.credit.ageAccounts(businessDate: C.date("2026-08-13"))
+            #expect(report.accountsChargedOff == 1)
+            try await C.on("2026-09-01") {
+                try await api.withClient { client in
+                    func recover(_ id: String, _ ref: String, _ amount: String) async throws -> JSONResponse {
+                        try await client.call(.post, "/v1/credit-accounts/\(id)/recoveries", key: api.platformKey, json: """
+                            {"external_ref": "\(ref)", "amount": {"amount": "\(amount)", "currency": "CNY"}}
+                            """)
+                    }
+                    let first = try await recover(account, "coll-1", "300.00")
+                    #expect(first.status == .created, "\(first.text)")
+                    #expect(C.money(first.json["written_off"]) == "1090.00")
+                    #expect(C.money(first.json["recovered"]) == "300.00")
+                    let over = try await recover(account, "coll-2", "790.01")
+                    #expect(over.problemFields == ["amount.amount"], "\(over.text)")
+                    #expect(over.text.contains("790.00"))
+                    #expect(try await recover(account, "coll-1", "10.00").status == .conflict)
+                    let active = try await recover(other, "coll-3", "1.00")
+                    #expect(active.status == .conflict)
+                    #expect(active.text.contains("not_charged_off"))
+                }
+            }
+            let recovered = try await db.client.withConnection {
+                try await LedgerStore.balance(code: "credit.recoveries.cny", asOf: nil, on: $0, logger: db.logger)
+            }
+            #expect(recovered == -30_000)
+            let receivable = try await db.client.withConnection {
+                try await LedgerStore.balance(code: "credit.\(account).receivable", asOf: nil, on: $0, logger: db.logger)
+            }
+            #expect(receivable == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM audit_events WHERE action = 'credit.recovery.booked'") == 1)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
     @Test("the README states the standard product's tenors (observation 7)")
     func readmeTenors() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

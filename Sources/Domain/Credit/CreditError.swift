@@ -22,6 +22,8 @@ public enum CreditError: Error, Equatable, Sendable, CustomStringConvertible {
     case overflow
     /// A limit decrease would go below what is outstanding and held (that amount, as a decimal string).
     case limitBelowUsed(String)
+    /// A recovery would exceed what was written off and not yet recovered (that amount).
+    case recoveryAboveWrittenOff(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum CreditError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicateInstallmentNumber(let number): "installment \(number) appears twice"
         case .overflow: "amount is too large"
         case .limitBelowUsed(let used): "must not be below what is outstanding and held (\(used))"
+        case .recoveryAboveWrittenOff(let left): "exceeds what was written off and not yet recovered (\(left))"
         }
     }
 }

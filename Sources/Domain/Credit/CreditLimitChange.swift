@@ -34,3 +34,15 @@ public struct CreditLimitChange: Sendable, Hashable {
         self.reason = reason
     }
 }
+
+/// Money recovered on a charged-off account: never more than was written off, less earlier recoveries.
+public enum ChargeOffRecovery {
+    public static func check(amount: Money, writtenOff: Money, recoveredBefore: Money) throws(CreditError) {
+        try CreditMath.requireCurrency(amount, writtenOff.currency)
+        guard amount.isPositive else { throw .nonPositiveAmount(field: "amount") }
+        let left = writtenOff.minorUnits - recoveredBefore.minorUnits
+        guard amount.minorUnits <= left else {
+            throw .recoveryAboveWrittenOff(CreditMath.money(Swift.max(0, left), writtenOff.currency).decimalString)
+        }
+    }
+}

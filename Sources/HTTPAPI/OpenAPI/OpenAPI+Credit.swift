@@ -54,6 +54,17 @@ extension OpenAPIFragments {
                         "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                         "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
                         "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/v1/credit-accounts/{id}/recoveries": {"post": {
+          "summary": "Book cash recovered on a charged-off account (operator, platform): to its own income account credit.recoveries.<ccy>, never more than was written off less earlier recoveries (422 on amount.amount). 409 not_charged_off, 409 duplicate_external_ref. Audited as credit.recovery.booked.",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                         {"$ref": "#/components/parameters/IdempotencyKey"}],
+          "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecoveryRequest"}}}},
+          "responses": {"201": {"description": "Booked", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Recovery"}}}},
+                        "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
+                        "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                        "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
+                        "422": {"$ref": "#/components/responses/Problem"}}}},
         "/v1/checkouts": {"post": {
           "summary": "Authorize a checkout (platform): hold the amount against the available limit, or decline with reasons. Both answers are 201 with a checkout resource; status tells which. The order reference is unique across all accounts once authorized (409 duplicate_order_ref).",
           "tags": ["credit"],
@@ -151,6 +162,13 @@ extension OpenAPIFragments {
                                   "description": "How a repayment is split: the earliest due installment in full (late fees, fees, principal) before the next (Fineract's due-date order)."},
           "overpayment": {"enum": ["prepay_next_bills", "refuse"], "default": "prepay_next_bills",
                           "description": "Money beyond what is due: prepays the next bills' principal (no fee or interest not yet due is collected), or is refused with a 422 naming the payoff quote."}}},
+        "RecoveryRequest": {"type": "object", "additionalProperties": false, "required": ["external_ref", "amount"], "properties": {
+          "external_ref": {"type": "string", "maxLength": 200}, "amount": {"$ref": "#/components/schemas/Money"}}},
+        "Recovery": {"type": "object", "properties": {
+          "id": {"type": "string", "format": "uuid"}, "credit_account_id": {"type": "string", "format": "uuid"},
+          "external_ref": {"type": "string"}, "amount": {"$ref": "#/components/schemas/Money"},
+          "business_date": {"type": "string", "format": "date"}, "written_off": {"$ref": "#/components/schemas/Money"},
+          "recovered": {"$ref": "#/components/schemas/Money"}}},
         "LimitChangeRequest": {"type": "object", "additionalProperties": false, "required": ["new_limit", "reason_code"], "properties": {
           "new_limit": {"$ref": "#/components/schemas/Money"},
           "reason_code": {"enum": ["score_review", "consumer_request", "risk_reduction", "inactivity", "policy"]}}},

@@ -62,4 +62,54 @@ extension CreditService {
             return updated
         }
     }
+
+    /// Books cash recovered on a charged-off account to its own income account (never the receivable,
+    /// which was written off), up to what was written off less earlier recoveries; audited.
+    public func recover(
+        accountID: UUID, amount: Money, externalRef: String, actor: Actor
+    ) async throws -> RecoveryResult {
+        let (_, today) = clock()
+        let id = UUID()
+        do {
+            return try await database.transaction { c in
+                let (account, _) = try await lockAccount(accountID, today: today, on: c)
+                guard account.status == .chargedOff else {
+                    throw ServiceError.conflict(code: "not_charged_off", detail: "the account is \(account.status.rawValue)")
+                }
+                let standing = try await CreditStore.recoveryStanding(accountID: account.id, on: c, logger: logger)
+                let writtenOff = Money(minorUnits: standing.writtenOff, currency: account.currency)
+                let before = Money(minorUnits: standing.recovered, currency: account.currency)
+                try Self.domain(field: "amount.amount") { () throws(CreditError) in
+                    try ChargeOffRecovery.check(amount: amount, writtenOff: writtenOff, recoveredBefore: before)
+                }
+                try await CreditStore.insertRecovery(accountID: account.id, id: id, externalRef: externalRef, amount: amount,
+                                                     businessDate: today, on: c, logger: logger)
+                try await AuditStore.record(
+                    actor: actor.principal.actor, action: "credit.recovery.booked", objectType: "credit_account",
+                    objectID: account.id.uuidString.lowercased(),
+                    detail: try Self.json(["recovery_id": id.uuidString.lowercased(), "amount": amount.decimalString]),
+                    requestID: actor.requestID, on: c, logger: logger)
+                try await CreditLedgerBatch.post([try Self.ledger {
+                    try CreditLedger.recovery(recoveryID: id.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
+                                              amount: amount, businessDate: today)
+                }], on: c, logger: logger)
+                return RecoveryResult(id: id, creditAccountID: account.id, externalRef: externalRef, amount: amount,
+                                      businessDate: today, writtenOff: writtenOff,
+                                      recovered: Money(minorUnits: before.minorUnits + amount.minorUnits, currency: account.currency))
+            }
+        } catch let error as PSQLError where error.sqlState == "23505" {
+            throw ServiceError.conflict(code: "duplicate_external_ref", detail: "recovery \(externalRef) was already booked")
+        }
+    }
+}
+
+/// A recovery as booked, with the account's totals after it.
+public struct RecoveryResult: Sendable {
+    public let id: UUID
+    public let creditAccountID: UUID
+    public let externalRef: String
+    public let amount: Money
+    public let businessDate: BusinessDate
+    public let writtenOff: Money
+    public let recovered: Money
 }
