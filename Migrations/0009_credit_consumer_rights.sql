@@ -22,3 +22,24 @@ ALTER TABLE credit_products
         CHECK (allocation_strategy IN ('due_date_order')),
     ADD COLUMN overpayment TEXT NOT NULL DEFAULT 'prepay_next_bills'
         CHECK (overpayment IN ('prepay_next_bills', 'refuse'));
+
+-- Account lifecycle: an account with nothing owed or held can be closed (audited; it takes no new purchases).
+ALTER TABLE credit_accounts DROP CONSTRAINT credit_accounts_status_check;
+ALTER TABLE credit_accounts ADD CONSTRAINT credit_accounts_status_check
+    CHECK (status IN ('active', 'frozen', 'charged_off', 'declined', 'closed'));
+ALTER TABLE credit_accounts ADD CONSTRAINT credit_accounts_closed_owes_nothing
+    CHECK (status <> 'closed' OR (held = 0 AND principal_outstanding = 0));
+
+-- Recoveries after charge-off: cash collected on a written-off account, booked to its own income
+-- account (credit.recoveries.<ccy>); never more than was written off.
+CREATE TABLE credit_recoveries (
+    credit_account_id   UUID NOT NULL REFERENCES credit_accounts (id),
+    id                  UUID NOT NULL,
+    external_ref        TEXT NOT NULL CHECK (length(external_ref) BETWEEN 1 AND 200),
+    amount              BIGINT NOT NULL CHECK (amount > 0),
+    currency            CHAR(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    business_date       DATE NOT NULL,
+    created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (credit_account_id, id),
+    UNIQUE (credit_account_id, external_ref)
+);

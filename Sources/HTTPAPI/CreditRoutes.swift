@@ -34,6 +34,29 @@ struct CreditRoutes {
             let id = try Self.pathID(context)
             return try JSONBody.response(CreditAccountBody(try await credit.account(id: id)))
         }
+        group.post("/credit-accounts/{id}/limit-changes") { request, context in
+            let principal = try context.require(.operator)
+            let id = try Self.pathID(context)
+            let body = try await JSONBody.decode(LimitChangeRequestBody.self, from: request, context: context)
+            let account = try await credit.changeLimit(accountID: id, to: try body.newLimit.money(field: "new_limit"),
+                                                       reason: try body.reason(), actor: actor(principal, context))
+            return try JSONBody.response(CreditAccountBody(account))
+        }
+        group.post("/credit-accounts/{id}/closure") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            _ = try await Self.optionalBody(EmptyRequestBody.self, request)
+            return try JSONBody.response(CreditAccountBody(try await credit.closeAccount(accountID: id, actor: actor(principal, context))))
+        }
+        group.post("/credit-accounts/{id}/recoveries") { request, context in
+            let principal = try context.require(.operator, .platform)
+            let id = try Self.pathID(context)
+            let body = try await JSONBody.decode(RecoveryRequestBody.self, from: request, context: context)
+            let result = try await credit.recover(accountID: id, amount: try body.amount.money(field: "amount", allowZero: false),
+                                                  externalRef: try Field.nonEmpty(body.externalRef, "external_ref"),
+                                                  actor: actor(principal, context))
+            return try JSONBody.response(RecoveryBody(result), status: .created)
+        }
         group.post("/checkouts") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
@@ -254,6 +277,45 @@ struct CreditAccountRequest: Codable {
         guard let mobile = MobilePhone(phone) else { throw Problem.validation("phone", "must be an 11-digit mainland mobile number") }
         return CreditApplication(nationalID: id, phone: mobile, features: try features.features(),
                                  productID: try productId.map { try Field.uuid($0, "product_id") })
+    }
+}
+
+/// Cash recovered on a charged-off account.
+struct RecoveryRequestBody: Codable {
+    let externalRef: String
+    let amount: MoneyBody
+}
+
+struct RecoveryBody: Encodable {
+    let id: String
+    let creditAccountId: String
+    let externalRef: String
+    let amount: MoneyBody
+    let businessDate: String
+    let writtenOff: MoneyBody
+    let recovered: MoneyBody
+
+    init(_ r: RecoveryResult) {
+        id = r.id.uuidString.lowercased()
+        creditAccountId = r.creditAccountID.uuidString.lowercased()
+        externalRef = r.externalRef
+        amount = MoneyBody(r.amount)
+        businessDate = r.businessDate.description
+        writtenOff = MoneyBody(r.writtenOff)
+        recovered = MoneyBody(r.recovered)
+    }
+}
+
+/// An operator's limit change: the new limit and why.
+struct LimitChangeRequestBody: Codable {
+    let newLimit: MoneyBody
+    let reasonCode: String
+
+    func reason() throws -> LimitChangeReason {
+        guard let reason = LimitChangeReason(rawValue: reasonCode) else {
+            throw Problem.validation("reason_code", "must be one of " + LimitChangeReason.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return reason
     }
 }
 

@@ -249,6 +249,45 @@ public enum CreditStore {
             """, logger: logger)
     }
 
+    /// Sets the account's limit (the CHECK keeps it at or above what is held and outstanding).
+    public static func setLimit(accountID: UUID, limit: Money, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE credit_accounts SET credit_limit = \(limit.minorUnits), updated_at = now() WHERE id = \(accountID)
+            """, logger: logger)
+    }
+
+    /// How many installments of the account are still open (something owed on them).
+    public static func openInstallmentCount(accountID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.query("""
+            SELECT count(*) FROM credit_installments WHERE credit_account_id = \(accountID) AND status = 'open'
+            """, logger: logger).all(Int64.self).first ?? 0
+    }
+
+    /// What a charged-off account had written off (principal and late fees owed on its charged-off
+    /// installments) and what has been recovered since, in minor units.
+    public static func recoveryStanding(
+        accountID: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (writtenOff: Int64, recovered: Int64) {
+        let rows = try await connection.query("""
+            SELECT (SELECT COALESCE(sum(principal - principal_paid + late_fee - late_fee_paid), 0)::bigint FROM credit_installments
+                    WHERE credit_account_id = \(accountID) AND status = 'charged_off'),
+                   (SELECT COALESCE(sum(amount), 0)::bigint FROM credit_recoveries WHERE credit_account_id = \(accountID))
+            """, logger: logger)
+        for try await (writtenOff, recovered) in rows.decode((Int64, Int64).self) { return (writtenOff, recovered) }
+        return (0, 0)
+    }
+
+    /// Records a recovery; a repeated external reference fails with 23505 (credit_recoveries_credit_account_id_external_ref_key).
+    public static func insertRecovery(
+        accountID: UUID, id: UUID, externalRef: String, amount: Money, businessDate: BusinessDate,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query("""
+            INSERT INTO credit_recoveries (credit_account_id, id, external_ref, amount, currency, business_date)
+            VALUES (\(accountID), \(id), \(externalRef), \(amount.minorUnits), \(amount.currency.code), \(businessDate.description)::date)
+            """, logger: logger)
+    }
+
     /// Moves the account's cached amounts by the given deltas (the CHECK keeps them within the limit).
     public static func adjustAccount(
         id: UUID, heldDelta: Int64, principalDelta: Int64, on connection: PostgresConnection, logger: Logger

@@ -13,12 +13,13 @@ struct CreditConsumerRightsDomainTests {
                                      product: .standard).openInstallments
     }
 
-    @Test("paying bill 1's total on its due date settles bill 1 in full and touches nothing else (observation 2)")
-    func billTotalSettlesTheBill() throws {
+    @Test("paying bill 1's total before or on its due date settles bill 1 in full and touches nothing else (observation 2)",
+          arguments: ["2026-01-20", "2026-02-10", "2026-02-15"])
+    func billTotalSettlesTheBill(paidOn: String) throws {
         let plan = try Self.readmePlan()
         let first = plan[0]
         #expect(first.principal.minorUnits + first.fee.minorUnits == 20_720)
-        let result = try RepaymentWaterfall.allocate(payment: F.cny(20_720), to: plan, asOf: first.dueDate)
+        let result = try RepaymentWaterfall.allocate(payment: F.cny(20_720), to: plan, asOf: F.date(paidOn))
         #expect(result.remaining[0].isSettled)
         #expect(result.lines[0].fee == F.cny(720))
         #expect(result.lines[0].principal == F.cny(20_000))
@@ -38,21 +39,24 @@ struct CreditConsumerRightsDomainTests {
         #expect(paid == [[150, 600, 10_000], [80, 600, 20], [0, 0, 0]])
     }
 
-    @Test("money beyond what is due prepays the next bills' principal and never collects a fee not yet due (observation 3)")
+    @Test("money beyond the current bill prepays later principal and never collects a fee not yet billed (observation 3)")
     func overpaymentNeverCollectsFutureFees() throws {
         let plan = try InstallmentSchedule.make(principal: F.cny(1_200_000), purchaseDate: F.date("2026-01-15"),
                                                 plan: .installments(24), product: .standard).openInstallments
         let everything = plan.reduce(Int64(0)) { $0 + $1.principal.minorUnits + $1.fee.minorUnits }
         let quote = try EarlyPayoffQuote.quote(for: plan, asOf: F.date("2026-01-15"), currency: .cny)
         #expect(quote.waivedFees == F.cny(155_718))
+        // Only the current bill's interest (120.00, billed for 2026-02-15) is collected; the rest is reported.
         let over = try RepaymentWaterfall.allocate(payment: F.cny(everything), to: plan, asOf: F.date("2026-01-15"))
-        #expect(over.feesPaid.isZero)
+        #expect(over.feesPaid == F.cny(12_000))
         #expect(over.principalPaid == F.cny(1_200_000))
-        #expect(over.unapplied == F.cny(155_718))
-        let exact = try RepaymentWaterfall.allocate(payment: quote.total, to: plan, asOf: F.date("2026-01-15"))
+        #expect(over.unapplied == F.cny(155_718 - 12_000))
+        let exact = try RepaymentWaterfall.allocate(payment: quote.total, to: plan, asOf: F.date("2026-01-15"), mode: .payoff)
         #expect(exact.unapplied.isZero)
-        // A product that refuses prepayments applies only what is due and reports the rest.
-        let refused = try RepaymentWaterfall.allocate(payment: F.cny(100), to: plan, asOf: F.date("2026-01-15"), prepay: false)
+        #expect(exact.feesPaid.isZero)
+        // A product that refuses prepayments applies only the bills and reports the rest.
+        let refused = try RepaymentWaterfall.allocate(payment: F.cny(56_488 + 100), to: plan, asOf: F.date("2026-01-15"),
+                                                      mode: .bills(prepay: false))
         #expect(refused.unapplied == F.cny(100))
     }
 

@@ -42,35 +42,40 @@ struct CreditRepaymentTests {
         let dayBefore = try RepaymentWaterfall.allocate(
             payment: F.cny(230 + 1_800 + 25_000), to: Self.plan, asOf: F.date("2026-03-09")
         )
-        // A day earlier #3 is future: its fee waits and the money after #1–#2 prepays principal instead.
-        #expect(Self.paid(dayBefore) == [[150, 600, 10_000], [80, 600, 10_000], [0, 0, 5_600], [0, 0, 0], [0, 0, 0]])
+        // A day earlier #3 is the next bill rather than a due one: it is still billed, fee first.
+        #expect(Self.paid(dayBefore) == [[150, 600, 10_000], [80, 600, 10_000], [0, 600, 5_000], [0, 0, 0], [0, 0, 0]])
     }
 
-    @Test("an overpayment prepays future principal from the nearest installment and leaves future fees owed")
+    @Test("after the due bills the next bill is paid in full; beyond it money prepays later principal and leaves their fees owed")
     func prepaysNearestFuturePrincipal() throws {
         let due = 230 + 1_800 + 30_000
         let result = try RepaymentWaterfall.allocate(payment: F.cny(Int64(due) + 15_000), to: Self.plan, asOf: Self.asOf)
-        #expect(Self.paid(result) == [[150, 600, 10_000], [80, 600, 10_000], [0, 600, 10_000], [0, 0, 10_000], [0, 0, 5_000]])
-        #expect(result.principalPrepaid == F.cny(15_000))
-        #expect(result.remaining[3].fee == F.cny(600))
-        #expect(result.remaining[4].principal == F.cny(5_001))
+        #expect(Self.paid(result) == [[150, 600, 10_000], [80, 600, 10_000], [0, 600, 10_000], [0, 600, 10_000], [0, 0, 4_400]])
+        #expect(result.principalPrepaid == F.cny(14_400))
+        #expect(result.remaining[4].fee == F.cny(600))
+        #expect(result.remaining[4].principal == F.cny(5_601))
         #expect(result.unapplied == F.cny(0))
+        let refusing = try RepaymentWaterfall.allocate(payment: F.cny(Int64(due) + 15_000), to: Self.plan, asOf: Self.asOf,
+                                                       mode: .bills(prepay: false))
+        #expect(refusing.unapplied == F.cny(15_000 - 10_600))
     }
 
-    @Test("money beyond the payoff amount is never applied to future fees: it is reported unapplied")
+    @Test("a payoff takes the due bills in full and only principal after them; future fees are never collected")
     func futureFeesNeverCollected() throws {
         let payoff: Int64 = 230 + 1_800 + 50_001
-        let exact = try RepaymentWaterfall.allocate(payment: F.cny(payoff), to: Self.plan, asOf: Self.asOf)
+        let exact = try RepaymentWaterfall.allocate(payment: F.cny(payoff), to: Self.plan, asOf: Self.asOf, mode: .payoff)
         #expect(exact.unapplied == F.cny(0))
         #expect(exact.remaining.allSatisfy { $0.principal.isZero && $0.lateFee.isZero })
         #expect(exact.remaining[3].fee == F.cny(600))
+        #expect(exact.remaining[4].fee == F.cny(600))
         let everything = try RepaymentWaterfall.allocate(payment: F.cny(payoff + 1_200), to: Self.plan, asOf: Self.asOf)
-        #expect(everything.unapplied == F.cny(1_200))
-        #expect(everything.feesPaid == F.cny(1_800))
+        #expect(everything.unapplied == F.cny(600))
+        #expect(everything.feesPaid == F.cny(2_400))
         #expect(everything.principalPaid == F.cny(50_001))
-        let duesOnly = try RepaymentWaterfall.allocate(payment: F.cny(payoff), to: Self.plan, asOf: Self.asOf, prepay: false)
-        #expect(duesOnly.unapplied == F.cny(20_001))
-        #expect(try RepaymentWaterfall.due(Self.plan, asOf: Self.asOf, currency: .cny) == F.cny(230 + 1_800 + 30_000))
+        let billsOnly = try RepaymentWaterfall.allocate(payment: F.cny(payoff), to: Self.plan, asOf: Self.asOf,
+                                                        mode: .bills(prepay: false))
+        #expect(billsOnly.unapplied == F.cny(payoff - (230 + 2_400 + 40_000)))
+        #expect(try RepaymentWaterfall.billedTotal(Self.plan, asOf: Self.asOf, currency: .cny) == F.cny(230 + 2_400 + 40_000))
     }
 
     @Test("the allocation conserves money for random plans and payments, whatever the input order")
@@ -135,7 +140,7 @@ struct CreditRepaymentTests {
     @Test("paying the payoff quote through the waterfall leaves only the waived fees")
     func payoffThroughWaterfall() throws {
         let quote = try EarlyPayoffQuote.quote(for: Self.plan, asOf: Self.asOf, currency: .cny)
-        let result = try RepaymentWaterfall.allocate(payment: quote.total, to: Self.plan, asOf: Self.asOf)
+        let result = try RepaymentWaterfall.allocate(payment: quote.total, to: Self.plan, asOf: Self.asOf, mode: .payoff)
         #expect(result.unapplied == F.cny(0))
         #expect(result.remaining.allSatisfy { $0.principal.isZero && $0.lateFee.isZero })
         #expect(result.remaining.reduce(0) { $0 + $1.fee.minorUnits } == quote.waivedFees.minorUnits)

@@ -63,7 +63,7 @@ struct CreditConsumerRightsTests {
         }
     }
 
-    @Test("paying bill 1's total on time settles it: the account stays current after the next nightly run (observation 2)")
+    @Test("paying bill 1's total ahead of its due date settles it: the account stays current after the nightly run (observation 2)")
     func billPaidOnTimeKeepsCurrent() async throws {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
@@ -74,7 +74,7 @@ struct CreditConsumerRightsTests {
                     return (account, plan)
                 }
             }
-            try await C.on("2026-02-15") {
+            try await C.on("2026-02-10") {
                 try await api.withClient { client in
                     let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "bill-1", "amount": {"amount": "207.20", "currency": "CNY"}}
@@ -144,14 +144,19 @@ struct CreditConsumerRightsTests {
                     #expect(product.json["allocation_strategy"] as? String == "due_date_order")
                     let account = try await C.openAccount(client, api, productID: try #require(product.json["id"] as? String))
                     let (_, planID) = try await C.purchase(client, api, account: account, order: "np", amount: "300.00", tenor: 3)
+                    // The next bill (100.00 + 1.80) may be paid early; 150.00 goes beyond it.
+                    let bill = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "bill", "amount": {"amount": "101.80", "currency": "CNY"}}
+                        """)
+                    #expect(bill.status == .created, "\(bill.text)")
                     let early = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
-                        {"plan_id": "\(planID)", "external_ref": "early", "amount": {"amount": "50.00", "currency": "CNY"}}
+                        {"plan_id": "\(planID)", "external_ref": "early", "amount": {"amount": "150.00", "currency": "CNY"}}
                         """)
                     #expect(early.status == .unprocessableContent)
-                    #expect(early.text.contains("payoff quote of 300.00"), "\(early.text)")
+                    #expect(early.text.contains("payoff quote of 200.00"), "\(early.text)")
                     let payoff = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "payoff", "payoff": true,
-                         "amount": {"amount": "300.00", "currency": "CNY"}}
+                         "amount": {"amount": "200.00", "currency": "CNY"}}
                         """)
                     #expect(payoff.status == .created, "\(payoff.text)")
                     try await C.expectAccountConsistent(db, account)
@@ -225,6 +230,126 @@ struct CreditConsumerRightsTests {
                     #expect((quote.json["annual_rates"] as? [String: Any])?["apr"] as? String == "\(expected.apr)")
                 }
             }
+        }
+    }
+
+    @Test("an operator changes a limit with a reason code; a decrease never goes below outstanding and held; every change audited")
+    func limitChanges() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    _ = try await C.purchase(client, api, account: account, order: "lim-1", amount: "1000.00", tenor: 3)
+                    _ = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                              json: C.checkoutJSON(account: account, order: "lim-2", amount: "500.00"))
+                    func change(_ limit: String, _ reason: String, key: String? = nil) async throws -> JSONResponse {
+                        try await client.call(.post, "/v1/credit-accounts/\(account)/limit-changes", key: key ?? api.operatorKey, json: """
+                            {"new_limit": {"amount": "\(limit)", "currency": "CNY"}, "reason_code": "\(reason)"}
+                            """)
+                    }
+                    #expect(try await change("2000.00", "risk_reduction", key: api.platformKey).status == .forbidden)
+                    let below = try await change("1499.99", "risk_reduction")
+                    #expect(below.status == .unprocessableContent)
+                    #expect(below.problemFields == ["new_limit.amount"], "\(below.text)")
+                    #expect(below.text.contains("1500.00"))
+                    #expect(try await change("2000.00", "whim").problemFields == ["reason_code"])
+                    let down = try await change("1500.00", "risk_reduction")
+                    #expect(down.status == .ok, "\(down.text)")
+                    #expect(C.money(down.json["limit"]) == "1500.00", "\(down.text)")
+                    #expect(C.money(down.json["available"]) == "0.00")
+                    let up = try await change("60000.00", "score_review")
+                    #expect(C.money(up.json["available"]) == "58500.00", "\(up.text)")
+                    let audit = try await db.scalar(Int64.self, """
+                        SELECT count(*) FROM audit_events WHERE object_id = \(account)
+                          AND action IN ('credit.limit.increased', 'credit.limit.decreased') AND detail ? 'reason_code'
+                        """)
+                    #expect(audit == 2)
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+        }
+    }
+
+    @Test("an account closes only when nothing is owed or held; a closed account declines checkouts; the closing is audited")
+    func closing() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let (_, planID) = try await C.purchase(client, api, account: account, order: "close-1", amount: "300.00", tenor: 3)
+                    let busy = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
+                    #expect(busy.status == .conflict)
+                    #expect(busy.text.contains("account_in_use"))
+                    let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                        {"plan_id": "\(planID)", "external_ref": "close-pay", "payoff": true, "amount": {"amount": "300.00", "currency": "CNY"}}
+                        """)
+                    #expect(paid.status == .created, "\(paid.text)")
+                    let closed = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
+                    #expect(closed.status == .ok, "\(closed.text)")
+                    #expect(closed.json["status"] as? String == "closed")
+                    let again = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
+                    #expect(again.status == .conflict)
+                    let attempt = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                        json: C.checkoutJSON(account: account, order: "close-2", amount: "10.00"))
+                    let codes = (attempt.json["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                    #expect(codes.contains("account_closed"), "\(attempt.text)")
+                    #expect(try await db.scalar(Int64.self, """
+                        SELECT count(*) FROM audit_events WHERE object_id = \(account) AND action = 'credit.account.closed'
+                        """) == 1)
+                    try await C.expectAccountConsistent(db, account)
+                }
+            }
+        }
+    }
+
+    @Test("cash recovered after a charge-off goes to its own income account, never beyond what was written off")
+    func recoveries() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let (account, other) = try await C.on("2026-01-15") {
+                try await api.withClient { client in
+                    let account = try await C.openAccount(client, api)
+                    let other = try await C.openAccount(client, api, nationalID: C.nationalIDs[1])
+                    _ = try await C.purchase(client, api, account: account, order: "rec-1", amount: "1000.00", plan: "interest_free",
+                                             tenor: nil)
+                    return (account, other)
+                }
+            }
+            // Due 2026-02-14; 180 days later the receivable (1,000.00 + 0.05 % a day for 180 days, 90.00) is written off.
+            let report = try await api.deps.services.credit.ageAccounts(businessDate: C.date("2026-08-13"))
+            #expect(report.accountsChargedOff == 1)
+            try await C.on("2026-09-01") {
+                try await api.withClient { client in
+                    func recover(_ id: String, _ ref: String, _ amount: String) async throws -> JSONResponse {
+                        try await client.call(.post, "/v1/credit-accounts/\(id)/recoveries", key: api.platformKey, json: """
+                            {"external_ref": "\(ref)", "amount": {"amount": "\(amount)", "currency": "CNY"}}
+                            """)
+                    }
+                    let first = try await recover(account, "coll-1", "300.00")
+                    #expect(first.status == .created, "\(first.text)")
+                    #expect(C.money(first.json["written_off"]) == "1090.00")
+                    #expect(C.money(first.json["recovered"]) == "300.00")
+                    let over = try await recover(account, "coll-2", "790.01")
+                    #expect(over.problemFields == ["amount.amount"], "\(over.text)")
+                    #expect(over.text.contains("790.00"))
+                    #expect(try await recover(account, "coll-1", "10.00").status == .conflict)
+                    let active = try await recover(other, "coll-3", "1.00")
+                    #expect(active.status == .conflict)
+                    #expect(active.text.contains("not_charged_off"))
+                }
+            }
+            let recovered = try await db.client.withConnection {
+                try await LedgerStore.balance(code: "credit.recoveries.cny", asOf: nil, on: $0, logger: db.logger)
+            }
+            #expect(recovered == -30_000)
+            let receivable = try await db.client.withConnection {
+                try await LedgerStore.balance(code: "credit.\(account).receivable", asOf: nil, on: $0, logger: db.logger)
+            }
+            #expect(receivable == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM audit_events WHERE action = 'credit.recovery.booked'") == 1)
+            try await C.expectLedgerBalanced(db)
         }
     }
 

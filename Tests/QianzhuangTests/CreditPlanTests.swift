@@ -125,7 +125,7 @@ struct CreditPlanTests {
         }
     }
 
-    @Test("repayments follow the waterfall (late fees, due fees, due principal, then prepay), unfreeze, and pay off without future fees")
+    @Test("repayments settle bills in due-date order (the due bill, then the next one in full, then prepay), unfreeze, and pay off without future fees")
     func waterfallAndPayoff() async throws {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
@@ -159,12 +159,13 @@ struct CreditPlanTests {
                         """, headers: ["Idempotency-Key": "r1"])
                     #expect(paid.status == .created, "\(paid.text)")
                     #expect(C.money(paid.json["late_fees_paid"]) == "5.00")
-                    #expect(C.money(paid.json["fees_paid"]) == "18.00")
-                    #expect(C.money(paid.json["principal_paid"]) == "1077.00")
-                    #expect(C.money(paid.json["principal_prepaid"]) == "77.00")
+                    // Bill 1 (1,023.00 with its late fee) in full, then bill 2's fee and 59.00 of its principal.
+                    #expect(C.money(paid.json["fees_paid"]) == "36.00")
+                    #expect(C.money(paid.json["principal_paid"]) == "1059.00")
+                    #expect(C.money(paid.json["principal_prepaid"]) == "59.00")
                     let rows = try #require((paid.json["plan"] as? [String: Any])?["installments"] as? [[String: Any]])
                     #expect(rows.map { $0["status"] as? String } == ["paid", "open", "open"])
-                    #expect(C.money(rows[1]["principal_paid"]) == "77.00")
+                    #expect(C.money(rows[1]["principal_paid"]) == "59.00")
                     let replay = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
                         """, headers: ["Idempotency-Key": "r1"])
@@ -177,12 +178,12 @@ struct CreditPlanTests {
                     let thawed = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
                     #expect(thawed.json["status"] as? String == "active")
                     #expect(thawed.json["bucket"] as? String == "current")
-                    #expect(C.money(thawed.json["outstanding"]) == "1923.00")
+                    #expect(C.money(thawed.json["outstanding"]) == "1941.00")
 
                     let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote?as_of=2026-03-10",
                                                       key: api.platformKey)
-                    #expect(C.money(quote.json["total"]) == "1923.00")
-                    #expect(C.money(quote.json["waived_fees"]) == "36.00")
+                    #expect(C.money(quote.json["total"]) == "1941.00")
+                    #expect(C.money(quote.json["waived_fees"]) == "18.00")
                     let past = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote?as_of=2026-03-09",
                                                      key: api.platformKey)
                     #expect(past.problemFields == ["as_of"])
@@ -191,10 +192,10 @@ struct CreditPlanTests {
                         """)
                     #expect(wrong.problemFields == ["amount.amount"])
                     let payoff = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
-                        {"plan_id": "\(planID)", "external_ref": "payoff-1", "amount": {"amount": "1923.00", "currency": "CNY"}, "payoff": true}
+                        {"plan_id": "\(planID)", "external_ref": "payoff-1", "amount": {"amount": "1941.00", "currency": "CNY"}, "payoff": true}
                         """)
                     #expect(payoff.status == .created, "\(payoff.text)")
-                    #expect(C.money(payoff.json["fees_waived"]) == "36.00")
+                    #expect(C.money(payoff.json["fees_waived"]) == "18.00")
                     let plan = try #require(payoff.json["plan"] as? [String: Any])
                     #expect(plan["status"] as? String == "paid_off")
                     #expect(C.money(plan["total_owed"]) == "0.00")
@@ -212,7 +213,7 @@ struct CreditPlanTests {
             let lateFees = try await db.client.withConnection {
                 try await LedgerStore.balance(code: "credit.late_fee_income.cny", asOf: nil, on: $0, logger: db.logger)
             }
-            #expect(fees == -1_800)
+            #expect(fees == -3_600)
             #expect(lateFees == -500)
         }
     }

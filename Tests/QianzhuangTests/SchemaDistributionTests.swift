@@ -22,6 +22,7 @@ struct SchemaDistributionTests {
         "credit_installments": "credit_account_id",
         "credit_repayments": "credit_account_id",
         "credit_refunds": "credit_account_id",
+        "credit_recoveries": "credit_account_id",
     ]
 
     /// Small tables replicated to every node (reference tables), global lookups keyed by their

@@ -9,8 +9,9 @@ import Foundation
 ///   it counts k periods; a date between two monthly anniversaries adds the elapsed fraction of that
 ///   month (days / days in that month's interval), discounted with simple interest for the fraction.
 /// - The monthly internal rate of return i solves Σ total_k / (1 + i)^t_k = principal (Newton's
-///   method in Decimal, to 1e-12). APR = 12 × i (the nominal annual rate, the IRR method the PBoC's
-///   2021 annualised-rate notice prescribes); effective annual rate = (1 + i)^12 − 1.
+///   method to 1e-14, in binary floating point: a disclosure, never an amount of money). APR = 12 × i
+///   (the nominal annual rate, the IRR method the PBoC's 2021 annualised-rate notice prescribes);
+///   effective annual rate = (1 + i)^12 − 1.
 /// - Total cost of credit = Σ fees and interest of the schedule (late fees are not a price).
 /// - Both rates are shown as decimal fractions rounded half-even to 6 places (0.1296 = 12.96 %).
 public struct AnnualRateDisclosure: Sendable, Hashable {
@@ -30,17 +31,18 @@ public struct AnnualRateDisclosure: Sendable, Hashable {
     ) throws(CreditError) -> AnnualRateDisclosure {
         guard principal.isPositive else { throw .nonPositiveAmount(field: "principal") }
         var fees: Int64 = 0
-        var flows: [(t: Decimal, amount: Decimal)] = []
+        var flows: [(months: Int, fraction: Double, amount: Double)] = []
         for installment in installments {
             try CreditMath.requireCurrency(installment.total, principal.currency)
             fees = try CreditMath.add(fees, installment.fee.minorUnits)
-            flows.append((months(from: purchaseDate, to: installment.dueDate), Decimal(installment.total.minorUnits)))
+            let (whole, fraction) = months(from: purchaseDate, to: installment.dueDate)
+            flows.append((whole, fraction, Double(installment.total.minorUnits)))
         }
         let cost = CreditMath.money(fees, principal.currency)
-        let monthly = fees > 0 ? irr(principal: Decimal(principal.minorUnits), flows: flows) : 0
+        let monthly = fees > 0 ? irr(principal: Double(principal.minorUnits), flows: flows) : 0
         return AnnualRateDisclosure(
             apr: rounded(monthly * 12),
-            effectiveAnnualRate: rounded(CreditMath.power(1 + monthly, 12) - 1),
+            effectiveAnnualRate: rounded(Foundation.pow(1 + monthly, 12) - 1),
             totalCostOfCredit: cost)
     }
 
@@ -50,57 +52,43 @@ public struct AnnualRateDisclosure: Sendable, Hashable {
     }
 
     /// Months from `start` to `end`: whole monthly anniversaries plus the elapsed fraction of the next.
-    static func months(from start: BusinessDate, to end: BusinessDate) -> Decimal {
-        var whole = 0
+    static func months(from start: BusinessDate, to end: BusinessDate) -> (whole: Int, fraction: Double) {
+        var whole = Swift.max(0, (end.year - start.year) * 12 + end.month - start.month)
+        while whole > 0, start.adding(months: whole) > end { whole -= 1 }
         while start.adding(months: whole + 1) <= end { whole += 1 }
         let from = start.adding(months: whole)
         let span = from.days(until: start.adding(months: whole + 1))
         let extra = from.days(until: end)
-        return Decimal(whole) + (span > 0 ? Decimal(extra) / Decimal(span) : 0)
+        return (whole, span > 0 ? Double(extra) / Double(span) : 0)
     }
 
-    /// Splits t into whole months k and the fraction f.
-    private static func split(_ t: Decimal) -> (k: Int, f: Decimal) {
-        var value = t
-        var floor = Decimal()
-        NSDecimalRound(&floor, &value, 0, .down)
-        return (NSDecimalNumber(decimal: floor).intValue, t - floor)
-    }
-
-    /// The monthly rate i with Σ amount / ((1 + i)^k × (1 + i·f)) = principal, for t = k + f
-    /// (Newton from 1 %, kept ≥ 0). Flows are walked in time order so (1 + i)^k grows by one
-    /// multiplication per month.
-    static func irr(principal: Decimal, flows: [(t: Decimal, amount: Decimal)]) -> Decimal {
-        let ordered = flows.map { (split($0.t), $0.amount) }.sorted { $0.0.k < $1.0.k }
-        var i = Decimal(sign: .plus, exponent: -2, significand: 1)
-        let tolerance = Decimal(sign: .plus, exponent: -12, significand: 1)
-        for _ in 0..<50 {
+    /// The monthly rate i with Σ amount / ((1 + i)^k × (1 + i·f)) = principal (Newton from 1 %, kept
+    /// ≥ 0, to 1e-14). A disclosure, not an amount of money: no minor unit is ever computed from it, so
+    /// it is solved in binary floating point (the cash flows are whole minor units, exact in a Double)
+    /// and only the shown result is rounded, in Decimal — it runs on every authorization's answer.
+    static func irr(principal: Double, flows: [(months: Int, fraction: Double, amount: Double)]) -> Double {
+        var i = 0.01
+        for _ in 0..<100 {
             var value = -principal
-            var slope: Decimal = 0
-            var growth: Decimal = 1
-            var month = 0
-            for ((k, f), amount) in ordered {
-                while month < k {
-                    growth *= 1 + i
-                    month += 1
-                }
-                let broken = 1 + i * f
-                let v = amount / (growth * broken)
-                value += v
-                // d/di of amount / g(i) = −v × (k / (1 + i) + f / (1 + i·f)).
-                slope -= v * (Decimal(k) / (1 + i) + f / broken)
+            var slope = 0.0
+            for flow in flows {
+                let broken = 1 + i * flow.fraction
+                let pv = flow.amount / (Foundation.pow(1 + i, Double(flow.months)) * broken)
+                value += pv
+                slope -= pv * (Double(flow.months) / (1 + i) + flow.fraction / broken)
             }
             guard slope != 0 else { break }
             let step = value / slope
-            i -= step
-            if i < 0 { i = 0 }
-            if abs(step) < tolerance { break }
+            i = Swift.max(0, i - step)
+            if Swift.abs(step) < 1e-14 { break }
         }
         return i
     }
 
-    private static func rounded(_ value: Decimal) -> Decimal {
-        var input = value
+    /// A rate shown with `scale` places, rounded half-even once from the solver's value.
+    private static func rounded(_ value: Double) -> Decimal {
+        guard value.isFinite else { return 0 }
+        var input = Decimal(value)
         var out = Decimal()
         NSDecimalRound(&out, &input, scale, .bankers)
         return out

@@ -8,6 +8,8 @@ public enum CreditAccountStatus: String, Sendable, Hashable, Codable, CaseIterab
     case chargedOff = "charged_off"
     /// The scorecard granted no limit.
     case declined
+    /// Closed at the consumer's or the operator's request with nothing owed or held; takes no new purchases.
+    case closed
 }
 
 /// A machine-readable reason a decision went the way it did.
@@ -58,7 +60,7 @@ public enum CheckoutDecision: Sendable, Hashable {
 
     /// Decides whether `amount` under `plan` may be held against `standing` under `product`.
     /// Declines carry every applicable reason code:
-    /// `account_declined`, `account_charged_off`, `account_frozen`, `account_overdue`,
+    /// `account_declined`, `account_charged_off`, `account_frozen`, `account_closed`, `account_overdue`,
     /// `currency_mismatch`, `tenor_not_offered`, `limit_exceeded`.
     public static func decide(
         amount: Money, plan: PurchasePlan, standing: CreditStanding, product: CreditProduct
@@ -71,6 +73,8 @@ public enum CheckoutDecision: Sendable, Hashable {
             reasons.append(.init(code: "account_charged_off", detail: "the account was charged off"))
         case .frozen:
             reasons.append(.init(code: "account_frozen", detail: "the account is frozen until its overdue installments are repaid"))
+        case .closed:
+            reasons.append(.init(code: "account_closed", detail: "the account was closed"))
         case .active:
             break
         }

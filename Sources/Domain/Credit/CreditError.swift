@@ -20,6 +20,10 @@ public enum CreditError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateInstallmentNumber(Int)
     /// A result does not fit in Int64 minor units.
     case overflow
+    /// A limit decrease would go below what is outstanding and held (that amount, as a decimal string).
+    case limitBelowUsed(String)
+    /// A recovery would exceed what was written off and not yet recovered (that amount).
+    case recoveryAboveWrittenOff(String)
 
     public var description: String {
         switch self {
@@ -33,6 +37,8 @@ public enum CreditError: Error, Equatable, Sendable, CustomStringConvertible {
         case .currencyMismatch(let expected, let found): "expected \(expected), found \(found)"
         case .duplicateInstallmentNumber(let number): "installment \(number) appears twice"
         case .overflow: "amount is too large"
+        case .limitBelowUsed(let used): "must not be below what is outstanding and held (\(used))"
+        case .recoveryAboveWrittenOff(let left): "exceeds what was written off and not yet recovered (\(left))"
         }
     }
 }

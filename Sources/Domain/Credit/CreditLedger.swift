@@ -43,6 +43,26 @@ public enum CreditLedger {
                           type: .expense, currency: currency, owner: .platform)
     }
 
+    /// Money recovered on accounts already charged off (its own income account, so write-offs stay gross).
+    public static func recoveryIncome(_ currency: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(code: "credit.recoveries.\(currency.code.lowercased())",
+                          name: "Recoveries on charged-off consumer credit \(currency.code)", type: .income, currency: currency,
+                          owner: .platform)
+    }
+
+    /// Cash recovered after a charge-off: the receivable is already written off, so it is income of its own.
+    public static func recovery(
+        recoveryID: String, creditAccountID: String, amount: Money, businessDate: BusinessDate
+    ) throws(LedgerError) -> JournalEntry {
+        try JournalEntry(
+            kind: "credit.recovery", businessDate: businessDate, referenceType: "credit_account", referenceID: creditAccountID,
+            idempotencyRef: "recovery:\(recoveryID)", description: "recovery after charge-off",
+            lines: [
+                .debit(PlatformAccounts.cash(amount.currency), amount),
+                .credit(recoveryIncome(amount.currency), amount),
+            ])
+    }
+
     /// Capture of a checkout: the consumer now owes the principal; the platform owes the merchant.
     public static func capture(
         checkoutID: String, creditAccountID: String, merchantID: String, principal: Money, businessDate: BusinessDate

@@ -58,14 +58,27 @@ public enum OverpaymentPolicy: String, Sendable, Hashable, Codable, CaseIterable
     case refuse
 }
 
+/// Which installments a repayment may reach, and how.
+public enum RepaymentMode: Sendable, Hashable {
+    /// An ordinary repayment: the bills (every installment already due, then the next one to fall
+    /// due) are settled in full; with `prepay`, money beyond them prepays the principal of the later
+    /// installments, never their fees or interest.
+    case bills(prepay: Bool)
+    /// An early payoff: due installments in full, then the principal of every future installment;
+    /// the future fees are left for the caller to waive (`EarlyPayoffQuote`).
+    case payoff
+}
+
 /// Splits a repayment over a plan's open installments.
 ///
 /// `AllocationStrategy.dueDateOrder` (the only strategy so far), installments oldest due date first,
 /// ties by number:
-/// 1. every installment already due (dueDate ≤ asOf) in turn, in full: late fee, fee, principal;
-/// 2. only when `prepay` is true: the principal (and any late fee) of future installments, nearest
-///    first. Future fees and interest are never collected: a repayment covering all principal is an
-///    early payoff and its caller waives them (`EarlyPayoffQuote`).
+/// 1. the bills in turn, each in full: late fee, fee/interest, principal. The bills are every
+///    installment already due (dueDate ≤ asOf) and the next one to fall due, so paying the current
+///    bill's total early or on time always settles it;
+/// 2. with `.bills(prepay: true)`: the principal (and any late fee) of the later installments,
+///    nearest first — fees and interest not yet billed are never collected. `.payoff` does the same
+///    from the first future installment on (its fee is waived with the others).
 ///
 /// Whatever is left is `unapplied`; the caller refuses it rather than keep it.
 public enum RepaymentWaterfall {
@@ -73,7 +86,7 @@ public enum RepaymentWaterfall {
     /// the result carries the remaining balances.
     public static func allocate(
         payment: Money, to installments: [OpenInstallment], asOf: BusinessDate,
-        strategy: AllocationStrategy = .dueDateOrder, prepay: Bool = true
+        strategy: AllocationStrategy = .dueDateOrder, mode: RepaymentMode = .bills(prepay: true)
     ) throws(CreditError) -> RepaymentAllocation {
         guard !payment.isNegative else { throw .negativeAmount(field: "payment") }
         let book = try OpenInstallmentBook(installments, currency: payment.currency)
@@ -93,15 +106,25 @@ public enum RepaymentWaterfall {
             left -= amount
         }
         let all = Array(ordered.indices)
+        let billCount: Int
+        let prepay: Bool
+        switch mode {
+        case .bills(let allowed):
+            billCount = billed(ordered, asOf: asOf)
+            prepay = allowed
+        case .payoff:
+            billCount = ordered.prefix { $0.isDue(asOf: asOf) }.count
+            prepay = true
+        }
         switch strategy {
         case .dueDateOrder:
-            for i in all where ordered[i].isDue(asOf: asOf) {
+            for i in all.prefix(billCount) {
                 take(&lateFee[i], &paidLateFee[i])
                 take(&fee[i], &paidFee[i])
                 take(&principal[i], &paidPrincipal[i])
             }
             if prepay {
-                for i in all where !ordered[i].isDue(asOf: asOf) {
+                for i in all.dropFirst(billCount) {
                     take(&lateFee[i], &paidLateFee[i])
                     take(&principal[i], &paidPrincipal[i])
                 }
@@ -131,10 +154,17 @@ public enum RepaymentWaterfall {
         )
     }
 
-    /// Everything already due on `asOf` (late fees, fees and principal of installments with dueDate ≤ asOf).
-    public static func due(_ installments: [OpenInstallment], asOf: BusinessDate, currency: Currency) throws(CreditError) -> Money {
+    /// How many of the installments (in due order) are billed on `asOf`: all already due and the next one.
+    static func billed(_ ordered: [OpenInstallment], asOf: BusinessDate) -> Int {
+        Swift.min(ordered.count, ordered.prefix { $0.isDue(asOf: asOf) }.count + 1)
+    }
+
+    /// Everything billed on `asOf`: late fees, fees and principal of every installment already due and
+    /// of the next one to fall due — the most an ordinary repayment takes when prepayments are refused.
+    public static func billedTotal(_ installments: [OpenInstallment], asOf: BusinessDate,
+                                   currency: Currency) throws(CreditError) -> Money {
         let book = try OpenInstallmentBook(installments, currency: currency)
-        let total = book.installments.filter { $0.isDue(asOf: asOf) }
+        let total = book.installments.prefix(billed(book.installments, asOf: asOf))
             .reduce(Int64(0)) { $0 + $1.principal.minorUnits + $1.fee.minorUnits + $1.lateFee.minorUnits }
         return CreditMath.money(total, currency)
     }

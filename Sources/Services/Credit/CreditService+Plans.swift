@@ -85,9 +85,10 @@ extension CreditService {
         }
     }
 
-    /// Books a repayment through the waterfall (late fees, then due fees, then principal, oldest
-    /// first; an overpayment prepays future principal). With `payoff` the amount must equal the
-    /// payoff quote and the future fees are waived. A repayment larger than everything owed is refused.
+    /// Books a repayment in the product's allocation order (due-date order: each bill — the installments
+    /// already due and the next one — settled in full, late fee, fee, principal). Money beyond the bills
+    /// prepays later principal without their fees, or is refused, as the product says; paying the payoff
+    /// quote (or `payoff` with exactly it) settles the plan and waives the future fees. More is refused.
     public func repay(_ request: RepaymentRequest, actor: Actor) async throws -> RepaymentResult {
         let (_, today) = clock()
         let repaymentID = UUID()
@@ -112,18 +113,18 @@ extension CreditService {
                     throw ServiceError.invalid("amount.amount",
                                                "a payoff must be exactly the payoff quote of \(quote.total.decimalString)")
                 }
-                // Money beyond what is due prepays principal only when the product says so (or on a payoff);
-                // otherwise it is refused. Either way it is never collected silently.
-                let prepay = request.payoff || terms.overpayment == .prepayNextBills
+                // Paying the payoff quote is the early payoff (flag or not, where the product takes prepayments):
+                // future fees are waived. Otherwise the bills are paid in full and money beyond them prepays
+                // principal only when the product says so; anything else is refused, never kept silently.
+                let prepays = terms.overpayment == .prepayNextBills
+                let payoff = request.payoff || (prepays && request.amount == quote.total)
                 let allocation = try Self.domain(field: "amount") { () throws(CreditError) in
                     try RepaymentWaterfall.allocate(payment: request.amount, to: open, asOf: today, strategy: terms.allocation,
-                                                    prepay: prepay)
+                                                    mode: payoff ? .payoff : .bills(prepay: prepays))
                 }
                 guard allocation.unapplied.isZero else {
-                    throw Self.overpayment(plan: plan.id, quote: quote, prepay: prepay, open: open, today: today)
+                    throw Self.overpayment(plan: plan.id, quote: quote, prepay: prepays, open: open, today: today)
                 }
-                // Paying every principal (the payoff quote) is the early payoff, flag or not: future fees are waived.
-                let payoff = request.payoff || request.amount == quote.total
                 var installments = plan.installments
                 var waived: Int64 = 0
                 for line in allocation.lines {
@@ -182,8 +183,8 @@ extension CreditService {
             return .invalid("amount.amount", "exceeds the payoff quote of \(quote.total.decimalString) \(quote.total.currency.code) "
                             + "(all principal and what is due; \(quote.waivedFees.decimalString) of future fees waived): \(link)")
         }
-        let due = (try? RepaymentWaterfall.due(open, asOf: today, currency: quote.total.currency))?.decimalString ?? "?"
-        return .invalid("amount.amount", "exceeds what is due (\(due)); this product does not take prepayments: settle the plan "
+        let billed = (try? RepaymentWaterfall.billedTotal(open, asOf: today, currency: quote.total.currency))?.decimalString ?? "?"
+        return .invalid("amount.amount", "exceeds the bills due and next (\(billed)); this product does not take prepayments: settle the plan "
                         + "with the payoff quote of \(quote.total.decimalString) \(quote.total.currency.code) and payoff=true: \(link)")
     }
 
