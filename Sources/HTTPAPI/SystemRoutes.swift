@@ -11,9 +11,10 @@ struct SystemRoutes {
             try JSONBody.response(["status": "ok"])
         }
         router.get("/readyz") { _, _ in
-            // Within a second, whatever the database does: unreachable is 503 at once, slow is 503 at 1 s.
+            // Unreachable is 503 at once (a socket probe); a database that accepts connections but does
+            // not answer is 503 after 5 s (not 1: a busy but healthy database must not look unready).
             let reachable = await deps.reachability?.isReachable() ?? true
-            let ready = reachable ? ((try? await withTimeout(.seconds(1), "not ready within 1 s") {
+            let ready = reachable ? ((try? await withTimeout(.seconds(5), "not ready within 5 s") {
                 await deps.services.access.isReady()
             }) ?? false) : false
             return try JSONBody.response(["status": ready ? "ready" : "not_ready"], status: ready ? .ok : .serviceUnavailable)

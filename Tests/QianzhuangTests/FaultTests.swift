@@ -60,7 +60,11 @@ struct FaultTests {
     }
 
     @Test("two PostgreSQL restarts during mixed load: no 500, every accepted movement booked exactly once, trial balance zero",
-          .disabled("hangs before the first restart under the shared 2-core load; kept for the lead's retry-on-fresh-connection work (issue 12)"))
+          .disabled("""
+            Run alone it shows: restart 1 costs only 503s (then 201s); after restart 2 the remaining requests wait in the \
+            PostgresNIO pool for over a minute (connection back-off) although the server is back — needs the lead's \
+            retry-on-a-fresh-connection / pool work in Database (issue 12), so it is not run in the suite yet
+            """))
     func restartsUnderLoad() async throws {
         let dir = URL(fileURLWithPath: "/tmp/qz-fault-\(getpid())-\(UUID().uuidString.prefix(6))")
         let cluster = try LocalPostgresCluster(dataDirectory: dir, profile: .throwaway, logger: TestCluster.logger)

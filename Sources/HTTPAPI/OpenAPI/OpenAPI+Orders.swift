@@ -118,7 +118,10 @@ extension OpenAPIFragments {
     ],
     "properties": {
      "return_ref": {
-      "type": "string"
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 193,
+      "description": "At most 193 characters (code points): the refund and adjustment it books are referenced as return:<return_ref>, at most 200."
      },
      "amount": {
       "$ref": "#/components/schemas/Money"
