@@ -82,9 +82,14 @@ struct HostileInputTests {
             #expect(totals.allSatisfy { $0["balanced"] as? Bool == true }, "\(trial.text)")
             // The whole close of business, every step (prove_ledger and write_report among them), twice.
             for date in [Self.yesterday, FinancingWorld.today.adding(days: 40)] {
-                let outcome = try await api.deps.nightly.run(date: date, triggeredBy: "test")
+                // Only ended business dates can be closed: the runner's clock stands at noon the day after.
+                let after = Date(timeIntervalSince1970: TimeInterval((date.daysSinceEpoch + 1) * 86_400 + 4 * 3_600))
+                let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai,
+                                           reportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("qz-test-reports"),
+                                           now: { after })
+                let outcome = try await deps.nightly.run(date: date, triggeredBy: "test")
                 guard case .completed(let run) = outcome else { throw TestFailure("nightly run for \(date): \(outcome)") }
-                let steps = try await api.deps.nightly.steps(of: run.id)
+                let steps = try await deps.nightly.steps(of: run.id)
                 #expect(!steps.isEmpty && steps.allSatisfy { $0.status == "completed" }, "\(steps)")
             }
             let proof = try await ReconciliationService(database: db).proveLedger()

@@ -26,8 +26,8 @@ extension CreditService {
             try await AuditStore.record(
                 actor: actor.principal.actor, action: change.isIncrease ? "credit.limit.increased" : "credit.limit.decreased",
                 objectType: "credit_account", objectID: account.id.uuidString.lowercased(),
-                detail: try Self.json(["from": change.from.decimalString, "to": change.to.decimalString,
-                                       "reason_code": change.reason.rawValue]),
+                detail: ["from": change.from.decimalString, "to": change.to.decimalString,
+                                       "reason_code": change.reason.rawValue],
                 requestID: actor.requestID, on: c, logger: logger)
             guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
@@ -54,7 +54,7 @@ extension CreditService {
                                                     on: c, logger: logger)
             try await AuditStore.record(
                 actor: actor.principal.actor, action: "credit.account.closed", objectType: "credit_account",
-                objectID: account.id.uuidString.lowercased(), detail: try Self.json(["from": account.status.rawValue]),
+                objectID: account.id.uuidString.lowercased(), detail: ["from": account.status.rawValue],
                 requestID: actor.requestID, on: c, logger: logger)
             guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
@@ -87,7 +87,7 @@ extension CreditService {
                 try await AuditStore.record(
                     actor: actor.principal.actor, action: "credit.recovery.booked", objectType: "credit_account",
                     objectID: account.id.uuidString.lowercased(),
-                    detail: try Self.json(["recovery_id": id.uuidString.lowercased(), "amount": amount.decimalString]),
+                    detail: ["recovery_id": id.uuidString.lowercased(), "amount": amount.decimalString],
                     requestID: actor.requestID, on: c, logger: logger)
                 try await CreditLedgerBatch.post([try Self.ledger {
                     try CreditLedger.recovery(recoveryID: id.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
