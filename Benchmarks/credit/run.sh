@@ -147,6 +147,7 @@ QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
 SVC_CPU1=$(cpu_of "$SERVER_PID"); PG_CPU1=$(postgres_cpu)
 statement_stats "HTTP"
 
+: >"$WORK/pgbench-results.txt"
 for MODE in $PGBENCH_MODES; do
     settle
     echo "== SQL: pgbench -M $MODE -c $CONNECTIONS -j $THREADS -T $DURATION (same statements, same database)"
@@ -174,7 +175,7 @@ CPU_LINE=$(awk -v s0="$SVC_CPU0" -v s1="$SVC_CPU1" -v p0="$PG_CPU0" -v p1="$PG_C
 # The minimal one-commit reference checkout (../shared/bench/ceiling.sh), in the same run.
 CEILING_SH=${CEILING_SH:-$ROOT/../shared/bench/ceiling.sh}
 CEILING_TPS=""
-if [ "${SKIP_CEILING:-0}" != 1 ] && [ -x "$CEILING_SH" ] || [ -f "$CEILING_SH" ]; then
+if [ "${SKIP_CEILING:-0}" != 1 ] && [ -f "$CEILING_SH" ]; then
     echo "== reference: $CEILING_SH (minimal one-commit checkout, $CONNECTIONS clients)"
     CEILING_TPS=$(CLIENTS="$CONNECTIONS" DURATION="$DURATION" bash "$CEILING_SH" | tee "$WORK/ceiling.txt" | awk '/^ceiling_tps/ {print $2}')
     cat "$WORK/ceiling.txt"
