@@ -26,7 +26,7 @@ HTTP_PORT=${HTTP_PORT:-18080}
 # pgbench query modes to compare with, each for DURATION seconds. prepared: statements parsed and
 # planned once per connection (the database's ceiling); extended: parsed and planned every time,
 # as PostgresNIO sends unnamed statements (the same protocol work the service asks of the server).
-PGBENCH_MODES=${PGBENCH_MODES:-prepared extended}
+PGBENCH_MODES=${PGBENCH_MODES-prepared extended}
 WORK=$(mktemp -d /tmp/qz-credit-bench.XXXXXX)
 chmod 755 "$WORK"
 
