@@ -8,6 +8,9 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String = ""
     public var principal: Principal?
+    /// The JSON body, when a middleware has already read and parsed it (the idempotency layer
+    /// does, to compare requests), so the handler decodes it without reading or parsing again.
+    var parsedBody: JSONTree?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -17,14 +17,14 @@ enum JSONBody {
 
     /// Reads the body (≤ 1 MiB, `application/json`) and decodes `T` strictly.
     static func decode<T: Codable>(_ type: T.Type, from request: Request, context: AppRequestContext) async throws -> T {
-        let bytes = try await collect(request)
         guard let contentType = request.headers[.contentType],
               contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
         else {
             throw Problem(status: .unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported media type",
                           detail: "send the body as application/json")
         }
-        return try decode(type, from: bytes)
+        if let tree = context.parsedBody { return try decode(type, from: tree) }
+        return try decode(type, from: try await collect(request))
     }
 
     static func collect(_ request: Request) async throws -> Data {
@@ -48,6 +48,11 @@ enum JSONBody {
         } catch {
             throw Problem.malformed("the body is not valid JSON: \(error.message)")
         }
+        return try decode(type, from: tree)
+    }
+
+    /// Decodes `T` from an already parsed body.
+    static func decode<T: Codable>(_ type: T.Type, from tree: JSONTree) throws -> T {
         guard case .object = tree else { throw Problem.malformed("the body must be a JSON object") }
         let report = DecodeReport()
         var value: T?

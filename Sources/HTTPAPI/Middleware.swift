@@ -171,7 +171,12 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let principal = try context.caller()
         guard let callerID = UUID(uuidString: principal.keyID) else { throw Problem.unauthorized() }
         let body = try await JSONBody.collect(request)
-        let hash = Array(SHA256.hash(data: CanonicalJSON.bytes(body)))
+        // Parsed once here: the canonical form identifies the request, and the handler decodes the
+        // same tree (a body that is not JSON is compared as bytes; the handler refuses it anyway).
+        let tree = try? StrictJSON.parse(body)
+        let hash = Array(SHA256.hash(data: tree.map { Data($0.canonicalBytes()) } ?? body))
+        var context = context
+        context.parsedBody = tree
         let route = (context.endpointPath ?? request.uri.path) + " " + request.uri.path
         let method = request.method.rawValue
         var forwarded = request
@@ -233,19 +238,6 @@ struct IdempotencyMiddleware: RouterMiddleware {
     private struct FailedResponse: Error, @unchecked Sendable {
         let response: Response
         let bytes: [UInt8]
-    }
-}
-
-/// Canonical JSON for comparing requests: parsed and re-serialised with sorted keys and no
-/// insignificant whitespace, so the same request sent with other spacing or key order is the same
-/// request. A body that is not JSON is compared byte for byte (the handler refuses it anyway).
-enum CanonicalJSON {
-    static func bytes(_ data: Data) -> Data {
-        guard !data.isEmpty,
-              let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-              let canonical = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return data }
-        return canonical
     }
 }
 
