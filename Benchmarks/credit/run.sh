@@ -57,6 +57,8 @@ else
     BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/qianzhuang"
 fi
 MIGRATIONS=${QZ_MIGRATIONS:-$ROOT/Migrations}
+# Against an external database the service requires a personal-data key; a throwaway one here.
+export QZ_PII_KEY=${QZ_PII_KEY:-bench-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 
 # CPU seconds (user + system) used so far by a process; for the postmaster also by its exited
 # children, plus every live child (the backends, WAL writer, checkpointer...).
