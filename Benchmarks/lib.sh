@@ -5,10 +5,13 @@ set -euo pipefail
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="/opt/swift/usr/bin:$PATH"
 
+# QZ_BIN (and QZ_MIGRATIONS): measure another build, e.g. the previous commit's, side by side.
 bench_build() {
+  if [ -n "${QZ_BIN:-}" ]; then return; fi
   (cd "$BENCH_ROOT" && swift build -c release --product qianzhuang >&2)
   QZ_BIN="$BENCH_ROOT/.build/release/qianzhuang"
 }
+BENCH_MIGRATIONS="${QZ_MIGRATIONS:-$BENCH_ROOT/Migrations}"
 
 # Starts `qianzhuang serve` on a fresh data dir; sets QZ_URL, QZ_DATA, QZ_PID, QZ_OPERATOR.
 # QZ_POOL: the service's connection pool, by default 2 × this machine's cores (the embedded
@@ -19,7 +22,7 @@ bench_start() {
   local port="${QZ_BENCH_PORT:-18181}"
   QZ_URL="http://127.0.0.1:$port"
   (cd "$QZ_DATA" && LOG_LEVEL=warning QZ_NIGHTLY_SCHEDULE="" "$QZ_BIN" serve --data-dir "$QZ_DATA/db" --port "$port" \
-      --migrations "$BENCH_ROOT/Migrations" --pool-size "${QZ_POOL:-$(( 2 * $(nproc) ))}" > "$QZ_DATA/serve.out" 2> "$QZ_DATA/serve.err") &
+      --migrations "$BENCH_MIGRATIONS" --pool-size "${QZ_POOL:-$(( 2 * $(nproc) ))}" > "$QZ_DATA/serve.out" 2> "$QZ_DATA/serve.err") &
   for _ in $(seq 1 120); do
     QZ_PID="$(pgrep -f "qianzhuang serve --data-dir $QZ_DATA/db" | head -1 || true)"
     [ -n "$QZ_PID" ] && curl -fs "$QZ_URL/readyz" >/dev/null 2>&1 && break
@@ -33,9 +36,9 @@ bench_start() {
 
 bench_key() {  # bench_key ROLE [SUPPLIER_ID]
   if [ -n "${2:-}" ]; then
-    "$QZ_BIN" keys create --data-dir "$QZ_DATA/db" --migrations "$BENCH_ROOT/Migrations" --role "$1" --supplier-id "$2" 2>/dev/null
+    "$QZ_BIN" keys create --data-dir "$QZ_DATA/db" --migrations "$BENCH_MIGRATIONS" --role "$1" --supplier-id "$2" 2>/dev/null
   else
-    "$QZ_BIN" keys create --data-dir "$QZ_DATA/db" --migrations "$BENCH_ROOT/Migrations" --role "$1" 2>/dev/null
+    "$QZ_BIN" keys create --data-dir "$QZ_DATA/db" --migrations "$BENCH_MIGRATIONS" --role "$1" 2>/dev/null
   fi
 }
 

@@ -15,7 +15,7 @@ PAIRS="$QZ_DATA/pairs.txt"
 SUPPLIERS="${QZ_SUPPLIERS:-$CONNS}"; PER="${QZ_PER_SUPPLIER:-2400}"
 echo "seeding $SUPPLIERS suppliers × $PER receivables through the API…" >&2
 python3 "$(dirname "$0")/seed.py" "$QZ_URL" "$QZ_OPERATOR" "$PLATFORM" "$PAIRS" "$SUPPLIERS" "$PER" \
-  "$QZ_BIN" keys create --data-dir "$QZ_DATA/db" --migrations "$BENCH_ROOT/Migrations" >&2
+  "$QZ_BIN" keys create --data-dir "$QZ_DATA/db" --migrations "$BENCH_MIGRATIONS" >&2
 QZ_PAIRS="$PAIRS" QZ_THREADS=$THREADS QZ_MIX="$MIX" wrk -t$THREADS -c"$CONNS" -d"${SECS}s" --latency -s "$(dirname "$0")/finance.lua" "$QZ_URL" > "$QZ_DATA/wrk.txt"
 read -r P50 P99 RPS ERRS < <(wrk_summary "$QZ_DATA/wrk.txt")
 APPROVED=$(bench_psql -c "SELECT count(*) FROM financing_requests WHERE status = 'approved'")

@@ -18,7 +18,7 @@ cp "$(dirname "$0")/seed_installments.sql" "$QZ_DATA/seed.sql" && chmod 644 "$QZ
 bench_psql -v accounts=$((INSTALLMENTS / 4)) -v rundate="$DATE" -f "$QZ_DATA/seed.sql" > /dev/null
 echo "seeded $INSTALLMENTS installments in $(( $(date +%s) - SEED_START )) s" >&2
 python3 "$(dirname "$0")/gen_settlement.py" "$CSV" "$LINES" "$DATE"
-DB=(--data-dir "$QZ_DATA/db" --migrations "$BENCH_ROOT/Migrations")
+DB=(--data-dir "$QZ_DATA/db" --migrations "$BENCH_MIGRATIONS")
 /usr/bin/time -f "%e %M" -o "$QZ_DATA/import.time" "$QZ_BIN" statements import "$CSV" --channel bench "${DB[@]}" > /dev/null 2> "$QZ_DATA/import.err"
 /usr/bin/time -f "%e %M" -o "$QZ_DATA/nightly.time" "$QZ_BIN" nightly --date "$DATE" --report-dir "$QZ_DATA/reports" "${DB[@]}" > "$QZ_DATA/nightly.out" 2> "$QZ_DATA/nightly.err"
 read -r IMPORT_S IMPORT_KB < "$QZ_DATA/import.time"
