@@ -56,7 +56,9 @@ extension InsuranceService {
         }
 
         var events = try await InsurancePolicyStore.events(policyID: policyID, on: connection, logger: logger)
-        if let previous = events.last, input.occurredAt < previous.occurredAt {
+        // PostgreSQL keeps microseconds (PostgresNIO rounds to the nearest), so the same instant sent
+        // twice can read back up to half a microsecond later than it was sent: compare at that precision.
+        if let previous = events.last, input.occurredAt.timeIntervalSince(previous.occurredAt) < -0.000_001 {
             throw ServiceError.invalid("occurred_at", "must not be before the \(previous.event) event (\(Self.timestamp(previous.occurredAt)))")
         }
         if let cost = fields.shippingCost, cost.currency != policy.terms.coverageCap.currency {
