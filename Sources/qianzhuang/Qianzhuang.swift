@@ -14,7 +14,7 @@ struct Qianzhuang: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qianzhuang",
         abstract: "Qianzhuang: supplier financing, installment credit and shipping insurance for a marketplace.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, Nightly.self, Statements.self, Demo.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, PersonalData.self, Nightly.self, Statements.self, Demo.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -317,6 +317,43 @@ struct Keys: AsyncParsableCommand {
                 try await APIKeyStore.revoke(id: uuid, database: $0)
             }
             if !revoked { throw ValidationError("no active key with id \(id)") }
+        }
+    }
+}
+
+struct PersonalData: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pii", abstract: "Manage the personal-data key.", subcommands: [Rehash.self])
+
+    struct Rehash: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Carry stored personal-data digests forward to the current key.",
+            discussion: """
+                To rotate QZ_PII_KEY: set QZ_PII_KEY to the new key and QZ_PII_PREVIOUS_KEYS to the old one \
+                (several: comma-separated, oldest first), run this once, then restart `serve` with the same two \
+                variables. A digest is rehashed as HMAC(new key, old digest); keep QZ_PII_PREVIOUS_KEYS set \
+                from now on, since new digests are made over the whole chain. Safe to run again.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Accounts per transaction.") var batchSize: Int = 1_000
+
+        func run() async throws {
+            _ = bootstrapLogging
+            let logger = makeLogger("qianzhuang.pii")
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            let target = try await DatabaseTarget.resolve(database, logger: logger)
+            defer { target.stopIfStarted() }
+            let personalData = try target.personalData(database)
+            guard !personalData.previousKeyIDs.isEmpty else {
+                throw ValidationError("QZ_PII_PREVIOUS_KEYS is empty: name the key(s) the stored digests were made with")
+            }
+            let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
+            let moved = try await Database.withDatabase(target.configuration, logger: logger) { db in
+                try await migrator.migrate(db)
+                let service = CreditService(database: db, calendar: .shanghai, personalData: personalData)
+                return try await service.rehashPersonalData(batchSize: batchSize)
+            }
+            printNow("rehashed \(moved) credit accounts to key \(personalData.keyID)")
         }
     }
 }

@@ -133,7 +133,12 @@ public struct CreditService: Sendable {
                 guard product.currency == result.limit.currency else {
                     throw ServiceError.invalid("product_id", "the product lends in \(product.currency.code), the scorecard in \(result.limit.currency.code)")
                 }
-                try await CreditStore.claim(.nationalID, ref: Self.hex(nationalDigest), creditAccountID: id, objectID: id,
+                // Mid-rotation, accounts not yet rehashed quote the digest under an earlier part of the key chain.
+                let earlier = personalData.previousDigests(application.nationalID).map(CreditStore.hex)
+                if !earlier.isEmpty, try await CreditStore.nationalIDClaimed(anyOf: earlier, on: c, logger: logger) {
+                    throw ServiceError.conflict(code: "duplicate_account", detail: "a credit account for this national ID already exists")
+                }
+                try await CreditStore.claim(.nationalID, ref: CreditStore.hex(nationalDigest), creditAccountID: id, objectID: id,
                                             on: c, logger: logger)
                 var new = CreditStore.NewAccount(
                     id: id, productID: product.id, nationalIDDigest: nationalDigest,
@@ -394,23 +399,13 @@ public struct CreditService: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
 
 /// The database holds digests made under the published development key.
 public struct PersonalDataKeyMismatch: Error, CustomStringConvertible {
     public let accounts: Int64
     public var description: String {
-        "\(accounts) credit accounts hold personal-data digests made under the published development key; production refuses them"
+        "\(accounts) credit accounts hold personal-data digests made under the published development key; production refuses them. "
+            + "Rotate them: keep QZ_PII_KEY, set QZ_PII_PREVIOUS_KEYS to the development key and run `qianzhuang pii rehash`"
     }
 }
