@@ -42,19 +42,18 @@ public struct APIDependencies: Sendable {
 }
 
 /// The router: middleware first (it applies only to routes added after it), then each area's routes.
-public func buildRouter(_ deps: APIDependencies, routeTable: RouteTable = RouteTable()) -> Router<AppRequestContext> {
+public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(registry: deps.registry))
     router.add(middleware: ProblemMiddleware())
-    SystemRoutes(deps: deps).addRoutes(to: Routes(group: router.group(), prefix: "", table: routeTable))
+    SystemRoutes(deps: deps).addRoutes(to: Routes(group: router.group()))
 
     let v1 = Routes(
         group: router.group("v1")
             .add(middleware: DatabaseGateMiddleware(reachability: deps.reachability))
             .add(middleware: AuthMiddleware(access: deps.services.access, cache: PrincipalCache()))
-            .add(middleware: IdempotencyMiddleware(database: deps.database)),
-        prefix: "/v1", table: routeTable)
+            .add(middleware: IdempotencyMiddleware(database: deps.database)))
     LedgerRoutes(ledger: deps.services.ledger, calendar: deps.calendar).addRoutes(to: v1)
     SupplierFinanceRoutes(finance: deps.services.supplierFinance).addRoutes(to: v1)
     CreditRoutes(credit: deps.services.credit).addRoutes(to: v1)

@@ -6,6 +6,13 @@ import Services
 struct SystemRoutes {
     let deps: APIDependencies
 
+    private func contract(_ form: KeyPath<OpenAPIDocument.Loaded, [UInt8]>, contentType: String) throws -> Response {
+        let document = try OpenAPIDocument.load()
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document[keyPath: form])))
+    }
+
     func addRoutes(to router: Routes) {
         router.get("/healthz") { _, _ in
             try JSONBody.response(["status": "ok"])
@@ -24,10 +31,7 @@ struct SystemRoutes {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: deps.registry.emitToBuffer())))
         }
-        router.get("/openapi.json") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.serialized)))
-        }
+        router.get("/openapi.json") { _, _ in try contract(\.json, contentType: "application/json") }
+        router.get("/openapi.yaml") { _, _ in try contract(\.yaml, contentType: "application/yaml; charset=utf-8") }
     }
 }

@@ -107,6 +107,7 @@ struct Serve: AsyncParsableCommand {
         _ = bootstrapLogging
         let logger = makeLogger("qianzhuang")
         let calendar = try platform.calendar()
+        _ = try OpenAPIDocument.load()   // the contract ships with the binary; without it, do not start
         let target = try await DatabaseTarget.resolve(database, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))

@@ -356,45 +356,4 @@ struct CreditCheckoutTests {
             }
         }
     }
-
-    @Test("every credit route is documented and every documented credit route is served; the document validates")
-    func openAPI() async throws {
-        try await withTestDatabase { db in
-            let api = try await TestAPI.make(db)
-            let table = RouteTable()
-            _ = buildRouter(api.deps, routeTable: table)
-            let creditPrefixes = ["/v1/credit-", "/v1/checkouts", "/v1/installment-plans", "/v1/repayments", "/v1/refunds"]
-            func isCredit(_ operation: String) -> Bool {
-                creditPrefixes.contains { operation.split(separator: " ").last?.hasPrefix($0) == true }
-            }
-            let served = Set(table.routes.filter(isCredit))
-            let text = try await api.withClient { client in try await client.call(.get, "/openapi.json", key: nil).text }
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-            var documented = Set<String>()
-            for (path, item) in document["paths"] as? [String: Any] ?? [:] {
-                for method in ["get", "post", "patch", "put", "delete"] where (item as? [String: Any])?[method] != nil {
-                    documented.insert("\(method.uppercased()) \(path)")
-                }
-            }
-            #expect(served.count == 16)  // 13 + limit-changes, closure and recoveries (issue 13)
-            #expect(served == documented.filter(isCredit))
-
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("qz-openapi-\(UUID().uuidString).json")
-            try Data(text.utf8).write(to: file)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c",
-                                 "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))",
-                                 file.path]
-            let err = Pipe()
-            process.standardError = err
-            try process.run()
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            if !stderr.contains("No module named 'openapi_spec_validator'") {
-                #expect(process.terminationStatus == 0, "\(stderr)")
-            }
-        }
-    }
 }

@@ -141,6 +141,8 @@ struct FinancingTests {
             guard let id2 = review2.json["id"] as? String else { throw TestFailure("no id") }
             let approved = try await w.client.call(.post, "/v1/financing-requests/\(id2)/approve", key: w.api.operatorKey)
             #expect(approved.json["status"] as? String == "approved")
+            let read = try await w.client.call(.get, "/v1/financing-requests/\(id2)", key: key)   // the supplier reads its own
+            #expect(read.status == .ok && read.json["status"] as? String == "approved", "\(read.text)")
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries WHERE kind = 'financing.disbursed'") == 1)
             try await expectLedgerBalanced(db)
         }

@@ -61,6 +61,8 @@ struct ReconciliationTests {
                 #expect(b.status == .ok, "\(b.text)")
                 #expect(b.json["already_imported"] as? Bool == true)
                 #expect(((b.json["statements"] as? [[String: Any]])?.first?["id"] as? String) == firstID)
+                let read = try await client.call(.get, "/v1/statements/\(firstID)", key: api.operatorKey)
+                #expect(read.status == .ok && read.json["statement_ref"] as? String == "STMT-20", "\(read.text)")
                 let c = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: other, contentType: "application/xml")
                 #expect(c.status == .conflict, "\(c.text)")
                 #expect(c.text.contains(firstID) && c.text.contains("STMT-20"))

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Persistence
 import Services
+import Synchronization
 import Testing
 
 /// A router over a fresh database plus keys for each role, for API tests.
@@ -85,9 +86,39 @@ extension TestClientProtocol {
         for (name, value) in extra {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
-        return try await execute(uri: uri, method: method, headers: headers,
-                                 body: json.map { ByteBuffer(string: $0) }) { response in
+        let response = try await execute(uri: uri, method: method, headers: headers,
+                                         body: json.map { ByteBuffer(string: $0) }) { response in
             JSONResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))
         }
+        ContractLog.shared?.record(method: method, uri: uri, requestBody: json, response: response)
+        return response
+    }
+}
+
+/// With `QZ_CONTRACT_LOG=<directory>`, every exchange a test makes through `call` is appended to
+/// `<directory>/exchanges-<pid>.jsonl`; `Tests/contract` then holds each response to the OpenAPI
+/// contract (status documented, body valid against its schema), so a response that drifts from the
+/// contract fails CI even where no test looks at the drifted field.
+final class ContractLog: Sendable {
+    static let shared: ContractLog? = {
+        guard let directory = ProcessInfo.processInfo.environment["QZ_CONTRACT_LOG"], !directory.isEmpty else { return nil }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = "\(directory)/exchanges-\(ProcessInfo.processInfo.processIdentifier).jsonl"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        return FileHandle(forWritingAtPath: path).map(ContractLog.init)
+    }()
+
+    private let file: Mutex<FileHandle>
+
+    init(_ file: FileHandle) { self.file = Mutex(file) }
+
+    func record(method: HTTPRequest.Method, uri: String, requestBody: String?, response: JSONResponse) {
+        let entry: [String: Any] = [
+            "method": method.rawValue, "uri": uri, "status": Int(response.status.code),
+            "content_type": response.contentType ?? "", "request": requestBody ?? NSNull(), "response": response.text,
+        ]
+        guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
+        line.append(0x0A)
+        file.withLock { $0.write(line) }
     }
 }
