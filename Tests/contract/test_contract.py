@@ -85,7 +85,7 @@ def test_every_response_the_api_tests_saw_conforms_to_the_contract():
     exchanges = _exchanges()
     if exchanges is None:
         pytest.skip("QZ_CONTRACT_LOG is not set: run `QZ_CONTRACT_LOG=<dir> swift test` first (.ci/run does)")
-    assert len(exchanges) > 500, f"only {len(exchanges)} exchanges recorded"
+    assert exchanges, "no exchanges recorded"
     problems = collections.Counter()
     for e in exchanges:
         for operation, message in CONTRACT_.check(e["method"], e["uri"], e["status"], e["content_type"], e["response"]):
