@@ -74,7 +74,7 @@ public enum NightlyReport {
             },
             "exceptions": counts, "exceptions_total": counts.values.reduce(0, +),
         ]
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self)
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("nightly-\(date).html")
         let page = html(date: date, runID: run?.id, steps: steps, proof: proof, statements: statements, exceptions: exceptions, counts: counts,

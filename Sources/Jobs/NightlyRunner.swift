@@ -148,7 +148,7 @@ public struct NightlyRunner: Sendable {
             let start = ContinuousClock.now
             do {
                 let counts = try await step.run(date)
-                let json = String(decoding: try JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys]), as: UTF8.self)
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
                 try await database.transaction { c in
                     try await NightlyStore.markStep(runID: runID, step: step.name, status: "completed", countsJSON: json, on: c, logger: logger)
                 }

@@ -42,6 +42,32 @@ public enum APIKeyStore {
         return try await rows.all(UUID.self).count == 1
     }
 
+    /// A key as an operator may see it: never the key or its hash, only the prefix it starts with.
+    public struct Listed: Sendable {
+        public let id: UUID
+        public let prefix: String
+        public let role: String
+        public let supplierID: UUID?
+        public let label: String
+        public let createdAt: Date
+        public let revokedAt: Date?
+    }
+
+    /// Every key, newest first (`qianzhuang keys list`, to find the id `keys revoke` takes).
+    public static func list(includeRevoked: Bool, database: Database) async throws -> [Listed] {
+        let rows = try await database.client.query("""
+            SELECT id, key_prefix, role, supplier_id, label, created_at, revoked_at FROM api_keys
+            WHERE \(includeRevoked) OR revoked_at IS NULL ORDER BY created_at DESC, id
+            """, logger: database.logger)
+        var out: [Listed] = []
+        for try await (id, prefix, role, supplier, label, created, revoked) in rows.decode(
+            (UUID, String, String, UUID?, String, Date, Date?).self
+        ) {
+            out.append(Listed(id: id, prefix: prefix, role: role, supplierID: supplier, label: label, createdAt: created, revokedAt: revoked))
+        }
+        return out
+    }
+
     /// Number of keys ever created (the embedded first start creates one when there are none).
     public static func count(database: Database) async throws -> Int {
         try await database.client.query("SELECT count(*)::bigint FROM api_keys", logger: database.logger).all(Int64.self).first.map(Int.init) ?? 0

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import PostgresNIO
 
@@ -10,7 +11,15 @@ extension Database {
     ) async throws -> T {
         let database = Database(configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            // The pool must be running before the first lease, or PostgresNIO warns on every CLI command
+            // ("PostgresClient.run() hasn't been called yet"): wait until the task is under way.
+            let started = Mutex(false)
+            group.addTask {
+                started.withLock { $0 = true }
+                await database.client.run()
+            }
+            while !started.withLock({ $0 }) { await Task.yield() }
+            await Task.yield()
             do {
                 let result = try await body(database)
                 group.cancelAll()

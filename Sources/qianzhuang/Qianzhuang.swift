@@ -271,7 +271,7 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self, Revoke.self])
+    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it alone on stdout (shown once).")
@@ -300,6 +300,30 @@ struct Keys: AsyncParsableCommand {
                 return try await APIKeyStore.create(role: role, supplierID: supplier, label: label, database: db).key
             }
             printNow(key)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List keys (id, the key's first characters, role, label, created, revoked); never the keys themselves.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Include revoked keys.") var all = false
+
+        func run() async throws {
+            _ = bootstrapLogging
+            let logger = makeLogger("qianzhuang.keys")
+            let target = try await DatabaseTarget.resolve(database, logger: logger)
+            defer { target.stopIfStarted() }
+            let keys = try await Database.withDatabase(target.configuration, logger: logger) {
+                try await APIKeyStore.list(includeRevoked: all, database: $0)
+            }
+            let time = Date.ISO8601FormatStyle()
+            printNow(["id", "prefix", "role", "supplier", "label", "created", "revoked"].joined(separator: "\t"))
+            for key in keys {
+                printNow([key.id.uuidString.lowercased(), key.prefix + "…", key.role, key.supplierID?.uuidString.lowercased() ?? "-",
+                          key.label.isEmpty ? "-" : key.label, time.format(key.createdAt), key.revokedAt.map(time.format) ?? "-"]
+                    .joined(separator: "\t"))
+            }
         }
     }
 
