@@ -31,6 +31,14 @@ struct RequestIDMiddleware: RouterMiddleware {
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let registry: PrometheusCollectorRegistry
+    static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "qianzhuang", subsystem: "http", metricName: "requests", unitName: "total",
+                             helpText: "HTTP requests answered, by method, route template and status.")
+    }
+    static var duration: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "qianzhuang", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                             helpText: "Time from request to response, by method and route template.")
+    }
     static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
@@ -41,12 +49,9 @@ struct MetricsMiddleware: RouterMiddleware {
         let response = try await next(request, context)
         let route = context.endpointPath ?? "unmatched"
         let labels = [("method", request.method.rawValue), ("route", route)]
-        registry.makeCounter(
-            name: "qianzhuang_http_requests_total", labels: labels + [("status", String(response.status.code))]
-        ).increment()
-        registry.makeDurationHistogram(
-            name: "qianzhuang_http_request_duration_seconds", labels: labels, buckets: Self.buckets
-        ).record(ContinuousClock.now - start)
+        registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(response.status.code))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets)
+            .record(ContinuousClock.now - start)
         return response
     }
 }

@@ -43,6 +43,8 @@ struct APIFoundationTests {
                 #expect(metrics.text.contains("qianzhuang_http_requests_total"))
                 #expect(metrics.text.contains("route=\"/healthz\""))
                 #expect(metrics.text.contains("qianzhuang_http_request_duration_seconds_bucket"))
+                #expect(metrics.text.contains("# HELP qianzhuang_http_requests_total "))
+                try Self.promtoolAccepts(metrics.text)
             }
         }
     }
@@ -277,6 +279,26 @@ struct APIFoundationTests {
             }
             #expect(try await Self.entryCount(db) == 0)
         }
+    }
+
+    /// `promtool check metrics` (Prometheus' own linter: HELP text, names, units) on an exposition;
+    /// skipped where promtool is not installed (`.ci/run` installs it).
+    static func promtoolAccepts(_ exposition: String) throws {
+        let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let promtool else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: promtool)
+        process.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(exposition.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "promtool check metrics: \(text)")
     }
 }
 
