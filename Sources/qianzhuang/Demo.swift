@@ -13,6 +13,8 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Seed a demo marketplace and run the nightly close for a few business dates.")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var pool: PoolOptions
+    @OptionGroup var report: ReportOptions
     @Option(help: "How many orders to place.") var orders: Int = 300
     @Option(help: "How many nightly runs (business dates from today on).") var days: Int = 3
     @Option(help: "Seed for the pseudo-random marketplace (same seed, same marketplace).") var seed: UInt64 = 2016
@@ -21,10 +23,10 @@ struct Demo: AsyncParsableCommand {
         _ = bootstrapLogging
         let logger = makeLogger("qianzhuang.demo")
         let calendar = try platform.calendar()
-        let target = try await DatabaseTarget.resolve(database, logger: logger)
+        let target = try await DatabaseTarget.resolve(database, poolSize: pool.poolSize, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
-        let reportURL = platform.reportURL
+        let reportURL = report.reportURL
         let (orders, days, seed) = (self.orders, self.days, self.seed)
         let personalData = try target.personalData(database)
         try await Database.withDatabase(target.configuration, logger: logger) { db in

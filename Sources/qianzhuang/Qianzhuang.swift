@@ -24,16 +24,20 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "PostgreSQL URL (postgres://user:pass@host:port/db). Default: env DATABASE_URL, else an embedded private cluster.")
     var databaseURL: String?
 
-    @Option(name: .long, help: "Data directory of the embedded cluster (ignored with --database-url).")
-    var dataDir: String = ".qianzhuang"
+    @Option(name: .long, help: "Data directory of the embedded cluster (env QZ_DATA_DIR; ignored with --database-url).")
+    var dataDir: String = ProcessInfo.processInfo.environment["QZ_DATA_DIR"] ?? ".qianzhuang"
 
     @Option(name: .long, help: "Directory of NNNN_name.sql migrations. Default: env QZ_MIGRATIONS, ./Migrations, or next to the binary.")
     var migrations: String?
 
+    var resolvedURL: String? { databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] }
+}
+
+/// The connection pool, for the commands that keep one busy (`serve`, `nightly`, `demo`); the
+/// one-shot commands use a small pool and do not offer the option.
+struct PoolOptions: ParsableArguments {
     @Option(name: .long, help: "Maximum pooled connections per process (replicas × this ≤ max_connections).")
     var poolSize: Int = 16
-
-    var resolvedURL: String? { databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] }
 }
 
 /// A database connection plan: an external URL, or the embedded cluster (started here if needed).
@@ -47,9 +51,9 @@ struct DatabaseTarget {
 
     static let embeddedDatabaseName = "qianzhuang"
 
-    static func resolve(_ options: DatabaseOptions, logger: Logger) async throws -> DatabaseTarget {
+    static func resolve(_ options: DatabaseOptions, poolSize: Int = 2, logger: Logger) async throws -> DatabaseTarget {
         if let url = options.resolvedURL {
-            return DatabaseTarget(configuration: try .url(url, maxConnections: options.poolSize), cluster: nil,
+            return DatabaseTarget(configuration: try .url(url, maxConnections: poolSize), cluster: nil,
                                   startedCluster: false, freshCluster: false)
         }
         let cluster = try LocalPostgresCluster(
@@ -60,7 +64,7 @@ struct DatabaseTarget {
         try await Database.withDatabase(admin, logger: logger) { try await $0.createDatabaseIfMissing(embeddedDatabaseName) }
         return DatabaseTarget(
             configuration: .unixSocket(path: cluster.socketPath, username: cluster.superuser, database: embeddedDatabaseName,
-                                       maxConnections: options.poolSize),
+                                       maxConnections: poolSize),
             cluster: cluster, startedCluster: !wasRunning, freshCluster: fresh)
     }
 
@@ -100,6 +104,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int = 8080
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var pool: PoolOptions
+    @OptionGroup var report: ReportOptions
     @Option(name: .long, help: "Local time (HH:MM, platform time zone) of the in-process nightly run; empty disables it (use an external scheduler). Default: env QZ_NIGHTLY_SCHEDULE, else 02:00.")
     var nightlyAt: String = ProcessInfo.processInfo.environment["QZ_NIGHTLY_SCHEDULE"] ?? "02:00"
 
@@ -108,13 +114,13 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger("qianzhuang")
         let calendar = try platform.calendar()
         _ = try OpenAPIDocument.load()   // the contract ships with the binary; without it, do not start
-        let target = try await DatabaseTarget.resolve(database, logger: logger)
+        let target = try await DatabaseTarget.resolve(database, poolSize: pool.poolSize, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
         let embedded = target.cluster != nil
         let personalData = try target.personalData(database)
         let deps = APIDependencies(database: Database(configuration: target.configuration, logger: logger),
-                                   migrator: migrator, calendar: calendar, reportDirectory: platform.reportURL,
+                                   migrator: migrator, calendar: calendar, reportDirectory: report.reportURL,
                                    reachability: DatabaseReachability(target.configuration), personalData: personalData)
         var extra: [any Service] = []
         if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, calendar: calendar, logger: logger) {
@@ -142,15 +148,18 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .long, help: "Platform time zone for business dates (env QZ_TIME_ZONE).")
     var timeZone: String = ProcessInfo.processInfo.environment["QZ_TIME_ZONE"] ?? "Asia/Shanghai"
 
-    @Option(name: .long, help: "Where nightly HTML reports are written.")
-    var reportDir: String = ProcessInfo.processInfo.environment["QZ_REPORT_DIR"] ?? "reports"
-
-    var reportURL: URL { URL(fileURLWithPath: reportDir) }
-
     func calendar() throws -> BusinessCalendar {
         guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("unknown time zone \(timeZone)") }
         return BusinessCalendar(timeZone: zone)
     }
+}
+
+/// Where the nightly run writes its HTML report (`serve`, `nightly`, `demo`).
+struct ReportOptions: ParsableArguments {
+    @Option(name: .long, help: "Where nightly HTML reports are written (env QZ_REPORT_DIR).")
+    var reportDir: String = ProcessInfo.processInfo.environment["QZ_REPORT_DIR"] ?? "reports"
+
+    var reportURL: URL { URL(fileURLWithPath: reportDir) }
 }
 
 struct Nightly: AsyncParsableCommand {
@@ -158,6 +167,8 @@ struct Nightly: AsyncParsableCommand {
         abstract: "Run the close of business for a business date (for external schedulers: Kubernetes CronJob, systemd timer).")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var pool: PoolOptions
+    @OptionGroup var report: ReportOptions
     @Option(help: "Business date YYYY-MM-DD (default: yesterday in the platform time zone).") var date: String?
     @Flag(help: "Run a date that already finished again (every step is idempotent).") var force = false
 
@@ -178,10 +189,10 @@ struct Nightly: AsyncParsableCommand {
         } catch {
             throw ValidationError("--date: \(error.description)")
         }
-        let target = try await DatabaseTarget.resolve(database, logger: logger)
+        let target = try await DatabaseTarget.resolve(database, poolSize: pool.poolSize, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
-        let reportURL = platform.reportURL
+        let reportURL = report.reportURL
         let personalData = try target.personalData(database)
         let outcome = try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
