@@ -20,7 +20,7 @@ echo "seeded $INSTALLMENTS installments in $(( $(date +%s) - SEED_START )) s" >&
 python3 "$(dirname "$0")/gen_settlement.py" "$CSV" "$LINES" "$DATE"
 DB=(--data-dir "$QZ_DATA/db" --migrations "$BENCH_MIGRATIONS")
 /usr/bin/time -f "%e %M" -o "$QZ_DATA/import.time" "$QZ_BIN" statements import "$CSV" --channel bench "${DB[@]}" > /dev/null 2> "$QZ_DATA/import.err"
-/usr/bin/time -f "%e %M" -o "$QZ_DATA/nightly.time" "$QZ_BIN" nightly --date "$DATE" --report-dir "$QZ_DATA/reports" "${DB[@]}" > "$QZ_DATA/nightly.out" 2> "$QZ_DATA/nightly.err"
+LOG_LEVEL=info /usr/bin/time -f "%e %M" -o "$QZ_DATA/nightly.time" "$QZ_BIN" nightly --date "$DATE" --report-dir "$QZ_DATA/reports" "${DB[@]}" > "$QZ_DATA/nightly.out" 2> "$QZ_DATA/nightly.err"
 read -r IMPORT_S IMPORT_KB < "$QZ_DATA/import.time"
 read -r NIGHT_S NIGHT_KB < "$QZ_DATA/nightly.time"
 EXC=$(bench_psql -c "SELECT count(*) FROM reconciliation_exceptions")

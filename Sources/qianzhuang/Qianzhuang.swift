@@ -84,9 +84,12 @@ func printNow(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-func makeLogger(_ label: String) -> Logger {
+/// `LOG_LEVEL` when set; otherwise `defaultLevel`: `info` for `serve` and `migrate`, `warning` for the
+/// commands that print their own progress and result (nightly, demo, keys, statements, pii), so an
+/// operator reads each step once and the summary is not buried under log lines.
+func makeLogger(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
     var logger = Logger(label: label)
-    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
     return logger
 }
 
@@ -111,7 +114,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         _ = bootstrapLogging
-        let logger = makeLogger("qianzhuang")
+        let logger = makeLogger("qianzhuang", defaultLevel: .info)
         let calendar = try platform.calendar()
         _ = try OpenAPIDocument.load()   // the contract ships with the binary; without it, do not start
         let target = try await DatabaseTarget.resolve(database, poolSize: pool.poolSize, logger: logger)
@@ -272,7 +275,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         _ = bootstrapLogging
-        let logger = makeLogger("qianzhuang.migrate")
+        let logger = makeLogger("qianzhuang.migrate", defaultLevel: .info)
         let target = try await DatabaseTarget.resolve(database, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))

@@ -24,3 +24,6 @@ def test_demo_runs_three_nights_and_the_ledger_proof_holds():
         assert "ledger proof: holds" in done.stderr, done.stderr[-3000:]
         assert done.stderr.count(": completed; settle_receivables") == 3, done.stderr[-3000:]
         assert "Keys (shown once)" in done.stdout
+        # The summary fits on one screen: no log line per account or per step (issue 18).
+        lines = done.stdout.splitlines() + done.stderr.splitlines()
+        assert len(lines) <= 40, f"{len(lines)} lines:\n" + "\n".join(lines)
