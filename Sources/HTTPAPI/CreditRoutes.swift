@@ -29,6 +29,17 @@ struct CreditRoutes {
             let opened = try await credit.openAccount(try body.application(), actor: actor(principal, context))
             return try JSONBody.response(CreditAccountBody(opened.account), status: .created)
         }
+        group.get("/credit-accounts") { request, context in
+            try context.require(.operator)
+            let status = try request.uri.queryParameters.get("status").map { text in
+                guard let status = CreditAccountStatus(rawValue: String(text)) else {
+                    throw Problem.validation("status", "must be one of \(CreditAccountStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return status
+            }
+            let page = try await credit.accounts(status: status, try Paging.request(request))
+            return try JSONBody.response(ListBody(page, CreditAccountBody.init))
+        }
         group.get("/credit-accounts/{id}") { _, context in
             try context.require(.operator, .platform)
             let id = try Self.pathID(context)

@@ -24,6 +24,11 @@ struct SupplierFinanceRoutes {
                                                            actor: Actor(principal: principal, requestID: context.requestID))
             return try JSONBody.response(SupplierBody(created), status: .created)
         }
+        group.get("/suppliers") { request, context in
+            try context.require(.operator)
+            let page = try await finance.suppliers(try Paging.request(request))
+            return try JSONBody.response(ListBody(page, SupplierBody.init))
+        }
         group.get("/suppliers/{id}") { _, context in
             let principal = try context.require(.operator, .supplier)
             let id = try Field.uuid(try Field.path(context, "id"), "id")
@@ -170,6 +175,20 @@ enum Paging {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// `limit` and `cursor` of a list that pages with `Page` (a cursor is "<key>|<id>", base64url).
+    static func request(_ request: Request) throws -> PageRequest {
+        let q = request.uri.queryParameters
+        let limit = try Self.limit(q.get("limit").map { String($0) })
+        guard let cursor = q.get("cursor") else { return PageRequest(limit: limit) }
+        let parts = try decode(String(cursor)).split(separator: "|", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[0].count <= 40, let id = UUID(uuidString: parts[1]) else {
+            throw Problem.validation("cursor", "is not a cursor this API issued")
+        }
+        return PageRequest(limit: limit, after: PageCursor(key: parts[0], id: id))
+    }
+
+    static func encode(_ cursor: PageCursor) -> String { encode("\(cursor.key)|\(cursor.id.uuidString.lowercased())") }
+
     static func decode(_ cursor: String) throws -> String {
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
@@ -181,6 +200,17 @@ enum Paging {
 struct ListBody<T: Encodable>: Encodable {
     let data: [T]
     let nextCursor: String?
+
+    init(data: [T], nextCursor: String?) {
+        self.data = data
+        self.nextCursor = nextCursor
+    }
+
+    /// The wire form of a `Page`: `{"data": [...], "next_cursor": "…" | null}`.
+    init<Item>(_ page: Page<Item>, _ body: (Item) throws -> T) rethrows {
+        self.data = try page.items.map(body)
+        self.nextCursor = page.next.map(Paging.encode)
+    }
 
     // Encode next_cursor as null explicitly: the list shape always has it.
     enum CodingKeys: String, CodingKey { case data, nextCursor }

@@ -166,6 +166,13 @@ public struct CreditService: Sendable {
         }
     }
 
+    /// Credit accounts, newest first, optionally of one status (operator).
+    public func accounts(status: CreditAccountStatus?, _ request: PageRequest) async throws -> Page<CreditAccountRecord> {
+        let logger = self.logger
+        return Page(fetched: try await read { try await CreditStore.accounts(status: status, request, on: $0, logger: logger) },
+                    request: request)
+    }
+
     public func account(id: UUID) async throws -> CreditAccountRecord {
         try await read { c in
             guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {

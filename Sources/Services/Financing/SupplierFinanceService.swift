@@ -42,6 +42,13 @@ public struct SupplierFinanceService: Sendable {
         }
     }
 
+    /// Every supplier, newest first (operator).
+    public func suppliers(_ request: PageRequest) async throws -> Page<SupplierRecord> {
+        let logger = self.logger
+        return Page(fetched: try await database.withConnection { try await FinancingStore.suppliers(request, on: $0, logger: logger) },
+                    request: request)
+    }
+
     public func supplier(id: UUID, for principal: Principal) async throws -> SupplierRecord {
         let logger = self.logger
         guard Self.visible(id, to: principal),
