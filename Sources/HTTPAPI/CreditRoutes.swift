@@ -106,6 +106,10 @@ struct CreditRoutes {
         group.post("/repayments") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(RepaymentRequestBody.self, from: request, context: context)
+            if let billRequest = try body.billRequest() {
+                let paid = try await credit.repayBill(billRequest, actor: actor(principal, context))
+                return try JSONBody.response(BillRepaymentBody(paid, today: credit.today), status: .created)
+            }
             let result = try await credit.repay(try body.request(), actor: actor(principal, context))
             return try JSONBody.response(RepaymentBody(result), status: .created)
         }
@@ -115,6 +119,7 @@ struct CreditRoutes {
             let result = try await credit.refund(try body.request(), actor: actor(principal, context))
             return try JSONBody.response(RefundBody(result, orderRef: body.orderRef), status: .created)
         }
+        CreditBillRoutes(credit: credit).addRoutes(to: group)
     }
 
     /// The `{id}` path parameter as a UUID, or a 422.
@@ -357,14 +362,27 @@ struct ConversionRequestBody: Codable {
 }
 
 struct RepaymentRequestBody: Codable {
-    let planId: String
+    /// The plan repaid; optional when `bill_id` names a bill (then it only has to be of the bill's account).
+    let planId: String?
+    /// A monthly bill to pay: its lines across plans, in due-date order.
+    let billId: String?
     let externalRef: String
     let amount: MoneyBody
     let payoff: Bool?
 
     func request() throws -> RepaymentRequest {
-        RepaymentRequest(planID: try Field.uuid(planId, "plan_id"), externalRef: try Field.nonEmpty(externalRef, "external_ref"),
-                         amount: try amount.money(field: "amount", allowZero: false), payoff: payoff ?? false)
+        guard let planId else { throw Problem.validation("plan_id", "is required unless bill_id names a bill") }
+        return RepaymentRequest(planID: try Field.uuid(planId, "plan_id"), externalRef: try Field.nonEmpty(externalRef, "external_ref"),
+                                amount: try amount.money(field: "amount", allowZero: false), payoff: payoff ?? false)
+    }
+
+    /// The bill repayment this body asks for, or nil when it names no bill.
+    func billRequest() throws -> BillRepaymentRequest? {
+        guard let billId else { return nil }
+        guard payoff != true else { throw Problem.validation("payoff", "a bill repayment pays the bill; pay a plan off with plan_id") }
+        return BillRepaymentRequest(billID: try Field.uuid(billId, "bill_id"), planID: try planId.map { try Field.uuid($0, "plan_id") },
+                                    externalRef: try Field.nonEmpty(externalRef, "external_ref"),
+                                    amount: try amount.money(field: "amount", allowZero: false))
     }
 }
 

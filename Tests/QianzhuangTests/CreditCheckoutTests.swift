@@ -376,7 +376,7 @@ struct CreditCheckoutTests {
                     documented.insert("\(method.uppercased()) \(path)")
                 }
             }
-            #expect(served.count == 16)  // 13 + limit-changes, closure and recoveries (issue 13)
+            #expect(served.count == 20)  // 13 + limit-changes, closure, recoveries, bills, a bill, billing days GET/PUT (issue 13)
             #expect(served == documented.filter(isCredit))
 
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("qz-openapi-\(UUID().uuidString).json")

@@ -65,6 +65,40 @@ extension OpenAPIFragments {
                         "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                         "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
                         "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/v1/credit-accounts/{id}/bills": {"get": {
+          "summary": "The account's monthly bills (账单), newest statement first (operator, platform). The nightly run issues a bill on each statement day for an account that owes something in the cycle: every unbilled open installment across all plans falling due up to the bill's due date (the next repayment day), with its fee and late fee. A bill is a view of money already in the ledger; issuing it posts no journal entry. Docs/CREDIT-BILLS.md.",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+                         {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"}],
+          "responses": {"200": {"description": "A page of bills (without lines)", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                          "data": {"type": "array", "items": {"$ref": "#/components/schemas/Bill"}}, "next_cursor": {"type": ["string", "null"]}}}}}},
+                        "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"},
+                        "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/v1/credit-accounts/{id}/bills/{bill_id}": {"get": {
+          "summary": "One of the account's bills with its lines (operator, platform). 404 when the account has no such bill.",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                         {"name": "bill_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+          "responses": {"200": {"description": "The bill", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Bill"}}}},
+                        "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"},
+                        "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/v1/credit-accounts/{id}/billing-days": {"get": {
+          "summary": "The account's statement and repayment days as they apply: its own, else its product's (default 1 and 10) (operator, platform).",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+          "responses": {"200": {"description": "The days", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BillingDays"}}}},
+                        "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"},
+                        "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}},
+          "put": {
+          "summary": "Override the account's statement and repayment days, each 1 to 28 (422 naming statement_day or repayment_day) (operator, platform). Bills already issued keep their dates. Audited as credit.billing_days.changed.",
+          "tags": ["credit"],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+          "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BillingDaysRequest"}}}},
+          "responses": {"200": {"description": "The days now", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BillingDays"}}}},
+                        "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
+                        "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                        "415": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
         "/v1/checkouts": {"post": {
           "summary": "Authorize a checkout (platform): hold the amount against the available limit, or decline with reasons. Both answers are 201 with a checkout resource; status tells which. The order reference is unique across all accounts once authorized (409 duplicate_order_ref).",
           "tags": ["credit"],
@@ -127,11 +161,11 @@ extension OpenAPIFragments {
                         "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
                         "422": {"$ref": "#/components/responses/Problem"}}}},
         "/v1/repayments": {"post": {
-          "summary": "Book a repayment on a plan (platform). Waterfall: late fees, then due fees, then due principal, oldest first; an overpayment prepays future principal, then future fees. More than everything owed is 422. With payoff true the amount must equal the payoff quote and future fees are waived. The external reference is unique (409 duplicate_external_ref).",
+          "summary": "Book a repayment on a plan (platform). Waterfall: late fees, then due fees, then due principal, oldest first; an overpayment prepays future principal, then future fees. More than everything owed is 422. With payoff true the amount must equal the payoff quote and future fees are waived. The external reference is unique (409 duplicate_external_ref). With bill_id the repayment pays that bill's lines across plans in due-date order (answer: BillRepayment): 422 naming bill_id when there is no such bill or it is not of plan_id's account, 422 on amount.amount beyond what the bill still owes, 409 nothing_owed when it is paid.",
           "tags": ["credit"],
           "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
           "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RepaymentRequest"}}}},
-          "responses": {"201": {"description": "Booked", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Repayment"}}}},
+          "responses": {"201": {"description": "Booked", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Repayment"}, {"$ref": "#/components/schemas/BillRepayment"}]}}}},
                         "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
                         "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                         "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
@@ -269,8 +303,10 @@ extension OpenAPIFragments {
           "due_fees": {"$ref": "#/components/schemas/Money"}, "waived_fees": {"$ref": "#/components/schemas/Money"},
           "total": {"$ref": "#/components/schemas/Money"},
           "annual_rates": {"oneOf": [{"$ref": "#/components/schemas/AnnualRates"}, {"type": "null"}]}}},
-        "RepaymentRequest": {"type": "object", "additionalProperties": false, "required": ["plan_id", "external_ref", "amount"], "properties": {
-          "plan_id": {"type": "string", "format": "uuid"}, "external_ref": {"type": "string", "maxLength": 200},
+        "RepaymentRequest": {"type": "object", "additionalProperties": false, "required": ["external_ref", "amount"],
+          "description": "plan_id or bill_id (or both: then the bill must be of the plan's account) is required.", "properties": {
+          "plan_id": {"type": "string", "format": "uuid"}, "bill_id": {"type": "string", "format": "uuid"},
+          "external_ref": {"type": "string", "maxLength": 200},
           "amount": {"$ref": "#/components/schemas/Money"}, "payoff": {"type": "boolean", "default": false}}},
         "Repayment": {"type": "object", "properties": {
           "id": {"type": "string", "format": "uuid"}, "external_ref": {"type": "string"}, "plan_id": {"type": "string", "format": "uuid"},
@@ -283,6 +319,34 @@ extension OpenAPIFragments {
             "late_fee": {"$ref": "#/components/schemas/Money"}, "fee": {"$ref": "#/components/schemas/Money"},
             "principal": {"$ref": "#/components/schemas/Money"}}}},
           "plan": {"$ref": "#/components/schemas/InstallmentPlan"}}},
+        "BillingDaysRequest": {"type": "object", "additionalProperties": false, "required": ["statement_day", "repayment_day"], "properties": {
+          "statement_day": {"type": "integer", "minimum": 1, "maximum": 28}, "repayment_day": {"type": "integer", "minimum": 1, "maximum": 28}}},
+        "BillingDays": {"type": "object", "properties": {
+          "credit_account_id": {"type": "string", "format": "uuid"},
+          "statement_day": {"type": "integer", "minimum": 1, "maximum": 28}, "repayment_day": {"type": "integer", "minimum": 1, "maximum": 28}}},
+        "Bill": {"type": "object", "description": "total_due = principal + fees + late_fees = the sum of the lines' totals, as billed; outstanding is what the lines still owe now.", "properties": {
+          "id": {"type": "string", "format": "uuid"}, "credit_account_id": {"type": "string", "format": "uuid"},
+          "statement_date": {"type": "string", "format": "date"}, "cycle_start": {"type": "string", "format": "date"},
+          "due_date": {"type": "string", "format": "date"}, "status": {"enum": ["open", "paid", "overdue"]},
+          "principal": {"$ref": "#/components/schemas/Money"}, "fees": {"$ref": "#/components/schemas/Money"},
+          "late_fees": {"$ref": "#/components/schemas/Money"}, "total_due": {"$ref": "#/components/schemas/Money"},
+          "outstanding": {"$ref": "#/components/schemas/Money"},
+          "lines": {"type": "array", "description": "On GET /bills/{bill_id} only, in due-date order.", "items": {"type": "object", "properties": {
+            "plan_id": {"type": "string", "format": "uuid"}, "installment_number": {"type": "integer"},
+            "due_date": {"type": "string", "format": "date"}, "principal": {"$ref": "#/components/schemas/Money"},
+            "fee": {"$ref": "#/components/schemas/Money"}, "late_fee": {"$ref": "#/components/schemas/Money"},
+            "total": {"$ref": "#/components/schemas/Money"}, "owed": {"$ref": "#/components/schemas/Money"}}}}}},
+        "BillRepayment": {"type": "object", "properties": {
+          "id": {"type": "string", "format": "uuid"}, "external_ref": {"type": "string"}, "bill_id": {"type": "string", "format": "uuid"},
+          "business_date": {"type": "string", "format": "date"}, "amount": {"$ref": "#/components/schemas/Money"},
+          "repayments": {"type": "array", "description": "One booked repayment per plan the bill's lines belong to.", "items": {"type": "object", "properties": {
+            "repayment_id": {"type": "string", "format": "uuid"}, "plan_id": {"type": "string", "format": "uuid"},
+            "amount": {"$ref": "#/components/schemas/Money"}}}},
+          "allocation": {"type": "array", "items": {"type": "object", "properties": {
+            "plan_id": {"type": "string", "format": "uuid"}, "number": {"type": "integer"}, "due_date": {"type": "string", "format": "date"},
+            "late_fee": {"$ref": "#/components/schemas/Money"}, "fee": {"$ref": "#/components/schemas/Money"},
+            "principal": {"$ref": "#/components/schemas/Money"}}}},
+          "bill": {"$ref": "#/components/schemas/Bill"}}},
         "RefundRequest": {"type": "object", "additionalProperties": false, "required": ["order_ref", "external_ref", "amount"], "properties": {
           "order_ref": {"type": "string"}, "external_ref": {"type": "string", "maxLength": 200},
           "amount": {"$ref": "#/components/schemas/Money"}}},
