@@ -181,6 +181,9 @@ struct CreditProductRequest: Codable {
     let allocationStrategy: String?
     /// "prepay_next_bills" (default) or "refuse".
     let overpayment: String?
+    /// The monthly bill's days for the product's accounts, 1–28 (default 1 and 10).
+    let statementDay: Int?
+    let repaymentDay: Int?
 
     func draft() throws -> CreditProductDraft {
         guard code.range(of: #"^[a-z0-9][a-z0-9_-]{0,63}$"#, options: .regularExpression) != nil else {
@@ -224,7 +227,7 @@ struct CreditProductRequest: Codable {
             dailyLateFeeRate: try dailyLateFeeRate.map { try CreditRoutes.rate($0, "daily_late_fee_rate", scale: RatePrecision.creditScale) } ?? defaults.dailyLateFeeRate,
             lateFeeCap: try lateFeeCap.map { try CreditRoutes.rate($0, "late_fee_cap", scale: RatePrecision.creditScale) } ?? defaults.lateFeeCap,
             authorizationExpiryHours: authorizationExpiryHours ?? defaults.authorizationExpiryHours, rounding: rounding,
-            allocation: allocation, overpayment: overpaymentPolicy)
+            allocation: allocation, overpayment: overpaymentPolicy, billing: try Self.billing(statementDay, repaymentDay))
         guard (0...366).contains(terms.interestFreeDays) else { throw Problem.validation("interest_free_days", "must be 0 to 366") }
         guard (0...60).contains(terms.graceDays) else { throw Problem.validation("grace_days", "must be 0 to 60") }
         guard terms.dailyLateFeeRate < 1 else { throw Problem.validation("daily_late_fee_rate", "must be below 1") }
@@ -233,6 +236,17 @@ struct CreditProductRequest: Codable {
             throw Problem.validation("authorization_expiry_hours", "must be 1 to 8760")
         }
         return CreditProductDraft(code: code, name: try Field.nonEmpty(name, "name"), terms: terms)
+    }
+
+    /// The product's billing days, each defaulting to the standard one; outside 1–28 a 422 naming the field.
+    static func billing(_ statementDay: Int?, _ repaymentDay: Int?) throws -> BillingCycle {
+        let fallback = BillingCycle.productDefault
+        let (statement, repayment) = (statementDay ?? fallback.statementDay, repaymentDay ?? fallback.repaymentDay)
+        guard let cycle = BillingCycle(statementDay: statement, repaymentDay: repayment) else {
+            throw Problem.validation(BillingCycle.invalidField(statementDay: statement, repaymentDay: repayment) ?? "statement_day",
+                                     "must be a day of the month from 1 to 28")
+        }
+        return cycle
     }
 }
 
@@ -274,14 +288,21 @@ struct CreditAccountRequest: Codable {
     let phone: String
     let productId: String?
     let features: CreditFeaturesBody
+    /// The account's own bill days (1–28); absent keeps the product's.
+    let statementDay: Int?
+    let repaymentDay: Int?
 
     func application() throws -> CreditApplication {
         guard let id = NationalID(nationalId) else {
             throw Problem.validation("national_id", "must be an 18-character resident identity number with a valid check character")
         }
         guard let mobile = MobilePhone(phone) else { throw Problem.validation("phone", "must be an 11-digit mainland mobile number") }
+        if let field = BillingCycle.invalidField(statementDay: statementDay ?? 1, repaymentDay: repaymentDay ?? 1) {
+            throw Problem.validation(field, "must be a day of the month from 1 to 28")
+        }
         return CreditApplication(nationalID: id, phone: mobile, features: try features.features(),
-                                 productID: try productId.map { try Field.uuid($0, "product_id") })
+                                 productID: try productId.map { try Field.uuid($0, "product_id") },
+                                 statementDay: statementDay, repaymentDay: repaymentDay)
     }
 }
 
@@ -434,6 +455,8 @@ struct CreditProductBody: Encodable {
     let rounding: String
     let allocationStrategy: String
     let overpayment: String
+    let statementDay: Int
+    let repaymentDay: Int
 
     init(_ p: CreditProductRecord) {
         id = p.id.uuidString.lowercased()
@@ -455,6 +478,8 @@ struct CreditProductBody: Encodable {
         rounding = p.terms.rounding.rawValue
         allocationStrategy = p.terms.allocation.rawValue
         overpayment = p.terms.overpayment.rawValue
+        statementDay = p.terms.billing.statementDay
+        repaymentDay = p.terms.billing.repaymentDay
     }
 }
 

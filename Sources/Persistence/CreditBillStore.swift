@@ -122,6 +122,15 @@ public enum CreditBillStore {
             """, logger: logger)
     }
 
+    /// Sets the days given, keeping the product's for a nil one (at account opening).
+    public static func overrideBillingDays(
+        accountID: UUID, statementDay: Int?, repaymentDay: Int?, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query("""
+            UPDATE credit_accounts SET statement_day = \(statementDay), repayment_day = \(repaymentDay) WHERE id = \(accountID)
+            """, logger: logger)
+    }
+
     /// The account that owns a bill (no lock).
     public static func owner(billID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
         try await connection.query("SELECT credit_account_id FROM credit_bills WHERE id = \(billID)", logger: logger)

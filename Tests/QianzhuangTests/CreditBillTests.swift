@@ -254,3 +254,52 @@ struct CreditBillTests {
         }
     }
 }
+
+extension CreditBillTests {
+    @Test("a product names its accounts' bill days and an account may name its own when opened; 1 to 28, a 422 naming the field")
+    func productAndOpeningDays() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                for (json, field) in [(#""statement_day": 29"#, "statement_day"), (#""repayment_day": 0"#, "repayment_day")] {
+                    let bad = try await client.call(.post, "/v1/credit-products", key: api.operatorKey,
+                                                    json: #"{"code": "bad-days", "name": "Bad days", \#(json)}"#)
+                    #expect(bad.status == .unprocessableContent)
+                    #expect(Self.errorFields(bad) == [field], "\(bad.text)")
+                }
+                let created = try await client.call(.post, "/v1/credit-products", key: api.operatorKey,
+                                                    json: #"{"code": "mid-month", "name": "Mid-month bills", "statement_day": 15, "repayment_day": 25}"#)
+                #expect(created.status == .created, "\(created.text)")
+                #expect(created.json["statement_day"] as? Int == 15)
+                #expect(created.json["repayment_day"] as? Int == 25)
+                let productID = try #require(created.json["id"] as? String)
+                let read = try await client.call(.get, "/v1/credit-products/\(productID)", key: api.platformKey)
+                #expect(read.json["repayment_day"] as? Int == 25)
+                let standard = try await client.call(.get, "/v1/credit-products/00000000-0000-4000-8000-000000000001", key: api.platformKey)
+                #expect(standard.json["statement_day"] as? Int == 1)
+                #expect(standard.json["repayment_day"] as? Int == 10)
+
+                let plain = try await C.openAccount(client, api, nationalID: C.nationalIDs[3], productID: productID)
+                let days = try await client.call(.get, "/v1/credit-accounts/\(plain)/billing-days", key: api.platformKey)
+                #expect(days.json["statement_day"] as? Int == 15)
+                #expect(days.json["repayment_day"] as? Int == 25)
+
+                func open(_ nationalID: String, _ extra: String) async throws -> JSONResponse {
+                    try await client.call(.post, "/v1/credit-accounts", key: api.platformKey, json: """
+                        {"national_id": "\(nationalID)", "phone": "\(C.phone)", "features": \(C.goodFeatures),
+                         "product_id": "\(productID)", \(extra)}
+                        """)
+                }
+                let badOpen = try await open(C.nationalIDs[4], #""repayment_day": 31"#)
+                #expect(badOpen.status == .unprocessableContent)
+                #expect(Self.errorFields(badOpen) == ["repayment_day"], "\(badOpen.text)")
+                let own = try await open(C.nationalIDs[4], #""statement_day": 5"#)
+                #expect(own.status == .created, "\(own.text)")
+                let ownID = try #require(own.json["id"] as? String)
+                let ownDays = try await client.call(.get, "/v1/credit-accounts/\(ownID)/billing-days", key: api.platformKey)
+                #expect(ownDays.json["statement_day"] as? Int == 5)
+                #expect(ownDays.json["repayment_day"] as? Int == 25)
+            }
+        }
+    }
+}

@@ -16,6 +16,14 @@ public struct BillingCycle: Sendable, Hashable {
     public let statementDay: Int
     public let repaymentDay: Int
 
+    /// The default of a product that names no days: statement on the 1st, repayment on the 10th.
+    public static let productDefault = BillingCycle(checkedStatementDay: 1, repaymentDay: 10)
+
+    private init(checkedStatementDay: Int, repaymentDay: Int) {
+        self.statementDay = checkedStatementDay
+        self.repaymentDay = repaymentDay
+    }
+
     /// Which field is out of range, or nil when both are valid.
     public static func invalidField(statementDay: Int, repaymentDay: Int) -> String? {
         if !days.contains(statementDay) { return "statement_day" }

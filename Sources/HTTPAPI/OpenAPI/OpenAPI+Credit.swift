@@ -195,7 +195,9 @@ extension OpenAPIFragments {
           "allocation_strategy": {"enum": ["due_date_order"], "default": "due_date_order",
                                   "description": "How a repayment is split: the earliest due installment in full (late fees, fees, principal) before the next (Fineract's due-date order)."},
           "overpayment": {"enum": ["prepay_next_bills", "refuse"], "default": "prepay_next_bills",
-                          "description": "Money beyond what is due: prepays the next bills' principal (no fee or interest not yet due is collected), or is refused with a 422 naming the payoff quote."}}},
+                          "description": "Money beyond what is due: prepays the next bills' principal (no fee or interest not yet due is collected), or is refused with a 422 naming the payoff quote."},
+          "statement_day": {"type": "integer", "minimum": 1, "maximum": 28, "default": 1, "description": "Day of the month the monthly bill is issued (Docs/CREDIT-BILLS.md); accounts may override it. Outside 1-28: 422 naming the field."},
+          "repayment_day": {"type": "integer", "minimum": 1, "maximum": 28, "default": 10, "description": "Day of the month the bill falls due (the first one after the statement date)."}}},
         "RecoveryRequest": {"type": "object", "additionalProperties": false, "required": ["external_ref", "amount"], "properties": {
           "external_ref": {"type": "string", "maxLength": 200}, "amount": {"$ref": "#/components/schemas/Money"}}},
         "Recovery": {"type": "object", "properties": {
@@ -220,12 +222,15 @@ extension OpenAPIFragments {
           "interest_free_days": {"type": "integer"}, "grace_days": {"type": "integer"},
           "daily_late_fee_rate": {"type": "string"}, "late_fee_cap": {"type": "string"},
           "authorization_expiry_hours": {"type": "integer"}, "rounding": {"type": "string"},
-          "allocation_strategy": {"enum": ["due_date_order"]}, "overpayment": {"enum": ["prepay_next_bills", "refuse"]}}},
+          "allocation_strategy": {"enum": ["due_date_order"]}, "overpayment": {"enum": ["prepay_next_bills", "refuse"]},
+          "statement_day": {"type": "integer", "minimum": 1, "maximum": 28}, "repayment_day": {"type": "integer", "minimum": 1, "maximum": 28}}},
         "CreditAccountRequest": {"type": "object", "additionalProperties": false, "required": ["national_id", "phone", "features"], "properties": {
           "national_id": {"type": "string", "description": "18-character resident identity number; never stored or logged in clear."},
           "phone": {"type": "string", "description": "11-digit mainland mobile number; stored and shown only masked."},
           "product_id": {"type": "string", "format": "uuid", "description": "Default: the default product."},
-          "features": {"$ref": "#/components/schemas/CreditFeatures"}}},
+          "features": {"$ref": "#/components/schemas/CreditFeatures"},
+          "statement_day": {"type": "integer", "minimum": 1, "maximum": 28, "description": "The account's own statement day (Docs/CREDIT-BILLS.md); default: the product's. Outside 1-28: 422 naming the field."},
+          "repayment_day": {"type": "integer", "minimum": 1, "maximum": 28, "description": "The account's own repayment day; default: the product's."}}},
         "CreditFeatures": {"type": "object", "additionalProperties": false,
           "required": ["account_age_months", "orders_last_year", "spend_last_year", "return_rate", "distinct_delivery_addresses", "prior_overdue_count"],
           "properties": {

@@ -86,6 +86,16 @@ extension CreditService {
         }
     }
 
+    /// At account opening: the days the application names (1–28, a 422 naming the field otherwise) replace the product's.
+    func overrideBillingDays(of application: CreditApplication, accountID: UUID, on c: PostgresConnection) async throws {
+        guard application.statementDay != nil || application.repaymentDay != nil else { return }
+        if let field = BillingCycle.invalidField(statementDay: application.statementDay ?? 1, repaymentDay: application.repaymentDay ?? 1) {
+            throw ServiceError.invalid(field, "must be a day of the month from 1 to 28")
+        }
+        try await CreditBillStore.overrideBillingDays(accountID: accountID, statementDay: application.statementDay,
+                                                      repaymentDay: application.repaymentDay, on: c, logger: logger)
+    }
+
     // MARK: Issuing
 
     /// Nightly step: issues the bills of `businessDate` for every account whose statement day it is.
