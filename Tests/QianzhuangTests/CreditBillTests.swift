@@ -303,3 +303,90 @@ extension CreditBillTests {
         }
     }
 }
+
+extension CreditBillTests {
+    /// SplitMix64: a fixed sequence per seed, so a failing case can be replayed.
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("paying each bill's total on its due date leaves nothing of it open and keeps the account current for the plans' whole life",
+          arguments: [UInt64(1), 2, 3, 4])
+    func payingEveryBillKeepsCurrent(seed: UInt64) async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            var rng = Seeded(state: seed)
+            // Purchases on repayment days (the 10th, the standard product's), so installments fall due on them.
+            var purchases: [(date: String, amount: String, tenor: Int)] = []
+            for month in ["2026-01-10", "2026-02-10", "2026-03-10"] {
+                for _ in 0..<Int.random(in: 0...2, using: &rng) {
+                    let tiny = Bool.random(using: &rng)
+                    let minor = tiny ? Int64.random(in: 1...10, using: &rng) : Int64.random(in: 10_000...800_000, using: &rng)
+                    purchases.append((month, Money(minorUnits: minor, currency: .cny).decimalString,
+                                      [3, 6, 12, 24].randomElement(using: &rng) ?? 3))
+                }
+            }
+            if purchases.isEmpty { purchases.append(("2026-01-10", "1200.00", 6)) }
+            let account = try await api.withClient { try await C.openAccount($0, api) }
+            var orders = 0
+            var paidBills = 0
+            var month = C.date("2026-01-01")
+            while month < C.date("2028-06-01") {
+                let statement = month
+                let due = month.adding(days: 9)
+                _ = try await credit.ageAccounts(businessDate: statement)
+                _ = try await credit.issueBills(businessDate: statement)
+                // On the due date: pay every bill still owed, its total, naming it; then that day's purchases.
+                let todays = purchases.filter { $0.date == due.description }
+                let names = todays.indices.map { "s\(seed)-\(orders + $0 + 1)" }
+                orders += todays.count
+                paidBills += try await C.on(due.description) {
+                    try await api.withClient { client in
+                        var paidNow = 0
+                        let list = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=500", key: api.platformKey)
+                        for bill in list.json["data"] as? [[String: Any]] ?? [] {
+                            guard let id = bill["id"] as? String, let owed = C.money(bill["outstanding"]), owed != "0.00" else { continue }
+                            #expect(bill["due_date"] as? String == due.description)
+                            #expect(C.money(bill["total_due"]) == owed, "nothing was paid on the bill before its due date")
+                            let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                                {"bill_id": "\(id)", "external_ref": "bill-\(id)", "amount": {"amount": "\(owed)", "currency": "CNY"}}
+                                """)
+                            #expect(paid.status == .created, "\(paid.text)")
+                            #expect(C.money((paid.json["bill"] as? [String: Any])?["outstanding"]) == "0.00")
+                            paidNow += 1
+                        }
+                        for (p, name) in zip(todays, names) {
+                            _ = try await C.purchase(client, api, account: account, order: name, amount: p.amount, tenor: p.tenor)
+                        }
+                        return paidNow
+                    }
+                }
+                // Past the grace days: current, nothing of any bill open.
+                let check = due.adding(days: 5)
+                _ = try await credit.ageAccounts(businessDate: check)
+                let acct = try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey) }
+                #expect(acct.json["status"] as? String == "active", "\(check)")
+                #expect(acct.json["days_past_due"] as? Int == 0, "\(check)")
+                #expect(try await db.scalar(Int64.self, """
+                    SELECT count(*) FROM credit_bill_lines l JOIN credit_installments i
+                      ON i.credit_account_id = l.credit_account_id AND i.plan_id = l.plan_id AND i.number = l.number
+                    WHERE i.status = 'open' AND l.due_date <= \(check.description)::date
+                    """) == 0, "\(check)")
+                month = month.adding(months: 1)
+            }
+            #expect(paidBills > 0)
+            // Everything bought was billed and paid.
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_installments WHERE status = 'open'") == 0)
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+}
