@@ -165,7 +165,7 @@ extension OpenAPIFragments {
           "tags": ["credit"],
           "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
           "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RepaymentRequest"}}}},
-          "responses": {"201": {"description": "Booked", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Repayment"}, {"$ref": "#/components/schemas/BillRepayment"}]}}}},
+          "responses": {"201": {"description": "Booked", "content": {"application/json": {"schema": {"anyOf": [{"$ref": "#/components/schemas/Repayment"}, {"$ref": "#/components/schemas/BillRepayment"}]}}}},
                         "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
                         "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                         "409": {"$ref": "#/components/responses/Problem"}, "415": {"$ref": "#/components/responses/Problem"},
