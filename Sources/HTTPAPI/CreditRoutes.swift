@@ -117,6 +117,10 @@ struct CreditRoutes {
         group.post("/repayments") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(RepaymentRequestBody.self, from: request, context: context)
+            if let billRequest = try body.billRequest() {
+                let paid = try await credit.repayBill(billRequest, actor: actor(principal, context))
+                return try JSONBody.response(BillRepaymentBody(paid, today: credit.today), status: .created)
+            }
             let result = try await credit.repay(try body.request(), actor: actor(principal, context))
             return try JSONBody.response(RepaymentBody(result), status: .created)
         }
@@ -126,6 +130,7 @@ struct CreditRoutes {
             let result = try await credit.refund(try body.request(), actor: actor(principal, context))
             return try JSONBody.response(RefundBody(result, orderRef: body.orderRef), status: .created)
         }
+        CreditBillRoutes(credit: credit).addRoutes(to: group)
     }
 
     /// The `{id}` path parameter as a UUID, or a 422.
@@ -187,6 +192,9 @@ struct CreditProductRequest: Codable {
     let allocationStrategy: String?
     /// "prepay_next_bills" (default) or "refuse".
     let overpayment: String?
+    /// The monthly bill's days for the product's accounts, 1–28 (default 1 and 10).
+    let statementDay: Int?
+    let repaymentDay: Int?
 
     func draft() throws -> CreditProductDraft {
         guard code.range(of: #"^[a-z0-9][a-z0-9_-]{0,63}$"#, options: .regularExpression) != nil else {
@@ -230,7 +238,7 @@ struct CreditProductRequest: Codable {
             dailyLateFeeRate: try dailyLateFeeRate.map { try CreditRoutes.rate($0, "daily_late_fee_rate", scale: RatePrecision.creditScale) } ?? defaults.dailyLateFeeRate,
             lateFeeCap: try lateFeeCap.map { try CreditRoutes.rate($0, "late_fee_cap", scale: RatePrecision.creditScale) } ?? defaults.lateFeeCap,
             authorizationExpiryHours: authorizationExpiryHours ?? defaults.authorizationExpiryHours, rounding: rounding,
-            allocation: allocation, overpayment: overpaymentPolicy)
+            allocation: allocation, overpayment: overpaymentPolicy, billing: try Self.billing(statementDay, repaymentDay))
         guard (0...366).contains(terms.interestFreeDays) else { throw Problem.validation("interest_free_days", "must be 0 to 366") }
         guard (0...60).contains(terms.graceDays) else { throw Problem.validation("grace_days", "must be 0 to 60") }
         guard terms.dailyLateFeeRate < 1 else { throw Problem.validation("daily_late_fee_rate", "must be below 1") }
@@ -239,6 +247,17 @@ struct CreditProductRequest: Codable {
             throw Problem.validation("authorization_expiry_hours", "must be 1 to 8760")
         }
         return CreditProductDraft(code: code, name: try Field.nonEmpty(name, "name"), terms: terms)
+    }
+
+    /// The product's billing days, each defaulting to the standard one; outside 1–28 a 422 naming the field.
+    static func billing(_ statementDay: Int?, _ repaymentDay: Int?) throws -> BillingCycle {
+        let fallback = BillingCycle.productDefault
+        let (statement, repayment) = (statementDay ?? fallback.statementDay, repaymentDay ?? fallback.repaymentDay)
+        guard let cycle = BillingCycle(statementDay: statement, repaymentDay: repayment) else {
+            throw Problem.validation(BillingCycle.invalidField(statementDay: statement, repaymentDay: repayment) ?? "statement_day",
+                                     "must be a day of the month from 1 to 28")
+        }
+        return cycle
     }
 }
 
@@ -280,14 +299,21 @@ struct CreditAccountRequest: Codable {
     let phone: String
     let productId: String?
     let features: CreditFeaturesBody
+    /// The account's own bill days (1–28); absent keeps the product's.
+    let statementDay: Int?
+    let repaymentDay: Int?
 
     func application() throws -> CreditApplication {
         guard let id = NationalID(nationalId) else {
             throw Problem.validation("national_id", "must be an 18-character resident identity number with a valid check character")
         }
         guard let mobile = MobilePhone(phone) else { throw Problem.validation("phone", "must be an 11-digit mainland mobile number") }
+        if let field = BillingCycle.invalidField(statementDay: statementDay ?? 1, repaymentDay: repaymentDay ?? 1) {
+            throw Problem.validation(field, "must be a day of the month from 1 to 28")
+        }
         return CreditApplication(nationalID: id, phone: mobile, features: try features.features(),
-                                 productID: try productId.map { try Field.uuid($0, "product_id") })
+                                 productID: try productId.map { try Field.uuid($0, "product_id") },
+                                 statementDay: statementDay, repaymentDay: repaymentDay)
     }
 }
 
@@ -368,14 +394,27 @@ struct ConversionRequestBody: Codable {
 }
 
 struct RepaymentRequestBody: Codable {
-    let planId: String
+    /// The plan repaid; optional when `bill_id` names a bill (then it only has to be of the bill's account).
+    let planId: String?
+    /// A monthly bill to pay: its lines across plans, in due-date order.
+    let billId: String?
     let externalRef: String
     let amount: MoneyBody
     let payoff: Bool?
 
     func request() throws -> RepaymentRequest {
-        RepaymentRequest(planID: try Field.uuid(planId, "plan_id"), externalRef: try Field.nonEmpty(externalRef, "external_ref"),
-                         amount: try amount.money(field: "amount", allowZero: false), payoff: payoff ?? false)
+        guard let planId else { throw Problem.validation("plan_id", "is required unless bill_id names a bill") }
+        return RepaymentRequest(planID: try Field.uuid(planId, "plan_id"), externalRef: try Field.nonEmpty(externalRef, "external_ref"),
+                                amount: try amount.money(field: "amount", allowZero: false), payoff: payoff ?? false)
+    }
+
+    /// The bill repayment this body asks for, or nil when it names no bill.
+    func billRequest() throws -> BillRepaymentRequest? {
+        guard let billId else { return nil }
+        guard payoff != true else { throw Problem.validation("payoff", "a bill repayment pays the bill; pay a plan off with plan_id") }
+        return BillRepaymentRequest(billID: try Field.uuid(billId, "bill_id"), planID: try planId.map { try Field.uuid($0, "plan_id") },
+                                    externalRef: try Field.nonEmpty(externalRef, "external_ref"),
+                                    amount: try amount.money(field: "amount", allowZero: false))
     }
 }
 
@@ -427,6 +466,8 @@ struct CreditProductBody: Encodable {
     let rounding: String
     let allocationStrategy: String
     let overpayment: String
+    let statementDay: Int
+    let repaymentDay: Int
 
     init(_ p: CreditProductRecord) {
         id = p.id.uuidString.lowercased()
@@ -448,6 +489,8 @@ struct CreditProductBody: Encodable {
         rounding = p.terms.rounding.rawValue
         allocationStrategy = p.terms.allocation.rawValue
         overpayment = p.terms.overpayment.rawValue
+        statementDay = p.terms.billing.statementDay
+        repaymentDay = p.terms.billing.repaymentDay
     }
 }
 

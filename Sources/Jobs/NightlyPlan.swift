@@ -41,6 +41,11 @@ public enum NightlyPlan {
                         "late_fee_minor": r.lateFeeTotalMinorUnits, "frozen": Int64(r.accountsFrozen),
                         "charged_off": Int64(r.accountsChargedOff)]
             },
+            // After ageing, so each bill shows the late fees charged up to its statement date.
+            NightlyStep("issue_credit_bills") { date in
+                let b = try await services.credit.issueBills(businessDate: date)
+                return ["bills": b.bills, "lines": b.lines, "total_due_minor": b.totalDueMinorUnits]
+            },
             NightlyStep("check_statements") { date in
                 let s = try await reconciliation.raiseStatementVerdicts(businessDate: date, runID: try await currentRun(date, database))
                 return ["statements": Int64(s.statements), "unbalanced": Int64(s.unbalanced), "exceptions_raised": Int64(s.exceptionsRaised)]

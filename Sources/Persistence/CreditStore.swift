@@ -20,11 +20,12 @@ public enum CreditStore {
         try await connection.prepared("""
             INSERT INTO credit_products (id, code, name, currency, interest_free_days, grace_days, daily_late_fee_rate,
                                          late_fee_cap, authorization_expiry_hours, rounding, is_default, allocation_strategy,
-                                         overpayment)
+                                         overpayment, statement_day, repayment_day)
             VALUES (\(product.id), \(product.code), \(product.name), \(product.currency.code), \(terms.interestFreeDays),
                     \(terms.graceDays), \("\(terms.dailyLateFeeRate)")::numeric, \("\(terms.lateFeeCap)")::numeric,
                     \(terms.authorizationExpiryHours), \(terms.rounding.rawValue), \(product.isDefault),
-                    \(terms.allocation.rawValue), \(terms.overpayment.rawValue))
+                    \(terms.allocation.rawValue), \(terms.overpayment.rawValue), \(terms.billing.statementDay),
+                    \(terms.billing.repaymentDay))
             """, logger: logger)
         let tenors = terms.allowedTenors.sorted()
         let methods = tenors.map { terms.pricing[$0]?.methodName ?? "" }
@@ -42,6 +43,7 @@ public enum CreditStore {
             SELECT p.id, p.code, p.name, p.currency, p.interest_free_days, p.grace_days,
                    p.daily_late_fee_rate::text AS daily_late_fee_rate, p.late_fee_cap::text AS late_fee_cap,
                    p.authorization_expiry_hours, p.rounding, p.is_default, p.allocation_strategy, p.overpayment,
+                   p.statement_day, p.repayment_day,
                    ARRAY(SELECT t.tenor FROM credit_product_tenors t WHERE t.product_id = p.id ORDER BY t.tenor) AS tenors,
                    ARRAY(SELECT t.pricing FROM credit_product_tenors t WHERE t.product_id = p.id ORDER BY t.tenor) AS methods,
                    ARRAY(SELECT t.monthly_rate::text FROM credit_product_tenors t WHERE t.product_id = p.id ORDER BY t.tenor) AS rates
@@ -60,6 +62,10 @@ public enum CreditStore {
                 }
                 pricing[tenor] = price
             }
+            guard let billing = BillingCycle(statementDay: try r.creditColumn("statement_day", as: Int.self),
+                                             repaymentDay: try r.creditColumn("repayment_day", as: Int.self)) else {
+                throw CreditStoreError.corruptRow("credit_products billing days")
+            }
             let terms = CreditProduct(
                 allowedTenors: tenors, pricing: pricing,
                 interestFreeDays: try r.creditColumn("interest_free_days", as: Int.self),
@@ -69,7 +75,7 @@ public enum CreditStore {
                 authorizationExpiryHours: try r.creditColumn("authorization_expiry_hours", as: Int.self),
                 rounding: try r.creditEnum("rounding", as: RoundingRule.self),
                 allocation: try r.creditEnum("allocation_strategy", as: AllocationStrategy.self),
-                overpayment: try r.creditEnum("overpayment", as: OverpaymentPolicy.self))
+                overpayment: try r.creditEnum("overpayment", as: OverpaymentPolicy.self), billing: billing)
             return CreditProductRecord(
                 id: try r.creditColumn("id"), code: try r.creditColumn("code"), name: try r.creditColumn("name"),
                 currency: try r.creditCurrency(), terms: terms, isDefault: try r.creditColumn("is_default"))

@@ -23,6 +23,8 @@ struct SchemaDistributionTests {
         "credit_repayments": "credit_account_id",
         "credit_refunds": "credit_account_id",
         "credit_recoveries": "credit_account_id",
+        "credit_bills": "credit_account_id",
+        "credit_bill_lines": "credit_account_id",
     ]
 
     /// Small tables replicated to every node (reference tables), global lookups keyed by their

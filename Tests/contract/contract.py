@@ -58,8 +58,15 @@ class Contract:
         return node
 
     def validator(self, schema):
-        return Draft202012Validator({"$ref": f"{URI}#" + schema["$ref"][1:]} if "$ref" in schema else schema,
-                                    registry=self.registry)
+        """A validator for `schema`, whose local references (`#/components/…`) point into the document."""
+        def anchor(node):
+            if isinstance(node, dict):
+                return {k: (f"{URI}{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#") else anchor(v))
+                        for k, v in node.items()}
+            if isinstance(node, list):
+                return [anchor(v) for v in node]
+            return node
+        return Draft202012Validator(anchor(schema), registry=self.registry)
 
     def check(self, method, uri, status, content_type, body):
         """The problems with one exchange, as (operation, message) pairs; none when it conforms."""

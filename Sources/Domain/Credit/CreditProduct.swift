@@ -43,6 +43,8 @@ public struct CreditProduct: Sendable, Hashable {
     public var allocation: AllocationStrategy
     /// What happens to money beyond everything already due (default: it prepays the next bills' principal).
     public var overpayment: OverpaymentPolicy
+    /// The monthly bill's statement and repayment days of the product's accounts (each may override them).
+    public var billing: BillingCycle
 
     public init(
         allowedTenors: [Int] = [3, 6, 12, 24],
@@ -54,7 +56,8 @@ public struct CreditProduct: Sendable, Hashable {
         authorizationExpiryHours: Int = 72,
         rounding: RoundingRule = .halfEven,
         allocation: AllocationStrategy = .dueDateOrder,
-        overpayment: OverpaymentPolicy = .prepayNextBills
+        overpayment: OverpaymentPolicy = .prepayNextBills,
+        billing: BillingCycle = .productDefault
     ) {
         self.allowedTenors = allowedTenors
         self.pricing = pricing
@@ -66,6 +69,7 @@ public struct CreditProduct: Sendable, Hashable {
         self.rounding = rounding
         self.allocation = allocation
         self.overpayment = overpayment
+        self.billing = billing
     }
 
     /// The platform default: 3, 6 and 12 installments at a flat 0.60 % a month, 24 installments

@@ -6,6 +6,14 @@ public struct InstallmentAllocation: Sendable, Hashable {
     public let fee: Money
     public let principal: Money
 
+    public init(number: Int, dueDate: BusinessDate, lateFee: Money, fee: Money, principal: Money) {
+        self.number = number
+        self.dueDate = dueDate
+        self.lateFee = lateFee
+        self.fee = fee
+        self.principal = principal
+    }
+
     /// lateFee + fee + principal.
     public var total: Money {
         Money(minorUnits: lateFee.minorUnits + fee.minorUnits + principal.minorUnits, currency: principal.currency)

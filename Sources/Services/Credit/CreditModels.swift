@@ -38,12 +38,18 @@ public struct CreditApplication: Sendable {
     public let phone: MobilePhone
     public let features: CreditFeatures
     public let productID: UUID?
+    /// The account's own statement and repayment days (1–28); nil keeps the product's.
+    public let statementDay: Int?
+    public let repaymentDay: Int?
 
-    public init(nationalID: NationalID, phone: MobilePhone, features: CreditFeatures, productID: UUID?) {
+    public init(nationalID: NationalID, phone: MobilePhone, features: CreditFeatures, productID: UUID?,
+                statementDay: Int? = nil, repaymentDay: Int? = nil) {
         self.nationalID = nationalID
         self.phone = phone
         self.features = features
         self.productID = productID
+        self.statementDay = statementDay
+        self.repaymentDay = repaymentDay
     }
 }
 

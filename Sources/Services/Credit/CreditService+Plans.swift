@@ -125,20 +125,7 @@ extension CreditService {
                 guard allocation.unapplied.isZero else {
                     throw Self.overpayment(plan: plan.id, quote: quote, prepay: prepays, open: open, today: today)
                 }
-                var installments = plan.installments
-                var waived: Int64 = 0
-                for line in allocation.lines {
-                    guard let i = installments.firstIndex(where: { $0.number == line.number }) else { continue }
-                    installments[i].lateFeePaid = try Self.sum(installments[i].lateFeePaid, line.lateFee)
-                    installments[i].feePaid = try Self.sum(installments[i].feePaid, line.fee)
-                    installments[i].principalPaid = try Self.sum(installments[i].principalPaid, line.principal)
-                    if payoff {
-                        let left = installments[i].owed.fee
-                        installments[i].feeWaived = try Self.sum(installments[i].feeWaived, left)
-                        waived += left.minorUnits
-                    }
-                    installments[i].settleIfNothingOwed()
-                }
+                let (installments, waived) = try Self.applying(allocation.lines, to: plan.installments, waiveFees: payoff)
                 try await CreditPlanStore.update(creditAccountID: account.id, planID: plan.id, installments: installments,
                                                  on: c, logger: logger)
                 if plan.status == .active, installments.allSatisfy({ $0.status != .open }) {
@@ -150,10 +137,7 @@ extension CreditService {
                     id: repaymentID, creditAccountID: account.id, planID: plan.id, externalRef: request.externalRef,
                     amount: request.amount, principalPaid: allocation.principalPaid, feePaid: allocation.feesPaid,
                     lateFeePaid: allocation.lateFeesPaid, feeWaived: waivedMoney, payoff: payoff,
-                    allocationJSON: try Self.json(allocation.lines.filter { !$0.total.isZero }.map {
-                        ["number": "\($0.number)", "due_date": $0.dueDate.description, "late_fee": $0.lateFee.decimalString,
-                         "fee": $0.fee.decimalString, "principal": $0.principal.decimalString]
-                    }),
+                    allocationJSON: try Self.allocationJSON(allocation.lines),
                     businessDate: today), on: c, logger: logger)
                 try await settle(
                     account, principalCleared: allocation.principalPaid, today: today, on: c, actor: actor,
@@ -173,6 +157,36 @@ extension CreditService {
         } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "repayment \(request.externalRef) was already booked")
         }
+    }
+
+    /// The installments after a repayment's allocation lines (matched by number) are paid on them; with
+    /// `waiveFees` (an early payoff) the fees still owed on them are waived. Returns the fees waived.
+    static func applying(
+        _ lines: [InstallmentAllocation], to rows: [InstallmentRecord], waiveFees: Bool
+    ) throws -> ([InstallmentRecord], Int64) {
+        var installments = rows
+        var waived: Int64 = 0
+        for line in lines {
+            guard let i = installments.firstIndex(where: { $0.number == line.number }) else { continue }
+            installments[i].lateFeePaid = try Self.sum(installments[i].lateFeePaid, line.lateFee)
+            installments[i].feePaid = try Self.sum(installments[i].feePaid, line.fee)
+            installments[i].principalPaid = try Self.sum(installments[i].principalPaid, line.principal)
+            if waiveFees {
+                let left = installments[i].owed.fee
+                installments[i].feeWaived = try Self.sum(installments[i].feeWaived, left)
+                waived += left.minorUnits
+            }
+            installments[i].settleIfNothingOwed()
+        }
+        return (installments, waived)
+    }
+
+    /// A repayment's allocation as stored: what it paid on each installment it touched.
+    static func allocationJSON(_ lines: [InstallmentAllocation]) throws -> String {
+        try json(lines.filter { !$0.total.isZero }.map {
+            ["number": "\($0.number)", "due_date": $0.dueDate.description, "late_fee": $0.lateFee.decimalString,
+             "fee": $0.fee.decimalString, "principal": $0.principal.decimalString]
+        })
     }
 
     /// The 422 for money beyond what the product accepts, naming the payoff quote the consumer may pay instead.

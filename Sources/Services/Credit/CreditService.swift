@@ -147,6 +147,7 @@ public struct CreditService: Sendable {
                     reasons: result.reasons, scoreDetailJSON: detail, featuresJSON: featuresJSON, openedOn: today)
                 new.piiKeyID = personalData.keyID
                 try await CreditStore.insertAccount(new, on: c, logger: logger)
+                try await overrideBillingDays(of: application, accountID: id, on: c)
                 try await AuditStore.record(
                     actor: actor.principal.actor, action: "credit.account.opened", objectType: "credit_account",
                     objectID: id.uuidString.lowercased(),

@@ -1,0 +1,381 @@
+import Domain
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Persistence
+import PostgresNIO
+import PropertyBased
+import Services
+import Testing
+
+private typealias C = CreditAPI
+
+/// Issue 13: the monthly bill (账单), issued by the nightly run, read through the API and paid by naming it.
+@Suite("Credit monthly bills on PostgreSQL (issue 13)")
+struct CreditBillTests {
+    static func errorFields(_ r: JSONResponse) -> [String] {
+        (r.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+    }
+
+    static func cents(_ text: String?) -> Int64 {
+        guard let text, let d = Decimal(string: text) else { return -1 }
+        return NSDecimalNumber(decimal: d * 100).int64Value
+    }
+
+    /// Two plans bought on 2026-01-10 on an account with the default days (statement 1st, repayment 10th): their
+    /// first installments fall due on 2026-02-10, the repayment day of the bill of 2026-02-01.
+    static func twoPlans(_ api: TestAPI, nationalID: String = C.nationalIDs[0]) async throws -> (account: String, p3: String, p6: String) {
+        try await C.on("2026-01-10") {
+            try await api.withClient { client in
+                let account = try await C.openAccount(client, api, nationalID: nationalID)
+                let (_, p3) = try await C.purchase(client, api, account: account, order: "o3-\(nationalID)", amount: "300.00", tenor: 3)
+                let (_, p6) = try await C.purchase(client, api, account: account, order: "o6-\(nationalID)", amount: "600.00", tenor: 6)
+                return (account, p3, p6)
+            }
+        }
+    }
+
+    @Test("the statement-day run issues one bill per account with every installment due in the cycle across plans; re-running issues nothing; no journal entry")
+    func issuesOncePerCycle() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            let (account, p3, p6) = try await Self.twoPlans(api)
+            // An account with nothing owed gets no bill.
+            _ = try await api.withClient { try await C.openAccount($0, api, nationalID: C.nationalIDs[1]) }
+            // Not a statement day of anyone: nothing.
+            #expect(try await credit.issueBills(businessDate: C.date("2026-01-31")).bills == 0)
+            let entries = try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries")
+            let first = try await credit.issueBills(businessDate: C.date("2026-02-01"))
+            #expect(first.bills == 1)
+            #expect(first.lines == 2)
+            #expect(first.totalDueMinorUnits == 10_180 + 10_360)
+            let again = try await credit.issueBills(businessDate: C.date("2026-02-01"))
+            #expect(again == CreditBillIssuance())
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_bills") == 1)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries") == entries, "issuing a bill books nothing")
+
+            try await C.on("2026-02-02") {
+                try await api.withClient { client in
+                    let list = try await client.call(.get, "/v1/credit-accounts/\(account)/bills", key: api.platformKey)
+                    #expect(list.status == .ok, "\(list.text)")
+                    let bills = list.json["data"] as? [[String: Any]] ?? []
+                    #expect(bills.count == 1)
+                    #expect(list.json.keys.contains("next_cursor"))
+                    let billID = try #require(bills.first?["id"] as? String)
+                    #expect(bills.first?["status"] as? String == "open")
+                    #expect(bills.first?["lines"] == nil)
+
+                    let bill = try await client.call(.get, "/v1/credit-accounts/\(account)/bills/\(billID)", key: api.operatorKey)
+                    #expect(bill.status == .ok, "\(bill.text)")
+                    #expect(bill.json["statement_date"] as? String == "2026-02-01")
+                    #expect(bill.json["due_date"] as? String == "2026-02-10")
+                    #expect(bill.json["cycle_start"] as? String == "2026-01-11")
+                    #expect(C.money(bill.json["total_due"]) == "205.40")
+                    #expect((bill.json["total_due"] as? [String: Any])?["currency"] as? String == "CNY")
+                    #expect(C.money(bill.json["fees"]) == "5.40")
+                    #expect(C.money(bill.json["outstanding"]) == "205.40")
+                    let lines = bill.json["lines"] as? [[String: Any]] ?? []
+                    #expect(Set(lines.compactMap { $0["plan_id"] as? String }) == [p3, p6])
+                    #expect(lines.allSatisfy { $0["due_date"] as? String == "2026-02-10" && $0["installment_number"] as? Int == 1 })
+                    // The bill's total is the sum of its lines, and of its parts.
+                    let sum = lines.reduce(Int64(0)) { $0 + Self.cents(C.money($1["total"])) }
+                    #expect(sum == Self.cents(C.money(bill.json["total_due"])))
+                    #expect(Self.cents(C.money(bill.json["principal"])) + Self.cents(C.money(bill.json["fees"]))
+                            + Self.cents(C.money(bill.json["late_fees"])) == sum)
+                }
+            }
+            let sums = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM credit_bills b
+                WHERE b.total_due <> (SELECT sum(principal + fee + late_fee) FROM credit_bill_lines l
+                                      WHERE l.credit_account_id = b.credit_account_id AND l.bill_id = b.id)
+                """)
+            #expect(sums == 0)
+            // The next cycle takes installment 2 of each plan, never installment 1 again.
+            #expect(try await credit.issueBills(businessDate: C.date("2026-03-01")).lines == 2)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_bill_lines WHERE number = 1") == 2)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("paying a bill by naming it settles its lines across plans in due-date order and keeps the account current")
+    func payingABill() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            let (account, p3, _) = try await Self.twoPlans(api)
+            let (other, _, _) = try await Self.twoPlans(api, nationalID: C.nationalIDs[2])
+            _ = try await credit.issueBills(businessDate: C.date("2026-02-01"))
+            let billOf: @Sendable (String) async throws -> String = { acct in
+                try await api.withClient { client in
+                    let list = try await client.call(.get, "/v1/credit-accounts/\(acct)/bills", key: api.platformKey)
+                    return try #require((list.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+                }
+            }
+            let billID = try await billOf(account)
+            let otherBill = try await billOf(other)
+            func pay(_ json: String) async throws -> JSONResponse {
+                try await C.on("2026-02-10") {
+                    try await api.withClient { try await $0.call(.post, "/v1/repayments", key: api.platformKey, json: json) }
+                }
+            }
+            // Someone else's bill with this account's plan: 422 naming bill_id; so is a bill that does not exist.
+            let foreign = try await pay("""
+                {"plan_id": "\(p3)", "bill_id": "\(otherBill)", "external_ref": "x-1", "amount": {"amount": "10.00", "currency": "CNY"}}
+                """)
+            #expect(foreign.status == .unprocessableContent)
+            #expect(Self.errorFields(foreign) == ["bill_id"], "\(foreign.text)")
+            let unknown = try await pay("""
+                {"bill_id": "\(UUID().uuidString.lowercased())", "external_ref": "x-2", "amount": {"amount": "10.00", "currency": "CNY"}}
+                """)
+            #expect(unknown.status == .unprocessableContent)
+            #expect(Self.errorFields(unknown) == ["bill_id"], "\(unknown.text)")
+            // More than the bill owes is refused, not kept.
+            let over = try await pay("""
+                {"bill_id": "\(billID)", "external_ref": "x-3", "amount": {"amount": "205.41", "currency": "CNY"}}
+                """)
+            #expect(over.status == .unprocessableContent)
+            #expect(Self.errorFields(over) == ["amount.amount"], "\(over.text)")
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_repayments") == 0)
+
+            let paid = try await pay("""
+                {"bill_id": "\(billID)", "external_ref": "bill-feb", "amount": {"amount": "205.40", "currency": "CNY"}}
+                """)
+            #expect(paid.status == .created, "\(paid.text)")
+            #expect(paid.json["bill_id"] as? String == billID)
+            #expect((paid.json["repayments"] as? [[String: Any]])?.count == 2)
+            let bill = paid.json["bill"] as? [String: Any] ?? [:]
+            #expect(C.money(bill["outstanding"]) == "0.00")
+            #expect(bill["status"] as? String == "paid")
+            #expect((bill["lines"] as? [[String: Any]] ?? []).allSatisfy { C.money($0["owed"]) == "0.00" })
+            // Installment 2 of each plan is untouched: the bill took only its own lines.
+            #expect(try await db.scalar(Int64.self, """
+                SELECT count(*) FROM credit_installments WHERE number = 2 AND principal_paid + fee_paid > 0
+                """) == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_repayments WHERE bill_id IS NOT NULL") == 2)
+            // The same external reference again is a conflict, not a second booking.
+            let twice = try await pay("""
+                {"bill_id": "\(billID)", "external_ref": "bill-feb", "amount": {"amount": "1.00", "currency": "CNY"}}
+                """)
+            #expect(twice.status == .conflict || twice.status == .unprocessableContent, "\(twice.text)")
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_repayments WHERE bill_id IS NOT NULL") == 2)
+
+            // Past the grace days of the paid installments the account is current.
+            _ = try await credit.ageAccounts(businessDate: C.date("2026-02-16"))
+            let acct = try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey) }
+            #expect(acct.json["status"] as? String == "active")
+            #expect(acct.json["days_past_due"] as? Int == 0)
+            // The unpaid account's bill is overdue.
+            try await C.on("2026-02-16") {
+                try await api.withClient { client in
+                    let list = try await client.call(.get, "/v1/credit-accounts/\(other)/bills", key: api.platformKey)
+                    #expect((list.json["data"] as? [[String: Any]])?.first?["status"] as? String == "overdue")
+                }
+            }
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectAccountConsistent(db, other)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+
+    @Test("bills are cursor paged newest first; unknown accounts and other accounts' bills are 404; wrong role 403")
+    func pagingAndAccess() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            let (account, _, _) = try await Self.twoPlans(api)
+            let (other, _, _) = try await Self.twoPlans(api, nationalID: C.nationalIDs[2])
+            for date in ["2026-02-01", "2026-03-01", "2026-04-01"] { _ = try await credit.issueBills(businessDate: C.date(date)) }
+            try await api.withClient { client in
+                let first = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=2", key: api.platformKey)
+                let page1 = first.json["data"] as? [[String: Any]] ?? []
+                #expect(page1.compactMap { $0["statement_date"] as? String } == ["2026-04-01", "2026-03-01"])
+                let cursor = try #require(first.json["next_cursor"] as? String)
+                let second = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=2&cursor=\(cursor)", key: api.platformKey)
+                #expect((second.json["data"] as? [[String: Any]] ?? []).compactMap { $0["statement_date"] as? String } == ["2026-02-01"])
+                #expect(second.json["next_cursor"] is NSNull)
+                let badCursor = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?cursor=bm9wZQ", key: api.platformKey)
+                #expect(badCursor.status == .unprocessableContent)
+                #expect(Self.errorFields(badCursor) == ["cursor"])
+                let badLimit = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=0", key: api.platformKey)
+                #expect(Self.errorFields(badLimit) == ["limit"])
+
+                let mine = try #require(page1.first?["id"] as? String)
+                let elsewhere = try await client.call(.get, "/v1/credit-accounts/\(other)/bills/\(mine)", key: api.platformKey)
+                #expect(elsewhere.status == .notFound)
+                let nobody = try await client.call(.get, "/v1/credit-accounts/\(UUID().uuidString.lowercased())/bills", key: api.platformKey)
+                #expect(nobody.status == .notFound)
+                let insurer = try await client.call(.get, "/v1/credit-accounts/\(account)/bills", key: api.insurerKey)
+                #expect(insurer.status == .forbidden)
+                let anonymous = try await client.call(.get, "/v1/credit-accounts/\(account)/bills/\(mine)", key: nil)
+                #expect(anonymous.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test("an account's statement and repayment days override the product's, 1 to 28 with a 422 naming the field")
+    func billingDaysOverride() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            let (account, _, _) = try await Self.twoPlans(api)
+            try await api.withClient { client in
+                let defaults = try await client.call(.get, "/v1/credit-accounts/\(account)/billing-days", key: api.platformKey)
+                #expect(defaults.json["statement_day"] as? Int == 1)
+                #expect(defaults.json["repayment_day"] as? Int == 10)
+                for (json, field) in [(#"{"statement_day": 29, "repayment_day": 10}"#, "statement_day"),
+                                      (#"{"statement_day": 5, "repayment_day": 0}"#, "repayment_day")] {
+                    let bad = try await client.call(.put, "/v1/credit-accounts/\(account)/billing-days", key: api.platformKey, json: json)
+                    #expect(bad.status == .unprocessableContent)
+                    #expect(Self.errorFields(bad) == [field], "\(bad.text)")
+                }
+                let set = try await client.call(.put, "/v1/credit-accounts/\(account)/billing-days", key: api.platformKey,
+                                                json: #"{"statement_day": 20, "repayment_day": 5}"#)
+                #expect(set.status == .ok, "\(set.text)")
+                #expect(set.json["statement_day"] as? Int == 20)
+            }
+            // The product's statement day no longer issues this account's bill; its own does.
+            #expect(try await credit.issueBills(businessDate: C.date("2026-02-01")).bills == 0)
+            let issued = try await credit.issueBills(businessDate: C.date("2026-02-20"))
+            #expect(issued.bills == 1)
+            #expect(try await db.scalar(String.self, "SELECT due_date::text FROM credit_bills") == "2026-03-05")
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM audit_events WHERE action = 'credit.billing_days.changed'") == 1)
+        }
+    }
+
+    @Test("the nightly run has the bill step after ageing")
+    func nightlyStep() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let names = api.deps.nightly.stepNames
+            let age = try #require(names.firstIndex(of: "age_credit_accounts"))
+            let bills = try #require(names.firstIndex(of: "issue_credit_bills"))
+            #expect(age < bills)
+        }
+    }
+}
+
+extension CreditBillTests {
+    @Test("a product names its accounts' bill days and an account may name its own when opened; 1 to 28, a 422 naming the field")
+    func productAndOpeningDays() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                for (json, field) in [(#""statement_day": 29"#, "statement_day"), (#""repayment_day": 0"#, "repayment_day")] {
+                    let bad = try await client.call(.post, "/v1/credit-products", key: api.operatorKey,
+                                                    json: #"{"code": "bad-days", "name": "Bad days", \#(json)}"#)
+                    #expect(bad.status == .unprocessableContent)
+                    #expect(Self.errorFields(bad) == [field], "\(bad.text)")
+                }
+                let created = try await client.call(.post, "/v1/credit-products", key: api.operatorKey,
+                                                    json: #"{"code": "mid-month", "name": "Mid-month bills", "statement_day": 15, "repayment_day": 25}"#)
+                #expect(created.status == .created, "\(created.text)")
+                #expect(created.json["statement_day"] as? Int == 15)
+                #expect(created.json["repayment_day"] as? Int == 25)
+                let productID = try #require(created.json["id"] as? String)
+                let read = try await client.call(.get, "/v1/credit-products/\(productID)", key: api.platformKey)
+                #expect(read.json["repayment_day"] as? Int == 25)
+                let standard = try await client.call(.get, "/v1/credit-products/00000000-0000-4000-8000-000000000001", key: api.platformKey)
+                #expect(standard.json["statement_day"] as? Int == 1)
+                #expect(standard.json["repayment_day"] as? Int == 10)
+
+                let plain = try await C.openAccount(client, api, nationalID: C.nationalIDs[3], productID: productID)
+                let days = try await client.call(.get, "/v1/credit-accounts/\(plain)/billing-days", key: api.platformKey)
+                #expect(days.json["statement_day"] as? Int == 15)
+                #expect(days.json["repayment_day"] as? Int == 25)
+
+                func open(_ nationalID: String, _ extra: String) async throws -> JSONResponse {
+                    try await client.call(.post, "/v1/credit-accounts", key: api.platformKey, json: """
+                        {"national_id": "\(nationalID)", "phone": "\(C.phone)", "features": \(C.goodFeatures),
+                         "product_id": "\(productID)", \(extra)}
+                        """)
+                }
+                let badOpen = try await open(C.nationalIDs[4], #""repayment_day": 31"#)
+                #expect(badOpen.status == .unprocessableContent)
+                #expect(Self.errorFields(badOpen) == ["repayment_day"], "\(badOpen.text)")
+                let own = try await open(C.nationalIDs[4], #""statement_day": 5"#)
+                #expect(own.status == .created, "\(own.text)")
+                let ownID = try #require(own.json["id"] as? String)
+                let ownDays = try await client.call(.get, "/v1/credit-accounts/\(ownID)/billing-days", key: api.platformKey)
+                #expect(ownDays.json["statement_day"] as? Int == 5)
+                #expect(ownDays.json["repayment_day"] as? Int == 25)
+            }
+        }
+    }
+}
+
+extension CreditBillTests {
+    @Test("paying each bill's total on its due date leaves nothing of it open and keeps the account current for the plans' whole life",
+          arguments: [UInt64(1), 2, 3, 4])
+    func payingEveryBillKeepsCurrent(seed: UInt64) async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            let credit = api.deps.services.credit
+            var rng = Xoshiro(seed: (seed, 0x9E37_79B9_7F4A_7C15, seed &* 31, 0x2545_F491_4F6C_DD1D))  // a fixed sequence per seed
+            // Purchases on repayment days (the 10th, the standard product's), so installments fall due on them.
+            var purchases: [(date: String, amount: String, tenor: Int)] = []
+            for month in ["2026-01-10", "2026-02-10", "2026-03-10"] {
+                for _ in 0..<Int.random(in: 0...2, using: &rng) {
+                    let tiny = Bool.random(using: &rng)
+                    let minor = tiny ? Int64.random(in: 1...10, using: &rng) : Int64.random(in: 10_000...800_000, using: &rng)
+                    purchases.append((month, Money(minorUnits: minor, currency: .cny).decimalString,
+                                      [3, 6, 12, 24].randomElement(using: &rng) ?? 3))
+                }
+            }
+            if purchases.isEmpty { purchases.append(("2026-01-10", "1200.00", 6)) }
+            let account = try await api.withClient { try await C.openAccount($0, api) }
+            var orders = 0
+            var paidBills = 0
+            var month = C.date("2026-01-01")
+            while month < C.date("2028-06-01") {
+                let statement = month
+                let due = month.adding(days: 9)
+                _ = try await credit.ageAccounts(businessDate: statement)
+                _ = try await credit.issueBills(businessDate: statement)
+                // On the due date: pay every bill still owed, its total, naming it; then that day's purchases.
+                let todays = purchases.filter { $0.date == due.description }
+                let names = todays.indices.map { "s\(seed)-\(orders + $0 + 1)" }
+                orders += todays.count
+                paidBills += try await C.on(due.description) {
+                    try await api.withClient { client in
+                        var paidNow = 0
+                        let list = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=500", key: api.platformKey)
+                        for bill in list.json["data"] as? [[String: Any]] ?? [] {
+                            guard let id = bill["id"] as? String, let owed = C.money(bill["outstanding"]), owed != "0.00" else { continue }
+                            #expect(bill["due_date"] as? String == due.description)
+                            #expect(C.money(bill["total_due"]) == owed, "nothing was paid on the bill before its due date")
+                            let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
+                                {"bill_id": "\(id)", "external_ref": "bill-\(id)", "amount": {"amount": "\(owed)", "currency": "CNY"}}
+                                """)
+                            #expect(paid.status == .created, "\(paid.text)")
+                            #expect(C.money((paid.json["bill"] as? [String: Any])?["outstanding"]) == "0.00")
+                            paidNow += 1
+                        }
+                        for (p, name) in zip(todays, names) {
+                            _ = try await C.purchase(client, api, account: account, order: name, amount: p.amount, tenor: p.tenor)
+                        }
+                        return paidNow
+                    }
+                }
+                // Past the grace days: current, nothing of any bill open.
+                let check = due.adding(days: 5)
+                _ = try await credit.ageAccounts(businessDate: check)
+                let acct = try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey) }
+                #expect(acct.json["status"] as? String == "active", "\(check)")
+                #expect(acct.json["days_past_due"] as? Int == 0, "\(check)")
+                #expect(try await db.scalar(Int64.self, """
+                    SELECT count(*) FROM credit_bill_lines l JOIN credit_installments i
+                      ON i.credit_account_id = l.credit_account_id AND i.plan_id = l.plan_id AND i.number = l.number
+                    WHERE i.status = 'open' AND l.due_date <= \(check.description)::date
+                    """) == 0, "\(check)")
+                month = month.adding(months: 1)
+            }
+            #expect(paidBills > 0)
+            // Everything bought was billed and paid.
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_installments WHERE status = 'open'") == 0)
+            try await C.expectAccountConsistent(db, account)
+            try await C.expectLedgerBalanced(db)
+        }
+    }
+}
