@@ -41,6 +41,8 @@ public struct CreditAccountRecord: Sendable {
     public let bucket: DelinquencyBucket
     public let openedOn: BusinessDate
     public let chargedOffOn: BusinessDate?
+    /// The account's statement and repayment days (its own, else its product's).
+    public var billingCycle: BillingCycle = .productDefault
 
     /// What the consumer can spend now: limit − held − principal outstanding (never below zero)
     /// on an active account, zero on a frozen, charged-off or declined one.

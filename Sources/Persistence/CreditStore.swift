@@ -171,12 +171,14 @@ public enum CreditStore {
     static let accountColumns = """
         a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
         a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text AS score_detail,
-        a.days_past_due, a.bucket, a.opened_on::text AS opened_on, a.charged_off_on::text AS charged_off_on
+        a.days_past_due, a.bucket, a.opened_on::text AS opened_on, a.charged_off_on::text AS charged_off_on,
+        COALESCE(a.statement_day, (SELECT p.statement_day FROM credit_products p WHERE p.id = a.product_id)) AS billing_statement_day,
+        COALESCE(a.repayment_day, (SELECT p.repayment_day FROM credit_products p WHERE p.id = a.product_id)) AS billing_repayment_day
         """
 
     static func decodeAccount(_ r: PostgresRandomAccessRow) throws -> CreditAccountRecord {
         let currency = try r.creditCurrency()
-        return CreditAccountRecord(
+        var account = CreditAccountRecord(
             id: try r.creditColumn("id"), productID: try r.creditColumn("product_id"),
             nationalIDLast4: try r.creditColumn("national_id_last4"), phoneMasked: try r.creditColumn("phone_masked"),
             currency: currency, limit: try r.creditMoney("credit_limit", currency), held: try r.creditMoney("held", currency),
@@ -186,6 +188,11 @@ public enum CreditStore {
             daysPastDue: try r.creditColumn("days_past_due"), bucket: try r.creditEnum("bucket", as: DelinquencyBucket.self),
             openedOn: try r.creditDate("opened_on"),
             chargedOffOn: try r.creditColumn("charged_off_on", as: String?.self).flatMap(BusinessDate.init))
+        if let cycle = BillingCycle(statementDay: try r.creditColumn("billing_statement_day"),
+                                    repaymentDay: try r.creditColumn("billing_repayment_day")) {
+            account.billingCycle = cycle
+        }
+        return account
     }
 
     public static func account(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CreditAccountRecord? {

@@ -310,7 +310,7 @@ struct CreditConsumerRightsTests {
             let api = try await TestAPI.make(db)
             let (account, other) = try await C.on("2026-01-15") {
                 try await api.withClient { client in
-                    let account = try await C.openAccount(client, api)
+                    let account = try await C.openAccount(client, api, repaymentDay: 14)
                     let other = try await C.openAccount(client, api, nationalID: C.nationalIDs[1])
                     _ = try await C.purchase(client, api, account: account, order: "rec-1", amount: "1000.00", plan: "interest_free",
                                              tenor: nil)

@@ -26,7 +26,7 @@ struct CreditOverdueTests {
                          "tenors": [{"tenor": 3, "pricing": "flat_monthly_fee", "monthly_rate": "0.006"}]}
                         """)
                     let productID = try #require(product.json["id"] as? String)
-                    let account = try await C.openAccount(client, api, productID: productID)
+                    let account = try await C.openAccount(client, api, productID: productID, repaymentDay: 14)
                     let (_, plan) = try await C.purchase(client, api, account: account, order: "due", amount: "1000.00",
                                                          plan: "interest_free", tenor: nil)
                     return (account, plan)
@@ -136,7 +136,8 @@ struct CreditOverdueTests {
             let account = try await C.on("2026-01-15") {
                 try await app.test(.router) { client in
                     let opened = try await client.call(.post, "/v1/credit-accounts", key: key, json: """
-                        {"national_id": "\(C.nationalIDs[0])", "phone": "\(C.phone)", "features": \(C.goodFeatures)}
+                        {"national_id": "\(C.nationalIDs[0])", "phone": "\(C.phone)", "features": \(C.goodFeatures),
+                         "statement_day": 1, "repayment_day": 14}
                         """)
                     let account = try #require(opened.json["id"] as? String)
                     let auth = try await client.call(.post, "/v1/checkouts", key: key, json: C.checkoutJSON(

@@ -281,13 +281,34 @@ struct CreditPlanTests {
         }
     }
 
+    @Test("an interest-free purchase falls due on the repayment day of the bill that follows it (issue 13)")
+    func interestFreeDueOnNextBill() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            for (index, (day, due)) in [("2026-01-15", "2026-02-10"), ("2026-01-31", "2026-02-10"), ("2026-02-02", "2026-03-10"),
+                                        ("2026-12-20", "2027-01-10")].enumerated() {
+                try await C.on(day) {
+                    try await api.withClient { client in
+                        // A fresh account each time (statement day 1st, due the 10th: the product's defaults).
+                        let account = try await C.openAccount(client, api, nationalID: C.nationalIDs[index])
+                        let (_, plan) = try await C.purchase(client, api, account: account, order: "if-\(day)", amount: "10.00",
+                                                             plan: "interest_free", tenor: nil)
+                        let read = try await client.call(.get, "/v1/installment-plans/\(plan)", key: api.platformKey)
+                        let rows = try #require(read.json["installments"] as? [[String: Any]])
+                        #expect(rows.first?["due_date"] as? String == due, "bought \(day)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("an interest-free purchase converts to installments before its due date, not after")
     func conversion() async throws {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
             let (account, planID, lateID) = try await C.on("2026-01-10") {
                 try await api.withClient { client in
-                    let account = try await C.openAccount(client, api)
+                    let account = try await C.openAccount(client, api, repaymentDay: 9)
                     let (_, plan) = try await C.purchase(client, api, account: account, order: "if-1", amount: "1200.00",
                                                          plan: "interest_free", tenor: nil)
                     let (_, late) = try await C.purchase(client, api, account: account, order: "if-2", amount: "100.00",

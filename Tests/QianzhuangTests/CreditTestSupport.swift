@@ -46,9 +46,12 @@ enum CreditAPI {
 
     static func openAccount(
         _ client: some TestClientProtocol, _ api: TestAPI, nationalID: String = nationalIDs[0], phone: String = phone,
-        features: String = goodFeatures, productID: String? = nil
+        features: String = goodFeatures, productID: String? = nil, repaymentDay: Int? = nil
     ) async throws -> String {
-        let product = productID.map { #", "product_id": "\#($0)""# } ?? ""
+        // An interest-free purchase falls due on the repayment day of the next bill (statement day 1 by default):
+        // tests that pin a timeline name the repayment day that keeps it.
+        let product = (productID.map { #", "product_id": "\#($0)""# } ?? "")
+            + (repaymentDay.map { #", "statement_day": 1, "repayment_day": \#($0)"# } ?? "")
         let response = try await client.call(.post, "/v1/credit-accounts", key: api.platformKey, json: """
             {"national_id": "\(nationalID)", "phone": "\(phone)", "features": \(features)\(product)}
             """)

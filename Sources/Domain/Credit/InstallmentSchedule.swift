@@ -58,8 +58,12 @@ public struct InstallmentSchedule: Sendable, Hashable {
     ///   clamped to [0, balance] (only tiny principals ever need the clamp); the rounded balance is
     ///   carried; the last installment takes the remaining balance (its total = balance + interest).
     ///   With a zero rate the exact payment is P / n, rounded the same way.
+    ///
+    /// An interest-free purchase falls due on the repayment day of the bill that follows it when the
+    /// account's `billingCycle` is given (every real account has one), else `interestFreeDays` after it.
     public static func make(
-        principal: Money, purchaseDate: BusinessDate, plan: PurchasePlan, product: CreditProduct
+        principal: Money, purchaseDate: BusinessDate, plan: PurchasePlan, product: CreditProduct,
+        billingCycle: BillingCycle? = nil
     ) throws(CreditError) -> InstallmentSchedule {
         try product.validate()
         guard principal.isPositive else { throw .nonPositiveAmount(field: "principal") }
@@ -73,7 +77,7 @@ public struct InstallmentSchedule: Sendable, Hashable {
         case .interestFree:
             pricing = nil
             rows = [(principal.minorUnits, 0)]
-            dueDates = [purchaseDate.adding(days: product.interestFreeDays)]
+            dueDates = [billingCycle?.interestFreeDueDate(purchaseDate: purchaseDate) ?? purchaseDate.adding(days: product.interestFreeDays)]
         case .installments(let tenor):
             let price = try product.pricing(forTenor: tenor)
             pricing = price

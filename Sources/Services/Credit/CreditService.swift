@@ -207,7 +207,7 @@ public struct CreditService: Sendable {
         let (now, today) = clock()
         let checkoutID = UUID()
         do {
-            var (outcome, terms) = try await database.transaction { c in
+            var (outcome, terms, cycle) = try await database.transaction { c in
                 var (account, overdue) = try await lockAccount(request.creditAccountID, today: today, on: c)
                 let product = try await product(id: account.productID, on: c)
                 var decision = CheckoutDecision.decide(amount: request.amount, plan: request.plan,
@@ -235,13 +235,13 @@ public struct CreditService: Sendable {
                                                         actor: actor.principal.actor, requestID: actor.requestID, on: c, logger: logger)
                     available = account.available
                 }
-                return (CheckoutOutcome(checkout: checkout, available: available, plan: nil), product.terms)
+                return (CheckoutOutcome(checkout: checkout, available: available, plan: nil), product.terms, account.billingCycle)
             }
             // The price the consumer is agreeing to, annualised (Docs/ANNUAL-RATES.md): pure arithmetic after
             // the commit, so the account row is not held for it.
             if outcome.checkout.status == .authorized {
                 outcome.annualRates = try? AnnualRateDisclosure.of(InstallmentSchedule.make(
-                    principal: request.amount, purchaseDate: today, plan: request.plan, product: terms))
+                    principal: request.amount, purchaseDate: today, plan: request.plan, product: terms, billingCycle: cycle))
             }
             return outcome
         } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
@@ -293,7 +293,8 @@ public struct CreditService: Sendable {
             }
             let product = try await product(id: account.productID, on: c)
             let schedule = try Self.domain { () throws(CreditError) in
-                try InstallmentSchedule.make(principal: captured, purchaseDate: today, plan: checkout.plan, product: product.terms)
+                try InstallmentSchedule.make(principal: captured, purchaseDate: today, plan: checkout.plan, product: product.terms,
+                                             billingCycle: account.billingCycle)
             }
             let plan = InstallmentPlanRecord(
                 id: UUID(), creditAccountID: account.id, checkoutID: checkout.id, merchantID: checkout.merchantID,
