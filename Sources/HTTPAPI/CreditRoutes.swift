@@ -495,15 +495,15 @@ struct CreditProductBody: Encodable {
 }
 
 struct CreditAccountBody: Encodable {
-    struct FeatureScoreBody: Codable {
+    struct FeatureScoreBody: Encodable {
         let feature: String
         let value: String
         let points: String
         let maxPoints: String
         let reasonCode: String
 
-        enum CodingKeys: String, CodingKey {
-            case feature, value, points, maxPoints = "max_points", reasonCode = "reason_code"
+        init(_ line: ScoreDetailLine) {
+            (feature, value, points, maxPoints, reasonCode) = (line.feature, line.value, line.points, line.maxPoints, line.reasonCode)
         }
     }
     let id: String
@@ -527,7 +527,7 @@ struct CreditAccountBody: Encodable {
     let chargedOffOn: String?
 
     init(_ a: CreditAccountRecord) {
-        let detail = (try? JSONDecoder().decode([FeatureScoreBody].self, from: Data(a.scoreDetailJSON.utf8))) ?? []
+        let detail = a.scoreDetail.map(FeatureScoreBody.init)
         id = a.id.uuidString.lowercased()
         productId = a.productID.uuidString.lowercased()
         status = a.status.rawValue

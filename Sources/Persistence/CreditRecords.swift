@@ -36,7 +36,8 @@ public struct CreditAccountRecord: Sendable {
     public let score: Int
     public let reasons: [String]
     /// The scorecard's per-feature explanation, as stored JSON.
-    public let scoreDetailJSON: String
+    /// How each feature scored when the account was opened, as stored (a row that does not decode is corrupt).
+    public let scoreDetail: [ScoreDetailLine]
     public let daysPastDue: Int
     public let bucket: DelinquencyBucket
     public let openedOn: BusinessDate
@@ -319,5 +320,27 @@ extension PostgresRandomAccessRow {
         let raw = try creditColumn(name, as: String.self)
         guard let value = E(rawValue: raw) else { throw CreditStoreError.corruptRow("\(name)=\(raw)") }
         return value
+    }
+}
+
+/// One feature's line of the score an account was opened with: stored as JSONB by the account
+/// opening, read back typed (no silent empty list when a row does not decode).
+public struct ScoreDetailLine: Codable, Sendable, Equatable {
+    public let feature: String
+    public let value: String
+    public let points: String
+    public let maxPoints: String
+    public let reasonCode: String
+
+    public init(feature: String, value: String, points: String, maxPoints: String, reasonCode: String) {
+        self.feature = feature
+        self.value = value
+        self.points = points
+        self.maxPoints = maxPoints
+        self.reasonCode = reasonCode
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case feature, value, points, maxPoints = "max_points", reasonCode = "reason_code"
     }
 }

@@ -176,6 +176,15 @@ public enum CreditStore {
         COALESCE(a.repayment_day, (SELECT p.repayment_day FROM credit_products p WHERE p.id = a.product_id)) AS billing_repayment_day
         """
 
+    static func decodeScoreDetail(_ r: PostgresRandomAccessRow) throws -> [ScoreDetailLine] {
+        let text: String = try r.creditColumn("score_detail")
+        do {
+            return try JSONDecoder().decode([ScoreDetailLine].self, from: Data(text.utf8))
+        } catch {
+            throw CreditStoreError.corruptRow("credit_accounts.score_detail")
+        }
+    }
+
     static func decodeAccount(_ r: PostgresRandomAccessRow) throws -> CreditAccountRecord {
         let currency = try r.creditCurrency()
         var account = CreditAccountRecord(
@@ -184,7 +193,7 @@ public enum CreditStore {
             currency: currency, limit: try r.creditMoney("credit_limit", currency), held: try r.creditMoney("held", currency),
             principalOutstanding: try r.creditMoney("principal_outstanding", currency),
             status: try r.creditEnum("status", as: CreditAccountStatus.self), score: try r.creditColumn("score"),
-            reasons: try r.creditColumn("score_reasons"), scoreDetailJSON: try r.creditColumn("score_detail"),
+            reasons: try r.creditColumn("score_reasons"), scoreDetail: try decodeScoreDetail(r),
             daysPastDue: try r.creditColumn("days_past_due"), bucket: try r.creditEnum("bucket", as: DelinquencyBucket.self),
             openedOn: try r.creditDate("opened_on"),
             chargedOffOn: try r.creditColumn("charged_off_on", as: String?.self).flatMap(BusinessDate.init))

@@ -374,12 +374,14 @@ struct PersonalData: AsyncParsableCommand {
                 from now on, since new digests are made over the whole chain. Safe to run again.
                 """)
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var platform: PlatformOptions
         @Option(help: "Accounts per transaction.") var batchSize: Int = 1_000
 
         func run() async throws {
             _ = bootstrapLogging
             let logger = makeLogger("qianzhuang.pii")
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            let calendar = try platform.calendar()
             let target = try await DatabaseTarget.resolve(database, logger: logger)
             defer { target.stopIfStarted() }
             let personalData = try target.personalData(database)
@@ -389,7 +391,7 @@ struct PersonalData: AsyncParsableCommand {
             let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
             let moved = try await Database.withDatabase(target.configuration, logger: logger) { db in
                 try await migrator.migrate(db)
-                let service = CreditService(database: db, calendar: .shanghai, personalData: personalData)
+                let service = CreditService(database: db, calendar: calendar, personalData: personalData)
                 return try await service.rehashPersonalData(batchSize: batchSize)
             }
             printNow("rehashed \(moved) credit accounts to key \(personalData.keyID)")

@@ -116,8 +116,8 @@ public struct CreditService: Sendable {
         let nationalDigest = personalData.digest(application.nationalID)
         let status: CreditAccountStatus = result.isDeclined ? .declined : .active
         let detail = try Self.json(result.features.map {
-            ["feature": $0.feature.rawValue, "value": $0.value, "points": "\($0.points)", "max_points": "\($0.maxPoints)",
-             "reason_code": $0.reasonCode]
+            ScoreDetailLine(feature: $0.feature.rawValue, value: $0.value, points: "\($0.points)", maxPoints: "\($0.maxPoints)",
+                            reasonCode: $0.reasonCode)
         })
         let features = application.features
         let featuresJSON = try Self.json([
