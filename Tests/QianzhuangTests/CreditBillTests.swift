@@ -313,13 +313,16 @@ extension CreditBillTests {
             let api = try await TestAPI.make(db)
             let credit = api.deps.services.credit
             var rng = Xoshiro(seed: (seed, 0x9E37_79B9_7F4A_7C15, seed &* 31, 0x2545_F491_4F6C_DD1D))  // a fixed sequence per seed
-            // Purchases on repayment days (the 10th, the standard product's), so installments fall due on them.
+            // Purchases on any day of the month (before, on and after the repayment day, the 10th; the statement
+            // day is the 1st): installments fall due on the repayment days of the bills after the purchase.
             var purchases: [(date: String, amount: String, tenor: Int)] = []
-            for month in ["2026-01-10", "2026-02-10", "2026-03-10"] {
-                for _ in 0..<Int.random(in: 0...2, using: &rng) {
+            for month in ["2026-01", "2026-02", "2026-03"] {
+                for _ in 0..<Int.random(in: 0...3, using: &rng) {
                     let tiny = Bool.random(using: &rng)
                     let minor = tiny ? Int64.random(in: 1...10, using: &rng) : Int64.random(in: 10_000...800_000, using: &rng)
-                    purchases.append((month, Money(minorUnits: minor, currency: .cny).decimalString,
+                    let day = [3, 10, 17, 28, 31].randomElement(using: &rng) ?? 10
+                    let date = BusinessDate("\(month)-\(day < 10 ? "0" : "")\(day)") ?? C.date("\(month)-28")
+                    purchases.append((date.description, Money(minorUnits: minor, currency: .cny).decimalString,
                                       [3, 6, 12, 24].randomElement(using: &rng) ?? 3))
                 }
             }
@@ -334,6 +337,14 @@ extension CreditBillTests {
                 _ = try await credit.ageAccounts(businessDate: statement)
                 _ = try await credit.issueBills(businessDate: statement)
                 // On the due date: pay every bill still owed, its total, naming it; then that day's purchases.
+                // Bought between the statement and the due date: on the next bill, nothing owed now.
+                for (index, p) in purchases.enumerated() where p.date > statement.description && p.date < due.description {
+                    try await C.on(p.date) {
+                        try await api.withClient { client in
+                            _ = try await C.purchase(client, api, account: account, order: "s\(seed)-early-\(index)", amount: p.amount, tenor: p.tenor)
+                        }
+                    }
+                }
                 let todays = purchases.filter { $0.date == due.description }
                 let names = todays.indices.map { "s\(seed)-\(orders + $0 + 1)" }
                 orders += todays.count
@@ -369,6 +380,15 @@ extension CreditBillTests {
                       ON i.credit_account_id = l.credit_account_id AND i.plan_id = l.plan_id AND i.number = l.number
                     WHERE i.status = 'open' AND l.due_date <= \(check.description)::date
                     """) == 0, "\(check)")
+                // Bought after the due date, before the next statement: on the next bill.
+                let nextStatement = month.adding(months: 1)
+                for (index, p) in purchases.enumerated() where p.date > due.description && p.date < nextStatement.description {
+                    try await C.on(p.date) {
+                        try await api.withClient { client in
+                            _ = try await C.purchase(client, api, account: account, order: "s\(seed)-late-\(index)", amount: p.amount, tenor: p.tenor)
+                        }
+                    }
+                }
                 month = month.adding(months: 1)
             }
             #expect(paidBills > 0)

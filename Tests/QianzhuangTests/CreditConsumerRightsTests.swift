@@ -205,7 +205,7 @@ struct CreditConsumerRightsTests {
                 try await api.withClient { client in
                     let expected = try AnnualRateDisclosure.of(InstallmentSchedule.make(
                         principal: Money(minorUnits: 120_000, currency: .cny), purchaseDate: C.date("2026-01-15"),
-                        plan: .installments(6), product: .standard))
+                        plan: .installments(6), product: .standard, billingCycle: .productDefault))
                     let account = try await C.openAccount(client, api)
                     let product = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
                     let productID = try #require(product.json["product_id"] as? String)

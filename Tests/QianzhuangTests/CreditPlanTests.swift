@@ -115,7 +115,9 @@ struct CreditPlanTests {
                         let fee = (Decimal(principal) * Decimal(string: "0.006")!).rounded(scale: 0, .halfEven)
                         #expect(fees.allSatisfy { Decimal($0) == fee })
                         let dues = rows.compactMap { $0["due_date"] as? String }
-                        #expect(Array(dues.prefix(3)) == ["2026-02-28", "2026-03-31", "2026-04-30"])
+                        // On the account's repayment day (the 10th by default), from the bill after the purchase; the
+                        // month-end rule of pure schedules (no billing cycle) is covered by CreditScheduleTests.
+                        #expect(Array(dues.prefix(3)) == ["2026-02-10", "2026-03-10", "2026-04-10"])
                     }
                     let first = try await client.call(.get, "/v1/installment-plans/\(UUID())", key: api.platformKey)
                     #expect(first.status == .notFound)
@@ -132,7 +134,7 @@ struct CreditPlanTests {
             let credit = api.deps.services.credit
             let (account, planID) = try await C.on("2026-01-31") {
                 try await api.withClient { client in
-                    let account = try await C.openAccount(client, api)
+                    let account = try await C.openAccount(client, api, repaymentDay: 28)   // due 02-28, 03-28, 04-28
                     let (_, plan) = try await C.purchase(client, api, account: account, order: "wf", amount: "3000.00", tenor: 3)
                     return (account, plan)
                 }
@@ -331,7 +333,7 @@ struct CreditPlanTests {
                     #expect(converted.json["converted_from"] as? String == planID)
                     let rows = try #require(converted.json["installments"] as? [[String: Any]])
                     #expect(rows.count == 6)
-                    #expect(rows.first?["due_date"] as? String == "2026-02-20")
+                    #expect(rows.first?["due_date"] as? String == "2026-02-09")
                     #expect(rows.compactMap { C.money($0["fee"]) }.allSatisfy { $0 == "7.20" })
                     let old = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
                     #expect(old.json["status"] as? String == "converted")

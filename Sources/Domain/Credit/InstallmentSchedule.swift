@@ -59,8 +59,10 @@ public struct InstallmentSchedule: Sendable, Hashable {
     ///   carried; the last installment takes the remaining balance (its total = balance + interest).
     ///   With a zero rate the exact payment is P / n, rounded the same way.
     ///
-    /// An interest-free purchase falls due on the repayment day of the bill that follows it when the
-    /// account's `billingCycle` is given (every real account has one), else `interestFreeDays` after it.
+    /// With the account's `billingCycle` (every real account has one), an interest-free purchase falls
+    /// due on the repayment day of the bill that follows it, and installment n on the repayment day n − 1
+    /// months after that. Without one (pure schedules, oracles), `interestFreeDays` after the purchase
+    /// and monthly on the purchase's day.
     public static func make(
         principal: Money, purchaseDate: BusinessDate, plan: PurchasePlan, product: CreditProduct,
         billingCycle: BillingCycle? = nil
@@ -87,7 +89,13 @@ public struct InstallmentSchedule: Sendable, Hashable {
             case .decliningBalance(let rate):
                 rows = try annuityRows(principal: principal.minorUnits, monthlyRate: rate, periods: tenor, rule)
             }
-            dueDates = (1...tenor).map { purchaseDate.adding(months: $0) }
+            // On the account's repayment days, starting with the bill that follows the purchase, so every
+            // installment is on exactly one monthly bill and paying that bill by its due date pays it on time.
+            if let first = billingCycle?.interestFreeDueDate(purchaseDate: purchaseDate) {
+                dueDates = (0..<tenor).map { first.adding(months: $0) }
+            } else {
+                dueDates = (1...tenor).map { purchaseDate.adding(months: $0) }
+            }
         }
 
         var installments: [Installment] = []

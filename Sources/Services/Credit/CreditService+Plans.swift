@@ -45,7 +45,7 @@ extension CreditService {
 
     /// Converts an interest-free purchase into `tenor` installments before its due date. The new plan
     /// finances the principal still owed, priced by the account's product, with installments falling
-    /// monthly on the conversion date's day of month; the interest-free plan is closed as `converted`.
+    /// on the account's repayment days from the bill after the conversion; the interest-free plan is closed as `converted`.
     /// No money moves, so nothing is booked (fees are recognised when paid).
     public func convert(planID: UUID, tenor: Int, actor: Actor) async throws -> InstallmentPlanRecord {
         let (_, today) = clock()
@@ -63,7 +63,7 @@ extension CreditService {
             let product = try await product(id: account.productID, on: c)
             let schedule = try Self.domain { () throws(CreditError) in
                 try InstallmentSchedule.make(principal: owed.principal, purchaseDate: today, plan: .installments(tenor),
-                                             product: product.terms)
+                                             product: product.terms, billingCycle: account.billingCycle)
             }
             let converted = InstallmentPlanRecord(
                 id: UUID(), creditAccountID: account.id, checkoutID: plan.checkoutID, merchantID: plan.merchantID,
