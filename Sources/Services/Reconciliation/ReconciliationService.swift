@@ -11,7 +11,7 @@ public struct ReconciliationService: Sendable {
     /// When set, these rules apply to every source instead of the stored per-source rules.
     let rulesOverride: MatchingRules?
     /// Lines per partition the matcher holds in memory at most (roughly).
-    static let partitionSize = 50_000
+    static let partitionSize = 25_000
 
     public init(database: Database, rules: MatchingRules? = nil) {
         self.database = database
