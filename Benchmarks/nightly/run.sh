@@ -2,7 +2,9 @@
 # Nightly benchmark: import N settlement lines through the streaming CSV importer, then run the
 # close of business for that date with the release binary; reports wall time and peak RSS of each.
 # Also seeds INSTALLMENTS open installments (default 1,000,000: a quarter of the accounts overdue,
-# every account with a stale hold) so the credit steps age them in the same run.
+# every account with a stale hold) so the credit steps age them in the same run, and the repayments
+# the settlement lines settle: half the lines by external reference, a tenth as groups (splits and
+# batches), the rest unknown to the ledger (see gen_settlement.py).
 # Usage: Benchmarks/nightly/run.sh [lines] [installments]   (defaults 1,000,000 and 1,000,000)
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -15,7 +17,7 @@ DATE=$(TZ=Asia/Shanghai date -d yesterday +%F)
 CSV="$QZ_DATA/settlement.csv"
 SEED_START=$(date +%s)
 cp "$(dirname "$0")/seed_installments.sql" "$QZ_DATA/seed.sql" && chmod 644 "$QZ_DATA/seed.sql"
-bench_psql -v accounts=$((INSTALLMENTS / 4)) -v rundate="$DATE" -f "$QZ_DATA/seed.sql" > /dev/null
+bench_psql -v accounts=$((INSTALLMENTS / 4)) -v rundate="$DATE" -v lines="$LINES" -f "$QZ_DATA/seed.sql" > /dev/null
 echo "seeded $INSTALLMENTS installments in $(( $(date +%s) - SEED_START )) s" >&2
 python3 "$(dirname "$0")/gen_settlement.py" "$CSV" "$LINES" "$DATE"
 DB=(--data-dir "$QZ_DATA/db" --migrations "$BENCH_MIGRATIONS")
@@ -24,5 +26,6 @@ LOG_LEVEL=info /usr/bin/time -f "%e %M" -o "$QZ_DATA/nightly.time" "$QZ_BIN" nig
 read -r IMPORT_S IMPORT_KB < "$QZ_DATA/import.time"
 read -r NIGHT_S NIGHT_KB < "$QZ_DATA/nightly.time"
 EXC=$(bench_psql -c "SELECT count(*) FROM reconciliation_exceptions")
-echo "benchmark=nightly settlement_lines=$LINES open_installments=$INSTALLMENTS import_s=$IMPORT_S import_peak_rss_kb=$IMPORT_KB nightly_s=$NIGHT_S nightly_peak_rss_kb=$NIGHT_KB exceptions=$EXC"
+MATCHED=$(bench_psql -c "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL")
+echo "benchmark=nightly settlement_lines=$LINES open_installments=$INSTALLMENTS import_s=$IMPORT_S import_peak_rss_kb=$IMPORT_KB nightly_s=$NIGHT_S nightly_peak_rss_kb=$NIGHT_KB exceptions=$EXC matched_lines=$MATCHED"
 grep -E "\] " "$QZ_DATA/nightly.err" | sed 's/\x1b\[[0-9;]*m//g' >&2 || true

@@ -226,60 +226,130 @@ public enum ReconciliationStore {
         return out
     }
 
-    /// Unmatched statement lines valued in [from, to] whose reference hashes into `partition` of
-    /// `partitions`. A bank line's source is its statement's account (`bank:<account>`), a
-    /// channel line's its channel, so per-source rules apply to either.
-    public static func lines(
-        from: BusinessDate, to: BusinessDate, partition: Int, partitions: Int, on c: PostgresConnection, logger: Logger
-    ) async throws -> [ActualLine] {
-        let rows = try await c.query("""
-            SELECT l.statement_id::text || '/' || l.line_no, l.reference, l.amount, l.currency, l.value_date::text,
-                   CASE WHEN l.source LIKE 'channel:%' THEN l.source ELSE COALESCE(s.account, l.source) END, l.batch_ref
+    /// How many buckets a run's working set is hashed into; a partition is a set of buckets.
+    public static let runBuckets = 1024
+
+    /// Materialises one matching run's working set (0013_reconciliation_run_keys.sql), once, in
+    /// set-based statements: the cash movements valued in [itemsFrom, itemsTo] that no night has
+    /// matched, each with every reference a counterparty can quote for it (resolved once from
+    /// `reconciliation_aliases`), and the unmatched statement lines valued in [linesFrom, linesTo].
+    /// Both are bucketed by the key that ties them together: an item by the first of its
+    /// references (ours, external, order) that a line of the window quotes as its reference or
+    /// batch reference, a line by its reference when that is an item's key, else its batch
+    /// reference when that is, else its own reference (or id). So a line lands with the item it
+    /// quotes, and a split's lines or a batch's items land together. Returns the counts.
+    public static func prepareRun(
+        runID: UUID, itemsFrom: BusinessDate, itemsTo: BusinessDate, linesFrom: BusinessDate, linesTo: BusinessDate,
+        on c: PostgresConnection, logger: Logger
+    ) async throws -> (items: Int, lines: Int) {
+        try await discardRun(runID: runID, on: c, logger: logger)
+        // The joins, sorts and hashes below cover every open item and line of the window at once;
+        // enough memory for the transaction keeps them off disk (the run holds one such transaction).
+        try await c.query("SET LOCAL work_mem = '256MB'", logger: logger)
+        let items = try await c.query("""
+            WITH cash AS (
+                SELECT e.id AS entry_id, p.currency::text AS currency, e.reference_type, e.reference_id, sum(p.amount)::bigint AS amount,
+                       e.kind, e.business_date
+                FROM journal_entries e
+                JOIN postings p ON p.entry_id = e.id
+                JOIN ledger_accounts la ON la.id = p.account_id AND la.code LIKE 'platform.cash.%'
+                WHERE e.business_date BETWEEN \(itemsFrom.description)::date AND \(itemsTo.description)::date
+                  AND NOT EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = e.id)
+                GROUP BY e.id, p.currency
+                HAVING sum(p.amount) <> 0
+            ), aliased AS (
+                SELECT c.entry_id, c.currency, array_agg(a.alias ORDER BY a.rank, a.alias) AS aliases
+                FROM cash c JOIN reconciliation_aliases a ON a.reference_type = c.reference_type AND a.reference_id = c.reference_id
+                WHERE a.alias IS NOT NULL AND a.alias <> '' AND a.alias <> c.reference_id
+                GROUP BY c.entry_id, c.currency
+            ), window_lines AS (
+                SELECT reference, batch_ref FROM statement_lines
+                WHERE value_date BETWEEN \(linesFrom.description)::date AND \(linesTo.description)::date AND matched_by IS NULL
+            ), quoted AS (
+                SELECT reference AS key FROM window_lines WHERE reference IS NOT NULL
+                UNION SELECT batch_ref FROM window_lines WHERE batch_ref IS NOT NULL
+            ), keyed AS (
+                SELECT c.entry_id, c.currency, k.key, k.n
+                FROM cash c LEFT JOIN aliased al USING (entry_id, currency),
+                     unnest(ARRAY[c.reference_id] || COALESCE(al.aliases, '{}')) WITH ORDINALITY AS k(key, n)
+            ), anchor AS (
+                SELECT DISTINCT ON (k.entry_id, k.currency) k.entry_id, k.currency, k.key
+                FROM keyed k JOIN quoted q ON q.key = k.key
+                ORDER BY k.entry_id, k.currency, k.n
+            )
+            , stored AS (
+                INSERT INTO reconciliation_run_items (run_id, entry_id, currency, reference_id, amount, kind, business_date, aliases, bucket)
+                SELECT \(runID), c.entry_id, c.currency, c.reference_id, c.amount, c.kind, c.business_date, COALESCE(al.aliases, '{}'),
+                       hashtext(COALESCE(an.key, c.reference_id)) & \(runBuckets - 1)
+                FROM cash c LEFT JOIN aliased al USING (entry_id, currency) LEFT JOIN anchor an USING (entry_id, currency)
+                RETURNING 1
+            )
+            SELECT count(*)::bigint FROM stored
+            """, logger: logger).all(Int64.self).first ?? 0
+        let lines = try await c.query("""
+            WITH keys AS (
+                SELECT DISTINCT k FROM reconciliation_run_items i, unnest(ARRAY[i.reference_id] || i.aliases) AS k WHERE i.run_id = \(runID)
+            ), stored AS (
+            INSERT INTO reconciliation_run_lines (run_id, statement_id, line_no, reference, amount, currency, value_date, source, batch_ref, bucket)
+            SELECT \(runID), l.statement_id, l.line_no, l.reference, l.amount, l.currency, l.value_date,
+                   CASE WHEN l.source LIKE 'channel:%' THEN l.source ELSE COALESCE(s.account, l.source) END, l.batch_ref,
+                   hashtext(CASE WHEN kr.k IS NOT NULL THEN l.reference WHEN kb.k IS NOT NULL THEN l.batch_ref
+                                 ELSE COALESCE(l.reference, l.statement_id::text || '/' || l.line_no) END) & \(runBuckets - 1)
             FROM statement_lines l JOIN statements s ON s.id = l.statement_id
-            -- A line quoting an external or order reference lands in the partition of the entry it stands for.
-            LEFT JOIN (SELECT DISTINCT ON (alias) alias, reference_id FROM reconciliation_aliases
-                       WHERE \(partitions) > 1 ORDER BY alias, rank) al ON al.alias = l.reference
-            WHERE l.value_date BETWEEN \(from.description)::date AND \(to.description)::date AND l.matched_by IS NULL
-              AND mod(abs(hashtext(COALESCE(al.reference_id, l.reference, ''))), \(partitions)) = \(partition)
-            """, logger: logger)
-        var out: [ActualLine] = []
-        for try await (id, reference, amount, currency, date, source, batch) in rows.decode((String, String?, Int64, String, String, String, String?).self) {
-            guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
-            out.append(ActualLine(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date,
-                                  source: source.hasPrefix("channel:") ? .channelSettlement(channel: String(source.dropFirst(8)))
-                                      : .bankStatement(statementId: source), batchReference: batch))
+            LEFT JOIN keys kr ON kr.k = l.reference
+            LEFT JOIN keys kb ON kb.k = l.batch_ref
+            WHERE l.value_date BETWEEN \(linesFrom.description)::date AND \(linesTo.description)::date AND l.matched_by IS NULL
+            RETURNING 1
+            )
+            SELECT count(*)::bigint FROM stored
+            """, logger: logger).all(Int64.self).first ?? 0
+        return (Int(items), Int(lines))
+    }
+
+    /// Drops a run's working set, and any a crashed run left behind more than a day ago.
+    public static func discardRun(runID: UUID, on c: PostgresConnection, logger: Logger) async throws {
+        for table in ["reconciliation_run_items", "reconciliation_run_lines"] {
+            try await c.query("""
+                DELETE FROM \(unescaped: table) WHERE run_id = \(runID) OR created_at < now() - interval '1 day'
+                """, logger: logger)
         }
-        return out
+    }
+
+    /// One partition of a prepared run: its items and lines in `buckets`.
+    public static func runPartition(
+        runID: UUID, buckets: [Int], on c: PostgresConnection, logger: Logger
+    ) async throws -> (expected: [ExpectedItem], actual: [ActualLine]) {
+        var expected: [ExpectedItem] = []
+        for try await (id, reference, amount, currency, kind, date, aliases) in try await c.query("""
+            SELECT entry_id::text, reference_id, amount, currency, kind, business_date::text, aliases
+            FROM reconciliation_run_items WHERE run_id = \(runID) AND bucket = ANY(\(buckets)::int[])
+            """, logger: logger).decode((String, String, Int64, String, String, String, [String]).self) {
+            guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
+            expected.append(ExpectedItem(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date, kind: kind,
+                                         alternateReferences: aliases))
+        }
+        var actual: [ActualLine] = []
+        for try await (id, reference, amount, currency, date, source, batch) in try await c.query("""
+            SELECT statement_id::text || '/' || line_no, reference, amount, currency, value_date::text, source, batch_ref
+            FROM reconciliation_run_lines WHERE run_id = \(runID) AND bucket = ANY(\(buckets)::int[])
+            """, logger: logger).decode((String, String?, Int64, String, String, String, String?).self) {
+            guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
+            actual.append(ActualLine(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date,
+                                     source: source.hasPrefix("channel:") ? .channelSettlement(channel: String(source.dropFirst(8)))
+                                         : .bankStatement(statementId: source), batchReference: batch))
+        }
+        return (expected, actual)
     }
 
     /// What the ledger expects to see at the bank: every cash movement valued in [from, to] that
-    /// no night has matched yet (so unmatched items carry forward inside the window), one item
-    /// per journal entry, referenced by the entry's business reference.
-    public static func expectedCashItems(
-        from: BusinessDate, to: BusinessDate, partition: Int, partitions: Int, on c: PostgresConnection, logger: Logger
-    ) async throws -> [ExpectedItem] {
-        let rows = try await c.query("""
-            SELECT e.id::text, e.reference_id, sum(p.amount)::bigint, p.currency, e.kind, e.business_date::text,
-                   COALESCE(min(al.aliases), '{}')
-            FROM journal_entries e
-            JOIN postings p ON p.entry_id = e.id
-            JOIN ledger_accounts la ON la.id = p.account_id AND la.code LIKE 'platform.cash.%'
-            LEFT JOIN (SELECT reference_type, reference_id, array_agg(alias ORDER BY rank, alias) AS aliases
-                       FROM reconciliation_aliases GROUP BY reference_type, reference_id) al
-                   ON al.reference_type = e.reference_type AND al.reference_id = e.reference_id
-            WHERE e.business_date BETWEEN \(from.description)::date AND \(to.description)::date
-              AND mod(abs(hashtext(e.reference_id)), \(partitions)) = \(partition)
-              AND NOT EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = e.id)
-            GROUP BY e.id, e.reference_id, e.reference_type, p.currency, e.kind, e.business_date
-            HAVING sum(p.amount) <> 0
-            """, logger: logger)
-        var out: [ExpectedItem] = []
-        for try await (id, reference, amount, currency, kind, date, aliases) in rows.decode((String, String, Int64, String, String, String, [String]).self) {
-            guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
-            out.append(ExpectedItem(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date, kind: kind,
-                                    alternateReferences: aliases))
-        }
-        return out
+    /// no night has matched yet, one item per journal entry, referenced by the entry's business
+    /// reference with the counterparty's references as alternates (for small tools: the demo).
+    public static func expectedCashItems(from: BusinessDate, to: BusinessDate, on c: PostgresConnection, logger: Logger) async throws -> [ExpectedItem] {
+        let runID = UUID()
+        _ = try await prepareRun(runID: runID, itemsFrom: from, itemsTo: to, linesFrom: to.adding(days: 1), linesTo: from, on: c, logger: logger)
+        let items = try await runPartition(runID: runID, buckets: Array(0..<runBuckets), on: c, logger: logger).expected
+        try await discardRun(runID: runID, on: c, logger: logger)
+        return items
     }
 
     /// Records what a night matched: the lines (by `statement_id/line_no`) and the ledger entries.
@@ -364,13 +434,6 @@ public enum ReconciliationStore {
                 date_window_days = EXCLUDED.date_window_days, one_to_many = EXCLUDED.one_to_many, many_to_one = EXCLUDED.many_to_one,
                 updated_by = EXCLUDED.updated_by, updated_at = now()
             """, logger: logger)
-    }
-
-    public static func countLines(from: BusinessDate, to: BusinessDate, on c: PostgresConnection, logger: Logger) async throws -> Int {
-        Int(try await c.query("""
-            SELECT count(*)::bigint FROM statement_lines
-            WHERE value_date BETWEEN \(from.description)::date AND \(to.description)::date AND matched_by IS NULL
-            """, logger: logger).all(Int64.self).first ?? 0)
     }
 
     /// One exception to raise; `key` makes raising it again a no-op.

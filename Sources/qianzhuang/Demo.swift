@@ -205,7 +205,7 @@ struct DemoMarketplace {
         let items = try await deps.database.client.withConnection { c in
             // Movements of the day, and those of the night before that no file has shown yet (the
             // settlements booked by the previous run arrive a day later, across the night boundary).
-            try await ReconciliationStore.expectedCashItems(from: date.adding(days: -1), to: date, partition: 0, partitions: 1, on: c, logger: logger)
+            try await ReconciliationStore.expectedCashItems(from: date.adding(days: -1), to: date, on: c, logger: logger)
         }.sorted { $0.id < $1.id }
         var rows = ["channel_txn_id,our_reference,amount,currency,fee,settled_at,type"]
         var breaks = 0

@@ -269,6 +269,15 @@ struct ReconciliationMatchingTests {
             .reconcile(expected: expected, actual: [line("a1", "ORD-30", 1_800), line("a2", "ORD-30", 1_100)])
         #expect(short.matches.isEmpty)
     }
+
+    @Test("the parts of a split whose item is not booked yet are each missing from the ledger, never a duplicate")
+    func splitWithoutItem() {
+        let parts = [line("a1", "ORD-30", 1_800), line("a2", "ORD-30", 1_200)]
+        let result = MatchingEngine(rules: MatchingRules(manyToOne: .batchReference)).reconcile(expected: [], actual: parts)
+        #expect(result.outcomes == [.missingFromLedger(parts[0]), .missingFromLedger(parts[1])])
+        // Each line ends in exactly one outcome.
+        #expect(result.outcomes.count == parts.count)
+    }
 }
 
 /// A small seeded generator so shuffles are reproducible.

@@ -21,8 +21,11 @@ struct ReconciliationTests {
 
     /// A camt.053.001.08 document: one statement of account 6222000011112222 with its sequence
     /// number, balances and (amount, end-to-end id) credit entries, all on `date`.
+    /// An amount with a leading `-` is a debit (money out); `batch`, when given, is one more entry
+    /// of their sum whose transactions each carry their amount and end-to-end id (a bank batch).
     static func camt(messageId: String = "M1", statementId: String, sequence: Int?, opening: String, closing: String,
-                     entries: [(String, String)], date: String = "2026-11-20", currency: String = "CNY", newline: String = "\n") -> String {
+                     entries: [(String, String)], batch: [(String, String)] = [], date: String = "2026-11-20", currency: String = "CNY",
+                     newline: String = "\n") -> String {
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
@@ -34,11 +37,22 @@ struct ReconciliationTests {
 
             """
         for (amount, ref) in entries {
+            let debit = amount.hasPrefix("-")
             xml += """
-                <Ntry><Amt Ccy="\(currency)">\(amount)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>\(date)</Dt></BookgDt>
+                <Ntry><Amt Ccy="\(currency)">\(debit ? String(amount.dropFirst()) : amount)</Amt><CdtDbtInd>\(debit ? "DBIT" : "CRDT")</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>\(date)</Dt></BookgDt>
                 <NtryDtls><TxDtls><Refs><EndToEndId>\(ref)</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
 
                 """
+        }
+        if !batch.isEmpty {
+            let cents = batch.compactMap { Int($0.0.replacingOccurrences(of: ".", with: "")) }.reduce(0, +)
+            let total = "\(cents / 100)." + String(format: "%02d", cents % 100)
+            xml += "<Ntry><Amt Ccy=\"\(currency)\">\(total)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>\(date)</Dt></BookgDt>"
+            xml += "<NtryDtls><Btch><NbOfTxs>\(batch.count)</NbOfTxs></Btch>"
+            for (amount, ref) in batch {
+                xml += "<TxDtls><Refs><EndToEndId>\(ref)</EndToEndId></Refs><Amt Ccy=\"\(currency)\">\(amount)</Amt></TxDtls>"
+            }
+            xml += "</NtryDtls></Ntry>\n"
         }
         xml += "</Stmt></BkToCstmrStmt></Document>\n"
         return xml.replacingOccurrences(of: "\n", with: newline)
@@ -199,15 +213,17 @@ struct ReconciliationTests {
         }
     }
 
-    /// Books `fen` of cash in under `reference` on `date` (a receipt the bank or channel should show).
+    /// Books `fen` of cash in under `reference` on `date` (a receipt the bank or channel should show);
+    /// negative `fen` is cash paid out.
     static func bookCash(_ db: Database, _ reference: String, _ fen: Int64, on date: BusinessDate) async throws {
         try await db.transaction { c in
             try await LedgerStore.ensureAccounts([PlatformAccounts.cash(.cny), PlatformAccounts.equity(.cny)], on: c, logger: db.logger)
         }
+        let amount = Money(minorUnits: Int64(fen.magnitude), currency: .cny)
         _ = try await LedgerService(database: db).postManualEntry(
             businessDate: date, description: "", reference: reference,
-            lines: [.init(accountCode: "platform.cash.cny", amount: Money(minorUnits: fen, currency: .cny), side: .debit),
-                    .init(accountCode: "platform.equity.cny", amount: Money(minorUnits: fen, currency: .cny), side: .credit)],
+            lines: [.init(accountCode: "platform.cash.cny", amount: amount, side: fen < 0 ? .credit : .debit),
+                    .init(accountCode: "platform.equity.cny", amount: amount, side: fen < 0 ? .debit : .credit)],
             actor: Self.actor)
     }
 
@@ -255,6 +271,25 @@ struct ReconciliationTests {
             let summary = try await deps.reconciliation.match(businessDate: d)
             #expect(summary.matched == 1)
             #expect(summary.exceptionsRaised == 0)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 2)
+        }
+    }
+
+    @Test("split lines whose item is not booked yet each carry one open missing_from_ledger, no duplicate, and match as a split when it is booked the next night")
+    func splitBeforeItsItem() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai,
+                                       reportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)"))
+            let d = BusinessDate("2026-11-20")!
+            try await Self.importCSV(deps, ["T1,ord-77,18.00,CNY,0,\(d),payment", "T2,ord-77,12.00,CNY,0,\(d),payment"])
+            _ = try await deps.reconciliation.match(businessDate: d)
+            #expect(try await deps.reconciliation.exceptions(businessDate: d).map(\.kind) == ["missing_from_ledger", "missing_from_ledger"])
+            try await Self.bookCash(db, "ord-77", 3_000, on: d.adding(days: 1))
+            let next = try await deps.reconciliation.match(businessDate: d.adding(days: 1))
+            #expect(next.matched == 1)
+            #expect(next.exceptionsRaised == 0)
+            #expect(next.exceptionsClosed == 2)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions WHERE state <> 'resolved'") == 0)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 2)
         }
     }
@@ -395,8 +430,24 @@ struct ReconciliationTests {
             let resent = Self.camt(messageId: "RESENT", statementId: "S-1", sequence: 1, opening: "0.00", closing: "100.00",
                                    entries: [("100.00", "ord-101")], date: "\(d1)", newline: "\r\n")
             #expect(try await importXML(resent).alreadyImported == true)
+            // Money leaving on day 2 that the bank shows only on day 3.
+            try await Self.bookCash(db, "out-201", -4_000, on: d2)
             guard case .completed(let night2) = try await deps.nightly.run(date: d2, triggeredBy: "test") else { throw TestFailure("night 2") }
-            guard case .completed = try await deps.nightly.run(date: d3, triggeredBy: "test") else { throw TestFailure("night 3") }
+
+            // Day 3: the bank shows the day-2 payment out, and one credit of 55.00 paying two receipts of
+            // the day at once (a batch with no order reference in common: each transaction quotes its own).
+            try await Self.bookCash(db, "ord-301", 2_000, on: d3)
+            try await Self.bookCash(db, "ord-302", 3_500, on: d3)
+            let s3 = Self.camt(statementId: "S-3", sequence: 3, opening: "999.00", closing: "1014.00", entries: [("-40.00", "out-201")],
+                               batch: [("20.00", "ord-301"), ("35.00", "ord-302")], date: "\(d3)")
+            #expect(try await importXML(s3).alreadyImported == false)
+            guard case .completed(let night3) = try await deps.nightly.run(date: d3, triggeredBy: "test") else { throw TestFailure("night 3") }
+            // The payment out raised on night 2 was closed by night 3.
+            let outClosed = try await db.scalar(Int64.self, """
+                SELECT count(*) FROM reconciliation_exceptions e JOIN journal_entries j ON e.dedupe_key = 'mfs:' || j.id
+                WHERE j.reference_id = 'out-201' AND e.state = 'resolved' AND e.resolved_by_run = \(night3.id)
+                """)
+            #expect(outClosed == 1)
 
             // The repayment raised on night 1 was closed by night 2, which matched it by its external_ref.
             let repaymentClosed = try await db.scalar(Int64.self, """
@@ -425,7 +476,7 @@ struct ReconciliationTests {
                           AND (e.dedupe_key = 'mfs:' || j.id OR e.dedupe_key LIKE 'am:' || j.id || ':%' OR e.dedupe_key LIKE 'dm:' || j.id || ':%')) = 1)
                 """)
             #expect(looseItems == 0)
-            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 5)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 8)
             // A fourth run that changes nothing raises nothing new.
             let before = try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions")
             guard case .completed = try await deps.nightly.run(date: d3, force: true, triggeredBy: "test") else { throw TestFailure("night 4") }

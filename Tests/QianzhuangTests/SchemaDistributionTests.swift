@@ -37,7 +37,7 @@ struct SchemaDistributionTests {
         "insurance_category_rates", "insurance_route_norms",
         "credit_products", "credit_product_tenors", "credit_unique_refs",
         "nightly_runs", "nightly_steps", "statements", "statement_lines", "reconciliation_exceptions",
-        "reconciled_items", "matching_rules",
+        "reconciled_items", "matching_rules", "reconciliation_run_items", "reconciliation_run_lines",
     ]
 
     @Test("every owner-keyed table has its owner column in the primary key and in every unique index")

@@ -219,11 +219,16 @@ struct MatchingRun {
         guard lines.count > 1 else { return }
         let leftover = lines.filter { !actualDone[$0] }
         guard let first = leftover.first else { return }
-        // Repeat of the line already accounted for, else of the first one, which stays open.
+        // Repeat of the line already accounted for, else of the first one, which stays open. With
+        // nothing accounted for, only a line of the first one's amount repeats it: lines of other
+        // amounts under one reference are the parts of a split whose item is not booked yet, each
+        // missing from the ledger (and free to match as a split when it is), never a duplicate.
         if let anchor = lines.first(where: { actualDone[$0] }) {
             for line in leftover { record(.duplicate(actual[line], of: actual[anchor]), items: [], lines: [line]) }
         } else {
-            for line in leftover.dropFirst() { record(.duplicate(actual[line], of: actual[first]), items: [], lines: [line]) }
+            for line in leftover.dropFirst() where actual[line].amount == actual[first].amount {
+                record(.duplicate(actual[line], of: actual[first]), items: [], lines: [line])
+            }
         }
     }
 

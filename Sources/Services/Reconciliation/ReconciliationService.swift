@@ -11,7 +11,7 @@ public struct ReconciliationService: Sendable {
     /// When set, these rules apply to every source instead of the stored per-source rules.
     let rulesOverride: MatchingRules?
     /// Lines per partition the matcher holds in memory at most (roughly).
-    static let partitionSize = 50_000
+    static let partitionSize = 25_000
 
     public init(database: Database, rules: MatchingRules? = nil) {
         self.database = database
@@ -63,24 +63,29 @@ public struct ReconciliationService: Sendable {
     }
 
     /// Matches the ledger's unmatched cash movements of [date − window, date] against the unmatched
-    /// statement lines valued within the window, partition by partition (by a hash of the
-    /// reference, which keeps matching under one reference exact), each source's lines under its
-    /// own rules. Raises one exception per non-match (once, however often it runs), records what
-    /// matched so no later night sees it again, and closes the exceptions earlier nights raised
-    /// about what matched now, as resolved by `runID`.
+    /// statement lines valued within [date − window, date + window], each source's lines under its
+    /// own rules. The run's working set is materialised once (`ReconciliationStore.prepareRun`:
+    /// every reference a counterparty can quote for an item resolved in one set-based pass, items
+    /// and lines bucketed by the key that ties them), then matched partition by partition, each an
+    /// index read of its buckets. Raises one exception per non-match (once, however often it
+    /// runs), records what matched so no later night sees it again, and closes the exceptions
+    /// earlier nights raised about what matched now, as resolved by `runID`.
     public func match(businessDate date: BusinessDate, runID: UUID = UUID()) async throws -> MatchSummary {
         let logger = database.logger
         let rules = try await sourceRules()
         let window = rules.widestWindow
         let from = date.adding(days: -window), to = date.adding(days: window)
-        let lineCount = try await database.withConnection { try await ReconciliationStore.countLines(from: from, to: to, on: $0, logger: logger) }
-        let partitions = max(1, (lineCount + Self.partitionSize - 1) / Self.partitionSize)
+        let (itemCount, lineCount) = try await database.transaction { c in
+            try await ReconciliationStore.prepareRun(runID: runID, itemsFrom: from, itemsTo: date, linesFrom: from, linesTo: to, on: c, logger: logger)
+        }
+        let buckets = ReconciliationStore.runBuckets
+        let partitions = min(buckets, max(1, (max(itemCount, lineCount) + Self.partitionSize - 1) / Self.partitionSize))
         var summary = MatchSummary()
         summary.partitions = partitions
         for partition in 0..<partitions {
+            let part = Array(stride(from: partition, to: buckets, by: partitions))
             let (expected, actual) = try await database.withConnection { c in
-                (try await ReconciliationStore.expectedCashItems(from: from, to: date, partition: partition, partitions: partitions, on: c, logger: logger),
-                 try await ReconciliationStore.lines(from: from, to: to, partition: partition, partitions: partitions, on: c, logger: logger))
+                try await ReconciliationStore.runPartition(runID: runID, buckets: part, on: c, logger: logger)
             }
             summary.expected += expected.count
             summary.actual += actual.count
@@ -103,6 +108,7 @@ public struct ReconciliationService: Sendable {
             summary.exceptionsRaised += raised
             summary.exceptionsClosed += closed
         }
+        try await database.transaction { try await ReconciliationStore.discardRun(runID: runID, on: $0, logger: logger) }
         return summary
     }
 
