@@ -28,6 +28,19 @@ def walkthrough_blocks():
     return re.findall(r"^```sh\n(.*?)^```", text[start:], re.S | re.M)
 
 
+def commands(script):
+    """The script's logical lines: a line ending in a backslash continues on the next."""
+    out, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        if not line.rstrip().endswith("\\"):
+            out.append("\n".join(current))
+            current = []
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
 def _json_or_none(line):
     try:
         return json.loads(line)
@@ -72,7 +85,7 @@ def test_the_readme_walkthrough_runs_as_written():
             assert placeholder in script, "the README's first walkthrough line changed; update this test"
             script = script.replace(placeholder, f"export QZ=http://127.0.0.1:{port} OP={key}")
             if not (ROOT.parent / "shared" / "fixtures").is_dir():
-                script = "\n".join(line for line in script.splitlines() if "../shared/fixtures" not in line)
+                script = "\n".join(c for c in commands(script) if "../shared/fixtures" not in c)
             prelude = "set -euo pipefail\ncurl() { command curl --fail-with-body --show-error \"$@\"; echo; }\n"
             done = subprocess.run(["bash", "-c", prelude + script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
             assert done.returncode == 0, f"the walkthrough stopped (exit {done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
