@@ -27,7 +27,7 @@ struct CreditRoutes {
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CreditAccountRequest.self, from: request, context: context)
             let opened = try await credit.openAccount(try body.application(), actor: actor(principal, context))
-            return try JSONBody.response(CreditAccountBody(opened.account), status: .created)
+            return try JSONBody.response(try CreditAccountBody(opened.account), status: .created)
         }
         group.get("/credit-accounts") { request, context in
             try context.require(.operator)
@@ -43,7 +43,7 @@ struct CreditRoutes {
         group.get("/credit-accounts/{id}") { _, context in
             try context.require(.operator, .platform)
             let id = try Self.pathID(context)
-            return try JSONBody.response(CreditAccountBody(try await credit.account(id: id)))
+            return try JSONBody.response(try CreditAccountBody(try await credit.account(id: id)))
         }
         group.post("/credit-accounts/{id}/limit-changes") { request, context in
             let principal = try context.require(.operator)
@@ -51,13 +51,13 @@ struct CreditRoutes {
             let body = try await JSONBody.decode(LimitChangeRequestBody.self, from: request, context: context)
             let account = try await credit.changeLimit(accountID: id, to: try body.newLimit.money(field: "new_limit"),
                                                        reason: try body.reason(), actor: actor(principal, context))
-            return try JSONBody.response(CreditAccountBody(account))
+            return try JSONBody.response(try CreditAccountBody(account))
         }
         group.post("/credit-accounts/{id}/closure") { request, context in
             let principal = try context.require(.operator, .platform)
             let id = try Self.pathID(context)
             _ = try await Self.optionalBody(EmptyRequestBody.self, request)
-            return try JSONBody.response(CreditAccountBody(try await credit.closeAccount(accountID: id, actor: actor(principal, context))))
+            return try JSONBody.response(try CreditAccountBody(try await credit.closeAccount(accountID: id, actor: actor(principal, context))))
         }
         group.post("/credit-accounts/{id}/recoveries") { request, context in
             let principal = try context.require(.operator, .platform)
@@ -526,8 +526,8 @@ struct CreditAccountBody: Encodable {
     let openedOn: String
     let chargedOffOn: String?
 
-    init(_ a: CreditAccountRecord) {
-        let detail = a.scoreDetail.map(FeatureScoreBody.init)
+    init(_ a: CreditAccountRecord) throws {
+        let detail = try a.scoreDetail().map(FeatureScoreBody.init)
         id = a.id.uuidString.lowercased()
         productId = a.productID.uuidString.lowercased()
         status = a.status.rawValue

@@ -36,8 +36,18 @@ public struct CreditAccountRecord: Sendable {
     public let score: Int
     public let reasons: [String]
     /// The scorecard's per-feature explanation, as stored JSON.
-    /// How each feature scored when the account was opened, as stored (a row that does not decode is corrupt).
-    public let scoreDetail: [ScoreDetailLine]
+    /// How each feature scored when the account was opened, as stored (JSON; read with `scoreDetail()`).
+    let scoreDetailJSON: String
+
+    /// The score detail, typed; a row that does not decode is a corrupt row, never an empty list.
+    /// Decoded on demand: the checkout path reads accounts without needing it.
+    public func scoreDetail() throws -> [ScoreDetailLine] {
+        do {
+            return try JSONDecoder().decode([ScoreDetailLine].self, from: Data(scoreDetailJSON.utf8))
+        } catch {
+            throw CreditStoreError.corruptRow("credit_accounts.score_detail")
+        }
+    }
     public let daysPastDue: Int
     public let bucket: DelinquencyBucket
     public let openedOn: BusinessDate

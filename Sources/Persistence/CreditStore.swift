@@ -172,18 +172,11 @@ public enum CreditStore {
         a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
         a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text AS score_detail,
         a.days_past_due, a.bucket, a.opened_on::text AS opened_on, a.charged_off_on::text AS charged_off_on,
-        COALESCE(a.statement_day, (SELECT p.statement_day FROM credit_products p WHERE p.id = a.product_id)) AS billing_statement_day,
-        COALESCE(a.repayment_day, (SELECT p.repayment_day FROM credit_products p WHERE p.id = a.product_id)) AS billing_repayment_day
+        COALESCE(a.statement_day, p.statement_day) AS billing_statement_day,
+        COALESCE(a.repayment_day, p.repayment_day) AS billing_repayment_day
         """
-
-    static func decodeScoreDetail(_ r: PostgresRandomAccessRow) throws -> [ScoreDetailLine] {
-        let text: String = try r.creditColumn("score_detail")
-        do {
-            return try JSONDecoder().decode([ScoreDetailLine].self, from: Data(text.utf8))
-        } catch {
-            throw CreditStoreError.corruptRow("credit_accounts.score_detail")
-        }
-    }
+    /// What `accountColumns` select from: the account and its product (for the billing days it falls back to).
+    static let accountFrom = "credit_accounts a JOIN credit_products p ON p.id = a.product_id"
 
     static func decodeAccount(_ r: PostgresRandomAccessRow) throws -> CreditAccountRecord {
         let currency = try r.creditCurrency()
@@ -193,7 +186,7 @@ public enum CreditStore {
             currency: currency, limit: try r.creditMoney("credit_limit", currency), held: try r.creditMoney("held", currency),
             principalOutstanding: try r.creditMoney("principal_outstanding", currency),
             status: try r.creditEnum("status", as: CreditAccountStatus.self), score: try r.creditColumn("score"),
-            reasons: try r.creditColumn("score_reasons"), scoreDetail: try decodeScoreDetail(r),
+            reasons: try r.creditColumn("score_reasons"), scoreDetailJSON: try r.creditColumn("score_detail"),
             daysPastDue: try r.creditColumn("days_past_due"), bucket: try r.creditEnum("bucket", as: DelinquencyBucket.self),
             openedOn: try r.creditDate("opened_on"),
             chargedOffOn: try r.creditColumn("charged_off_on", as: String?.self).flatMap(BusinessDate.init))
@@ -206,7 +199,7 @@ public enum CreditStore {
 
     public static func account(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CreditAccountRecord? {
         let rows = try await connection.prepared(
-            "SELECT \(unescaped: accountColumns) FROM credit_accounts a WHERE a.id = \(id)", logger: logger)
+            "SELECT \(unescaped: accountColumns) FROM \(unescaped: accountFrom) WHERE a.id = \(id)", logger: logger)
         for try await row in rows { return try decodeAccount(row.makeRandomAccess()) }
         return nil
     }
@@ -247,10 +240,9 @@ public enum CreditStore {
             SELECT \(unescaped: accountColumns),
                    EXISTS (SELECT 1 FROM credit_installments i
                            WHERE i.credit_account_id = a.id AND i.status = 'open'
-                             AND i.due_date < \(today.description)::date
-                                              - (SELECT p.grace_days FROM credit_products p WHERE p.id = a.product_id)
+                             AND i.due_date < \(today.description)::date - p.grace_days
                           ) AS has_overdue
-            FROM credit_accounts a WHERE \(unescaped: prefix)\(keyID)\(unescaped: suffix) FOR UPDATE OF a
+            FROM \(unescaped: accountFrom) WHERE \(unescaped: prefix)\(keyID)\(unescaped: suffix) FOR UPDATE OF a
             """, logger: logger)
         for try await row in rows {
             let r = row.makeRandomAccess()

@@ -42,7 +42,7 @@ extension CreditStore {
     ) async throws -> [(CreditAccountRecord, PageCursor)] {
         let key = page.after.map { $0.key + "+00" }
         let rows = try await c.query("""
-            SELECT \(unescaped: accountColumns), \(unescaped: NewestFirst.keyColumn("a.created_at")) FROM credit_accounts a
+            SELECT \(unescaped: accountColumns), \(unescaped: NewestFirst.keyColumn("a.created_at")) FROM \(unescaped: CreditStore.accountFrom)
             WHERE (\(status?.rawValue)::text IS NULL OR a.status = \(status?.rawValue))
               AND (\(key)::timestamptz IS NULL OR (a.created_at, a.id) < (\(key)::timestamptz, \(page.after?.id)::uuid))
             ORDER BY a.created_at DESC, a.id DESC LIMIT \(page.fetchLimit)
