@@ -117,7 +117,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test("account sums beyond Int64 (written around the API) do not break the trial balance or the ledger proof")
+    @Test("account sums beyond Int64 (written around the API) do not break the trial balance, an account's balance or the ledger proof")
     func sumsBeyondInt64() async throws {
         try await Self.world { w, db in
             try await APIFoundationTests.openAccounts(db)
@@ -143,6 +143,12 @@ struct HostileInputTests {
             #expect(totals.first?["balanced"] as? Bool == true)
             let proof = try await ReconciliationService(database: db).proveLedger()
             #expect(proof.holds, "\(proof.violations)")
+            // A platform account does not cache its balance; summed as numeric, it reads back exactly.
+            let cash = try await w.client.call(.get, "/v1/ledger/accounts/platform.cash.cny", key: w.api.operatorKey)
+            #expect(cash.status == .ok, "\(cash.text)")
+            #expect((cash.json["balance"] as? [String: Any])?["amount"] as? String == "100000000000000000.00", "\(cash.text)")
+            let equity = try await w.client.call(.get, "/v1/ledger/accounts/platform.equity.cny", key: w.api.operatorKey)
+            #expect((equity.json["normal_balance"] as? [String: Any])?["amount"] as? String == "100000000000000000.00", "\(equity.text)")
         }
     }
 
