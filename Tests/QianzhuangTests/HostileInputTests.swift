@@ -272,6 +272,25 @@ struct HostileInputTests {
 
     // MARK: 4. Strict JSON
 
+    @Test("a PATCH member sent as null is a 422 naming it, and changes nothing (the contract has no nullable member there)")
+    func patchRefusesNull() async throws {
+        try await Self.world { w, _ in
+            let supplier = try await w.createSupplier()
+            for (json, field) in [(#"{"financing_line": null}"#, "financing_line"), (#"{"name": null}"#, "name"),
+                                  (#"{"financing_line": {"limit": null}}"#, "financing_line.limit")] {
+                let response = try await w.client.call(.patch, "/v1/suppliers/\(supplier)", key: w.api.operatorKey, json: json)
+                #expect(response.status == .unprocessableContent, "\(json): \(response.text)")
+                #expect(response.problemFields == [field], "\(response.text)")
+            }
+            let rule = try await w.client.call(.patch, "/v1/matching-rules/*", key: w.api.operatorKey, json: #"{"date_window_days": null}"#)
+            #expect(rule.status == .unprocessableContent, "\(rule.text)")
+            let unchanged = try await w.client.call(.get, "/v1/suppliers/\(supplier)", key: w.api.operatorKey)
+            #expect(unchanged.json["name"] as? String != nil, "\(unchanged.text)")
+            let named = try await w.client.call(.patch, "/v1/suppliers/\(supplier)", key: w.api.operatorKey, json: #"{"name": "Renamed"}"#)
+            #expect(named.status == .ok && named.json["name"] as? String == "Renamed", "\(named.text)")
+        }
+    }
+
     @Test("duplicate keys are 400; unknown and missing fields are reported together; impossible timestamps are 422")
     func strictJSON() async throws {
         try await Self.world { w, db in
