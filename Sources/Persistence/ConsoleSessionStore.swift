@@ -49,6 +49,11 @@ public enum ConsoleSessionStore {
         return try await rows.decode(UUID.self).first { _ in true }
     }
 
+    /// Ends every session of a key (when it is revoked).
+    public static func deleteAll(keyID: UUID, on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query("DELETE FROM console_sessions WHERE key_id = \(keyID)", logger: logger)
+    }
+
     /// Removes expired sessions (the nightly housekeeping and each sign-in call it); returns how many.
     public static func deleteExpired(on c: PostgresConnection, logger: Logger) async throws -> Int {
         try await c.query("DELETE FROM console_sessions WHERE expires_at <= now() RETURNING key_id", logger: logger)

@@ -80,13 +80,14 @@ extension AccessService {
         }
     }
 
-    /// Revokes a key (audited); a key that is unknown or already revoked is 404.
+    /// Revokes a key (audited) and ends its console sessions; a key that is unknown or already revoked is 404.
     public func revokeKey(id: UUID, actor: Actor) async throws {
         let logger = database.logger
         try await database.transaction { c in
             guard try await APIKeyStore.revoke(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "API key", id: id.uuidString.lowercased())
             }
+            try await ConsoleSessionStore.deleteAll(keyID: id, on: c, logger: logger)
             try await AuditStore.record(actor: actor.principal.actor, action: "api_key.revoked", objectType: "api_key",
                                         objectID: id.uuidString.lowercased(), requestID: actor.requestID, on: c, logger: logger)
         }

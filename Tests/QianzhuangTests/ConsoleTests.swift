@@ -64,11 +64,13 @@ struct ConsoleTests {
             return page
         }
 
-        /// Signs in through the form, as a person would.
+        /// Signs in through the form, as a person would, and follows the redirect (which brings the session's CSRF token).
         @discardableResult
         func signIn(_ key: String, extra: [String: String] = [:]) async throws -> Page {
             try await get("/console/sign-in", extra: extra)
-            return try await post("/console/sign-in", ["api_key": key], extra: extra)
+            let answer = try await post("/console/sign-in", ["api_key": key], extra: extra)
+            if answer.status == .seeOther, let location = answer.headers[.location] { try await get(location, extra: extra) }
+            return answer
         }
     }
 

@@ -1,7 +1,10 @@
 import Domain
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import Jobs
+import Services
 import Mustache
 
 /// Renders console pages: the layout (navigation, sign-out form with its CSRF token, business date)

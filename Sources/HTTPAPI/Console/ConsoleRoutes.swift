@@ -1,6 +1,8 @@
 import Domain
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import Jobs
 import Persistence
 import Services

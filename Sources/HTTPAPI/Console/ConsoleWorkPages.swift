@@ -241,7 +241,7 @@ extension ConsoleRoutes {
                     try await services.supplierFinance.receivable(id: $0, for: principal).record
                 }
                 lines.append(FinancingLineRow(
-                    reference: receivable??.externalReference ?? line.receivableId, dueDate: receivable??.dueDate.description ?? "—",
+                    reference: receivable?.externalReference ?? line.receivableId, dueDate: receivable?.dueDate.description ?? "—",
                     outstanding: format.money(line.outstanding, d.currency), advance: format.money(line.advance, d.currency),
                     fee: format.money(line.fee, d.currency), feeDays: line.feeDays.map(String.init) ?? "—",
                     net: format.money(line.netDisbursement, d.currency), eligible: line.eligible, reasons: line.reasons))
