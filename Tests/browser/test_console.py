@@ -44,6 +44,7 @@ if not BIN.exists():
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 TODAY = datetime.datetime.now(SHANGHAI).date()
@@ -146,6 +147,9 @@ def seed(server):
     big = [receivable(suppliers[0][0], "PO-88231", "150000.00", 60), receivable(suppliers[0][0], "PO-88232", "36000.00", 75)]
     pending = server.call("POST", "/v1/financing-requests", suppliers[0][1], {"receivable_ids": big})
     assert pending["status"] == "pending_review", pending
+    # A second one, with a receivable too close to maturity to finance (its reason shows in the queue).
+    mixed = [receivable(suppliers[1][0], "PO-77410", "130000.00", 90), receivable(suppliers[1][0], "PO-77411", "20000.00", 3)]
+    assert server.call("POST", "/v1/financing-requests", suppliers[1][1], {"receivable_ids": mixed})["status"] == "pending_review"
 
     # One order, one story: bought on credit, supplied on a receivable, return shipping insured, returned.
     account = server.call("POST", "/v1/credit-accounts", platform, {
@@ -192,14 +196,25 @@ def make_browser():
 
 
 def screenshot(driver, name):
+    """The whole page (up to 2,200 px tall), through the DevTools protocol."""
     target = os.environ.get("QZ_CONSOLE_SCREENSHOTS")
     if not target:
         return
+    import base64
     os.makedirs(target, exist_ok=True)
     height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 2200)")
-    driver.set_window_size(1440, max(height + 20, 700))
-    driver.save_screenshot(os.path.join(target, name))
-    driver.set_window_size(1440, 1000)
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": 1440, "height": height, "scale": 1}})
+    with open(os.path.join(target, name), "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+
+
+def wait_for(driver, text, timeout=20):
+    """A click that submits a form returns before the next page has loaded: wait for what it should show."""
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: text in d.page_source)
+    except Exception:
+        raise AssertionError(f"{text!r} did not appear; the page says: {driver.find_element(By.TAG_NAME, 'body').text[:1500]}")
 
 
 def sign_in(driver, server, key):
@@ -220,11 +235,12 @@ def test_operator_console_in_a_browser():
 
             # A platform key is refused, with a message that says why.
             sign_in(driver, server, data["platform"])
-            assert "only an operator key may sign in" in driver.page_source
+            wait_for(driver, "only an operator key may sign in")
             assert driver.get_cookie("qz_console") is None
 
             # The operator signs in and lands on Today.
             sign_in(driver, server, server.operator_key)
+            wait_for(driver, "Financing waiting for review")
             assert driver.current_url.endswith("/console"), driver.current_url
             cookie = driver.get_cookie("qz_console")
             assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
@@ -233,13 +249,14 @@ def test_operator_console_in_a_browser():
 
             # The financing queue: approve the request with a note.
             driver.find_element(By.LINK_TEXT, "Financing queue").click()
+            wait_for(driver, "Financing review queue")
             request = driver.find_element(By.ID, f"r-{data['pending']}")
             assert "PO-88231" in request.text and "above_auto_approval_ceiling" in request.text
             screenshot(driver, "financing-queue.png")
             request = driver.find_element(By.ID, f"r-{data['pending']}")
             request.find_element(By.CSS_SELECTOR, "form[action$='/approve'] input[name=reason]").send_keys("invoices checked with the buyer")
             request.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
-            assert "Financing approved and disbursed." in driver.page_source
+            wait_for(driver, "Financing approved and disbursed.")
             assert data["pending"] not in driver.page_source
 
             # Reconciliation: resolve the exception with a note.
@@ -247,7 +264,7 @@ def test_operator_console_in_a_browser():
             row = driver.find_element(By.ID, f"x-{data['exception']}")
             row.find_element(By.NAME, "note").send_keys("unknown payer; refunded through the channel")
             row.find_element(By.CSS_SELECTOR, "form[action$='/resolve'] button").click()
-            assert "Exception resolved." in driver.page_source
+            wait_for(driver, "Exception resolved.")
 
             # The order story, for the README.
             driver.get(server.base + "/console/orders?ref=ORD-7")
@@ -279,6 +296,7 @@ def test_operator_console_in_a_browser():
 
             # Sign out ends the session.
             driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+            wait_for(driver, "Operator API key")
             driver.get(server.base + "/console")
             assert driver.current_url.endswith("/console/sign-in")
         finally:

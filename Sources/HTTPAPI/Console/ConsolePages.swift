@@ -30,16 +30,16 @@ struct ConsolePages: Sendable {
     func render(_ template: String, title: String, section: String, page: Any, context: AppRequestContext,
                 notice: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
         let signedIn = context.principal != nil && context.consoleCSRF != nil
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "title": title,
             "signedIn": signedIn,
             "nav": Self.sections.map { NavItem(href: $0.href, label: $0.label, current: $0.href == section) },
             "csrf": context.consoleCSRF ?? "",
             "operatorKey": context.principal.map { String($0.keyID.prefix(8)) } ?? "",
             "businessDate": calendar.businessDate(at: Date()).description,
-            "notice": notice ?? "",
             "page": page,
         ]
+        if let notice { object["notice"] = notice }
         let resources = try ConsoleResources.load()
         guard let html = resources.library.render(object, withTemplate: template) else {
             throw ConsoleResources.MissingResource(description: "no console template \(template)")

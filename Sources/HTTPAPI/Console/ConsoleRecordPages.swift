@@ -71,7 +71,7 @@ extension ConsoleRoutes {
             let installments: [Installment]
         }
         struct Receivable {
-            let reference, supplierID, face, adjusted, dueDate, status: String
+            let reference, supplierID, supplier, face, adjusted, dueDate, status: String
             let financing: String?
         }
         struct Claim {
@@ -106,7 +106,7 @@ extension ConsoleRoutes {
     }
 
     func orderStory(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try context.require(.operator)
+        let principal = try context.require(.operator)
         guard let ref = Self.query(request)["ref"]?.trimmingCharacters(in: .whitespaces), !ref.isEmpty else {
             return try pages.render("order", title: "Order story", section: "/console/orders", page: OrderPage(ref: "", story: nil), context: context)
         }
@@ -122,10 +122,14 @@ extension ConsoleRoutes {
                                       status: "\(i.status)")
             })
         }
-        let receivables = story.receivables.map { r in
-            StoryView.Receivable(reference: r.record.externalReference, supplierID: r.record.supplierID.uuidString.lowercased(),
+        var receivables: [StoryView.Receivable] = []
+        for r in story.receivables {
+            let supplier = try? await services.supplierFinance.supplier(id: r.record.supplierID, for: principal)
+            receivables.append(StoryView.Receivable(
+                reference: r.record.externalReference, supplierID: r.record.supplierID.uuidString.lowercased(),
+                supplier: supplier?.name ?? r.record.supplierID.uuidString.lowercased(),
                                  face: format.money(r.record.face), adjusted: format.money(r.record.adjusted), dueDate: r.record.dueDate.description,
-                                 status: r.record.status.rawValue, financing: r.record.financingRequestID?.uuidString.lowercased())
+                status: r.record.status.rawValue, financing: r.record.financingRequestID?.uuidString.lowercased()))
         }
         let policy = story.policy.map { p in
             StoryView.Policy(

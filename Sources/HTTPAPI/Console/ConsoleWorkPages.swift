@@ -217,6 +217,7 @@ extension ConsoleRoutes {
         let requestedAt: String
         let disbursementDate: String
         let validUntil: String?
+        let lineLimit, lineOutstanding, lineAfter, lineUsedAfter: String
         let lines: [FinancingLineRow]
         let reasons: [FinancingDecisionDocument.Reason]
     }
@@ -228,13 +229,19 @@ extension ConsoleRoutes {
     func financingQueue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.operator)
         let queue = try await services.supplierFinance.financingRequestsInReview(limit: 100)
-        var names: [UUID: String] = [:]
+        var suppliers: [UUID: SupplierRecord] = [:]
         var rows: [FinancingRequestRow] = []
         for r in queue {
-            if names[r.supplierID] == nil {
-                names[r.supplierID] = try await services.supplierFinance.supplier(id: r.supplierID, for: principal).name
+            if suppliers[r.supplierID] == nil {
+                suppliers[r.supplierID] = try await services.supplierFinance.supplier(id: r.supplierID, for: principal)
             }
+            guard let supplier = suppliers[r.supplierID] else { continue }
             let d = r.decision
+            // A request in review already counts in the supplier's committed financing.
+            let committed = supplier.financingCommitted
+            let limit = supplier.line.limit
+            let usedAfter = limit.minorUnits > 0 ? Decimal(committed.minorUnits) / Decimal(limit.minorUnits) : nil
+            let before = (try? committed.subtracting(try Money.parse(amount: d.advance, currencyCode: d.currency))) ?? committed
             var lines: [FinancingLineRow] = []
             for line in d.lines {
                 let receivable = try? await UUID(uuidString: line.receivableId).asyncMap {
@@ -247,9 +254,11 @@ extension ConsoleRoutes {
                     net: format.money(line.netDisbursement, d.currency), eligible: line.eligible, reasons: line.reasons))
             }
             rows.append(FinancingRequestRow(
-                id: r.id.uuidString.lowercased(), supplierID: r.supplierID.uuidString.lowercased(), supplier: names[r.supplierID] ?? "",
+                id: r.id.uuidString.lowercased(), supplierID: r.supplierID.uuidString.lowercased(), supplier: supplier.name,
                 advance: format.money(d.advance, d.currency), fee: format.money(d.fee, d.currency), net: format.money(d.netDisbursement, d.currency),
-                requestedAt: format.time(r.createdAt), disbursementDate: d.disbursementDate, validUntil: d.validUntil, lines: lines,
+                requestedAt: format.time(r.createdAt), disbursementDate: d.disbursementDate, validUntil: d.validUntil,
+                lineLimit: format.money(limit), lineOutstanding: format.money(before), lineAfter: format.money(committed),
+                lineUsedAfter: format.percent(usedAfter), lines: lines,
                 reasons: d.reasons))
         }
         return try pages.render("financing", title: "Financing review queue (\(rows.count))", section: "/console/financing",
