@@ -56,6 +56,23 @@ struct ConsolePages: Sendable {
         let requestID: String
     }
 
+    /// Any error as a page: a problem's own status and words; anything else a 500 logged with the request id.
+    func error(_ error: any Error, request: Request, context: AppRequestContext) -> Response {
+        let problem = ProblemMapper.problem(for: error) ?? Problem(
+            status: .internalServerError, type: "internal", title: "Internal error",
+            detail: "something went wrong on our side; quote request id \(context.requestID)")
+        if problem.status.code >= 500 {
+            context.logger.error("console request failed", metadata: [
+                "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")", "error": "\(String(reflecting: error))",
+            ])
+        } else {
+            context.logger.info("console request refused", metadata: [
+                "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")", "status": "\(problem.status.code)",
+            ])
+        }
+        return self.error(problem, context: context)
+    }
+
     /// An error as a page with its status; never a stack trace or a secret, only the problem's words.
     func error(_ problem: Problem, context: AppRequestContext) -> Response {
         let page = ErrorPage(status: Int(problem.status.code), detail: problem.detail,

@@ -19,7 +19,7 @@ struct ConsoleRoutes {
     func addRoutes(to router: Router<AppRequestContext>) {
         let group = router.group("console")
             .add(middleware: ConsoleResponseMiddleware(pages: pages))
-            .add(middleware: ConsoleSessionMiddleware(access: deps.services.access))
+            .add(middleware: ConsoleSessionMiddleware(access: deps.services.access, pages: pages))
         let routes = Routes(group: group)
         addSessionRoutes(routes)
         addWorkRoutes(routes)

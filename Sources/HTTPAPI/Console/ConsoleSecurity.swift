@@ -90,19 +90,7 @@ struct ConsoleResponseMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let problem = ProblemMapper.problem(for: error) ?? Problem(
-                status: .internalServerError, type: "internal", title: "Internal error",
-                detail: "something went wrong on our side; quote request id \(context.requestID)")
-            if problem.status.code >= 500 {
-                context.logger.error("console request failed", metadata: [
-                    "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")", "error": "\(String(reflecting: error))",
-                ])
-            } else {
-                context.logger.info("console request refused", metadata: [
-                    "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")", "status": "\(problem.status.code)",
-                ])
-            }
-            response = pages.error(problem, context: context)
+            response = pages.error(error, request: request, context: context)
         }
         ConsoleSecurity.applyHeaders(&response.headers)
         return response
@@ -114,6 +102,7 @@ struct ConsoleResponseMiddleware: RouterMiddleware {
 struct ConsoleSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let access: AccessService
+    let pages: ConsolePages
     static let open: Set<String> = ["/console/sign-in", "/console/static/console.css"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -136,7 +125,12 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
             }
             context.consoleForm = form
         }
-        return try await next(request, context)
+        // Errors past this point render inside the signed-in layout (navigation kept).
+        do {
+            return try await next(request, context)
+        } catch {
+            return pages.error(error, request: request, context: context)
+        }
     }
 }
 
