@@ -202,6 +202,12 @@ extension ConsoleRoutes {
         let dpd, score: Int
         let reasons: [String]
         let bills: [BillRow]
+        let plans: [PlanRow]
+    }
+
+    struct PlanRow {
+        let purchased, merchant, plan, principal, principalLeft, nextDue, status, checkout: String
+        let dpd: Int
     }
 
     struct BillRow {
@@ -233,6 +239,14 @@ extension ConsoleRoutes {
         if let text = q["id"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             let a = try await services.credit.account(id: try Field.uuid(text, "id"))
             let bills = try await services.credit.bills(accountID: a.id, limit: 12, after: nil).page
+            let plans = try await services.credit.plans(accountID: a.id, limit: 20).map { p in
+                let left = p.installments.reduce(Int64(0)) { $0 + $1.principal.minorUnits - $1.principalPaid.minorUnits }
+                let next = p.installments.first { $0.principalPaid.minorUnits < $0.principal.minorUnits }
+                return PlanRow(purchased: p.purchaseDate.description, merchant: p.merchantID, plan: "\(p.plan)", principal: format.money(p.principal),
+                               principalLeft: format.money(left, p.currency.code), nextDue: next?.dueDate.description ?? "—",
+                               status: "\(p.status)", checkout: p.checkoutID.uuidString.lowercased(),
+                               dpd: p.installments.map(\.daysPastDue).max() ?? 0)
+            }
             account = AccountView(
                 id: a.id.uuidString.lowercased(), last4: a.nationalIDLast4, phone: a.phoneMasked, status: "\(a.status)", opened: a.openedOn.description,
                 limit: format.money(a.limit), available: format.money(a.available), held: format.money(a.held),
@@ -241,7 +255,7 @@ extension ConsoleRoutes {
                     BillRow(statementDate: b.statementDate.description, cycleStart: b.cycleStart.description, dueDate: b.dueDate.description,
                             principal: format.money(b.principal), fees: format.money(b.fees), lateFees: format.money(b.lateFees),
                             total: format.money(b.totalDue), outstanding: format.money(b.outstanding))
-                })
+                }, plans: plans)
         }
         let buckets = try await services.credit.bucketCounts()
         let chart = ConsoleChart.bars(title: "Live credit accounts by delinquency bucket", rows: buckets.map { b in
