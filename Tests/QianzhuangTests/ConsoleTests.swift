@@ -243,6 +243,15 @@ struct ConsoleTests {
                     #expect(docs.html.contains("<code>\(path)</code>"), "\(operation) is in /docs")
                 }
                 #expect(docs.html.contains("Request example"))
+
+                // A matching rule set from the reconciliation page goes through the service (audited).
+                let saved = try await browser.post("/console/reconciliation/rules", ["source": "channel:test", "amount_tolerance_minor": "5",
+                                                                                   "date_window_days": "2", "many_to_one": "true"])
+                #expect(saved.status == .seeOther)
+                let rule = try #require(try await api.deps.reconciliation.matchingRules(source: "channel:test").first)
+                #expect(rule.amountToleranceMinor == 5 && rule.dateWindowDays == 2 && rule.manyToOne && !rule.oneToMany)
+                let refused = try await browser.post("/console/reconciliation/rules", ["source": "channel:test", "amount_tolerance_minor": "lots"])
+                #expect(refused.status == .unprocessableContent && refused.html.contains("amount_tolerance_minor"))
             }
         }
     }

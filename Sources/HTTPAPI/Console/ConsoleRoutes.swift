@@ -105,7 +105,7 @@ struct ConsoleRoutes {
         "financing-approved": "Financing approved and disbursed.", "financing-declined": "Financing declined; the receivables are free again.",
         "exception-acknowledged": "Exception acknowledged.", "exception-resolved": "Exception resolved.",
         "claim-approved": "Claim approved: the next nightly payout pays it.", "claim-rejected": "Claim rejected.",
-        "key-revoked": "Key revoked.", "run-started": "Nightly run started; it works in the background.",
+        "key-revoked": "Key revoked.", "rule-saved": "Matching rule saved; it applies from the next nightly match.", "run-started": "Nightly run started; it works in the background.",
         "run-finished": "That date's run had already finished (tick “re-run” to run it again).",
     ]
 

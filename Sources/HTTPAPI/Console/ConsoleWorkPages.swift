@@ -47,6 +47,21 @@ extension ConsoleRoutes {
                 return ConsolePages.seeOther(back + separator + "notice=exception-\(resolves ? "resolved" : "acknowledged")")
             }
         }
+        routes.post("/reconciliation/rules") { _, context in
+            let form = try Self.form(context)
+            let source = try Field.nonEmpty(form.text("source") ?? "", "source", max: 100)
+            func number(_ name: String) throws -> Int64? {
+                try form.text(name).map { text in
+                    guard let n = Int64(text) else { throw Problem.validation(name, "must be a whole number") }
+                    return n
+                }
+            }
+            _ = try await deps.reconciliation.setMatchingRule(
+                source: source, amountToleranceMinor: try number("amount_tolerance_minor"),
+                dateWindowDays: try number("date_window_days").map { Int(clamping: $0) },
+                oneToMany: form.text("one_to_many") == "true", manyToOne: form.text("many_to_one") == "true", actor: try Self.actor(context))
+            return ConsolePages.seeOther("/console/reconciliation?notice=rule-saved")
+        }
         routes.get("/nightly") { request, context in try await nightlyRuns(request, context) }
         routes.post("/nightly") { _, context in
             let form = try Self.form(context)
