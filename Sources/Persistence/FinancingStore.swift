@@ -391,6 +391,14 @@ public enum FinancingStore {
             """, logger: logger))
     }
 
+    /// One supplier's requests, newest first.
+    public static func financingRequests(supplierID: UUID, limit: Int, on c: PostgresConnection, logger: Logger) async throws -> [FinancingRequestRecord] {
+        try await decodeFinancingRequests(try await c.query("""
+            SELECT \(unescaped: financingRequestColumns) FROM financing_requests
+            WHERE supplier_id = \(supplierID) ORDER BY created_at DESC, id LIMIT \(limit)
+            """, logger: logger))
+    }
+
     static func decodeFinancingRequests(_ rows: PostgresRowSequence) async throws -> [FinancingRequestRecord] {
         var out: [FinancingRequestRecord] = []
         for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in rows.decode(

@@ -32,6 +32,8 @@ struct ConsoleServiceTests {
                 let queue = try await finance.financingRequestsInReview()
                 #expect(queue.map { $0.id.uuidString.lowercased() } == Array(ids.prefix(2)), "the 400.00 advance is below the ceiling: approved at once")
                 let actor = try await Self.actor(api)
+                let bySupplier = try await finance.financingRequests(supplierID: try #require(UUID(uuidString: supplier)), for: actor.principal)
+                #expect(bySupplier.map { $0.id.uuidString.lowercased() } == ids.reversed(), "the supplier's requests, newest first")
                 let declined = try await finance.decideFinancingRequest(id: queue[0].id, approve: false, reason: "duplicate invoice", actor: actor)
                 #expect(declined.status == "rejected")
                 #expect(try await finance.financingRequestsInReview().map(\.id) == [queue[1].id])

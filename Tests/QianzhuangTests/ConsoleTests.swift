@@ -231,6 +231,7 @@ struct ConsoleTests {
                     let page = try await browser.get(uri)
                     #expect(page.status == .ok, "\(uri): \(page.html.prefix(500))")
                     #expect(page.html.contains("<nav>"), "\(uri)")
+                    #expect(!page.html.contains("HTTPAPI."), "\(uri): an absent value must not render an outer list's description")
                 }
                 let supplierPage = try await browser.get("/console/suppliers/\(supplier)")
                 #expect(supplierPage.html.contains("PO-&lt;b&gt;1&lt;/b&gt;"), "values are escaped")

@@ -165,12 +165,19 @@ extension ConsoleRoutes {
     struct ReceivableRow {
         let reference, issueDate, dueDate, face, adjusted, outstanding, status: String
         let orderRef: String?
-        let financing: String?
+        /// The financing request's id, shortened; named apart from the page's list so an absent one never reads the list.
+        let financedBy: String?
+    }
+
+    struct SupplierFinancingRow {
+        let id, requested, status, statusClass, advance, fee, net, disbursement: String
+        let inReview: Bool
     }
 
     struct SupplierPage {
         let id, status, code, limit, advanceRate, discountRate, dayCount, ceiling, committed, available, used, recourse: String
         let minDays, maxDays: Int
+        let financing: [SupplierFinancingRow]
         let receivables: [ReceivableRow]
         let more: Bool
         let shown: Int
@@ -180,17 +187,25 @@ extension ConsoleRoutes {
         let principal = try context.require(.operator)
         let s = try await services.supplierFinance.supplier(id: id, for: principal)
         let receivables = try await services.supplierFinance.listReceivables(ReceivableFilter(supplierID: id, limit: 200), for: principal)
+        let financing = try await services.supplierFinance.financingRequests(supplierID: id, for: principal, limit: 50).map { r in
+            let d = r.decision
+            return SupplierFinancingRow(id: r.id.uuidString.lowercased(), requested: format.time(r.createdAt), status: ConsoleFormat.words(r.status),
+                                        statusClass: Self.statusClass(r.status), advance: format.money(d.advance, d.currency),
+                                        fee: format.money(d.fee, d.currency), net: format.money(d.netDisbursement, d.currency),
+                                        disbursement: d.disbursementDate, inReview: r.status == "pending_review")
+        }
         let row = supplierRow(s)
         let available = (try? s.line.limit.subtracting(s.financingCommitted)) ?? s.line.limit
         let page = SupplierPage(
             id: row.id, status: s.status, code: s.creditCode, limit: row.limit, advanceRate: row.advanceRate, discountRate: row.discountRate,
             dayCount: "\(s.line.dayCount)", ceiling: format.money(s.line.autoApprovalCeiling), committed: row.committed,
             available: format.money(available), used: row.used, recourse: row.recourse, minDays: s.line.minDaysToMaturity,
-            maxDays: s.line.maxDaysToMaturity,
+            maxDays: s.line.maxDaysToMaturity, financing: financing,
             receivables: receivables.map { r in
                 ReceivableRow(reference: r.externalReference, issueDate: r.issueDate.description, dueDate: r.dueDate.description,
                               face: format.money(r.face), adjusted: format.money(r.adjusted), outstanding: format.money(r.outstanding),
-                              status: r.status.rawValue, orderRef: r.orderRef, financing: r.financingRequestID?.uuidString.lowercased())
+                              status: r.status.rawValue, orderRef: r.orderRef,
+                              financedBy: r.financingRequestID.map { String($0.uuidString.lowercased().prefix(8)) })
             }, more: receivables.count == 200, shown: receivables.count)
         return try pages.render("supplier", title: s.name, section: "/console/suppliers", page: page, context: context)
     }

@@ -99,6 +99,18 @@ extension SupplierFinanceService {
         return try records.map(Self.view)
     }
 
+    /// A supplier's requests, newest first (a supplier key sees only its own supplier's).
+    public func financingRequests(supplierID: UUID, for principal: Principal, limit: Int = 50) async throws -> [FinancingRequestView] {
+        guard Self.visible(supplierID, to: principal) else {
+            throw ServiceError.notFound(resource: "supplier", id: supplierID.uuidString.lowercased())
+        }
+        let logger = self.logger
+        let records = try await database.withConnection {
+            try await FinancingStore.financingRequests(supplierID: supplierID, limit: min(max(limit, 1), 500), on: $0, logger: logger)
+        }
+        return try records.map(Self.view)
+    }
+
     /// An operator approves (disburses) or rejects (releases the receivables and the line) a request in review.
     /// A reason, when given, is kept on the audit record.
     public func decideFinancingRequest(id: UUID, approve: Bool, reason: String? = nil, actor: Actor) async throws -> FinancingRequestView {
