@@ -91,6 +91,10 @@ struct ConsoleTests {
                 let unknown = try await Browser(client).signIn("qz_" + String(repeating: "0", count: 64))
                 #expect(unknown.status == .unprocessableContent && unknown.html.contains("unknown or revoked"))
 
+                // Login CSRF: a sign-in posted without the form's own token (from another site, say) is refused.
+                let forged = try await Browser(client).post("/console/sign-in", ["api_key": api.operatorKey], csrf: false)
+                #expect(forged.status == .forbidden && Self.sessionCookieHeader(forged) == nil)
+
                 let browser = Browser(client)
                 let signedIn = try await browser.signIn(api.operatorKey)
                 #expect(signedIn.status == .seeOther && signedIn.headers[.location] == "/console")

@@ -41,7 +41,10 @@ extension ConsoleRoutes {
                 _ = try await deps.reconciliation.advanceException(id: try Self.uuid(context), resolveWith: resolves ? note : nil, on: today,
                                                                    actor: try Self.actor(context))
                 // Back to the filtered list the operator was working (a console path only).
-                let back = form.text("back").flatMap { $0.hasPrefix("/console/reconciliation") && !$0.contains("//") ? $0 : nil }
+                let back = form.text("back").flatMap { back in
+                    back.hasPrefix("/console/reconciliation") && !back.contains("//") && back.count <= 500
+                        && back.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F } ? back : nil
+                }
                     ?? "/console/reconciliation"
                 let separator = back.contains("?") ? "&" : "?"
                 return ConsolePages.seeOther(back + separator + "notice=exception-\(resolves ? "resolved" : "acknowledged")")
