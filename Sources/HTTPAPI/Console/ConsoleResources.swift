@@ -3,14 +3,20 @@ import Mustache
 
 /// The console's templates and stylesheet, shipped as the HTTPAPI target's resources next to
 /// `openapi.yaml` (`qianzhuang_HTTPAPI.resources/Templates` and `…/Static`), found the same way.
-enum ConsoleResources {
+public enum ConsoleResources {
+    /// Loads the console's templates and stylesheet, failing with what is missing or broken
+    /// (`serve` calls it before it listens, as it loads the contract).
+    public static func check() throws {
+        _ = try load()
+    }
+
     struct Loaded: Sendable {
         let library: MustacheLibrary
         let stylesheet: [UInt8]
     }
 
-    struct MissingResource: Error, CustomStringConvertible {
-        let description: String
+    public struct MissingResource: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Loaded once, on first use; `serve` loads it before it listens so a broken template stops the start.
