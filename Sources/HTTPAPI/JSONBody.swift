@@ -27,6 +27,25 @@ enum JSONBody {
         return try decode(type, from: try await collect(request))
     }
 
+    /// A partial update (PATCH): a member left out keeps its value, and none may be sent as `null`
+    /// (merge-patch would read that as "remove", which no field here allows): a 422 naming each.
+    static func decodePatch<T: Codable>(_ type: T.Type, from request: Request, context: AppRequestContext) async throws -> T {
+        var context = context
+        if context.parsedBody == nil {   // no Idempotency-Key: the middleware did not parse it
+            do {
+                context.parsedBody = try StrictJSON.parse(try await collect(request))
+            } catch let error as StrictJSON.SyntaxError {
+                throw Problem.malformed("the body is not valid JSON: \(error.message)")
+            }
+        }
+        let value = try await decode(type, from: request, context: context)
+        let nulls = context.parsedBody?.nullMembers() ?? []
+        guard nulls.isEmpty else {
+            throw Problem.validation(nulls.map { FieldIssue(field: $0, message: "must not be null; leave the field out to keep its value") })
+        }
+        return value
+    }
+
     static func collect(_ request: Request) async throws -> Data {
         var request = request
         do {

@@ -63,8 +63,8 @@ struct AccountBody: Encodable {
         ownerType = a.ownerType
         ownerId = a.ownerID
         normalSide = a.type.normalSide.rawValue
-        balance = MoneyBody(a.balance)
-        normalBalance = MoneyBody(a.type.normalSide == .debit ? a.balance : a.balance.negated)
+        balance = MoneyBody(minorUnits: a.balanceMinorUnits, currency: a.currency)
+        normalBalance = MoneyBody(minorUnits: a.type.normalSide == .debit ? a.balanceMinorUnits : -a.balanceMinorUnits, currency: a.currency)
     }
 }
 

@@ -28,9 +28,18 @@ struct RequestIDMiddleware: RouterMiddleware {
 }
 
 /// Request counts and latency histograms per route, exposed at `/metrics`.
+///
+/// The registry validates the name, the labels and the HELP text on every `make…` call and then looks
+/// the series up under its lock; the handles are looked up here once per (method, route, status)
+/// instead, so a request costs one dictionary read. Routes are templates, so the set stays small.
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let registry: PrometheusCollectorRegistry
+    private let series = RouteSeries()
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    /// Computed (`MetricNameDescriptor` is not `Sendable`); read only when a new series is made.
     static var requests: MetricNameDescriptor {
         MetricNameDescriptor(namespace: "qianzhuang", subsystem: "http", metricName: "requests", unitName: "total",
                              helpText: "HTTP requests answered, by method, route template and status.")
@@ -48,11 +57,29 @@ struct MetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let route = context.endpointPath ?? "unmatched"
-        let labels = [("method", request.method.rawValue), ("route", route)]
-        registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(response.status.code))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets)
-            .record(ContinuousClock.now - start)
+        let (counter, histogram) = series.handles(method: request.method.rawValue, route: route, status: response.status.code) {
+            let labels = [("method", request.method.rawValue), ("route", route)]
+            return (registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(response.status.code))]),
+                    registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets))
+        }
+        counter.increment()
+        histogram.record(ContinuousClock.now - start)
         return response
+    }
+
+    /// The registry's handles per (method, route, status), made once.
+    final class RouteSeries: Sendable {
+        struct Key: Hashable { let method: String; let route: String; let status: Int }
+        private let known = Mutex<[Key: (Counter, DurationHistogram)]>([:])
+
+        func handles(method: String, route: String, status: Int,
+                     make: () -> (Counter, DurationHistogram)) -> (Counter, DurationHistogram) {
+            let key = Key(method: method, route: route, status: status)
+            if let found = known.withLock({ $0[key] }) { return found }
+            let made = make()   // the registry returns the existing series if another request made it first
+            known.withLock { $0[key] = made }
+            return made
+        }
     }
 }
 

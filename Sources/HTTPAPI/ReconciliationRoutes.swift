@@ -84,7 +84,7 @@ struct ReconciliationRoutes {
         group.patch("/matching-rules/{source}") { request, context in
             let principal = try context.require(.operator)
             let source = try Field.nonEmpty(try context.parameters.require("source"), "source", max: 100)
-            let body = try await JSONBody.decode(MatchingRuleRequest.self, from: request, context: context)
+            let body = try await JSONBody.decodePatch(MatchingRuleRequest.self, from: request, context: context)
             let rule = try await reconciliation.setMatchingRule(
                 source: source, amountToleranceMinor: body.amountToleranceMinor, dateWindowDays: body.dateWindowDays,
                 oneToMany: body.oneToMany, manyToOne: body.manyToOne, actor: Actor(principal: principal, requestID: context.requestID))

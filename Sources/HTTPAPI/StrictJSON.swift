@@ -13,6 +13,18 @@ enum JSONTree: Sendable {
 }
 
 extension JSONTree {
+    /// The paths of members sent as JSON `null`, at any depth ("financing_line", "a.b").
+    func nullMembers(path: String = "") -> [String] {
+        guard case .object(let members) = self else { return [] }
+        return members.flatMap { member -> [String] in
+            let here = path.isEmpty ? member.key : "\(path).\(member.key)"
+            if case .null = member.value { return [here] }
+            return member.value.nullMembers(path: here)
+        }
+    }
+}
+
+extension JSONTree {
     /// Canonical JSON for comparing requests: object keys sorted, no insignificant whitespace,
     /// strings re-escaped one way, numbers as sent. The same request with other spacing or key
     /// order has the same canonical bytes.

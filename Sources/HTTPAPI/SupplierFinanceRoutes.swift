@@ -37,7 +37,7 @@ struct SupplierFinanceRoutes {
         group.patch("/suppliers/{id}") { request, context in
             let principal = try context.require(.operator)
             let id = try Field.uuid(try Field.path(context, "id"), "id")
-            let body = try await JSONBody.decode(SupplierPatch.self, from: request, context: context)
+            let body = try await JSONBody.decodePatch(SupplierPatch.self, from: request, context: context)
             if let status = body.status, !["pending", "active", "suspended", "closed"].contains(status) {
                 throw Problem.validation("status", "must be pending, active, suspended or closed")
             }

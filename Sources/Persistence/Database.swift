@@ -182,6 +182,19 @@ public struct Database: Sendable {
     }
 }
 
+/// The connection a use case's statements run on. Services name it by this alias and never import
+/// PostgresNIO: SQL and the driver stay in Persistence.
+public typealias DatabaseConnection = PostgresConnection
+
+/// What Services may ask of a database error without knowing the driver.
+public enum DatabaseFailure {
+    /// Whether `error` is a unique violation (23505), of `constraint` when one is named.
+    public static func isUniqueViolation(_ error: any Error, constraint: String? = nil) -> Bool {
+        guard let error = error as? PSQLError, error.sqlState == "23505" else { return false }
+        return constraint == nil || error.constraintName == constraint
+    }
+}
+
 extension PSQLError {
     /// The SQLSTATE the server sent, if any.
     public var sqlState: String? { serverInfo?[.sqlState] }

@@ -13,8 +13,9 @@ public struct LedgerAccountRecord: Sendable {
     public let currency: Currency
     public let ownerType: String
     public let ownerID: String?
-    /// Debit-positive cached balance.
-    public let balance: Money
+    /// Debit-positive balance in minor units of `currency`. A `Decimal`, not `Money`: an account that
+    /// does not cache its balance (a platform account) is summed as `numeric` and may pass Int64.
+    public let balanceMinorUnits: Decimal
 }
 
 /// One row of a trial balance: an account and its balance as of a date.
@@ -115,18 +116,18 @@ public enum LedgerStore {
         let rows = try await connection.prepared("""
             SELECT id, code, name, type, currency, owner_type, owner_id,
                    CASE WHEN tracks_balance THEN balance
-                        ELSE (SELECT COALESCE(sum(p.amount), 0) FROM postings p WHERE p.account_id = ledger_accounts.id) END::bigint
+                        ELSE (SELECT COALESCE(sum(p.amount), 0) FROM postings p WHERE p.account_id = ledger_accounts.id) END::text
             FROM ledger_accounts WHERE code = \(code)
             """, logger: logger)
         for try await (id, code, name, type, currency, ownerType, ownerID, balance) in rows.decode(
-            (UUID, String, String, String, String, String, String?, Int64).self
+            (UUID, String, String, String, String, String, String?, String).self
         ) {
-            guard let type = AccountType(rawValue: type), let currency = Currency(code: currency) else {
+            guard let type = AccountType(rawValue: type), let currency = Currency(code: currency),
+                  let balance = Decimal(string: balance, locale: Locale(identifier: "en_US_POSIX")) else {
                 throw LedgerStoreError.corruptRow("ledger_accounts \(code)")
             }
             return LedgerAccountRecord(id: id, code: code, name: name, type: type, currency: currency,
-                                       ownerType: ownerType, ownerID: ownerID,
-                                       balance: Money(minorUnits: balance, currency: currency))
+                                       ownerType: ownerType, ownerID: ownerID, balanceMinorUnits: balance)
         }
         return nil
     }

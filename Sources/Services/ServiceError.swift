@@ -1,5 +1,4 @@
 import Domain
-import PostgresNIO
 
 /// One problem with one input field, named by its JSON path ("postings[1].amount").
 public struct FieldIssue: Sendable, Equatable, Codable {

@@ -117,7 +117,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test("account sums beyond Int64 (written around the API) do not break the trial balance or the ledger proof")
+    @Test("account sums beyond Int64 (written around the API) do not break the trial balance, an account's balance or the ledger proof")
     func sumsBeyondInt64() async throws {
         try await Self.world { w, db in
             try await APIFoundationTests.openAccounts(db)
@@ -143,6 +143,12 @@ struct HostileInputTests {
             #expect(totals.first?["balanced"] as? Bool == true)
             let proof = try await ReconciliationService(database: db).proveLedger()
             #expect(proof.holds, "\(proof.violations)")
+            // A platform account does not cache its balance; summed as numeric, it reads back exactly.
+            let cash = try await w.client.call(.get, "/v1/ledger/accounts/platform.cash.cny", key: w.api.operatorKey)
+            #expect(cash.status == .ok, "\(cash.text)")
+            #expect((cash.json["balance"] as? [String: Any])?["amount"] as? String == "100000000000000000.00", "\(cash.text)")
+            let equity = try await w.client.call(.get, "/v1/ledger/accounts/platform.equity.cny", key: w.api.operatorKey)
+            #expect((equity.json["normal_balance"] as? [String: Any])?["amount"] as? String == "100000000000000000.00", "\(equity.text)")
         }
     }
 
@@ -265,6 +271,25 @@ struct HostileInputTests {
     }
 
     // MARK: 4. Strict JSON
+
+    @Test("a PATCH member sent as null is a 422 naming it, and changes nothing (the contract has no nullable member there)")
+    func patchRefusesNull() async throws {
+        try await Self.world { w, _ in
+            let supplier = try await w.createSupplier()
+            for (json, field) in [(#"{"financing_line": null}"#, "financing_line"), (#"{"name": null}"#, "name"),
+                                  (#"{"financing_line": {"limit": null}}"#, "financing_line.limit")] {
+                let response = try await w.client.call(.patch, "/v1/suppliers/\(supplier)", key: w.api.operatorKey, json: json)
+                #expect(response.status == .unprocessableContent, "\(json): \(response.text)")
+                #expect(response.problemFields == [field], "\(response.text)")
+            }
+            let rule = try await w.client.call(.patch, "/v1/matching-rules/*", key: w.api.operatorKey, json: #"{"date_window_days": null}"#)
+            #expect(rule.status == .unprocessableContent, "\(rule.text)")
+            let unchanged = try await w.client.call(.get, "/v1/suppliers/\(supplier)", key: w.api.operatorKey)
+            #expect(unchanged.json["name"] as? String != nil, "\(unchanged.text)")
+            let named = try await w.client.call(.patch, "/v1/suppliers/\(supplier)", key: w.api.operatorKey, json: #"{"name": "Renamed"}"#)
+            #expect(named.status == .ok && named.json["name"] as? String == "Renamed", "\(named.text)")
+        }
+    }
 
     @Test("duplicate keys are 400; unknown and missing fields are reported together; impossible timestamps are 422")
     func strictJSON() async throws {

@@ -68,6 +68,46 @@ class Contract:
             return node
         return Draft202012Validator(anchor(schema), registry=self.registry)
 
+    def check_request(self, method, uri, body):
+        """The ways an accepted request breaks its operation's request schema or parameter schemas."""
+        split = urllib.parse.urlsplit(uri)
+        path = self.template_for(split.path)
+        if path is None or method.lower() not in self.document["paths"][path]:
+            return []
+        operation = self.document["paths"][path][method.lower()]
+        name = f"{method.upper()} {path}"
+        out = []
+        parameters = {}
+        for parameter in operation.get("parameters", []) + self.document["paths"][path].get("parameters", []):
+            parameter = self.resolve(parameter)
+            parameters[(parameter["in"], parameter["name"])] = parameter
+        for key, values in urllib.parse.parse_qs(split.query, keep_blank_values=True).items():
+            parameter = parameters.get(("query", key))
+            if parameter is None:
+                out.append((name, f"query parameter {key!r} is not documented"))
+                continue
+            schema = parameter.get("schema", {})
+            for value in values:
+                instance = int(value) if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]+", value) else value
+                out += [(name, f"query {key}={value!r}: {e.message}") for e in self.validator(schema).iter_errors(instance)]
+        segments, template = split.path.strip("/").split("/"), path.strip("/").split("/")
+        for segment, part in zip(segments, template):
+            if part.startswith("{"):
+                parameter = parameters.get(("path", part[1:-1]))
+                if parameter is not None:
+                    value = urllib.parse.unquote(segment)
+                    out += [(name, f"path {part}={value!r}: {e.message}")
+                            for e in self.validator(parameter.get("schema", {})).iter_errors(value)]
+        media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if media is not None and body is not None:
+            try:
+                instance = json.loads(body)
+            except ValueError:
+                return out + [(name, "request body is not JSON")]
+            out += [(name, f"request {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}")
+                    for e in self.validator(media["schema"]).iter_errors(instance)]
+        return out
+
     def check(self, method, uri, status, content_type, body):
         """The problems with one exchange, as (operation, message) pairs; none when it conforms."""
         raw_path = urllib.parse.urlsplit(uri).path

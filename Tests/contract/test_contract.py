@@ -101,3 +101,72 @@ def test_every_operation_is_exercised_by_the_api_tests():
     seen = {f"{e['method'].upper()} {CONTRACT_.template_for(e['uri'].split('?')[0])}" for e in exchanges if e["status"] < 300}
     untested = [f"{m.upper()} {p}" for m, p, _ in CONTRACT_.operations() if f"{m.upper()} {p}" not in seen]
     assert not untested, f"operations no API test calls successfully: {untested}"
+
+
+def test_every_request_the_server_accepted_is_valid_against_the_contract():
+    """The request schemas are no stricter than the server: whatever a test sent and got a 2xx for
+    (body, query and path parameters) validates. With the fuzz stage, which sends only schema-valid
+    requests, this pins the two together from both sides."""
+    exchanges = _exchanges()
+    if exchanges is None:
+        pytest.skip("QZ_CONTRACT_LOG is not set")
+    problems = collections.Counter()
+    for e in exchanges:
+        if 200 <= e["status"] < 300:
+            for operation, message in CONTRACT_.check_request(e["method"], e["uri"], e.get("request")):
+                problems[f"{operation}: {message}"] += 1
+    report = "\n".join(f"{count:5d} × {text}" for text, count in sorted(problems.items()))
+    assert not problems, f"{len(problems)} kinds of accepted request the contract calls invalid:\n{report}"
+
+
+def _request_schemas():
+    """(where, schema) for every schema reachable from a request body or a parameter."""
+    seen, out = set(), []
+
+    def walk(schema, where, closed=False):
+        """`closed`: reached through the allOf of a schema with `unevaluatedProperties: false`."""
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema:
+            if schema["$ref"] in seen:
+                return
+            seen.add(schema["$ref"])
+            walk(CONTRACT_.resolve(schema), schema["$ref"].split("/")[-1], closed)
+            return
+        out.append((where, dict(schema, additionalProperties=False) if closed else schema))
+        for prop, sub in schema.get("properties", {}).items():
+            walk(sub, f"{where}.{prop}")
+        walk(schema.get("items"), f"{where}[]")
+        for key in ("oneOf", "anyOf", "allOf"):
+            for sub in schema.get(key, []):
+                walk(sub, where, closed or schema.get("unevaluatedProperties") is False)
+
+    for method, path, op in CONTRACT_.operations():
+        for parameter in op.get("parameters", []):
+            parameter = CONTRACT_.resolve(parameter)
+            walk(parameter.get("schema"), f"{method.upper()} {path} {parameter['in']}:{parameter['name']}")
+        json_body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if json_body:   # a statement file (CSV, XML, MT940) is bounded by the body size limit instead
+            walk(json_body.get("schema"), f"{method.upper()} {path} body")
+    return out
+
+
+def test_every_request_value_is_bounded_as_the_server_bounds_it():
+    """What the server refuses, the contract says: every string has a length or a shape, every integer
+    a range, money a request shape (MoneyIn: not negative, at most 10^15 minor units, a booked currency),
+    every object refuses unknown fields."""
+    loose = []
+    for where, schema in _request_schemas():
+        kind = schema.get("type")
+        if kind == "string" and "maxLength" not in schema and not {"enum", "format", "const"} & schema.keys():
+            loose.append(f"{where}: string without maxLength")
+        if kind == "string" and "format" not in schema and "enum" not in schema and not (schema.get("minLength") or schema.get("pattern")):
+            loose.append(f"{where}: string that may be empty or blank")
+        if kind == "integer" and not {"minimum", "maximum"} <= schema.keys():
+            loose.append(f"{where}: integer without a range")
+        if kind == "object" and schema.get("properties") and schema.get("additionalProperties") is not False:
+            loose.append(f"{where}: object that accepts unknown fields")
+    request_refs = json.dumps([s for _, s in _request_schemas()])
+    if '"#/components/schemas/Money"' in request_refs:
+        loose.append("a request uses the response type Money instead of MoneyIn/PositiveMoneyIn")
+    assert not loose, "\n".join(sorted(set(loose)))

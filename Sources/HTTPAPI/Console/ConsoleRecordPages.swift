@@ -350,7 +350,7 @@ extension ConsoleRoutes {
                 + Paging.encode("\(e.createdAt.timeIntervalSince1970)|\(e.id.uuidString.lowercased())")
         } : nil
         let page = AccountPage(name: account.name, type: account.type.rawValue,
-                               owner: account.ownerType + (account.ownerID.map { " \($0)" } ?? ""), balance: format.money(account.balance),
+                               owner: account.ownerType + (account.ownerID.map { " \($0)" } ?? ""), balance: format.money(account.balanceMinorUnits, account.currency.code),
                                entries: entryRows(entries, account: code), next: next)
         return try pages.render("ledger-account", title: "Account \(code)", section: "/console/ledger", page: page, context: context)
     }

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// An account's statement and repayment days as they apply (its own or its product's).
 public struct CreditBillingDays: Sendable {
@@ -55,7 +54,7 @@ extension CreditService {
         try await read { c in try await billingDays(accountID: accountID, on: c) }
     }
 
-    func billingDays(accountID: UUID, on c: PostgresConnection) async throws -> CreditBillingDays {
+    func billingDays(accountID: UUID, on c: DatabaseConnection) async throws -> CreditBillingDays {
         guard let (statement, repayment) = try await CreditBillStore.billingDays(accountID: accountID, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "credit account", id: accountID.uuidString.lowercased())
         }
@@ -87,7 +86,7 @@ extension CreditService {
     }
 
     /// At account opening: the days the application names (1–28, a 422 naming the field otherwise) replace the product's.
-    func overrideBillingDays(of application: CreditApplication, accountID: UUID, on c: PostgresConnection) async throws {
+    func overrideBillingDays(of application: CreditApplication, accountID: UUID, on c: DatabaseConnection) async throws {
         guard application.statementDay != nil || application.repaymentDay != nil else { return }
         if let field = BillingCycle.invalidField(statementDay: application.statementDay ?? 1, repaymentDay: application.repaymentDay ?? 1) {
             throw ServiceError.invalid(field, "must be a day of the month from 1 to 28")
@@ -223,7 +222,7 @@ extension CreditService {
                 return BillRepaymentResult(id: repaymentID, externalRef: request.externalRef, businessDate: today,
                                            amount: request.amount, parts: parts, bill: after)
             }
-        } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error, constraint: "credit_unique_refs_pkey") {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "repayment \(request.externalRef) was already booked")
         }
     }
@@ -232,7 +231,7 @@ extension CreditService {
     /// account's outstanding principal and delinquency, the audit line and the journal entry.
     private func book(
         _ part: BillRepaymentResult.PlanPart, of plan: InstallmentPlanRecord, account: CreditAccountRecord,
-        request: BillRepaymentRequest, today: BusinessDate, actor: Actor, on c: PostgresConnection
+        request: BillRepaymentRequest, today: BusinessDate, actor: Actor, on c: DatabaseConnection
     ) async throws {
         let (installments, _) = try Self.applying(part.allocation, to: plan.installments, waiveFees: false)
         try await CreditPlanStore.update(creditAccountID: account.id, planID: plan.id, installments: installments, on: c, logger: logger)

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 extension CreditService {
     /// An operator raises or lowers an account's limit for a stated reason (issue 13). A decrease never
@@ -97,7 +96,7 @@ extension CreditService {
                                       businessDate: today, writtenOff: writtenOff,
                                       recovered: Money(minorUnits: before.minorUnits + amount.minorUnits, currency: account.currency))
             }
-        } catch let error as PSQLError where error.sqlState == "23505" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error) {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "recovery \(externalRef) was already booked")
         }
     }

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 extension CreditService {
     /// Nightly step for `businessDate`: ages every open installment past its due date.
@@ -47,7 +46,7 @@ extension CreditService {
         return report
     }
 
-    func ageBatch(_ ids: [UUID], businessDate: BusinessDate, on c: PostgresConnection) async throws -> CreditAgeingReport {
+    func ageBatch(_ ids: [UUID], businessDate: BusinessDate, on c: DatabaseConnection) async throws -> CreditAgeingReport {
         var report = CreditAgeingReport(businessDate: businessDate)
         let statuses = try await CreditNightlyStore.lockAccounts(ids, on: c, logger: logger)
         let rows = try await CreditNightlyStore.pastDue(accountIDs: ids, businessDate: businessDate, on: c, logger: logger)

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 extension CreditService {
     public func plan(id: UUID) async throws -> InstallmentPlanRecord {
@@ -28,7 +27,7 @@ extension CreditService {
     }
 
     /// The account (locked) and the plan with its installments (locked).
-    func lockPlan(_ id: UUID, today: BusinessDate, on c: PostgresConnection) async throws -> (CreditAccountRecord, InstallmentPlanRecord) {
+    func lockPlan(_ id: UUID, today: BusinessDate, on c: DatabaseConnection) async throws -> (CreditAccountRecord, InstallmentPlanRecord) {
         let (account, _) = try await lockAccount(.plan(id), resource: "installment plan", today: today, on: c)
         guard let plan = try await CreditPlanStore.plan(creditAccountID: account.id, id: id, forUpdate: true, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "installment plan", id: id.uuidString.lowercased())
@@ -167,7 +166,7 @@ extension CreditService {
                     allocation: allocation, feesWaived: waivedMoney,
                     plan: try await reload(plan, on: c))
             }
-        } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error, constraint: "credit_unique_refs_pkey") {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "repayment \(request.externalRef) was already booked")
         }
     }
@@ -222,14 +221,14 @@ extension CreditService {
     public func refund(_ request: RefundRequest, actor: Actor) async throws -> RefundResult {
         do {
             return try await database.transaction { c in try await refund(request, actor: actor, on: c) }
-        } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error, constraint: "credit_unique_refs_pkey") {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "refund \(request.externalRef) was already booked")
         }
     }
 
     /// The same, on the caller's transaction (a return flowing through credit, financing and
     /// insurance at once, issue 8).
-    public func refund(_ request: RefundRequest, actor: Actor, on c: PostgresConnection) async throws -> RefundResult {
+    public func refund(_ request: RefundRequest, actor: Actor, on c: DatabaseConnection) async throws -> RefundResult {
         let (_, today) = clock()
         let refundID = UUID()
         guard let (owner, checkoutID) = try await CreditStore.owner(of: .order, ref: request.orderRef, on: c, logger: logger),
@@ -344,7 +343,7 @@ extension CreditService {
     /// The common end of a repayment or refund: the account's outstanding principal drops by what was
     /// cleared, the account is re-aged, the change is audited and the entry posted.
     func settle(
-        _ account: CreditAccountRecord, principalCleared: Money, today: BusinessDate, on c: PostgresConnection, actor: Actor,
+        _ account: CreditAccountRecord, principalCleared: Money, today: BusinessDate, on c: DatabaseConnection, actor: Actor,
         action: String, objectType: String, objectID: UUID, detail: [String: String], entry: JournalEntry
     ) async throws {
         try await CreditStore.adjustAccount(id: account.id, heldDelta: 0, principalDelta: -principalCleared.minorUnits,
@@ -358,7 +357,7 @@ extension CreditService {
 
     /// After money came in, re-ages the account on `today`: days past due and bucket from its oldest
     /// unpaid past-due installment, and a frozen account with nothing overdue any more is unfrozen.
-    func refreshDelinquency(_ account: CreditAccountRecord, today: BusinessDate, on c: PostgresConnection) async throws {
+    func refreshDelinquency(_ account: CreditAccountRecord, today: BusinessDate, on c: DatabaseConnection) async throws {
         guard account.status == .active || account.status == .frozen else { return }
         let product = try await product(id: account.productID, on: c)
         let oldest = try await CreditPlanStore.oldestPastDue(creditAccountID: account.id, today: today, on: c, logger: logger)
@@ -368,7 +367,7 @@ extension CreditService {
                                                 bucket: aged?.bucket ?? .current, status: status, on: c, logger: logger)
     }
 
-    func reload(_ plan: InstallmentPlanRecord, on c: PostgresConnection) async throws -> InstallmentPlanRecord {
+    func reload(_ plan: InstallmentPlanRecord, on c: DatabaseConnection) async throws -> InstallmentPlanRecord {
         guard let fresh = try await CreditPlanStore.plan(creditAccountID: plan.creditAccountID, id: plan.id, forUpdate: false,
                                                          on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "installment plan", id: plan.id.uuidString.lowercased())

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// Consumer installment credit use cases (issue 4): products, accounts, checkout authorization,
 /// capture, void and expiry, plans and conversions, repayments, refunds and the nightly ageing.
@@ -76,7 +75,7 @@ public struct CreditService: Sendable {
                 }
                 return stored
             }
-        } catch let error as PSQLError where error.sqlState == "23505" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error) {
             throw ServiceError.conflict(code: "duplicate_product_code", detail: "a credit product with code \(draft.code) exists")
         }
         products.put(stored)
@@ -88,7 +87,7 @@ public struct CreditService: Sendable {
         try await read { c in try await product(id: id, on: c) }
     }
 
-    func product(id: UUID?, on connection: PostgresConnection) async throws -> CreditProductRecord {
+    func product(id: UUID?, on connection: DatabaseConnection) async throws -> CreditProductRecord {
         if let id, let cached = products.get(id) { return cached }
         guard let found = try await CreditStore.product(id: id, on: connection, logger: logger) else {
             throw ServiceError.notFound(resource: "credit product", id: id?.uuidString.lowercased() ?? "default")
@@ -162,7 +161,7 @@ public struct CreditService: Sendable {
                 "credit_account_id": "\(id.uuidString.lowercased())", "status": "\(status.rawValue)", "score": "\(result.score)",
             ])
             return OpenedCreditAccount(account: account, score: result)
-        } catch let error as PSQLError where error.sqlState == "23505" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error) {
             throw ServiceError.conflict(code: "duplicate_account", detail: "a credit account for this national ID already exists")
         }
     }
@@ -191,13 +190,13 @@ public struct CreditService: Sendable {
     }
 
     /// The account locked for a use case, with whether anything is overdue today.
-    func lockAccount(_ id: UUID, today: BusinessDate, on c: PostgresConnection) async throws -> (CreditAccountRecord, Bool) {
+    func lockAccount(_ id: UUID, today: BusinessDate, on c: DatabaseConnection) async throws -> (CreditAccountRecord, Bool) {
         try await lockAccount(.id(id), resource: "credit account", today: today, on: c)
     }
 
     /// Locks the account identified directly or as the owner of a checkout or plan; 404 names `resource`.
     func lockAccount(
-        _ key: CreditStore.AccountKey, resource: String, today: BusinessDate, on c: PostgresConnection
+        _ key: CreditStore.AccountKey, resource: String, today: BusinessDate, on c: DatabaseConnection
     ) async throws -> (CreditAccountRecord, Bool) {
         guard let found = try await CreditStore.lockAccount(key, today: today, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: resource, id: key.id.uuidString.lowercased())
@@ -251,7 +250,7 @@ public struct CreditService: Sendable {
                     principal: request.amount, purchaseDate: today, plan: request.plan, product: terms, billingCycle: cycle))
             }
             return outcome
-        } catch let error as PSQLError where error.sqlState == "23505" && error.constraintName == "credit_unique_refs_pkey" {
+        } catch let error where DatabaseFailure.isUniqueViolation(error, constraint: "credit_unique_refs_pkey") {
             throw ServiceError.conflict(code: "duplicate_order_ref",
                                         detail: "order reference \(request.orderRef) was already authorized")
         }
@@ -268,7 +267,7 @@ public struct CreditService: Sendable {
 
     /// The account (locked) and the live authorization (locked) a capture or void acts on.
     func lockLiveCheckout(
-        _ id: UUID, now: Date, today: BusinessDate, on c: PostgresConnection
+        _ id: UUID, now: Date, today: BusinessDate, on c: DatabaseConnection
     ) async throws -> (CreditAccountRecord, CheckoutRecord) {
         let (account, _) = try await lockAccount(.checkout(id), resource: "checkout", today: today, on: c)
         // The account lock serialises every change to its checkouts; this read sees the latest state.
@@ -386,7 +385,7 @@ public struct CreditService: Sendable {
     }
 
     /// Runs read-only work on one pooled connection.
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (DatabaseConnection) async throws -> T) async throws -> T {
         try await database.withConnection { try await body($0) }
     }
 

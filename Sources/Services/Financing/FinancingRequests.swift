@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 extension SupplierFinanceService {
     /// Decides a supplier's request straight through, in one transaction: approved requests are
@@ -63,7 +62,7 @@ extension SupplierFinanceService {
     }
 
     func disburse(supplierID: UUID, requestID: UUID, totals: FinancingTotals, on date: BusinessDate,
-                  _ c: PostgresConnection, _ logger: Logger) async throws -> UUID {
+                  _ c: DatabaseConnection, _ logger: Logger) async throws -> UUID {
         try await LedgerStore.post(try FinancingLedger.disbursement(
             supplier: supplierID.uuidString.lowercased(), request: requestID.uuidString.lowercased(), advance: totals.advance,
             fee: totals.fee, net: totals.netDisbursement, on: date), on: c, logger: logger).entryID
@@ -166,7 +165,7 @@ extension SupplierFinanceService {
     /// request and its decision document updated to match what is booked.
     func priceAtDisbursement(
         _ request: FinancingRequestRecord, items: [FinancingItemRecord], line: FinancingLine, on date: BusinessDate,
-        _ c: PostgresConnection, _ logger: Logger
+        _ c: DatabaseConnection, _ logger: Logger
     ) async throws -> FinancingTotals {
         let receivables = try await FinancingStore.receivablesForUpdate(supplierID: request.supplierID, ids: items.map(\.receivableID),
                                                                        on: c, logger: logger)
@@ -237,7 +236,7 @@ extension SupplierFinanceService {
 
     func settle(
         supplierID: UUID, receivableID: UUID, amount: Money?, on date: BusinessDate, actor: Actor,
-        _ c: PostgresConnection, _ logger: Logger
+        _ c: DatabaseConnection, _ logger: Logger
     ) async throws -> SettlementView {
         guard try await FinancingStore.supplier(id: supplierID, forUpdate: true, on: c, logger: logger) != nil,
               let r = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, forUpdate: true, on: c, logger: logger)

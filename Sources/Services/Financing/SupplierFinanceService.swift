@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// Supplier financing use cases: suppliers, receivables, financing requests, maturity settlement.
 /// Lock order everywhere: supplier row, then receivable rows in id order, then request rows.
@@ -177,7 +176,7 @@ public struct SupplierFinanceService: Sendable {
     /// The same, on the caller's transaction (order returns, issue 8). Replaying the same reference changes nothing.
     public func addAdjustment(
         receivableID: UUID, kind: ReceivableAdjustment.Kind, amount: Money, reference: String, on date: BusinessDate,
-        actor: Actor, connection c: PostgresConnection, logger: Logger
+        actor: Actor, connection c: DatabaseConnection, logger: Logger
     ) async throws -> ReceivableView {
         guard let record = try await FinancingStore.receivable(id: receivableID, forUpdate: true, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 extension InsuranceService {
     // MARK: Return events
@@ -25,7 +24,7 @@ extension InsuranceService {
     /// the database allows one claim per policy and the payout is booked under `claim-payout:<claim id>`,
     /// so however often the event arrives, there is one claim and at most one payout.
     public func recordReturnEvent(
-        _ input: ReturnEventInput, actor: Actor, on connection: PostgresConnection
+        _ input: ReturnEventInput, actor: Actor, on connection: DatabaseConnection
     ) async throws -> ReturnEventResult {
         let fields = try validated(input)
         let policyID: UUID
@@ -120,7 +119,7 @@ extension InsuranceService {
 
     /// Raises, adjudicates and (when clean) pays the policy's claim. The caller holds the policy row lock.
     func raiseClaim(
-        policy: ShippingPolicyRecord, events: [ReturnEventRecord], actor: Actor, on connection: PostgresConnection
+        policy: ShippingPolicyRecord, events: [ReturnEventRecord], actor: Actor, on connection: DatabaseConnection
     ) async throws -> InsuranceClaimRecord {
         let existing = try await InsuranceClaimStore.claim(policyID: policy.id, on: connection, logger: logger)
         guard let requested = events.first(where: { $0.event == .requested }), let buyer = requested.buyerRef,
@@ -175,7 +174,7 @@ extension InsuranceService {
     /// on the claim (or its policy).
     func pay(
         _ claim: InsuranceClaimRecord, businessDate: BusinessDate, actor: String, requestID: String?,
-        on connection: PostgresConnection
+        on connection: DatabaseConnection
     ) async throws -> InsuranceClaimRecord {
         let idText = claim.id.uuidString.lowercased()
         let entry = try InsuranceLedger.claimPayout(claimID: idText, seller: claim.seller, amount: claim.amount, businessDate: businessDate)

@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// Return shipping insurance use cases (issue 5): quotes and policies, return events, claims raised
 /// from them, the insurer's review queue, payouts and loss ratios.
@@ -56,7 +55,7 @@ public struct InsuranceService: Sendable {
     /// Buys a policy inside the caller's transaction: prices it from the seller's history, reserves the
     /// order (a second policy for it is a 409 `order_already_insured` naming the first), books the premium
     /// under `policy-premium:<policy id>` and stores the policy with its pricing.
-    public func buyPolicy(_ terms: ShippingPolicyTerms, actor: Actor, on connection: PostgresConnection) async throws -> PolicyDetails {
+    public func buyPolicy(_ terms: ShippingPolicyTerms, actor: Actor, on connection: DatabaseConnection) async throws -> PolicyDetails {
         var issues: [FieldIssue] = []
         let orderRef = Self.text(terms.orderRef, "order_ref", max: 200, into: &issues)
         let from = Self.text(terms.shipFromRegion, "ship_from_region", max: 64, into: &issues)
@@ -109,7 +108,7 @@ public struct InsuranceService: Sendable {
         }
     }
 
-    public func details(policyID: UUID, on connection: PostgresConnection) async throws -> PolicyDetails {
+    public func details(policyID: UUID, on connection: DatabaseConnection) async throws -> PolicyDetails {
         guard let policy = try await InsurancePolicyStore.policy(id: policyID, on: connection, logger: logger) else {
             throw ServiceError.notFound(resource: "shipping policy", id: policyID.uuidString.lowercased())
         }
@@ -121,7 +120,7 @@ public struct InsuranceService: Sendable {
 
     /// The quote for a seller in a category from the seller's earned history (all its categories, in the
     /// category's currency) as of `asOf`.
-    func priced(seller: SellerRef, category: ProductCategory, asOf: BusinessDate, on connection: PostgresConnection) async throws -> InsuranceQuote {
+    func priced(seller: SellerRef, category: ProductCategory, asOf: BusinessDate, on connection: DatabaseConnection) async throws -> InsuranceQuote {
         let rates = try await InsurancePolicyStore.categoryRates(on: connection, logger: logger)
         guard let rate = rates[category] else {
             let known = rates.keys.map(\.rawValue).sorted().joined(separator: ", ")
@@ -220,7 +219,7 @@ public struct InsuranceService: Sendable {
 
     func audit(
         _ actor: Actor, _ action: String, _ objectType: String, _ objectID: String, _ detail: [String: String],
-        on connection: PostgresConnection
+        on connection: DatabaseConnection
     ) async throws {
         try await AuditStore.record(
             actor: actor.principal.actor, action: action, objectType: objectType, objectID: objectID,

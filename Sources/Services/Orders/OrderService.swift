@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// A return that reached the seller, as the platform reports it for one order.
 public struct OrderReturn: Sendable {

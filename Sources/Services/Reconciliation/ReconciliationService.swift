@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// Matching a business date's cash movements against imported statements, the exception
 /// workflow, and the ledger proof.
@@ -349,72 +348,11 @@ public struct ReconciliationService: Sendable {
             let violations = try await LedgerStore.integrityViolations(on: c, logger: logger)
             var checks: [ControlCheck] = []
             for control in controls {
-                let sub = try await Self.total(control.subLedger, on: c, logger: logger)
-                let ctl = try await Self.total(control.control, on: c, logger: logger)
+                let sub = try await control.subLedgerTotal(on: c, logger: logger)
+                let ctl = try await control.controlTotal(on: c, logger: logger)
                 checks.append(ControlCheck(name: control.name, subLedger: sub, control: ctl))
             }
             return LedgerProof(violations: violations, controls: checks)
         }
     }
-}
-
-extension ReconciliationService {
-    /// A control query's one `numeric::text` total, exactly.
-    static func total(_ query: PostgresQuery, on c: PostgresConnection, logger: Logger) async throws -> Decimal {
-        let text = try await c.query(query, logger: logger).all(String.self).first ?? "0"
-        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
-            throw ServiceError.conflict(code: "control_total_unreadable", detail: "a control total was not a number")
-        }
-        return value
-    }
-}
-
-/// A control-total check: two SQL sums that must agree (both in minor units, one currency world).
-public struct ControlQuery: Sendable {
-    public let name: String
-    public let subLedger: PostgresQuery
-    public let control: PostgresQuery
-
-    public init(name: String, subLedger: PostgresQuery, control: PostgresQuery) {
-        self.name = name
-        self.subLedger = subLedger
-        self.control = control
-    }
-
-    /// Receivables outstanding = payables to suppliers; live financing advances = financing accounts.
-    public static let financing: [ControlQuery] = [
-        ControlQuery(
-            name: "receivables_outstanding",
-            subLedger: "SELECT COALESCE(sum(GREATEST(face_amount - adjusted_amount, 0)), 0)::numeric::text FROM receivables WHERE status IN ('open', 'financed', 'disputed')",
-            control: "SELECT COALESCE(-sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'supplier.%.payable.%'"),
-        ControlQuery(
-            name: "financing_outstanding",
-            subLedger: "SELECT COALESCE(sum(advance), 0)::numeric::text FROM financing_items WHERE status = 'active'",
-            control: "SELECT COALESCE(sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'supplier.%.financing.%'"),
-        ControlQuery(
-            name: "supplier_recourse",
-            subLedger: "SELECT COALESCE(sum(recourse_owed), 0)::numeric::text FROM suppliers",
-            control: "SELECT COALESCE(sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'supplier.%.recourse.%'"),
-    ]
-
-    /// Claims paid to sellers = what the ledger owes sellers on claims.
-    public static let insurance: [ControlQuery] = [
-        ControlQuery(
-            name: "claims_payable",
-            subLedger: "SELECT COALESCE(sum(amount), 0)::numeric::text FROM insurance_claims WHERE status = 'paid'",
-            control: "SELECT COALESCE(-sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'insurance.claims_payable.%'"),
-    ]
-
-    /// Consumer loans: open principal plus unpaid late fees = the consumers' loan receivables.
-    public static let credit: [ControlQuery] = [
-        ControlQuery(
-            name: "consumer_loans_outstanding",
-            subLedger: """
-                SELECT COALESCE(sum(principal - principal_paid + late_fee - late_fee_paid), 0)::numeric::text
-                FROM credit_installments WHERE status = 'open'
-                """,
-            control: "SELECT COALESCE(sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'credit.%.receivable'"),
-    ]
-
-    public static var all: [ControlQuery] { financing + insurance + credit }
 }

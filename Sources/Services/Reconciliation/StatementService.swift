@@ -3,7 +3,6 @@ import Domain
 import Foundation
 import Logging
 import Persistence
-import PostgresNIO
 
 /// The format of an imported statement file.
 public enum StatementFormat: String, Sendable {
@@ -97,7 +96,7 @@ public struct StatementService: Sendable {
     /// A settlement file becomes one statement per currency it contains: totals are kept per
     /// currency and each line keeps its own currency, so nothing is ever summed across currencies.
     static func importCSV(
-        _ url: URL, hash: String, channel: String, calendar: BusinessCalendar, actor: Actor, _ c: PostgresConnection, _ logger: Logger
+        _ url: URL, hash: String, channel: String, calendar: BusinessCalendar, actor: Actor, _ c: DatabaseConnection, _ logger: Logger
     ) async throws -> (ids: [UUID], known: Int) {
         struct Totals {
             let id = UUID()
@@ -187,7 +186,7 @@ public struct StatementService: Sendable {
     /// against its identity (`StatementIdentity`): a re-sent copy is recognised and its lines
     /// dropped again, a different statement under the same identity is refused (409).
     static func importCamt(
-        _ url: URL, hash: String, format: StatementFormat, actor: Actor, _ c: PostgresConnection, _ logger: Logger
+        _ url: URL, hash: String, format: StatementFormat, actor: Actor, _ c: DatabaseConnection, _ logger: Logger
     ) async throws -> (ids: [UUID], known: Int) {
         let channel = BoundedChannel<CamtEvent>(capacity: 1_000)
         let thread = Thread {
