@@ -20,6 +20,8 @@ public struct APIDependencies: Sendable {
     public let nightly: NightlyRunner
     /// When set, /readyz and every /v1 request answer 503 at once while the server is unreachable.
     public let reachability: DatabaseReachability?
+    /// Outcome counters and scrape-time gauges at /metrics.
+    let businessMetrics: BusinessMetrics
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -30,6 +32,7 @@ public struct APIDependencies: Sendable {
         self.migrator = migrator
         self.calendar = calendar
         self.registry = registry
+        self.businessMetrics = BusinessMetrics(registry: registry)
         let services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar, personalData: personalData)
         self.services = services
         self.statements = StatementService(database: database, calendar: calendar)
@@ -59,9 +62,9 @@ public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
             .add(middleware: AuthMiddleware(access: deps.services.access, cache: PrincipalCache()))
             .add(middleware: IdempotencyMiddleware(database: deps.database)))
     LedgerRoutes(ledger: deps.services.ledger, calendar: deps.calendar).addRoutes(to: v1)
-    SupplierFinanceRoutes(finance: deps.services.supplierFinance).addRoutes(to: v1)
-    CreditRoutes(credit: deps.services.credit).addRoutes(to: v1)
-    InsuranceRoutes(insurance: deps.services.insurance).addRoutes(to: v1)
+    SupplierFinanceRoutes(finance: deps.services.supplierFinance, metrics: deps.businessMetrics).addRoutes(to: v1)
+    CreditRoutes(credit: deps.services.credit, metrics: deps.businessMetrics).addRoutes(to: v1)
+    InsuranceRoutes(insurance: deps.services.insurance, metrics: deps.businessMetrics).addRoutes(to: v1)
     OrderRoutes(orders: deps.services.orders).addRoutes(to: v1)
     ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, calendar: deps.calendar)
         .addRoutes(to: v1)

@@ -10,6 +10,7 @@ import Services
 /// `status: "authorized"` — the checkout resource exists either way and can be read back.
 struct CreditRoutes {
     let credit: CreditService
+    var metrics: BusinessMetrics?
 
     func addRoutes(to group: Routes) {
         group.post("/credit-products") { request, context in
@@ -72,6 +73,7 @@ struct CreditRoutes {
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
             let outcome = try await credit.authorize(try body.request(), actor: actor(principal, context))
+            metrics?.checkout(outcome.checkout.status.rawValue)
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available, annualRates: outcome.annualRates),
                                          status: .created)
         }
@@ -86,6 +88,7 @@ struct CreditRoutes {
             let body = try await Self.optionalBody(CaptureRequestBody.self, request)
             let amount = try body?.amount.map { try $0.money(field: "amount", allowZero: false) }
             let outcome = try await credit.capture(checkoutID: id, amount: amount, actor: actor(principal, context))
+            metrics?.checkout(outcome.checkout.status.rawValue)
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
         }
         group.post("/checkouts/{id}/void") { request, context in
@@ -93,6 +96,7 @@ struct CreditRoutes {
             let id = try Self.pathID(context)
             _ = try await Self.optionalBody(EmptyRequestBody.self, request)
             let outcome = try await credit.void(checkoutID: id, actor: actor(principal, context))
+            metrics?.checkout(outcome.checkout.status.rawValue)
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
         }
         group.get("/installment-plans/{id}") { _, context in

@@ -7,6 +7,7 @@ import Services
 /// `/v1/shipping-policies`, `/v1/return-events`, `/v1/claims`, `/v1/loss-ratios` (issue 5).
 struct InsuranceRoutes {
     let insurance: InsuranceService
+    var metrics: BusinessMetrics?
 
     func addRoutes(to group: Routes) {
         group.post("/shipping-policies/quotes") { request, context in
@@ -69,6 +70,7 @@ struct InsuranceRoutes {
             }
             let claim = try await insurance.decideClaim(
                 id: id, decision: decision, reason: body.reason, actor: Actor(principal: principal, requestID: context.requestID))
+            metrics?.claimDecision(claim.status.rawValue)
             return try JSONBody.response(ClaimBody(claim))
         }
         group.get("/loss-ratios") { request, context in

@@ -7,6 +7,7 @@ import Services
 /// `/v1/suppliers`, `/v1/receivables`, `/v1/financing-requests`.
 struct SupplierFinanceRoutes {
     let finance: SupplierFinanceService
+    var metrics: BusinessMetrics?
 
     func addRoutes(to group: Routes) {
         group.post("/suppliers") { request, context in
@@ -143,7 +144,9 @@ struct SupplierFinanceRoutes {
                 supplierID: supplierID, receivableIDs: ids,
                 disbursementDate: try body.disbursementDate.map { try Field.date($0, "disbursement_date") },
                 actor: Actor(principal: principal, requestID: context.requestID))
-            return try JSONBody.response(FinancingResponse(view), status: .created)
+            let response = FinancingResponse(view)
+            metrics?.financingDecision(response.status)
+            return try JSONBody.response(response, status: .created)
         }
         group.get("/financing-requests/{id}") { _, context in
             let principal = try context.require(.supplier, .operator)
@@ -156,7 +159,9 @@ struct SupplierFinanceRoutes {
                 let id = try Field.uuid(try Field.path(context, "id"), "id")
                 let view = try await finance.decideFinancingRequest(id: id, approve: approve,
                                                                     actor: Actor(principal: principal, requestID: context.requestID))
-                return try JSONBody.response(FinancingResponse(view))
+                let response = FinancingResponse(view)
+                metrics?.financingDecision(response.status)
+                return try JSONBody.response(response)
             }
         }
     }

@@ -27,6 +27,7 @@ struct SystemRoutes {
             return try JSONBody.response(["status": ready ? "ready" : "not_ready"], status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
+            await deps.businessMetrics.refresh(operations: deps.services.operations)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: deps.registry.emitToBuffer())))

@@ -57,14 +57,18 @@ public struct Database: Sendable {
     let knownLedgerAccounts = KnownLedgerAccounts()
     /// Fault injection for tests (inert unless armed).
     public let faults = FaultInjector()
+    /// How many pooled connections this process holds right now, for `/metrics`.
+    public let pool: PoolUsage
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, maximumConnections: Int? = nil) {
         self.client = client
         self.logger = logger
+        self.pool = PoolUsage(maximum: maximumConnections)
     }
 
     public init(configuration: DatabaseConfiguration, logger: Logger) {
-        self.init(client: PostgresClient(configuration: configuration.postgres, backgroundLogger: logger), logger: logger)
+        self.init(client: PostgresClient(configuration: configuration.postgres, backgroundLogger: logger), logger: logger,
+                  maximumConnections: configuration.postgres.options.maximumConnections)
     }
 
     /// Runs `body` in one transaction (READ COMMITTED; callers lock the rows they change with
@@ -109,7 +113,11 @@ public struct Database: Sendable {
         if let ambient = RequestTransaction.current, ambient.client == ObjectIdentifier(client) {
             return try await body(ambient.connection)
         }
-        return try await client.withConnection { try await body($0) }
+        return try await client.withConnection { connection in
+            pool.enter()
+            defer { pool.leave() }
+            return try await body(connection)
+        }
     }
 
     /// The retry policy shared by both kinds of transaction: serialization failures and deadlocks
@@ -124,7 +132,11 @@ public struct Database: Sendable {
             let progress = CommitProgress()
             do {
                 return try await KnownLedgerAccounts.$current.withValue(knownLedgerAccounts) {
-                    try await client.withConnection { connection in try await attemptBody(connection, progress) }
+                    try await client.withConnection { connection in
+                        pool.enter()
+                        defer { pool.leave() }
+                        return try await attemptBody(connection, progress)
+                    }
                 }
             } catch let error as PSQLError where attempt < retries && error.isRetryable {
                 attempt += 1
@@ -180,6 +192,19 @@ public struct Database: Sendable {
             _ = try await connection.query("SELECT 1", logger: logger).collect()
         }
     }
+}
+
+/// Connections leased from the pool by this process (a gauge), and the pool's configured maximum.
+public final class PoolUsage: Sendable {
+    private let count = Atomic<Int>(0)
+    public let maximum: Int?
+
+    init(maximum: Int?) { self.maximum = maximum }
+
+    public var inUse: Int { count.load(ordering: .relaxed) }
+
+    func enter() { count.add(1, ordering: .relaxed) }
+    func leave() { count.subtract(1, ordering: .relaxed) }
 }
 
 /// The connection a use case's statements run on. Services name it by this alias and never import

@@ -9,6 +9,7 @@ public struct ServiceRegistry: Sendable {
     public let insurance: InsuranceService
     public let supplierFinance: SupplierFinanceService
     public let orders: OrderService
+    public let operations: OperationsService
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 personalData: CreditPersonalData = .fromEnvironment()) {
@@ -17,6 +18,7 @@ public struct ServiceRegistry: Sendable {
         credit = CreditService(database: database, calendar: calendar, personalData: personalData)
         insurance = InsuranceService(database: database, calendar: calendar)
         supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
+        operations = OperationsService(database: database)
         orders = OrderService(database: database, calendar: calendar, credit: credit, finance: supplierFinance, insurance: insurance)
     }
 }

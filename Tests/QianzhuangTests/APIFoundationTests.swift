@@ -49,6 +49,38 @@ struct APIFoundationTests {
         }
     }
 
+    @Test("/metrics counts business outcomes and reads pool, runtime and open exceptions; promtool accepts it")
+    func businessMetrics() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let account = try await CreditAPI.openAccount(client, api, features: CreditAPI.thinFeatures)
+                let authorized = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                       json: CreditAPI.checkoutJSON(account: account, order: "m-1", amount: "70.00"))
+                let id = try #require(authorized.json["id"] as? String, "\(authorized.text)")
+                _ = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
+                let declined = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                     json: CreditAPI.checkoutJSON(account: account, order: "m-2", amount: "9000.00"))
+                #expect(declined.json["status"] as? String == "declined", "\(declined.text)")
+                try await db.execute("""
+                    INSERT INTO reconciliation_exceptions (id, business_date, kind, state, dedupe_key)
+                    VALUES (gen_random_uuid(), '2026-11-20', 'missing_from_statement', 'open', 'metrics-test')
+                    """)
+                let text = try await client.call(.get, "/metrics", key: nil).text
+                for line in [#"qianzhuang_credit_checkouts_total{outcome="authorized"} 1"#,
+                             #"qianzhuang_credit_checkouts_total{outcome="captured"} 1"#,
+                             #"qianzhuang_credit_checkouts_total{outcome="declined"} 1"#,
+                             #"qianzhuang_reconciliation_open_exceptions{kind="missing_from_statement"} 1"#,
+                             "qianzhuang_database_up 1", "# HELP qianzhuang_database_pool_connections_in_use ",
+                             "# TYPE process_cpu_seconds_total counter", "# HELP process_resident_memory_bytes ",
+                             "# HELP process_open_fds "] {
+                    #expect(text.contains(line), "missing \(line) in:\n\(text)")
+                }
+                try Self.promtoolAccepts(text)
+            }
+        }
+    }
+
     @Test("readiness is 503 when a migration is missing")
     func notReadyWhenUnmigrated() async throws {
         try await withTestDatabase(migrated: false) { db in
