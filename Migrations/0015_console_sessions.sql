@@ -17,5 +17,3 @@ CREATE INDEX console_sessions_key ON console_sessions (key_id);
 
 -- The console's financing review queue lists requests waiting for an operator, oldest first.
 CREATE INDEX financing_requests_in_review ON financing_requests (created_at, id) WHERE status = 'pending_review';
--- The console's Today page counts the exceptions not yet resolved, by kind, across every night.
-CREATE INDEX reconciliation_exceptions_unresolved ON reconciliation_exceptions (kind) WHERE state <> 'resolved';

@@ -543,15 +543,4 @@ public enum ReconciliationStore {
         }
         return out
     }
-
-    /// Exceptions not yet resolved, by kind, across every night (the console's morning worklist).
-    public static func openExceptionCounts(on c: PostgresConnection, logger: Logger) async throws -> [String: Int64] {
-        var out: [String: Int64] = [:]
-        for try await (kind, n) in try await c.query("""
-            SELECT kind, count(*)::bigint FROM reconciliation_exceptions WHERE state <> 'resolved' GROUP BY kind
-            """, logger: logger).decode((String, Int64).self) {
-            out[kind] = n
-        }
-        return out
-    }
 }

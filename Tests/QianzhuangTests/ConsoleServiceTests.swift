@@ -94,7 +94,7 @@ struct ConsoleServiceTests {
         }
     }
 
-    @Test("nightly runs newest first; accounts per delinquency bucket; an account's plans; open exceptions by kind (none on a new database)")
+    @Test("nightly runs newest first; accounts per delinquency bucket; an account's plans")
     func runsBucketsPlans() async throws {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
@@ -109,7 +109,6 @@ struct ConsoleServiceTests {
             let buckets = try await api.deps.services.credit.bucketCounts()
             #expect(buckets.map(\.bucket) == DelinquencyBucket.allCases)
             #expect(buckets.first { $0.bucket == .current }?.accounts == 1 && buckets.map(\.accounts).reduce(0, +) == 1)
-            #expect(try await api.deps.reconciliation.openExceptionCounts().isEmpty)
             let yesterday = BusinessCalendar.shanghai.businessDate(at: Date()).adding(days: -1)
             let twoDaysAgo = yesterday.adding(days: -1)
             for date in [twoDaysAgo, yesterday] {

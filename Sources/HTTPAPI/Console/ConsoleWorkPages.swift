@@ -138,7 +138,8 @@ extension ConsoleRoutes {
         let suppliers = try await allSuppliers()
         let financing = try await services.supplierFinance.financingRequestsInReview(limit: 500)
         let claims = try await services.insurance.claims(status: .inReview, limit: 500, cursor: nil)
-        let open = try await deps.reconciliation.openExceptionCounts()
+        let open = Dictionary(try await services.operations.readings().openExceptions.map { ($0.kind, $0.count) },
+                              uniquingKeysWith: { first, _ in first })
         let run = try await deps.nightly.runs(limit: 1).first
         let exceptionTotal = open.values.reduce(0, +)
         let page = TodayPage(

@@ -259,12 +259,6 @@ public struct ReconciliationService: Sendable {
         return (Array(rows.prefix(filter.limit)), rows.count > filter.limit)
     }
 
-    /// Exceptions not yet resolved, by kind, across every night.
-    public func openExceptionCounts() async throws -> [String: Int64] {
-        let logger = database.logger
-        return try await database.withConnection { try await ReconciliationStore.openExceptionCounts(on: $0, logger: logger) }
-    }
-
     /// Every exception raised for `date` (for tests and small tools; the report streams instead).
     public func exceptions(businessDate date: BusinessDate) async throws -> [ExceptionRecord] {
         var all: [ExceptionRecord] = []
