@@ -51,6 +51,10 @@ public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
     router.add(middleware: MetricsMiddleware(registry: deps.registry))
     router.add(middleware: ProblemMiddleware())
     SystemRoutes(deps: deps).addRoutes(to: Routes(group: router.group()))
+    // HTML for people, outside the API contract: the operator console and the API reference.
+    let console = ConsoleRoutes(deps: deps)
+    console.addRoutes(to: router)
+    console.addDocs(to: router)
 
     let v1 = Routes(
         group: router.group("v1")

@@ -11,6 +11,9 @@ public struct AppRequestContext: RequestContext {
     /// The JSON body, when a middleware has already read and parsed it (the idempotency layer
     /// does, to compare requests), so the handler decodes it without reading or parsing again.
     var parsedBody: JSONTree?
+    /// In the operator console: the session's CSRF token, and a POSTed form already read and checked against it.
+    var consoleCSRF: String?
+    var consoleForm: ConsoleForm?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

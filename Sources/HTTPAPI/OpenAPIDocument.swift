@@ -31,13 +31,14 @@ public enum OpenAPIDocument {
 
     /// Where the resource is: next to the executable (`qianzhuang_HTTPAPI.resources`, as SwiftPM
     /// lays out a build and the Dockerfile copies it), else in the source tree this was built from.
-    static func locate() -> URL? {
+    /// The same for any of the target's resources: `name` as bundled, `source` its path under Sources/HTTPAPI.
+    static func locate(_ name: String = resourceName, source: String? = nil) -> URL? {
         let fm = FileManager.default
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
         let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("qianzhuang_HTTPAPI.resources/\(resourceName)"),
-            executable.appendingPathComponent("qianzhuang_HTTPAPI.resources/\(resourceName)"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(resourceName),
+            Bundle.main.bundleURL.appendingPathComponent("qianzhuang_HTTPAPI.resources/\(name)"),
+            executable.appendingPathComponent("qianzhuang_HTTPAPI.resources/\(name)"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(source ?? name),
         ]
         return candidates.first { fm.fileExists(atPath: $0.path) }
     }

@@ -94,12 +94,12 @@ public enum NightlyReport {
     /// Minor units as money with its currency ("1,083.10 CNY"); unknown codes say what they are.
     /// A sum that may exceed Int64 (platform-wide totals): formatted like `money` while it fits,
     /// else as the exact decimal number of minor units.
-    static func money(_ minor: Decimal, _ code: String?) -> String {
+    public static func money(_ minor: Decimal, _ code: String?) -> String {
         if minor.magnitude <= Decimal(Int64.max) { return money(NSDecimalNumber(decimal: minor).int64Value, code) }
         return "\(minor) minor units of \(code ?? platformCurrency)"
     }
 
-    static func money(_ minor: Int64, _ code: String?) -> String {
+    public static func money(_ minor: Int64, _ code: String?) -> String {
         let code = code ?? platformCurrency
         guard let currency = Currency(code: code) else { return "\(minor) minor units of \(code)" }
         let m = Money(minorUnits: minor, currency: currency)
@@ -118,7 +118,7 @@ public enum NightlyReport {
     }
 
     /// A step's counts in words: "settled 3 · paid 1,234.00 CNY"; `*_minor` counts are money.
-    static func summary(of step: NightlyStepRecord) -> String {
+    public static func summary(of step: NightlyStepRecord) -> String {
         let counts = (try? JSONDecoder().decode([String: Int64].self, from: Data(step.countsJSON.utf8))) ?? [:]
         let words = counts.sorted { $0.key < $1.key }.map { key, value -> String in
             if key.hasSuffix("_minor") {
@@ -130,7 +130,7 @@ public enum NightlyReport {
     }
 
     /// The status in words, with the time it took.
-    static func status(of step: NightlyStepRecord) -> String {
+    public static func status(of step: NightlyStepRecord) -> String {
         if step.step == stepName { return "done (this report)" }
         var text: String
         switch step.status {
@@ -145,7 +145,7 @@ public enum NightlyReport {
         return text
     }
 
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;")
     }

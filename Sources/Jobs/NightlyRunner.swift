@@ -180,6 +180,12 @@ public struct NightlyRunner: Sendable {
         return try await database.client.withConnection { try await NightlyStore.steps(runID: runID, on: $0, logger: logger) }
     }
 
+    /// The newest runs first, at most `limit` (the console's run list).
+    public func runs(limit: Int) async throws -> [NightlyRunRecord] {
+        let logger = self.logger
+        return try await database.client.withConnection { try await NightlyStore.runs(limit: min(max(limit, 1), 500), on: $0, logger: logger) }
+    }
+
     public func run(id: UUID) async throws -> NightlyRunRecord? {
         let logger = self.logger
         return try await database.client.withConnection { try await NightlyStore.run(id: id, on: $0, logger: logger) }

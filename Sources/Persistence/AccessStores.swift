@@ -8,17 +8,20 @@ import PostgresNIO
 public enum APIKeyStore {
     /// Creates a key and returns it in clear, the only time it exists outside the caller's hands.
     public static func create(role: Role, supplierID: UUID?, label: String, database: Database) async throws -> (id: UUID, key: String) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
-        let key = "qz_" + bytes.map { String(format: "%02x", $0) }.joined()
-        let id = UUID()
         try await database.transaction { connection in
-            try await connection.query("""
-                INSERT INTO api_keys (id, key_hash, key_prefix, role, supplier_id, label)
-                VALUES (\(id), \(hash(key)), \(String(key.prefix(10))), \(role.rawValue), \(supplierID), \(label))
-                """, logger: database.logger)
+            try await create(role: role, supplierID: supplierID, label: label, on: connection, logger: database.logger)
         }
+    }
+
+    /// The same, on the caller's transaction (so an audit record commits with it).
+    public static func create(role: Role, supplierID: UUID?, label: String, on connection: PostgresConnection,
+                              logger: Logger) async throws -> (id: UUID, key: String) {
+        let key = "qz_" + RandomToken.hex(bytes: 32)
+        let id = UUID()
+        try await connection.query("""
+            INSERT INTO api_keys (id, key_hash, key_prefix, role, supplier_id, label)
+            VALUES (\(id), \(hash(key)), \(String(key.prefix(10))), \(role.rawValue), \(supplierID), \(label))
+            """, logger: logger)
         return (id, key)
     }
 
@@ -36,10 +39,14 @@ public enum APIKeyStore {
 
     /// Revokes a key by id; returns false when no active key had that id.
     public static func revoke(id: UUID, database: Database) async throws -> Bool {
-        let rows = try await database.client.query(
-            "UPDATE api_keys SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id",
-            logger: database.logger)
-        return try await rows.all(UUID.self).count == 1
+        try await database.transaction { try await revoke(id: id, on: $0, logger: database.logger) }
+    }
+
+    /// The same, on the caller's transaction.
+    public static func revoke(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query(
+            "UPDATE api_keys SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger)
+        return try await rows.decode(UUID.self).reduce(0) { n, _ in n + 1 } == 1
     }
 
     /// A key as an operator may see it: never the key or its hash, only the prefix it starts with.
@@ -89,6 +96,39 @@ public enum AuditStore {
             INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
             VALUES (\(actor), \(action), \(objectType), \(objectID), \(try json(detail))::jsonb, NULLIF(\(requestID ?? ""), ''))
             """, logger: logger)
+    }
+
+    /// One audit record as the console lists it.
+    public struct Event: Sendable {
+        public let id: Int64
+        public let actor: String
+        public let action: String
+        public let objectType: String
+        public let objectID: String
+        public let detail: String
+        public let requestID: String?
+        public let at: Date
+    }
+
+    /// Audit records, newest first, filtered by exact actor, object (type and/or id) and action
+    /// prefix; `before` pages by id.
+    public static func list(actor: String?, objectType: String?, objectID: String?, actionPrefix: String?, before: Int64?, limit: Int,
+                            database: Database) async throws -> [Event] {
+        let rows = try await database.client.query("""
+            SELECT id, actor, action, object_type, object_id, detail::text, request_id, at FROM audit_events
+            WHERE (\(actor)::text IS NULL OR actor = \(actor)) AND (\(objectType)::text IS NULL OR object_type = \(objectType))
+              AND (\(objectID)::text IS NULL OR object_id = \(objectID))
+              AND (\(actionPrefix)::text IS NULL OR starts_with(action, \(actionPrefix)))
+              AND (\(before)::bigint IS NULL OR id < \(before))
+            ORDER BY id DESC LIMIT \(limit)
+            """, logger: database.logger)
+        var out: [Event] = []
+        for try await (id, actor, action, type, object, detail, request, at) in rows.decode(
+            (Int64, String, String, String, String, String, String?, Date).self
+        ) {
+            out.append(Event(id: id, actor: actor, action: action, objectType: type, objectID: object, detail: detail, requestID: request, at: at))
+        }
+        return out
     }
 
     /// A detail map as a JSON object with sorted keys.

@@ -82,6 +82,13 @@ public enum CreditPlanStore {
             """, logger: logger).all(UUID.self).first
     }
 
+    /// An account's plans, newest purchase first, at most `limit`.
+    public static func planIDs(creditAccountID: UUID, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        try await connection.prepared("""
+            SELECT id FROM credit_plans WHERE credit_account_id = \(creditAccountID) ORDER BY purchase_date DESC, id LIMIT \(limit)
+            """, logger: logger).decode(UUID.self).reduce(into: []) { $0.append($1) }
+    }
+
     /// A plan with its installments; plan and installments locked when `forUpdate`.
     public static func plan(
         creditAccountID: UUID, id: UUID, forUpdate: Bool, on connection: PostgresConnection, logger: Logger

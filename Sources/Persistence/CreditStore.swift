@@ -446,4 +446,15 @@ public enum CreditStore {
             ORDER BY credit_account_id LIMIT \(limit)
             """, logger: logger).all(UUID.self)
     }
+
+    /// Live (active or frozen) accounts per delinquency bucket.
+    public static func bucketCounts(on c: PostgresConnection, logger: Logger) async throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for try await (bucket, n) in try await c.query("""
+            SELECT bucket, count(*)::bigint FROM credit_accounts WHERE status IN ('active', 'frozen') GROUP BY bucket
+            """, logger: logger).decode((String, Int64).self) {
+            out[bucket] = n
+        }
+        return out
+    }
 }

@@ -369,24 +369,48 @@ public enum FinancingStore {
             """, logger: logger)
     }
 
+    static let financingRequestColumns =
+        "supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date::text, decision::text, created_at"
+
     public static func financingRequest(
         id: UUID, supplierID: UUID? = nil, forUpdate: Bool = false, on c: PostgresConnection, logger: Logger
     ) async throws -> FinancingRequestRecord? {
         var query: PostgresQuery = """
-            SELECT supplier_id, id, status, currency, advance, fee, net_disbursement, disbursement_date::text, decision::text, created_at
+            SELECT \(unescaped: financingRequestColumns)
             FROM financing_requests WHERE id = \(id) AND (\(supplierID)::uuid IS NULL OR supplier_id = \(supplierID))
             """
         if forUpdate { query.sql += " FOR UPDATE" }
-        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in try await c.query(query, logger: logger).decode(
+        return try await decodeFinancingRequests(try await c.query(query, logger: logger)).first
+    }
+
+    /// Requests in one status, oldest first (the operator's review queue).
+    public static func financingRequests(status: String, limit: Int, on c: PostgresConnection, logger: Logger) async throws -> [FinancingRequestRecord] {
+        try await decodeFinancingRequests(try await c.query("""
+            SELECT \(unescaped: financingRequestColumns) FROM financing_requests
+            WHERE status = \(status) ORDER BY created_at, id LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    /// One supplier's requests, newest first.
+    public static func financingRequests(supplierID: UUID, limit: Int, on c: PostgresConnection, logger: Logger) async throws -> [FinancingRequestRecord] {
+        try await decodeFinancingRequests(try await c.query("""
+            SELECT \(unescaped: financingRequestColumns) FROM financing_requests
+            WHERE supplier_id = \(supplierID) ORDER BY created_at DESC, id LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    static func decodeFinancingRequests(_ rows: PostgresRowSequence) async throws -> [FinancingRequestRecord] {
+        var out: [FinancingRequestRecord] = []
+        for try await (supplierID, id, status, currency, advance, fee, net, date, decision, at) in rows.decode(
             (UUID, UUID, String, String, Int64, Int64, Int64, String, String, Date).self
         ) {
             guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { throw LedgerStoreError.corruptRow("financing_requests \(id)") }
-            return FinancingRequestRecord(
+            out.append(FinancingRequestRecord(
                 supplierID: supplierID, id: id, status: status, advance: Money(minorUnits: advance, currency: ccy),
                 fee: Money(minorUnits: fee, currency: ccy), netDisbursement: Money(minorUnits: net, currency: ccy),
-                disbursementDate: date, decisionJSON: decision, createdAt: at)
+                disbursementDate: date, decisionJSON: decision, createdAt: at))
         }
-        return nil
+        return out
     }
 
     public static func financingItems(

@@ -60,6 +60,13 @@ public enum NightlyStore {
             """, logger: logger)).first
     }
 
+    /// The newest runs first (every attempt of every date), at most `limit`.
+    public static func runs(limit: Int, on c: PostgresConnection, logger: Logger) async throws -> [NightlyRunRecord] {
+        try await decode(try await c.query("""
+            SELECT \(unescaped: columns) FROM nightly_runs ORDER BY business_date DESC, attempt DESC LIMIT \(limit)
+            """, logger: logger))
+    }
+
     public static func run(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> NightlyRunRecord? {
         try await decode(try await c.query("SELECT \(unescaped: columns) FROM nightly_runs WHERE id = \(id)", logger: logger)).first
     }

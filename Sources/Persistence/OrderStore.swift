@@ -44,12 +44,34 @@ public enum OrderStore {
     /// Every journal entry whose business reference is one of `referenceIDs`, oldest first.
     public static func entries(referenceIDs: [String], on c: PostgresConnection, logger: Logger) async throws -> [LedgerEntryRecord] {
         guard !referenceIDs.isEmpty else { return [] }
-        let rows = try await c.prepared("""
-            SELECT e.id, e.created_at, e.business_date::text, e.kind, e.reference_type, e.reference_id, a.code, p.amount, p.currency
+        return try await decodeEntries(try await c.prepared("""
+            SELECT \(unescaped: entryColumns)
             FROM journal_entries e JOIN postings p ON p.entry_id = e.id JOIN ledger_accounts a ON a.id = p.account_id
             WHERE e.reference_id = ANY(\(referenceIDs)::text[])
             ORDER BY e.created_at, e.id, p.line
-            """, logger: logger)
+            """, logger: logger))
+    }
+
+    /// The entries that post to one account, newest first, each with all its lines; at most `limit`,
+    /// those before (`createdAt`, `id`) when paging on.
+    public static func entries(accountCode: String, before: (createdAt: Date, id: UUID)?, limit: Int, on c: PostgresConnection,
+                               logger: Logger) async throws -> [LedgerEntryRecord] {
+        let (at, id) = before ?? (Date.distantFuture, UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
+        return try await decodeEntries(try await c.prepared("""
+            SELECT \(unescaped: entryColumns)
+            FROM journal_entries e JOIN postings p ON p.entry_id = e.id JOIN ledger_accounts a ON a.id = p.account_id
+            WHERE e.id IN (
+                SELECT e2.id FROM ledger_accounts a2 JOIN postings p2 ON p2.account_id = a2.id JOIN journal_entries e2 ON e2.id = p2.entry_id
+                WHERE a2.code = \(accountCode) AND (e2.created_at, e2.id) < (\(at), \(id))
+                ORDER BY e2.created_at DESC, e2.id DESC LIMIT \(limit))
+            ORDER BY e.created_at DESC, e.id DESC, p.line
+            """, logger: logger))
+    }
+
+    static let entryColumns = "e.id, e.created_at, e.business_date::text, e.kind, e.reference_type, e.reference_id, a.code, p.amount, p.currency"
+
+    /// Rows of `entryColumns`, one per posting, grouped into entries in the order they come.
+    static func decodeEntries(_ rows: PreparedRows) async throws -> [LedgerEntryRecord] {
         var out: [LedgerEntryRecord] = []
         var current: (UUID, Date, BusinessDate, String, String, String, [LedgerEntryRecord.Line])?
         for try await (id, at, date, kind, refType, refID, code, amount, currency) in rows.decode(

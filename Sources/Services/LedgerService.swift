@@ -17,6 +17,15 @@ public struct LedgerService: Sendable {
         return account
     }
 
+    /// The entries posting to an account, newest first, each with all its lines (the console's drill-down).
+    public func entries(accountCode: String, before: (createdAt: Date, id: UUID)?, limit: Int) async throws -> [LedgerEntryRecord] {
+        _ = try await account(code: accountCode)
+        let logger = database.logger
+        return try await database.withConnection {
+            try await OrderStore.entries(accountCode: accountCode, before: before, limit: min(max(limit, 1), 500), on: $0, logger: logger)
+        }
+    }
+
     public func trialBalance(asOf: BusinessDate?) async throws -> [TrialBalanceRow] {
         let logger = database.logger
         return try await database.withConnection { try await LedgerStore.trialBalance(asOf: asOf, on: $0, logger: logger) }

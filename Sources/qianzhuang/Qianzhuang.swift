@@ -117,6 +117,7 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger("qianzhuang", defaultLevel: .info)
         let calendar = try platform.calendar()
         _ = try OpenAPIDocument.load()   // the contract ships with the binary; without it, do not start
+        try ConsoleResources.check()     // so do the console's templates
         let target = try await DatabaseTarget.resolve(database, poolSize: pool.poolSize, logger: logger)
         defer { target.stopIfStarted() }
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))

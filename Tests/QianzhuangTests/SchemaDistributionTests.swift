@@ -38,6 +38,7 @@ struct SchemaDistributionTests {
         "credit_products", "credit_product_tenors", "credit_unique_refs",
         "nightly_runs", "nightly_steps", "statements", "statement_lines", "reconciliation_exceptions",
         "reconciled_items", "matching_rules", "reconciliation_run_items", "reconciliation_run_lines",
+        "console_sessions",
     ]
 
     @Test("every owner-keyed table has its owner column in the primary key and in every unique index")

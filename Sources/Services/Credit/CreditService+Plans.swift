@@ -13,6 +13,19 @@ extension CreditService {
         }
     }
 
+    /// An account's plans with their installments, newest purchase first, at most `limit` (1…100).
+    public func plans(accountID: UUID, limit: Int) async throws -> [InstallmentPlanRecord] {
+        try await read { c in
+            var out: [InstallmentPlanRecord] = []
+            for id in try await CreditPlanStore.planIDs(creditAccountID: accountID, limit: min(max(limit, 1), 100), on: c, logger: logger) {
+                if let plan = try await CreditPlanStore.plan(creditAccountID: accountID, id: id, forUpdate: false, on: c, logger: logger) {
+                    out.append(plan)
+                }
+            }
+            return out
+        }
+    }
+
     /// The account (locked) and the plan with its installments (locked).
     func lockPlan(_ id: UUID, today: BusinessDate, on c: DatabaseConnection) async throws -> (CreditAccountRecord, InstallmentPlanRecord) {
         let (account, _) = try await lockAccount(.plan(id), resource: "installment plan", today: today, on: c)

@@ -173,6 +173,13 @@ public struct CreditService: Sendable {
                     request: request)
     }
 
+    /// How many live accounts sit in each delinquency bucket (every bucket present, zero included).
+    public func bucketCounts() async throws -> [(bucket: DelinquencyBucket, accounts: Int64)] {
+        let logger = self.logger
+        let counts = try await read { try await CreditStore.bucketCounts(on: $0, logger: logger) }
+        return DelinquencyBucket.allCases.map { ($0, counts[$0.rawValue] ?? 0) }
+    }
+
     public func account(id: UUID) async throws -> CreditAccountRecord {
         try await read { c in
             guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {

@@ -89,8 +89,31 @@ extension SupplierFinanceService {
                                     decision: document)
     }
 
+    /// Requests waiting for an operator (above the auto-approval ceiling), oldest first: the review queue.
+    public func financingRequestsInReview(limit: Int = 200) async throws -> [FinancingRequestView] {
+        let logger = self.logger
+        let records = try await database.withConnection {
+            try await FinancingStore.financingRequests(status: "pending_review", limit: min(max(limit, 1), 500), on: $0, logger: logger)
+        }
+        return try records.map(Self.view)
+    }
+
+    /// A supplier's requests, newest first (a supplier key sees only its own supplier's).
+    public func financingRequests(supplierID: UUID, for principal: Principal, limit: Int = 50) async throws -> [FinancingRequestView] {
+        guard Self.visible(supplierID, to: principal) else {
+            throw ServiceError.notFound(resource: "supplier", id: supplierID.uuidString.lowercased())
+        }
+        let logger = self.logger
+        let records = try await database.withConnection {
+            try await FinancingStore.financingRequests(supplierID: supplierID, limit: min(max(limit, 1), 500), on: $0, logger: logger)
+        }
+        return try records.map(Self.view)
+    }
+
     /// An operator approves (disburses) or rejects (releases the receivables and the line) a request in review.
-    public func decideFinancingRequest(id: UUID, approve: Bool, actor: Actor) async throws -> FinancingRequestView {
+    /// A reason, when given, is kept on the audit record.
+    public func decideFinancingRequest(id: UUID, approve: Bool, reason: String? = nil, actor: Actor) async throws -> FinancingRequestView {
+        if let reason, reason.count > 500 { throw ServiceError.invalid("reason", "at most 500 characters") }
         let logger = self.logger
         let today = self.today
         return try await database.transaction { c in
@@ -126,7 +149,8 @@ extension SupplierFinanceService {
                                                                 decidedBy: actor.principal.actor, entryID: nil, on: c, logger: logger)
             }
             try await AuditStore.record(actor: actor.principal.actor, action: approve ? "financing.approved" : "financing.rejected",
-                                        objectType: "financing_request", objectID: id.uuidString.lowercased(), requestID: actor.requestID,
+                                        objectType: "financing_request", objectID: id.uuidString.lowercased(),
+                                        detail: reason.flatMap { $0.isEmpty ? nil : ["reason": $0] } ?? [:], requestID: actor.requestID,
                                         on: c, logger: logger)
             guard let updated = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
