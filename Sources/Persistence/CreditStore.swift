@@ -448,6 +448,32 @@ public enum CreditStore {
     }
 
     /// Live (active or frozen) accounts per delinquency bucket.
+    /// Records how many live accounts are in each bucket at the end of `businessDate` (every bucket,
+    /// zero included; a re-run of the date overwrites).
+    public static func recordBucketHistory(businessDate: BusinessDate, on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query("""
+            INSERT INTO credit_bucket_history (business_date, bucket, accounts)
+            SELECT \(businessDate.description)::date, b.bucket, count(a.id)
+            FROM unnest(ARRAY['current', 'dpd_1_30', 'dpd_31_60', 'dpd_61_90', 'dpd_90_plus']) AS b(bucket)
+            LEFT JOIN credit_accounts a ON a.bucket = b.bucket AND a.status IN ('active', 'frozen')
+            GROUP BY b.bucket
+            ON CONFLICT (business_date, bucket) DO UPDATE SET accounts = EXCLUDED.accounts
+            """, logger: logger)
+    }
+
+    /// The recorded bucket counts of the latest `days` business dates, oldest first.
+    public static func bucketHistory(days: Int, on c: PostgresConnection, logger: Logger) async throws -> [(date: String, bucket: String, accounts: Int64)] {
+        var out: [(String, String, Int64)] = []
+        for try await row in try await c.query("""
+            SELECT business_date::text, bucket, accounts FROM credit_bucket_history
+            WHERE business_date IN (SELECT DISTINCT business_date FROM credit_bucket_history ORDER BY business_date DESC LIMIT \(days))
+            ORDER BY business_date, bucket
+            """, logger: logger).decode((String, String, Int64).self) {
+            out.append(row)
+        }
+        return out
+    }
+
     public static func bucketCounts(on c: PostgresConnection, logger: Logger) async throws -> [String: Int64] {
         var out: [String: Int64] = [:]
         for try await (bucket, n) in try await c.query("""

@@ -117,6 +117,11 @@ struct ConsoleServiceTests {
             let runs = try await api.deps.nightly.runs(limit: 10)
             #expect(runs.map(\.businessDate) == [yesterday, twoDaysAgo])
             #expect(try await api.deps.nightly.runs(limit: 1).count == 1)
+            // Each night's ageing records the buckets (every bucket, zero included), oldest first.
+            let history = try await api.deps.services.credit.bucketHistory(days: 30)
+            #expect(history.map(\.date) == [twoDaysAgo, yesterday])
+            #expect(history.allSatisfy { $0.counts.count == DelinquencyBucket.allCases.count && $0.counts[.current] == 1 })
+            #expect(try await api.deps.services.credit.bucketHistory(days: 1).map(\.date) == [yesterday])
         }
     }
 }

@@ -239,6 +239,12 @@ struct ConsoleTests {
                 }
                 let supplierPage = try await browser.get("/console/suppliers/\(supplier)")
                 #expect(supplierPage.html.contains("PO-&lt;b&gt;1&lt;/b&gt;"), "values are escaped")
+                let before = try await browser.get("/console/credit")
+                #expect(before.html.contains("No nightly run has aged the accounts yet."), "\(before.html.prefix(300))")
+                let night = BusinessCalendar.shanghai.businessDate(at: Date()).adding(days: -1)
+                _ = try await api.deps.nightly.run(date: night, force: false, triggeredBy: "test", onRunRecorded: { _ in })
+                let after = try await browser.get("/console/credit")
+                #expect(after.html.contains("night by night") && after.html.contains("<td>\(night)</td>"), "the delinquency history chart and its table")
                 let bad = try await browser.get("/console/reconciliation?kind=nonsense")
                 #expect(bad.status == .unprocessableContent)
                 let docs = try await browser.get("/docs")

@@ -238,11 +238,20 @@ extension ConsoleRoutes {
         let label, count: String
     }
 
+    /// One night of the delinquency history: accounts per bucket at the end of that business date.
+    struct HistoryRow {
+        let date, current, dpd1to30, dpd31to60, dpd61to90, dpd90plus: String
+    }
+
     struct CreditPage {
         let query: String
         let account: AccountView?
         let buckets: [BucketRow]
         let chart: String
+        let historyChart: String
+        let history: [HistoryRow]
+        /// Stored, not computed: Mustache reads fields by reflection.
+        let hasHistory: Bool
         let accounts: [AccountRow]
         let next: String?
     }
@@ -277,6 +286,22 @@ extension ConsoleRoutes {
             ConsoleChart.Row(label: ConsoleFormat.words(b.bucket.rawValue), segments: [.init(value: Decimal(b.accounts), style: b.bucket == .current ? "s1" : "s2")],
                              caption: format.count(b.accounts))
         })
+        // Delinquency over time: one stacked bar per night the ageing step recorded (oldest first).
+        let history = try await services.credit.bucketHistory(days: 30)
+        let styles: [DelinquencyBucket: String] = [.current: "s1", .d1to30: "s3", .d31to60: "s2", .d61to90: "s4", .d90plus: "s5"]
+        let historyChart = ConsoleChart.bars(
+            title: "Live credit accounts by delinquency bucket, night by night",
+            rows: history.map { night in
+                ConsoleChart.Row(label: night.date.description,
+                                 segments: DelinquencyBucket.allCases.map { .init(value: Decimal(night.counts[$0] ?? 0), style: styles[$0] ?? "s1") },
+                                 caption: format.count(night.counts.values.reduce(0, +)))
+            },
+            legend: DelinquencyBucket.allCases.map { (ConsoleFormat.words($0.rawValue), styles[$0] ?? "s1") })
+        let historyRows = history.reversed().map { night in
+            HistoryRow(date: night.date.description, current: format.count(night.counts[.current] ?? 0),
+                       dpd1to30: format.count(night.counts[.d1to30] ?? 0), dpd31to60: format.count(night.counts[.d31to60] ?? 0),
+                       dpd61to90: format.count(night.counts[.d61to90] ?? 0), dpd90plus: format.count(night.counts[.d90plus] ?? 0))
+        }
         var listQuery = q
         listQuery.removeValue(forKey: "id")
         let list = try await services.credit.accounts(status: nil, try Paging.request(request))
@@ -287,7 +312,8 @@ extension ConsoleRoutes {
         }
         let page = CreditPage(query: q["id"] ?? "", account: account,
                               buckets: buckets.map { BucketRow(label: ConsoleFormat.words($0.bucket.rawValue), count: format.count($0.accounts)) },
-                              chart: chart, accounts: accounts, next: list.next.map { "/console/credit?cursor=\(Paging.encode($0))" })
+                              chart: chart, historyChart: historyChart, history: historyRows, hasHistory: !historyRows.isEmpty,
+                              accounts: accounts, next: list.next.map { "/console/credit?cursor=\(Paging.encode($0))" })
         return try pages.render("credit", title: account.map { "Credit account \($0.id.prefix(8))" } ?? "Credit accounts", section: "/console/credit",
                                 page: page, context: context)
     }

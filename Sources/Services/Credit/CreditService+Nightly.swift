@@ -39,6 +39,7 @@ extension CreditService {
             report.accountsFrozen += batch.accountsFrozen
             report.accountsChargedOff += batch.accountsChargedOff
         }
+        try await database.transaction { c in try await CreditStore.recordBucketHistory(businessDate: businessDate, on: c, logger: logger) }
         logger.info("credit accounts aged", metadata: [
             "business_date": "\(businessDate)", "accounts": "\(report.accountsAged)", "installments": "\(report.installmentsAged)",
             "late_fees": "\(report.lateFeesCharged)", "frozen": "\(report.accountsFrozen)", "charged_off": "\(report.accountsChargedOff)",

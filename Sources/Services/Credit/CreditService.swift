@@ -174,6 +174,19 @@ public struct CreditService: Sendable {
     }
 
     /// How many live accounts sit in each delinquency bucket (every bucket present, zero included).
+    /// Live accounts per bucket at the end of each of the latest `days` nightly runs, oldest first.
+    public func bucketHistory(days: Int = 30) async throws -> [(date: BusinessDate, counts: [DelinquencyBucket: Int64])] {
+        let logger = self.logger
+        let rows = try await read { try await CreditStore.bucketHistory(days: days, on: $0, logger: logger) }
+        var out: [(date: BusinessDate, counts: [DelinquencyBucket: Int64])] = []
+        for row in rows {
+            guard let date = BusinessDate(row.date), let bucket = DelinquencyBucket(rawValue: row.bucket) else { continue }
+            if out.last?.date != date { out.append((date, [:])) }
+            out[out.count - 1].counts[bucket] = row.accounts
+        }
+        return out
+    }
+
     public func bucketCounts() async throws -> [(bucket: DelinquencyBucket, accounts: Int64)] {
         let logger = self.logger
         let counts = try await read { try await CreditStore.bucketCounts(on: $0, logger: logger) }
