@@ -135,4 +135,15 @@ struct ConsoleFormat: Sendable {
     }
 
     static func words(_ code: String) -> String { code.replacingOccurrences(of: "_", with: " ") }
+
+    /// A delinquency bucket as an operator says it: "current", "1–30 days past due", …
+    static func bucket(_ bucket: DelinquencyBucket) -> String {
+        switch bucket {
+        case .current: "current"
+        case .d1to30: "1–30 days past due"
+        case .d31to60: "31–60 days past due"
+        case .d61to90: "61–90 days past due"
+        case .d90plus: "over 90 days past due"
+        }
+    }
 }

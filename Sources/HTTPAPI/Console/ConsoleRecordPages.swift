@@ -283,7 +283,7 @@ extension ConsoleRoutes {
         }
         let buckets = try await services.credit.bucketCounts()
         let chart = ConsoleChart.bars(title: "Live credit accounts by delinquency bucket", rows: buckets.map { b in
-            ConsoleChart.Row(label: ConsoleFormat.words(b.bucket.rawValue), segments: [.init(value: Decimal(b.accounts), style: b.bucket == .current ? "s1" : "s2")],
+            ConsoleChart.Row(label: ConsoleFormat.bucket(b.bucket), segments: [.init(value: Decimal(b.accounts), style: b.bucket == .current ? "s1" : "s2")],
                              caption: format.count(b.accounts))
         })
         // Delinquency over time: one stacked bar per night the ageing step recorded (oldest first).
@@ -296,7 +296,7 @@ extension ConsoleRoutes {
                                  segments: DelinquencyBucket.allCases.map { .init(value: Decimal(night.counts[$0] ?? 0), style: styles[$0] ?? "s1") },
                                  caption: format.count(night.counts.values.reduce(0, +)))
             },
-            legend: DelinquencyBucket.allCases.map { (ConsoleFormat.words($0.rawValue), styles[$0] ?? "s1") })
+            legend: DelinquencyBucket.allCases.map { (ConsoleFormat.bucket($0), styles[$0] ?? "s1") })
         let historyRows = history.reversed().map { night in
             HistoryRow(date: night.date.description, current: format.count(night.counts[.current] ?? 0),
                        dpd1to30: format.count(night.counts[.d1to30] ?? 0), dpd31to60: format.count(night.counts[.d31to60] ?? 0),
@@ -308,10 +308,10 @@ extension ConsoleRoutes {
         let accounts = list.items.map { a in
             AccountRow(id: a.id.uuidString.lowercased(), short: String(a.id.uuidString.lowercased().prefix(8)), phone: a.phoneMasked,
                        status: "\(a.status)", limit: format.money(a.limit), outstanding: format.money(a.principalOutstanding),
-                       bucket: ConsoleFormat.words(a.bucket.rawValue), dpd: a.daysPastDue, score: a.score)
+                       bucket: ConsoleFormat.bucket(a.bucket), dpd: a.daysPastDue, score: a.score)
         }
         let page = CreditPage(query: q["id"] ?? "", account: account,
-                              buckets: buckets.map { BucketRow(label: ConsoleFormat.words($0.bucket.rawValue), count: format.count($0.accounts)) },
+                              buckets: buckets.map { BucketRow(label: ConsoleFormat.bucket($0.bucket), count: format.count($0.accounts)) },
                               chart: chart, historyChart: historyChart, history: historyRows, hasHistory: !historyRows.isEmpty,
                               accounts: accounts, next: list.next.map { "/console/credit?cursor=\(Paging.encode($0))" })
         return try pages.render("credit", title: account.map { "Credit account \($0.id.prefix(8))" } ?? "Credit accounts", section: "/console/credit",
