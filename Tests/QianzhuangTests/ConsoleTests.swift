@@ -245,6 +245,8 @@ struct ConsoleTests {
                 _ = try await api.deps.nightly.run(date: night, force: false, triggeredBy: "test", onRunRecorded: { _ in })
                 let after = try await browser.get("/console/credit")
                 #expect(after.html.contains("night by night") && after.html.contains("<td>\(night)</td>"), "the delinquency history chart and its table")
+                let missing = try await browser.get("/console/no-such-page")
+                #expect(missing.status == .notFound && missing.html.contains("<nav>"), "an unknown console path is the console's own 404 page")
                 let bad = try await browser.get("/console/reconciliation?kind=nonsense")
                 #expect(bad.status == .unprocessableContent)
                 let docs = try await browser.get("/docs")

@@ -24,6 +24,10 @@ struct ConsoleRoutes {
         addSessionRoutes(routes)
         addWorkRoutes(routes)
         addRecordRoutes(routes)
+        // Anything else under /console is the console's own 404 page, not the API's JSON problem.
+        routes.get("/**") { request, _ -> Response in
+            throw Problem.notFound("there is no console page at \(request.uri.path)")
+        }
     }
 
     /// `/docs`, public like `/openapi.json`, with the console's headers.
