@@ -168,6 +168,12 @@ public enum CreditStore {
             .all(Int64.self).first ?? 0
     }
 
+    /// The account's own columns; `accountColumns` adds the billing days resolved against its product.
+    static let ownAccountColumns = """
+        a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
+        a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text AS score_detail,
+        a.days_past_due, a.bucket, a.opened_on::text AS opened_on, a.charged_off_on::text AS charged_off_on
+        """
     static let accountColumns = """
         a.id, a.product_id, a.national_id_last4, a.phone_masked, a.currency, a.credit_limit, a.held,
         a.principal_outstanding, a.status, a.score, a.score_reasons, a.score_detail::text AS score_detail,
@@ -178,7 +184,8 @@ public enum CreditStore {
     /// What `accountColumns` select from: the account and its product (for the billing days it falls back to).
     static let accountFrom = "credit_accounts a JOIN credit_products p ON p.id = a.product_id"
 
-    static func decodeAccount(_ r: PostgresRandomAccessRow) throws -> CreditAccountRecord {
+    /// With `billing`, the row carries `billing_statement_day`/`billing_repayment_day` (see `accountColumns`).
+    static func decodeAccount(_ r: PostgresRandomAccessRow, billing: Bool = true) throws -> CreditAccountRecord {
         let currency = try r.creditCurrency()
         var account = CreditAccountRecord(
             id: try r.creditColumn("id"), productID: try r.creditColumn("product_id"),
@@ -190,7 +197,7 @@ public enum CreditStore {
             daysPastDue: try r.creditColumn("days_past_due"), bucket: try r.creditEnum("bucket", as: DelinquencyBucket.self),
             openedOn: try r.creditDate("opened_on"),
             chargedOffOn: try r.creditColumn("charged_off_on", as: String?.self).flatMap(BusinessDate.init))
-        if let cycle = BillingCycle(statementDay: try r.creditColumn("billing_statement_day"),
+        if billing, let cycle = BillingCycle(statementDay: try r.creditColumn("billing_statement_day"),
                                     repaymentDay: try r.creditColumn("billing_repayment_day")) {
             account.billingCycle = cycle
         }
@@ -224,29 +231,33 @@ public enum CreditStore {
         }
     }
 
-    /// Locks the account and tells whether any of its open installments is past its due date plus
-    /// the product's grace days on `today` (overdue even before the nightly run froze the account).
-    public static func lockAccount(
-        id: UUID, today: BusinessDate, on connection: PostgresConnection, logger: Logger
-    ) async throws -> (account: CreditAccountRecord, hasOverdue: Bool)? {
-        try await lockAccount(.id(id), today: today, on: connection, logger: logger)
+    /// A locked account, with what the caller completes from the (cached) product: the account's own
+    /// billing days, if it has any, and the due date of its oldest open installment.
+    public struct LockedAccount: Sendable {
+        public var account: CreditAccountRecord
+        public let ownStatementDay: Int?
+        public let ownRepaymentDay: Int?
+        public let oldestOpenDue: BusinessDate?
     }
 
+    /// Locks the account (one row, no join: the product's billing and grace days come from the
+    /// service's product cache) and reads the due date of its oldest open installment.
     public static func lockAccount(
-        _ key: AccountKey, today: BusinessDate, on connection: PostgresConnection, logger: Logger
-    ) async throws -> (account: CreditAccountRecord, hasOverdue: Bool)? {
+        _ key: AccountKey, on connection: PostgresConnection, logger: Logger
+    ) async throws -> LockedAccount? {
         let (prefix, keyID, suffix) = key.sql
         let rows = try await connection.prepared("""
-            SELECT \(unescaped: accountColumns),
-                   EXISTS (SELECT 1 FROM credit_installments i
-                           WHERE i.credit_account_id = a.id AND i.status = 'open'
-                             AND i.due_date < \(today.description)::date - p.grace_days
-                          ) AS has_overdue
-            FROM \(unescaped: accountFrom) WHERE \(unescaped: prefix)\(keyID)\(unescaped: suffix) FOR UPDATE OF a
+            SELECT \(unescaped: ownAccountColumns), a.statement_day AS own_statement_day, a.repayment_day AS own_repayment_day,
+                   (SELECT min(i.due_date) FROM credit_installments i
+                    WHERE i.credit_account_id = a.id AND i.status = 'open')::text AS oldest_open_due
+            FROM credit_accounts a WHERE \(unescaped: prefix)\(keyID)\(unescaped: suffix) FOR UPDATE
             """, logger: logger)
         for try await row in rows {
             let r = row.makeRandomAccess()
-            return (try decodeAccount(r), try r.creditColumn("has_overdue", as: Bool.self))
+            return LockedAccount(account: try decodeAccount(r, billing: false),
+                                 ownStatementDay: try r.creditColumn("own_statement_day", as: Int?.self),
+                                 ownRepaymentDay: try r.creditColumn("own_repayment_day", as: Int?.self),
+                                 oldestOpenDue: try r.creditColumn("oldest_open_due", as: String?.self).flatMap(BusinessDate.init))
         }
         return nil
     }

@@ -211,10 +211,17 @@ public struct CreditService: Sendable {
     func lockAccount(
         _ key: CreditStore.AccountKey, resource: String, today: BusinessDate, on c: DatabaseConnection
     ) async throws -> (CreditAccountRecord, Bool) {
-        guard let found = try await CreditStore.lockAccount(key, today: today, on: c, logger: logger) else {
+        guard var locked = try await CreditStore.lockAccount(key, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: resource, id: key.id.uuidString.lowercased())
         }
-        return found
+        let product = try await product(id: locked.account.productID, on: c)
+        let billing = product.terms.billing
+        locked.account.billingCycle = BillingCycle(statementDay: locked.ownStatementDay ?? billing.statementDay,
+                                                   repaymentDay: locked.ownRepaymentDay ?? billing.repaymentDay) ?? billing
+        // Overdue even before the nightly run froze the account: an open installment past its due
+        // date plus the product's grace days.
+        let overdue = locked.oldestOpenDue.map { $0.adding(days: product.terms.graceDays) < today } ?? false
+        return (locked.account, overdue)
     }
 
     // MARK: Checkouts
