@@ -254,6 +254,10 @@ public enum ReconciliationStore {
         // The joins, sorts and hashes below cover every open item and line of the window at once;
         // enough memory for the transaction keeps them off disk (the run holds one such transaction).
         try await c.query("SET LOCAL work_mem = '256MB'", logger: logger)
+        // The planner sees the window's cash CTE as a few dozen rows (postings per account are
+        // estimated as an average) and would loop over hundreds of thousands of keys; every join
+        // here is a bulk join, so it hashes.
+        try await c.query("SET LOCAL enable_nestloop = off", logger: logger)
         let items = try await c.query("""
             WITH cash AS (
                 SELECT e.id AS entry_id, p.currency::text AS currency, e.reference_type, e.reference_id, sum(p.amount)::bigint AS amount,
@@ -274,19 +278,20 @@ public enum ReconciliationStore {
                 SELECT reference, batch_ref, named_refs FROM statement_lines
                 WHERE value_date BETWEEN \(linesFrom.description)::date AND \(linesTo.description)::date AND matched_by IS NULL
             ), quoted AS (
-                -- Each key a line quotes, with the key its group is bucketed under (itself, or a batch's first name).
-                SELECT key, min(anchor) AS anchor FROM (
-                    SELECT reference AS key, reference AS anchor FROM window_lines WHERE reference IS NOT NULL
-                    UNION ALL SELECT batch_ref, batch_ref FROM window_lines WHERE batch_ref IS NOT NULL
-                    UNION ALL SELECT n.key, w.named_refs[1] FROM window_lines w, unnest(w.named_refs) AS n(key) WHERE w.named_refs IS NOT NULL
-                ) q GROUP BY key
+                SELECT reference AS key FROM window_lines WHERE reference IS NOT NULL
+                UNION SELECT batch_ref FROM window_lines WHERE batch_ref IS NOT NULL
+                UNION SELECT unnest(named_refs) FROM window_lines WHERE named_refs IS NOT NULL
+            ), named AS (
+                -- A key a batch line names is bucketed under the batch's first name, with the line.
+                SELECT n.key, min(w.named_refs[1]) AS anchor
+                FROM window_lines w, unnest(w.named_refs) AS n(key) WHERE w.named_refs IS NOT NULL GROUP BY n.key
             ), keyed AS (
                 SELECT c.entry_id, c.currency, k.key, k.n
                 FROM cash c LEFT JOIN aliased al USING (entry_id, currency),
                      unnest(ARRAY[c.reference_id] || COALESCE(al.aliases, '{}')) WITH ORDINALITY AS k(key, n)
             ), anchor AS (
-                SELECT DISTINCT ON (k.entry_id, k.currency) k.entry_id, k.currency, q.anchor AS key
-                FROM keyed k JOIN quoted q ON q.key = k.key
+                SELECT DISTINCT ON (k.entry_id, k.currency) k.entry_id, k.currency, COALESCE(nm.anchor, k.key) AS key
+                FROM keyed k JOIN quoted q ON q.key = k.key LEFT JOIN named nm ON nm.key = k.key
                 ORDER BY k.entry_id, k.currency, k.n
             )
             , stored AS (
@@ -319,6 +324,7 @@ public enum ReconciliationStore {
             )
             SELECT count(*)::bigint FROM stored
             """, logger: logger).all(Int64.self).first ?? 0
+        try await c.query("SET LOCAL enable_nestloop TO DEFAULT", logger: logger)
         // Fresh statistics, so each partition's read is planned as the index range scan it is.
         try await c.query("ANALYZE reconciliation_run_items", logger: logger)
         try await c.query("ANALYZE reconciliation_run_lines", logger: logger)
