@@ -29,6 +29,7 @@ PG_PID=$(head -1 "$QZ_DATA/db/pgdata/postmaster.pid")
 pg_cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$PG_PID/stat"; }
 PG_CPU0=$(pg_cpu_ticks)
 LOG_LEVEL=info /usr/bin/time -f "%e %M %U %S" -o "$QZ_DATA/nightly.time" "$QZ_BIN" nightly --date "$DATE" --report-dir "$QZ_DATA/reports" "${DB[@]}" > "$QZ_DATA/nightly.out" 2> "$QZ_DATA/nightly.err"
+sleep 2  # the postmaster adds a backend's CPU when it reaps it, just after the connection closes
 PG_CPU1=$(pg_cpu_ticks)
 read -r IMPORT_S IMPORT_KB < "$QZ_DATA/import.time"
 read -r NIGHT_S NIGHT_KB NIGHT_USER NIGHT_SYS < "$QZ_DATA/nightly.time"
