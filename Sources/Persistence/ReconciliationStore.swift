@@ -233,6 +233,8 @@ public enum ReconciliationStore {
 
     /// How many buckets a run's working set is hashed into; a partition is a range of buckets.
     public static let runBuckets = 1024
+    /// Items plus lines above which a run's working tables are analysed once they are filled.
+    static let analyzeThreshold = 50_000
 
     /// Materialises one matching run's working set (0013_reconciliation_run_keys.sql), once, in
     /// set-based statements: the cash movements valued in [itemsFrom, itemsTo] that no night has
@@ -325,9 +327,12 @@ public enum ReconciliationStore {
             SELECT count(*)::bigint FROM stored
             """, logger: logger).all(Int64.self).first ?? 0
         try await c.query("SET LOCAL enable_nestloop TO DEFAULT", logger: logger)
-        // Fresh statistics, so each partition's read is planned as the index range scan it is.
-        try await c.query("ANALYZE reconciliation_run_items", logger: logger)
-        try await c.query("ANALYZE reconciliation_run_lines", logger: logger)
+        // Fresh statistics, so each partition's read is planned as the index range scan it is
+        // (a small working set is one partition read once; it needs none).
+        if items + lines > Int64(analyzeThreshold) {
+            try await c.query("ANALYZE reconciliation_run_items", logger: logger)
+            try await c.query("ANALYZE reconciliation_run_lines", logger: logger)
+        }
         return (Int(items), Int(lines))
     }
 
