@@ -30,14 +30,18 @@ public struct StatementLineRow: Sendable {
     public let valueDate: BusinessDate
     public let source: String
     public let batchRef: String?
+    /// The items a batch line names without an amount each (`ActualLine.namedReferences`).
+    public let namedRefs: [String]
 
-    public init(lineNo: Int, reference: String?, amount: Money, valueDate: BusinessDate, source: String, batchRef: String?) {
+    public init(lineNo: Int, reference: String?, amount: Money, valueDate: BusinessDate, source: String, batchRef: String?,
+                namedRefs: [String] = []) {
         self.lineNo = lineNo
         self.reference = reference
         self.amount = amount
         self.valueDate = valueDate
         self.source = source
         self.batchRef = batchRef
+        self.namedRefs = namedRefs
     }
 }
 
@@ -201,11 +205,12 @@ public enum ReconciliationStore {
     public static func insertLines(statementID: UUID, _ rows: [StatementLineRow], on c: PostgresConnection, logger: Logger) async throws {
         guard !rows.isEmpty else { return }
         try await c.query("""
-            INSERT INTO statement_lines (statement_id, line_no, reference, amount, currency, value_date, source, batch_ref)
-            SELECT \(statementID), n, NULLIF(r, ''), a, cur, d::date, s, NULLIF(b, '')
+            INSERT INTO statement_lines (statement_id, line_no, reference, amount, currency, value_date, source, batch_ref, named_refs)
+            SELECT \(statementID), n, NULLIF(r, ''), a, cur, d::date, s, NULLIF(b, ''), NULLIF(string_to_array(nr, chr(31)), '{}')
             FROM unnest(\(rows.map(\.lineNo))::int[], \(rows.map { $0.reference ?? "" })::text[], \(rows.map(\.amount.minorUnits))::bigint[],
                         \(rows.map(\.amount.currency.code))::text[], \(rows.map(\.valueDate.description))::text[],
-                        \(rows.map(\.source))::text[], \(rows.map { $0.batchRef ?? "" })::text[]) AS t(n, r, a, cur, d, s, b)
+                        \(rows.map(\.source))::text[], \(rows.map { $0.batchRef ?? "" })::text[],
+                        \(rows.map { $0.namedRefs.joined(separator: "\u{1F}") })::text[]) AS t(n, r, a, cur, d, s, b, nr)
             """, logger: logger)
     }
 
@@ -226,8 +231,10 @@ public enum ReconciliationStore {
         return out
     }
 
-    /// How many buckets a run's working set is hashed into; a partition is a set of buckets.
+    /// How many buckets a run's working set is hashed into; a partition is a range of buckets.
     public static let runBuckets = 1024
+    /// Items plus lines above which a run's working tables are analysed once they are filled.
+    static let analyzeThreshold = 50_000
 
     /// Materialises one matching run's working set (0013_reconciliation_run_keys.sql), once, in
     /// set-based statements: the cash movements valued in [itemsFrom, itemsTo] that no night has
@@ -235,9 +242,12 @@ public enum ReconciliationStore {
     /// `reconciliation_aliases`), and the unmatched statement lines valued in [linesFrom, linesTo].
     /// Both are bucketed by the key that ties them together: an item by the first of its
     /// references (ours, external, order) that a line of the window quotes as its reference or
-    /// batch reference, a line by its reference when that is an item's key, else its batch
-    /// reference when that is, else its own reference (or id). So a line lands with the item it
-    /// quotes, and a split's lines or a batch's items land together. Returns the counts.
+    /// batch reference or names in a batch, a line by its reference when that is an item's key,
+    /// else its batch reference when that is, else its own reference (or id); a line naming several
+    /// items, and the items it names, by the first name. So a line lands with the item it quotes,
+    /// and a split's lines or a batch's items land together. Rows are written in bucket order and
+    /// the tables analysed, so a partition (a range of buckets) is one contiguous index range
+    /// read, not a pass over the whole working set. Returns the counts.
     public static func prepareRun(
         runID: UUID, itemsFrom: BusinessDate, itemsTo: BusinessDate, linesFrom: BusinessDate, linesTo: BusinessDate,
         on c: PostgresConnection, logger: Logger
@@ -246,6 +256,10 @@ public enum ReconciliationStore {
         // The joins, sorts and hashes below cover every open item and line of the window at once;
         // enough memory for the transaction keeps them off disk (the run holds one such transaction).
         try await c.query("SET LOCAL work_mem = '256MB'", logger: logger)
+        // The planner sees the window's cash CTE as a few dozen rows (postings per account are
+        // estimated as an average) and would loop over hundreds of thousands of keys; every join
+        // here is a bulk join, so it hashes.
+        try await c.query("SET LOCAL enable_nestloop = off", logger: logger)
         let items = try await c.query("""
             WITH cash AS (
                 SELECT e.id AS entry_id, p.currency::text AS currency, e.reference_type, e.reference_id, sum(p.amount)::bigint AS amount,
@@ -263,25 +277,31 @@ public enum ReconciliationStore {
                 WHERE a.alias IS NOT NULL AND a.alias <> '' AND a.alias <> c.reference_id
                 GROUP BY c.entry_id, c.currency
             ), window_lines AS (
-                SELECT reference, batch_ref FROM statement_lines
+                SELECT reference, batch_ref, named_refs FROM statement_lines
                 WHERE value_date BETWEEN \(linesFrom.description)::date AND \(linesTo.description)::date AND matched_by IS NULL
             ), quoted AS (
                 SELECT reference AS key FROM window_lines WHERE reference IS NOT NULL
                 UNION SELECT batch_ref FROM window_lines WHERE batch_ref IS NOT NULL
+                UNION SELECT unnest(named_refs) FROM window_lines WHERE named_refs IS NOT NULL
+            ), named AS (
+                -- A key a batch line names is bucketed under the batch's first name, with the line.
+                SELECT n.key, min(w.named_refs[1]) AS anchor
+                FROM window_lines w, unnest(w.named_refs) AS n(key) WHERE w.named_refs IS NOT NULL GROUP BY n.key
             ), keyed AS (
                 SELECT c.entry_id, c.currency, k.key, k.n
                 FROM cash c LEFT JOIN aliased al USING (entry_id, currency),
                      unnest(ARRAY[c.reference_id] || COALESCE(al.aliases, '{}')) WITH ORDINALITY AS k(key, n)
             ), anchor AS (
-                SELECT DISTINCT ON (k.entry_id, k.currency) k.entry_id, k.currency, k.key
-                FROM keyed k JOIN quoted q ON q.key = k.key
+                SELECT DISTINCT ON (k.entry_id, k.currency) k.entry_id, k.currency, COALESCE(nm.anchor, k.key) AS key
+                FROM keyed k JOIN quoted q ON q.key = k.key LEFT JOIN named nm ON nm.key = k.key
                 ORDER BY k.entry_id, k.currency, k.n
             )
             , stored AS (
                 INSERT INTO reconciliation_run_items (run_id, entry_id, currency, reference_id, amount, kind, business_date, aliases, bucket)
                 SELECT \(runID), c.entry_id, c.currency, c.reference_id, c.amount, c.kind, c.business_date, COALESCE(al.aliases, '{}'),
-                       hashtext(COALESCE(an.key, c.reference_id)) & \(runBuckets - 1)
+                       hashtext(COALESCE(an.key, c.reference_id)) & \(runBuckets - 1) AS bucket
                 FROM cash c LEFT JOIN aliased al USING (entry_id, currency) LEFT JOIN anchor an USING (entry_id, currency)
+                ORDER BY bucket
                 RETURNING 1
             )
             SELECT count(*)::bigint FROM stored
@@ -290,19 +310,29 @@ public enum ReconciliationStore {
             WITH keys AS (
                 SELECT DISTINCT k FROM reconciliation_run_items i, unnest(ARRAY[i.reference_id] || i.aliases) AS k WHERE i.run_id = \(runID)
             ), stored AS (
-            INSERT INTO reconciliation_run_lines (run_id, statement_id, line_no, reference, amount, currency, value_date, source, batch_ref, bucket)
+            INSERT INTO reconciliation_run_lines (run_id, statement_id, line_no, reference, amount, currency, value_date, source, batch_ref,
+                                                  named_refs, bucket)
             SELECT \(runID), l.statement_id, l.line_no, l.reference, l.amount, l.currency, l.value_date,
-                   CASE WHEN l.source LIKE 'channel:%' THEN l.source ELSE COALESCE(s.account, l.source) END, l.batch_ref,
-                   hashtext(CASE WHEN kr.k IS NOT NULL THEN l.reference WHEN kb.k IS NOT NULL THEN l.batch_ref
-                                 ELSE COALESCE(l.reference, l.statement_id::text || '/' || l.line_no) END) & \(runBuckets - 1)
+                   CASE WHEN l.source LIKE 'channel:%' THEN l.source ELSE COALESCE(s.account, l.source) END, l.batch_ref, l.named_refs,
+                   hashtext(CASE WHEN l.named_refs IS NOT NULL THEN l.named_refs[1] WHEN kr.k IS NOT NULL THEN l.reference
+                                 WHEN kb.k IS NOT NULL THEN l.batch_ref
+                                 ELSE COALESCE(l.reference, l.statement_id::text || '/' || l.line_no) END) & \(runBuckets - 1) AS bucket
             FROM statement_lines l JOIN statements s ON s.id = l.statement_id
             LEFT JOIN keys kr ON kr.k = l.reference
             LEFT JOIN keys kb ON kb.k = l.batch_ref
             WHERE l.value_date BETWEEN \(linesFrom.description)::date AND \(linesTo.description)::date AND l.matched_by IS NULL
+            ORDER BY bucket
             RETURNING 1
             )
             SELECT count(*)::bigint FROM stored
             """, logger: logger).all(Int64.self).first ?? 0
+        try await c.query("SET LOCAL enable_nestloop TO DEFAULT", logger: logger)
+        // Fresh statistics, so each partition's read is planned as the index range scan it is
+        // (a small working set is one partition read once; it needs none).
+        if items + lines > Int64(analyzeThreshold) {
+            try await c.query("ANALYZE reconciliation_run_items", logger: logger)
+            try await c.query("ANALYZE reconciliation_run_lines", logger: logger)
+        }
         return (Int(items), Int(lines))
     }
 
@@ -315,28 +345,28 @@ public enum ReconciliationStore {
         }
     }
 
-    /// One partition of a prepared run: its items and lines in `buckets`.
+    /// One partition of a prepared run: its items and lines in the bucket range `buckets`.
     public static func runPartition(
-        runID: UUID, buckets: [Int], on c: PostgresConnection, logger: Logger
+        runID: UUID, buckets: Range<Int>, on c: PostgresConnection, logger: Logger
     ) async throws -> (expected: [ExpectedItem], actual: [ActualLine]) {
         var expected: [ExpectedItem] = []
         for try await (id, reference, amount, currency, kind, date, aliases) in try await c.query("""
             SELECT entry_id::text, reference_id, amount, currency, kind, business_date::text, aliases
-            FROM reconciliation_run_items WHERE run_id = \(runID) AND bucket = ANY(\(buckets)::int[])
+            FROM reconciliation_run_items WHERE run_id = \(runID) AND bucket >= \(buckets.lowerBound) AND bucket < \(buckets.upperBound)
             """, logger: logger).decode((String, String, Int64, String, String, String, [String]).self) {
             guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
             expected.append(ExpectedItem(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date, kind: kind,
                                          alternateReferences: aliases))
         }
         var actual: [ActualLine] = []
-        for try await (id, reference, amount, currency, date, source, batch) in try await c.query("""
-            SELECT statement_id::text || '/' || line_no, reference, amount, currency, value_date::text, source, batch_ref
-            FROM reconciliation_run_lines WHERE run_id = \(runID) AND bucket = ANY(\(buckets)::int[])
-            """, logger: logger).decode((String, String?, Int64, String, String, String, String?).self) {
+        for try await (id, reference, amount, currency, date, source, batch, named) in try await c.query("""
+            SELECT statement_id::text || '/' || line_no, reference, amount, currency, value_date::text, source, batch_ref, named_refs
+            FROM reconciliation_run_lines WHERE run_id = \(runID) AND bucket >= \(buckets.lowerBound) AND bucket < \(buckets.upperBound)
+            """, logger: logger).decode((String, String?, Int64, String, String, String, String?, [String]?).self) {
             guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
             actual.append(ActualLine(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date,
                                      source: source.hasPrefix("channel:") ? .channelSettlement(channel: String(source.dropFirst(8)))
-                                         : .bankStatement(statementId: source), batchReference: batch))
+                                         : .bankStatement(statementId: source), batchReference: batch, namedReferences: named ?? []))
         }
         return (expected, actual)
     }
@@ -347,7 +377,7 @@ public enum ReconciliationStore {
     public static func expectedCashItems(from: BusinessDate, to: BusinessDate, on c: PostgresConnection, logger: Logger) async throws -> [ExpectedItem] {
         let runID = UUID()
         _ = try await prepareRun(runID: runID, itemsFrom: from, itemsTo: to, linesFrom: to.adding(days: 1), linesTo: from, on: c, logger: logger)
-        let items = try await runPartition(runID: runID, buckets: Array(0..<runBuckets), on: c, logger: logger).expected
+        let items = try await runPartition(runID: runID, buckets: 0..<runBuckets, on: c, logger: logger).expected
         try await discardRun(runID: runID, on: c, logger: logger)
         return items
     }
@@ -361,11 +391,17 @@ public enum ReconciliationStore {
             return (statement, n)
         }
         if !lines.isEmpty {
+            // A partition's lines are a few thousand of millions: one primary-key probe each. Left to
+            // itself the planner hashes the whole statement_lines table for every partition.
+            try await c.query("SET LOCAL enable_hashjoin = off", logger: logger)
+            try await c.query("SET LOCAL enable_mergejoin = off", logger: logger)
             try await c.query("""
                 UPDATE statement_lines l SET matched_by = \(runID)
                 FROM unnest(\(lines.map(\.0))::uuid[], \(lines.map(\.1))::int[]) AS t(s, n)
                 WHERE l.statement_id = t.s AND l.line_no = t.n
                 """, logger: logger)
+            try await c.query("SET LOCAL enable_hashjoin TO DEFAULT", logger: logger)
+            try await c.query("SET LOCAL enable_mergejoin TO DEFAULT", logger: logger)
         }
         let entries = entryIDs.compactMap(UUID.init(uuidString:))
         if !entries.isEmpty {
@@ -377,19 +413,49 @@ public enum ReconciliationStore {
         }
     }
 
-    /// Closes the open exceptions with these dedupe keys: a later night matched what they were about.
-    public static func resolveMatched(keys: [String], date: BusinessDate, runID: UUID, on c: PostgresConnection, logger: Logger) async throws -> Int {
-        guard !keys.isEmpty else { return 0 }
-        let note = "matched by nightly run \(runID.uuidString.lowercased()) on \(date)"
-        return try await c.query("""
+    /// An open exception a night closed (see `closeSettled`).
+    public struct ClosedException: Sendable {
+        public let kind: String
+        public let lineRef: String?
+        public let itemRef: String?
+        public let reference: String?
+        public let expected: Int64?
+        public let actual: Int64?
+        public let currency: String?
+        public let source: String?
+        public let counterpartyRef: String?
+    }
+
+    /// Closes, as resolved by `runID`, every open exception about a line or ledger item that this
+    /// night matched (`matchedLines`, `matchedItems`) or gave a newer verdict (`verdictLines`,
+    /// `verdictItems`), except the verdicts themselves (`keep`, their dedupe keys). Returns the
+    /// closed exceptions, so a pairing closed on one side can give the other side its own verdict.
+    public static func closeSettled(
+        matchedLines: [String], matchedItems: [String], verdictLines: [String], verdictItems: [String], keep: [String],
+        date: BusinessDate, runID: UUID, on c: PostgresConnection, logger: Logger
+    ) async throws -> [ClosedException] {
+        let lines = matchedLines + verdictLines, items = matchedItems + verdictItems
+        guard !lines.isEmpty || !items.isEmpty else { return [] }
+        let run = runID.uuidString.lowercased()
+        let matchedNote = "matched by nightly run \(run) on \(date)"
+        let supersededNote = "superseded by a later verdict of nightly run \(run) on \(date)"
+        var out: [ClosedException] = []
+        for try await (kind, line, item, reference, expected, actual, currency, source, counterparty) in try await c.query("""
             UPDATE reconciliation_exceptions
             SET state = 'resolved', acknowledged_by = COALESCE(acknowledged_by, 'nightly-run'),
                 acknowledged_on = COALESCE(acknowledged_on, GREATEST(business_date, \(date.description)::date)),
                 resolved_by = 'nightly-run', resolved_on = GREATEST(business_date, \(date.description)::date),
-                resolution_note = \(note), resolved_by_run = \(runID)
-            WHERE dedupe_key = ANY(\(keys)::text[]) AND state <> 'resolved'
-            RETURNING 1
-            """, logger: logger).all(Int.self).count
+                resolution_note = CASE WHEN line_ref = ANY(\(matchedLines)::text[]) OR item_ref = ANY(\(matchedItems)::text[])
+                                       THEN \(matchedNote) ELSE \(supersededNote) END,
+                resolved_by_run = \(runID)
+            WHERE state <> 'resolved' AND (line_ref = ANY(\(lines)::text[]) OR item_ref = ANY(\(items)::text[]))
+              AND dedupe_key <> ALL(\(keep)::text[])
+            RETURNING kind, line_ref, item_ref, reference, expected_amount, actual_amount, currency, source, counterparty_ref
+            """, logger: logger).decode((String, String?, String?, String?, Int64?, Int64?, String?, String?, String?).self) {
+            out.append(ClosedException(kind: kind, lineRef: line, itemRef: item, reference: reference, expected: expected, actual: actual,
+                                       currency: currency, source: source, counterpartyRef: counterparty))
+        }
+        return out
     }
 
     /// Matching rules per source as stored (`*` is the default).
@@ -448,9 +514,13 @@ public enum ReconciliationStore {
         public let key: String
         public let source: String?
         public let counterpartyRef: String?
+        /// The statement line (`<statement id>/<line no>`) and the ledger item (entry id) it is about.
+        public let lineRef: String?
+        public let itemRef: String?
 
         public init(date: BusinessDate, kind: String, reference: String?, expected: Int64?, actual: Int64?, currency: String?,
-                    detail: String, key: String, source: String? = nil, counterpartyRef: String? = nil) {
+                    detail: String, key: String, source: String? = nil, counterpartyRef: String? = nil,
+                    lineRef: String? = nil, itemRef: String? = nil) {
             self.date = date
             self.kind = kind
             self.reference = reference
@@ -461,23 +531,32 @@ public enum ReconciliationStore {
             self.key = key
             self.source = source
             self.counterpartyRef = counterpartyRef
+            self.lineRef = lineRef
+            self.itemRef = itemRef
         }
     }
 
-    /// Raises exceptions once per dedupe key; returns how many were new.
+    /// Raises exceptions once per dedupe key; returns how many were new. A verdict that a night
+    /// closed automatically (a later verdict superseded it) and that comes back is opened again;
+    /// one a person resolved stays resolved.
     public static func insertExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
         let ids = rows.map { _ in UUID() }
         return try await c.query("""
-            INSERT INTO reconciliation_exceptions (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state,
-                                                   dedupe_key, source, counterparty_ref)
+            INSERT INTO reconciliation_exceptions AS x (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state,
+                                                        dedupe_key, source, counterparty_ref, line_ref, item_ref)
             SELECT i, d::date, k, NULLIF(r, ''), NULLIF(e, \(Int64.min)), NULLIF(a, \(Int64.min)), NULLIF(cur, ''), det, 'open', key,
-                   NULLIF(src, ''), NULLIF(cp, '')
+                   NULLIF(src, ''), NULLIF(cp, ''), NULLIF(lr, ''), NULLIF(ir, '')
             FROM unnest(\(ids)::uuid[], \(rows.map(\.date.description))::text[], \(rows.map(\.kind))::text[], \(rows.map { $0.reference ?? "" })::text[],
                         \(rows.map { $0.expected ?? Int64.min })::bigint[], \(rows.map { $0.actual ?? Int64.min })::bigint[], \(rows.map { $0.currency ?? "" })::text[],
                         \(rows.map(\.detail))::text[], \(rows.map(\.key))::text[], \(rows.map { $0.source ?? "" })::text[],
-                        \(rows.map { $0.counterpartyRef ?? "" })::text[]) AS t(i, d, k, r, e, a, cur, det, key, src, cp)
-            ON CONFLICT (dedupe_key) DO NOTHING
+                        \(rows.map { $0.counterpartyRef ?? "" })::text[], \(rows.map { $0.lineRef ?? "" })::text[],
+                        \(rows.map { $0.itemRef ?? "" })::text[]) AS t(i, d, k, r, e, a, cur, det, key, src, cp, lr, ir)
+            ON CONFLICT (dedupe_key) DO UPDATE
+            SET state = 'open', business_date = EXCLUDED.business_date, expected_amount = EXCLUDED.expected_amount,
+                actual_amount = EXCLUDED.actual_amount, detail = EXCLUDED.detail, acknowledged_by = NULL, acknowledged_on = NULL,
+                resolved_by = NULL, resolved_on = NULL, resolution_note = NULL, resolved_by_run = NULL
+            WHERE x.state = 'resolved' AND x.resolved_by_run IS NOT NULL
             RETURNING 1
             """, logger: logger).all(Int.self).count
     }

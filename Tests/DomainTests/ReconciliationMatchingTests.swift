@@ -249,6 +249,31 @@ struct ReconciliationMatchingTests {
         )])
     }
 
+    @Test("a batch entry naming its items without an amount each is one line that matches exactly the items it names")
+    func namedBatch() {
+        let entry = StatementEntry(
+            statementId: "S1", index: 4, amount: cny(5_500), creditDebit: .credit, status: .booked, bookingDate: Self.day, valueDate: nil,
+            transactions: [TransactionDetail(endToEndId: "ORD-401"), TransactionDetail(endToEndId: "EXT-402")]
+        )
+        let lines = entry.actualLines(defaultDate: Self.day)
+        #expect(lines.count == 1)
+        #expect(lines.first?.reference == nil)
+        #expect(lines.first?.namedReferences == ["ORD-401", "EXT-402"])
+        // The second item is named by its external reference; a third item of the day is not named and stays missing.
+        let items = [item("e1", "ORD-401", 2_000), ExpectedItem(id: "e2", reference: "RP-2", amount: cny(3_500), date: Self.day,
+                                                                kind: "repayment", alternateReferences: ["EXT-402"]),
+                     item("e3", "ORD-403", 1_000)]
+        let result = MatchingEngine(rules: MatchingRules(dateWindowDays: 1, oneToMany: .batchReference)).reconcile(expected: items, actual: lines)
+        #expect(result.matches.map { $0.expected.map(\.id).sorted() } == [["e1", "e2"]])
+        #expect(result.exceptions == [.missingFromStatement(items[2])])
+        // A named item that is not there, or a sum that differs, matches nothing.
+        let short = MatchingEngine(rules: MatchingRules(oneToMany: .batchReference)).reconcile(expected: [items[0]], actual: lines)
+        #expect(short.matches.isEmpty)
+        let off = MatchingEngine(rules: MatchingRules(oneToMany: .batchReference))
+            .reconcile(expected: [items[0], item("e2", "EXT-402", 3_400)], actual: lines)
+        #expect(off.matches.isEmpty)
+    }
+
     @Test("observation 4: 18.00 + 12.00 quoted against a 30.00 item is one split payment, not a mismatch and a duplicate")
     func splitPaymentUnderOneReference() {
         let expected = [item("e1", "ORD-30", 3_000)]

@@ -23,9 +23,11 @@ struct ReconciliationTests {
     /// number, balances and (amount, end-to-end id) credit entries, all on `date`.
     /// An amount with a leading `-` is a debit (money out); `batch`, when given, is one more entry
     /// of their sum whose transactions each carry their amount and end-to-end id (a bank batch).
+    /// `named`, when given, is one more credit entry of `total` whose transactions carry only their
+    /// end-to-end ids, no amount each (a bank batch naming the items it pays).
     static func camt(messageId: String = "M1", statementId: String, sequence: Int?, opening: String, closing: String,
-                     entries: [(String, String)], batch: [(String, String)] = [], date: String = "2026-11-20", currency: String = "CNY",
-                     newline: String = "\n") -> String {
+                     entries: [(String, String)], batch: [(String, String)] = [], named: (total: String, refs: [String])? = nil,
+                     date: String = "2026-11-20", currency: String = "CNY", newline: String = "\n") -> String {
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
@@ -52,6 +54,12 @@ struct ReconciliationTests {
             for (amount, ref) in batch {
                 xml += "<TxDtls><Refs><EndToEndId>\(ref)</EndToEndId></Refs><Amt Ccy=\"\(currency)\">\(amount)</Amt></TxDtls>"
             }
+            xml += "</NtryDtls></Ntry>\n"
+        }
+        if let named {
+            xml += "<Ntry><Amt Ccy=\"\(currency)\">\(named.total)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>\(date)</Dt></BookgDt>"
+            xml += "<NtryDtls><Btch><NbOfTxs>\(named.refs.count)</NbOfTxs></Btch>"
+            for ref in named.refs { xml += "<TxDtls><Refs><EndToEndId>\(ref)</EndToEndId></Refs></TxDtls>" }
             xml += "</NtryDtls></Ntry>\n"
         }
         xml += "</Stmt></BkToCstmrStmt></Document>\n"
@@ -227,6 +235,12 @@ struct ReconciliationTests {
             actor: Self.actor)
     }
 
+    /// The services a test night runs with, reports in a directory of their own.
+    static func dependencies(_ db: Database) throws -> APIDependencies {
+        APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai,
+                        reportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)"))
+    }
+
     static func importCSV(_ deps: APIDependencies, _ rows: [String], channel: String = "alipay") async throws {
         let url = try Self.temp("settle.csv", ([Self.header] + rows).joined(separator: "\n") + "\n")
         defer { try? FileManager.default.removeItem(at: url) }
@@ -291,6 +305,73 @@ struct ReconciliationTests {
             #expect(next.exceptionsClosed == 2)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciliation_exceptions WHERE state <> 'resolved'") == 0)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 2)
+        }
+    }
+
+    @Test("a bank batch line naming several ledger items without an amount each matches them as one group")
+    func namedBatchMatchesAsGroup() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = try Self.dependencies(db)
+            let d = BusinessDate("2026-11-20")!
+            try await Self.bookCash(db, "ord-401", 2_000, on: d)
+            try await Self.bookCash(db, "ord-402", 3_500, on: d)
+            let url = try Self.temp("named.xml", Self.camt(statementId: "S-N", sequence: 1, opening: "0.00", closing: "55.00", entries: [],
+                                                           named: ("55.00", ["ord-401", "ord-402"]), date: "\(d)"))
+            defer { try? FileManager.default.removeItem(at: url) }
+            _ = try await deps.statements.importFile(url, format: .camt053, actor: Self.actor)
+            let summary = try await deps.reconciliation.match(businessDate: d)
+            #expect(summary.matched == 1)
+            #expect(summary.exceptionsRaised == 0)
+            #expect(try await deps.reconciliation.exceptions(businessDate: d).map(\.kind) == [])
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL") == 1)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM reconciled_items") == 2)
+        }
+    }
+
+    @Test("a line missing from the ledger one night and an amount mismatch the next ends each night in one open exception; the older is resolved by the later run")
+    func newerVerdictSupersedes() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = try Self.dependencies(db)
+            let d = BusinessDate("2026-11-20")!
+            func open() async throws -> String? {
+                try await db.scalar(String.self, """
+                    SELECT COALESCE(string_agg(kind, ',' ORDER BY kind), '') FROM reconciliation_exceptions WHERE state <> 'resolved'
+                    """)
+            }
+            // Every line and cash item: matched, or exactly one open exception naming it.
+            func loose() async throws -> Int64? {
+                try await db.scalar(Int64.self, """
+                    SELECT (SELECT count(*) FROM statement_lines l
+                            WHERE (l.matched_by IS NOT NULL) = ((SELECT count(*) FROM reconciliation_exceptions e WHERE e.state <> 'resolved'
+                                   AND (e.dedupe_key = 'mfl:' || l.statement_id || '/' || l.line_no
+                                        OR e.dedupe_key LIKE '%:' || l.statement_id || '/' || l.line_no)) = 1))
+                         + (SELECT count(*) FROM journal_entries j
+                            WHERE (EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = j.id))
+                                  = ((SELECT count(*) FROM reconciliation_exceptions e WHERE e.state <> 'resolved'
+                                      AND (e.dedupe_key = 'mfs:' || j.id OR e.dedupe_key LIKE 'am:' || j.id || ':%'
+                                           OR e.dedupe_key LIKE 'dm:' || j.id || ':%')) = 1))
+                    """)
+            }
+            try await Self.importCSV(deps, ["T1,ord-500,50.00,CNY,0,\(d),payment"])
+            _ = try await deps.reconciliation.match(businessDate: d)
+            #expect(try await open() == "missing_from_ledger")
+            // The next night books 45.00 under the same order: the line is now an amount mismatch, and only that.
+            try await Self.bookCash(db, "ord-500", 4_500, on: d.adding(days: 1))
+            let night2 = UUID()
+            _ = try await deps.reconciliation.match(businessDate: d.adding(days: 1), runID: night2)
+            #expect(try await open() == "amount_mismatch")
+            #expect(try await db.scalar(Int64.self, """
+                SELECT count(*) FROM reconciliation_exceptions
+                WHERE kind = 'missing_from_ledger' AND state = 'resolved' AND resolved_by = 'nightly-run' AND resolved_by_run = \(night2)
+                """) == 1)
+            #expect(try await loose() == 0)
+            // The channel then settles the 45.00 itself: the item matches, the pairing closes, and the
+            // 50.00 line is missing from the ledger again (one open exception, not none).
+            try await Self.importCSV(deps, ["T2,ord-500,45.00,CNY,0,\(d.adding(days: 2)),payment"], channel: "wechat")
+            let night3 = try await deps.reconciliation.match(businessDate: d.adding(days: 2))
+            #expect(night3.matched == 1)
+            #expect(try await open() == "missing_from_ledger")
+            #expect(try await loose() == 0)
         }
     }
 

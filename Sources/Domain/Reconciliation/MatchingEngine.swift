@@ -18,7 +18,10 @@
 ///    item (or line) within tolerance, dates within the window, matches as a group first
 ///    (`GroupMatching.sameReference`): 18.00 + 12.00 quoted against 30.00 is a split payment, not a
 ///    mismatch and a duplicate.
-/// 2. **One-to-many** (if enabled): one line against the signed sum of a whole group of expected
+/// 2. **One-to-many** (if enabled): first a line that names its items without an amount each
+///    (`ActualLine.namedReferences`, a bank batch booking) against exactly the open items it names,
+///    one per name under any of the item's references, their signed sum within tolerance and every
+///    date within the window; then one line against the signed sum of a whole group of expected
 ///    items (a day's items, or a batch reference's), within tolerance.
 /// 3. **Many-to-one** (if enabled): one expected item against the signed sum of a group of lines.
 /// 4. What is left: `missingFromStatement` (expected) and `missingFromLedger` (lines).
@@ -47,6 +50,7 @@ public struct MatchingEngine: Sendable {
     public func reconcile(expected: [ExpectedItem], actual: [ActualLine]) -> ReconciliationResult {
         var run = MatchingRun(rules: rules, expected: expected, actual: actual)
         run.matchByReference()
+        if rules.oneToMany != nil { run.matchNamedBatches() }
         if let grouping = rules.oneToMany { run.matchOneToMany(grouping) }
         if let grouping = rules.manyToOne { run.matchManyToOne(grouping) }
         run.reportLeftovers()
@@ -264,6 +268,35 @@ struct MatchingRun {
 
     // MARK: Phases 2 and 3: grouped
 
+    /// A line naming several items pays exactly those items: each name must find its own open item
+    /// (same currency and direction, under any of the item's references, canonical order first),
+    /// or the line matches nothing here.
+    mutating func matchNamedBatches() {
+        let named = actual.indices.filter { !actualDone[$0] && actual[$0].namedReferences.count > 1 }
+        guard !named.isEmpty else { return }
+        var byKey: [ReferenceKey: [Int]] = [:]
+        for (index, item) in expected.enumerated() where !expectedDone[index] {
+            for reference in item.references { byKey[Self.key(item.amount, reference), default: []].append(index) }
+        }
+        for line in named {
+            let single = actual[line]
+            var members: [Int] = []
+            for reference in single.namedReferences {
+                guard let item = byKey[Self.key(single.amount, reference)]?.first(where: { !expectedDone[$0] && !members.contains($0) }) else {
+                    members = []
+                    break
+                }
+                members.append(item)
+            }
+            guard !members.isEmpty, let sum = Self.sum(members.map { expected[$0].amount }), amountWithinTolerance(single.amount, sum),
+                  members.allSatisfy({ dateWithinWindow(single.date, expected[$0].date) }) else { continue }
+            record(.matched(ReconciliationMatch(
+                kind: .oneToMany(.batchReference), expected: members.map { expected[$0] }, actual: [single],
+                difference: Self.difference(single.amount, sum)
+            )), items: members, lines: [line])
+        }
+    }
+
     mutating func matchOneToMany(_ grouping: GroupMatching) {
         let groups = groupIndices(expected.indices.filter { !expectedDone[$0] }, grouping: grouping) {
             (expected[$0].amount.currency, expected[$0].date, expected[$0].batchReference)
@@ -456,9 +489,11 @@ extension StatementEntry {
             }
         }
         let reference = transactions.count == 1 ? transactions.first.flatMap(Self.reference(of:)) : nil
+        // A batch whose transactions name their items without an amount each: one line naming them all.
+        let named = transactions.count > 1 ? transactions.compactMap(Self.reference(of:)) : []
         return [ActualLine(
             id: "\(statementId)/\(index)", reference: reference, amount: signedAmount, date: date, source: source,
-            batchReference: batchReference
+            batchReference: batchReference, namedReferences: named.count == transactions.count ? named : []
         )]
     }
 

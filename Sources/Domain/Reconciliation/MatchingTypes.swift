@@ -59,10 +59,14 @@ public struct ActualLine: Hashable, Sendable {
     public let source: ActualLineSource
     /// The batch this line settles (a channel payout id), for one-to-many matching.
     public let batchReference: String?
+    /// The references of the several items one line pays at once when the counterparty names them
+    /// without an amount each (a bank batch booking whose transactions carry only their
+    /// end-to-end ids): the line matches the items so named as one group.
+    public let namedReferences: [String]
 
     public init(
         id: String, reference: String?, amount: Money, date: BusinessDate, source: ActualLineSource,
-        batchReference: String? = nil
+        batchReference: String? = nil, namedReferences: [String] = []
     ) {
         self.id = id
         self.reference = reference
@@ -70,6 +74,7 @@ public struct ActualLine: Hashable, Sendable {
         self.date = date
         self.source = source
         self.batchReference = batchReference
+        self.namedReferences = namedReferences.filter { !$0.isEmpty }
     }
 }
 

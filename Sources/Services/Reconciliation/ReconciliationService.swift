@@ -65,10 +65,14 @@ public struct ReconciliationService: Sendable {
     /// statement lines valued within [date − window, date + window], each source's lines under its
     /// own rules. The run's working set is materialised once (`ReconciliationStore.prepareRun`:
     /// every reference a counterparty can quote for an item resolved in one set-based pass, items
-    /// and lines bucketed by the key that ties them), then matched partition by partition, each an
-    /// index read of its buckets. Raises one exception per non-match (once, however often it
-    /// runs), records what matched so no later night sees it again, and closes the exceptions
-    /// earlier nights raised about what matched now, as resolved by `runID`.
+    /// and lines bucketed by the key that ties them, written in bucket order), then matched
+    /// partition by partition, each a contiguous range of buckets read in one index range scan.
+    /// Raises one exception per non-match (once, however often it runs) and records what matched
+    /// so no later night sees it again. Every line and ledger item ends the night matched or with
+    /// exactly one open exception: a match closes every open exception about what matched, a
+    /// newer verdict supersedes the older ones about its line and item, both as resolved by
+    /// `runID`, and a pairing (amount or date mismatch) closed on one side leaves the other side
+    /// its own verdict (missing from the ledger or from the statements).
     public func match(businessDate date: BusinessDate, runID: UUID = UUID()) async throws -> MatchSummary {
         let logger = database.logger
         let rules = try await sourceRules()
@@ -82,7 +86,7 @@ public struct ReconciliationService: Sendable {
         var summary = MatchSummary()
         summary.partitions = partitions
         for partition in 0..<partitions {
-            let part = Array(stride(from: partition, to: buckets, by: partitions))
+            let part = (partition * buckets / partitions)..<((partition + 1) * buckets / partitions)
             let (expected, actual) = try await database.withConnection { c in
                 try await ReconciliationStore.runPartition(runID: runID, buckets: part, on: c, logger: logger)
             }
@@ -97,12 +101,16 @@ public struct ReconciliationService: Sendable {
             let duplicates = outcomes.compactMap { if case .duplicate(let line, _) = $0 { line.id } else { nil } }
             let lineIDs = matches.flatMap { $0.actual.map(\.id) }
             let entryIDs = matches.flatMap { $0.expected.map(\.id) }
-            let closing = lineIDs.map { "mfl:\($0)" } + entryIDs.map { "mfs:\($0)" }
+            let verdictLines = rows.compactMap(\.lineRef), verdictItems = rows.compactMap(\.itemRef)
             let (raised, closed) = try await database.transaction { c in
-                let raised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
+                var raised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
                 try await ReconciliationStore.recordMatched(lineIDs: lineIDs + duplicates, entryIDs: entryIDs, date: date, runID: runID, on: c, logger: logger)
-                let closed = try await ReconciliationStore.resolveMatched(keys: closing, date: date, runID: runID, on: c, logger: logger)
-                return (raised, closed)
+                let closed = try await ReconciliationStore.closeSettled(
+                    matchedLines: lineIDs, matchedItems: entryIDs, verdictLines: verdictLines, verdictItems: verdictItems,
+                    keep: rows.map(\.key), date: date, runID: runID, on: c, logger: logger)
+                let settled = Set(lineIDs + entryIDs + verdictLines + verdictItems)
+                raised += try await ReconciliationStore.insertExceptions(Self.orphanRows(closed, settled: settled, date: date), on: c, logger: logger)
+                return (raised, closed.count)
             }
             summary.exceptionsRaised += raised
             summary.exceptionsClosed += closed
@@ -185,6 +193,29 @@ public struct ReconciliationService: Sendable {
         }
     }
 
+    /// The other side of each pairing closed on one side only: an amount or date mismatch whose
+    /// item matched another line leaves its line missing from the ledger, and the other way round
+    /// (`settled`: the lines and items this night matched or gave a verdict).
+    static func orphanRows(_ closed: [ReconciliationStore.ClosedException], settled: Set<String>, date: BusinessDate) -> [Row] {
+        var rows: [Row] = []
+        for x in closed where x.kind == "amount_mismatch" || x.kind == "date_mismatch" {
+            let money = { (minor: Int64?) in
+                minor.flatMap { m in x.currency.flatMap(Currency.init(code:)).map { Money(minorUnits: m, currency: $0).description } } ?? "-"
+            }
+            if let line = x.lineRef, !settled.contains(line) {
+                rows.append(Row(date: date, kind: "missing_from_ledger", reference: x.counterpartyRef, expected: nil, actual: x.actual,
+                                currency: x.currency, detail: "a statement line of \(money(x.actual)) has no ledger movement",
+                                key: "mfl:\(line)", source: x.source, counterpartyRef: x.counterpartyRef, lineRef: line))
+            }
+            if let item = x.itemRef, !settled.contains(item) {
+                rows.append(Row(date: date, kind: "missing_from_statement", reference: x.reference, expected: x.expected, actual: nil,
+                                currency: x.currency, detail: "the ledger moved \(money(x.expected)) but no statement line shows it",
+                                key: "mfs:\(item)", itemRef: item))
+            }
+        }
+        return rows
+    }
+
     static func exceptionRow(_ outcome: MatchOutcome, date: BusinessDate) -> Row? {
         switch outcome {
         case .matched:
@@ -192,24 +223,25 @@ public struct ReconciliationService: Sendable {
         case .missingFromStatement(let item):
             return Row(date: date, kind: "missing_from_statement", reference: item.reference, expected: item.amount.minorUnits, actual: nil,
                        currency: item.amount.currency.code, detail: "the ledger moved \(item.amount) (\(item.kind)) but no statement line shows it",
-                       key: "mfs:\(item.id)")
+                       key: "mfs:\(item.id)", itemRef: item.id)
         case .missingFromLedger(let line):
             guard line.date == date else { return nil }
             return Row(date: date, kind: "missing_from_ledger", reference: line.reference, expected: nil, actual: line.amount.minorUnits,
                        currency: line.amount.currency.code, detail: "a statement line of \(line.amount) has no ledger movement",
-                       key: "mfl:\(line.id)", source: line.source.description, counterpartyRef: line.reference ?? line.batchReference)
+                       key: "mfl:\(line.id)", source: line.source.description, counterpartyRef: line.reference ?? line.batchReference,
+                       lineRef: line.id)
         case .amountMismatch(let item, let line, let difference):
             return Row(date: date, kind: "amount_mismatch", reference: item.reference, expected: item.amount.minorUnits, actual: line.amount.minorUnits,
                        currency: item.amount.currency.code, detail: "amounts differ by \(difference)", key: "am:\(item.id):\(line.id)",
-                       source: line.source.description, counterpartyRef: line.reference)
+                       source: line.source.description, counterpartyRef: line.reference, lineRef: line.id, itemRef: item.id)
         case .dateMismatch(let item, let line, let days):
             return Row(date: date, kind: "date_mismatch", reference: item.reference, expected: item.amount.minorUnits, actual: line.amount.minorUnits,
                        currency: item.amount.currency.code, detail: "the statement shows it \(days) day(s) apart", key: "dm:\(item.id):\(line.id)",
-                       source: line.source.description, counterpartyRef: line.reference)
+                       source: line.source.description, counterpartyRef: line.reference, lineRef: line.id, itemRef: item.id)
         case .duplicate(let line, let first):
             return Row(date: date, kind: "duplicate", reference: line.reference, expected: nil, actual: line.amount.minorUnits,
                        currency: line.amount.currency.code, detail: "the statement shows reference \(line.reference ?? "-") again (first as \(first.id))",
-                       key: "dup:\(line.id)", source: line.source.description, counterpartyRef: line.reference)
+                       key: "dup:\(line.id)", source: line.source.description, counterpartyRef: line.reference, lineRef: line.id)
         }
     }
 

@@ -226,7 +226,8 @@ public struct StatementService: Sendable {
                         lineNumbers[entry.statementId] = n
                         content[entry.statementId, default: StatementContent()].add(line.amount, line.date, line.reference)
                         batch.append((statementID, StatementLineRow(lineNo: n, reference: line.reference, amount: line.amount, valueDate: line.date,
-                                                                    source: entry.statementId, batchRef: line.batchReference)))
+                                                                    source: entry.statementId, batchRef: line.batchReference,
+                                                                    namedRefs: line.namedReferences)))
                     }
                     if batch.count >= batchSize { try await flush() }
                 case .statement(let summary):
