@@ -14,7 +14,7 @@ import Synchronization
 ///   connections this process holds from its pool, and the process's own CPU, memory and file handles.
 final class BusinessMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
-    private let outcomes = Mutex<[String: Prometheus.Counter]>([:])
+    private let outcomes = MetricHandles<String, Prometheus.Counter>()
     private let exceptionKinds = Mutex<Set<String>>([])
     private let cpuReported = Mutex<Double>(0)
     private let started = Date().timeIntervalSince1970
@@ -26,11 +26,9 @@ final class BusinessMetrics: Sendable {
     }
 
     private func count(_ subsystem: String, _ name: String, help: String, outcome: String) {
-        let key = "\(subsystem)/\(name)/\(outcome)"
-        if let counter = outcomes.withLock({ $0[key] }) { return counter.increment() }
-        let counter = registry.makeCounter(descriptor: Self.descriptor(subsystem, name, unit: "total", help), labels: [("outcome", outcome)])
-        outcomes.withLock { $0[key] = counter }
-        counter.increment()
+        outcomes.get("\(subsystem)/\(name)/\(outcome)") {
+            registry.makeCounter(descriptor: Self.descriptor(subsystem, name, unit: "total", help), labels: [("outcome", outcome)])
+        }.increment()
     }
 
     /// A financing request decided: approved, pending_review, declined or rejected.

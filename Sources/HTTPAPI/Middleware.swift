@@ -35,7 +35,7 @@ struct RequestIDMiddleware: RouterMiddleware {
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let registry: PrometheusCollectorRegistry
-    private let series = RouteSeries()
+    private let series = MetricHandles<RouteKey, (Counter, DurationHistogram)>()
 
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
@@ -57,7 +57,8 @@ struct MetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let route = context.endpointPath ?? "unmatched"
-        let (counter, histogram) = series.handles(method: request.method.rawValue, route: route, status: response.status.code) {
+        let key = RouteKey(method: request.method.rawValue, route: route, status: response.status.code)
+        let (counter, histogram) = series.get(key) {
             let labels = [("method", request.method.rawValue), ("route", route)]
             return (registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(response.status.code))]),
                     registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets))
@@ -67,19 +68,19 @@ struct MetricsMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The registry's handles per (method, route, status), made once.
-    final class RouteSeries: Sendable {
-        struct Key: Hashable { let method: String; let route: String; let status: Int }
-        private let known = Mutex<[Key: (Counter, DurationHistogram)]>([:])
+    struct RouteKey: Hashable, Sendable { let method: String; let route: String; let status: Int }
+}
 
-        func handles(method: String, route: String, status: Int,
-                     make: () -> (Counter, DurationHistogram)) -> (Counter, DurationHistogram) {
-            let key = Key(method: method, route: route, status: status)
-            if let found = known.withLock({ $0[key] }) { return found }
-            let made = make()   // the registry returns the existing series if another request made it first
-            known.withLock { $0[key] = made }
-            return made
-        }
+/// Metric handles made once per key and kept: the registry validates the name, the labels and the
+/// HELP text on every `make…` call, so hot paths ask this cache instead.
+final class MetricHandles<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let known = Mutex<[Key: Value]>([:])
+
+    func get(_ key: Key, make: () -> Value) -> Value {
+        if let found = known.withLock({ $0[key] }) { return found }
+        let made = make()   // the registry returns the existing series if another caller made it first
+        known.withLock { $0[key] = made }
+        return made
     }
 }
 
