@@ -33,6 +33,7 @@ public struct APIDependencies: Sendable {
         self.calendar = calendar
         self.registry = registry
         self.businessMetrics = BusinessMetrics(registry: registry)
+        EventLog.bootstrap(APIEventRenderer())
         let services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar, personalData: personalData)
         self.services = services
         self.statements = StatementService(database: database, calendar: calendar)

@@ -242,11 +242,3 @@ struct FinancingResponse: Encodable {
         decision = v.decision
     }
 }
-
-/// RFC 3339 UTC timestamps.
-enum Timestamp {
-    static func rfc3339(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
-            .replacingOccurrences(of: "+0000", with: "Z")
-    }
-}

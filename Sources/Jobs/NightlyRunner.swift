@@ -162,16 +162,26 @@ public struct NightlyRunner: Sendable {
                 try? await database.transaction { c in
                     try await NightlyStore.markStep(runID: runID, step: step.name, status: "failed", error: message, on: c, logger: logger)
                     try await NightlyStore.setRunStatus(id: runID, status: "failed", on: c, logger: logger)
+                    try await Self.recordEvent(.nightlyRunFailed, runID: runID, date: date, on: c, logger: logger)
                 }
                 throw NightlyStepFailure(step: step.name, message: message)
             }
         }
         let finished = try await database.transaction { c in
             try await NightlyStore.setRunStatus(id: runID, status: "completed", on: c, logger: logger)
+            try await Self.recordEvent(.nightlyRunCompleted, runID: runID, date: date, on: c, logger: logger)
             return try await NightlyStore.run(id: runID, on: c, logger: logger)
         }
         guard let finished else { throw NightlyStepFailure(step: "finish", message: "the run record vanished") }
         return .completed(finished)
+    }
+
+    /// The run's news, with the run as `GET /v1/nightly-runs/{id}` shows it, in the status change's transaction.
+    static func recordEvent(_ type: EventType, runID: UUID, date: BusinessDate, on c: DatabaseConnection, logger: Logger) async throws {
+        guard let run = try await NightlyStore.run(id: runID, on: c, logger: logger) else { return }
+        let steps = try await NightlyStore.steps(runID: runID, on: c, logger: logger)
+        try await EventLog.record(type, .nightlyRun(run, steps: steps), objectID: runID.uuidString.lowercased(), businessDate: date,
+                                  on: c, logger: logger)
     }
 
     /// The run's steps as stored.

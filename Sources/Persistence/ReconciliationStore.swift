@@ -540,7 +540,12 @@ public enum ReconciliationStore {
     /// closed automatically (a later verdict superseded it) and that comes back is opened again;
     /// one a person resolved stays resolved.
     public static func insertExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> Int {
-        guard !rows.isEmpty else { return 0 }
+        try await raiseExceptions(rows, on: c, logger: logger).count
+    }
+
+    /// The same, returning the ids of the exceptions raised or opened again.
+    public static func raiseExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        guard !rows.isEmpty else { return [] }
         let ids = rows.map { _ in UUID() }
         return try await c.query("""
             INSERT INTO reconciliation_exceptions AS x (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state,
@@ -557,8 +562,15 @@ public enum ReconciliationStore {
                 actual_amount = EXCLUDED.actual_amount, detail = EXCLUDED.detail, acknowledged_by = NULL, acknowledged_on = NULL,
                 resolved_by = NULL, resolved_on = NULL, resolution_note = NULL, resolved_by_run = NULL
             WHERE x.state = 'resolved' AND x.resolved_by_run IS NOT NULL
-            RETURNING 1
-            """, logger: logger).all(Int.self).count
+            RETURNING x.id
+            """, logger: logger).all(UUID.self)
+    }
+
+    /// The exceptions with these ids (in no particular order).
+    public static func exceptions(ids: [UUID], on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await decodeExceptions(try await c.query(
+            "SELECT \(unescaped: exceptionColumns) FROM reconciliation_exceptions WHERE id = ANY(\(ids)::uuid[])", logger: logger))
     }
 
     static let exceptionColumns = """

@@ -41,6 +41,9 @@ struct SchemaDistributionTests {
         "console_sessions",
         // A platform-wide aggregate per business date (delinquency over time), not any owner's row.
         "credit_bucket_history",
+        // The platform's outbox and its webhook plumbing: one stream for the platform, read in
+        // sequence order, kept with the ledger on the coordinator.
+        "events", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
     ]
 
     @Test("every owner-keyed table has its owner column in the primary key and in every unique index")

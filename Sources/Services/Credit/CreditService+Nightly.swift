@@ -108,6 +108,20 @@ extension CreditService {
         }
         try await CreditLedgerBatch.post(writeOffs, on: c, logger: logger)
         report.accountsChargedOff = written.count
+        // News of each account whose standing changed tonight, in this batch's transaction.
+        var changes: [(EventType, UUID)] = accountUpdates.compactMap { u in
+            switch (statuses[u.creditAccountID], u.status) {
+            case (.active?, .frozen): (.accountFrozen, u.creditAccountID)
+            case (.frozen?, .active): (.accountReinstated, u.creditAccountID)
+            default: nil
+            }
+        }
+        changes += written.map { (.accountChargedOff, $0.creditAccountID) }
+        for (type, id) in changes {
+            guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else { continue }
+            try await EventLog.record(type, .creditAccount(account), objectID: id.uuidString.lowercased(),
+                                      businessDate: businessDate, on: c, logger: logger)
+        }
         return report
     }
 

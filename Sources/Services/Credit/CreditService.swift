@@ -261,6 +261,8 @@ public struct CreditService: Sendable {
                                                         actor: actor.principal.actor, requestID: actor.requestID, on: c, logger: logger)
                     available = account.available
                 }
+                try await EventLog.record(approved ? .checkoutAuthorized : .checkoutDeclined, .checkout(checkout),
+                                          objectID: checkoutID.uuidString.lowercased(), businessDate: today, on: c, logger: logger)
                 return (CheckoutOutcome(checkout: checkout, available: available, plan: nil), product.terms, account.billingCycle)
             }
             // The price the consumer is agreeing to, annualised (Docs/ANNUAL-RATES.md): pure arithmetic after
@@ -335,6 +337,8 @@ public struct CreditService: Sendable {
             }
             try await CreditLedgerBatch.post([entry], on: c, logger: logger)
             let after = checkout.closed(as: .captured, captured: captured, planID: plan.id)
+            try await EventLog.record(.checkoutCaptured, .checkout(after), objectID: after.id.uuidString.lowercased(),
+                                      businessDate: today, on: c, logger: logger)
             let available = Self.available(account, heldDelta: -checkout.amount.minorUnits, principalDelta: captured.minorUnits)
             return CheckoutOutcome(checkout: after, available: available, plan: plan)
         }
@@ -352,6 +356,8 @@ public struct CreditService: Sendable {
             try await AuditStore.record(actor: actor.principal.actor, action: "credit.checkout.voided", objectType: "checkout",
                                         objectID: checkout.id.uuidString.lowercased(), requestID: actor.requestID, on: c, logger: logger)
             let after = checkout.closed(as: .voided)
+            try await EventLog.record(.checkoutVoided, .checkout(after), objectID: after.id.uuidString.lowercased(),
+                                      businessDate: today, on: c, logger: logger)
             return CheckoutOutcome(
                 checkout: after,
                 available: Self.available(account, heldDelta: -checkout.amount.minorUnits),

@@ -57,7 +57,10 @@ extension SupplierFinanceService {
                 disbursedEntryID: entry, items: declined ? [] : items.filter { byID[$0.receivableID] != nil },
                 itemStatus: auto ? "active" : "pending", committedDelta: declined ? 0 : decision.eligibleTotals.advance.minorUnits,
                 audit: (action: "financing.requested.\(decision.status.rawValue)", requestID: actor.requestID), on: c, logger: logger)
-            return FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: Date(), decision: document)
+            let view = FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: Date(), decision: document)
+            try await EventLog.record(auto ? .financingDisbursed : declined ? .financingDeclined : .financingRequested,
+                                      .financingRequest(view), objectID: id.uuidString.lowercased(), businessDate: today, on: c, logger: logger)
+            return view
         }
     }
 
@@ -155,7 +158,10 @@ extension SupplierFinanceService {
             guard let updated = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
             }
-            return try Self.view(updated)
+            let view = try Self.view(updated)
+            try await EventLog.record(approve ? .financingDisbursed : .financingRejected, .financingRequest(view),
+                                      objectID: id.uuidString.lowercased(), businessDate: today, on: c, logger: logger)
+            return view
         }
     }
 
@@ -279,6 +285,10 @@ extension SupplierFinanceService {
         guard let settled = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
         }
+        let adjustments = r.adjusted.minorUnits == 0 ? [] : try await FinancingStore.adjustments(
+            supplierID: supplierID, receivableIDs: [receivableID], on: c, logger: logger)
+        try await EventLog.record(.receivableSettled, .receivable(ReceivableView(record: settled, adjustments: adjustments)),
+                                  objectID: receivableID.uuidString.lowercased(), businessDate: date, on: c, logger: logger)
         return SettlementView(receivable: settled, payment: r.outstanding, toFinancing: split.toFinancing, toSupplier: split.toSupplier,
                               recourse: split.recourse, entryID: entryID)
     }

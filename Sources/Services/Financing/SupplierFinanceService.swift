@@ -133,7 +133,10 @@ public struct SupplierFinanceService: Sendable {
             guard let record = try await FinancingStore.receivable(id: id, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "receivable", id: id.uuidString)
             }
-            return ReceivableView(record: record, adjustments: [])
+            let view = ReceivableView(record: record, adjustments: [])
+            try await EventLog.record(.receivableConfirmed, .receivable(view), objectID: id.uuidString.lowercased(), businessDate: today,
+                                      on: c, logger: logger)
+            return view
         }
     }
 
@@ -182,6 +185,7 @@ public struct SupplierFinanceService: Sendable {
             throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
         }
         let supplier = record.supplierID.uuidString.lowercased()
+        var added = false
         if try await FinancingStore.adjustment(supplierID: record.supplierID, receivableID: receivableID, reference: reference,
                                                on: c, logger: logger) == nil {
             guard amount.currency == record.face.currency else {
@@ -209,12 +213,18 @@ public struct SupplierFinanceService: Sendable {
                                         objectID: receivableID.uuidString.lowercased(),
                                         detail: ["kind": kind.rawValue, "amount": amount.decimalString],
                                         requestID: actor.requestID, on: c, logger: logger)
+            added = true
         }
         guard let updated = try await FinancingStore.receivable(id: receivableID, on: c, logger: logger) else {
             throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString)
         }
         let adjustments = try await FinancingStore.adjustments(supplierID: record.supplierID, receivableIDs: [receivableID], on: c, logger: logger)
-        return ReceivableView(record: updated, adjustments: adjustments)
+        let view = ReceivableView(record: updated, adjustments: adjustments)
+        if added {
+            try await EventLog.record(.receivableDiluted, .receivable(view), objectID: receivableID.uuidString.lowercased(),
+                                      businessDate: date, on: c, logger: logger)
+        }
+        return view
     }
 
     /// Dispute, resolve a dispute, or cancel (an open receivable only; its payable is reversed).

@@ -166,6 +166,12 @@ extension InsuranceService {
             "policy_id": policy.id.uuidString.lowercased(), "status": claim.status.rawValue, "amount": claim.amount.description,
             "reasons": claim.rejectionReasons.joined(separator: ","), "flags": claim.flags.joined(separator: ","),
         ], on: connection)
+        try await EventLog.record(.claimRaised, .claim(claim), objectID: claimID.uuidString.lowercased(), businessDate: asOf,
+                                  on: connection, logger: logger)
+        if claim.status == .rejected {
+            try await EventLog.record(.claimRejected, .claim(claim), objectID: claimID.uuidString.lowercased(), businessDate: asOf,
+                                      on: connection, logger: logger)
+        }
         guard case .pay = decision else { return claim }
         return try await pay(claim, businessDate: asOf, actor: actor.principal.actor, requestID: actor.requestID, on: connection)
     }
@@ -188,6 +194,7 @@ extension InsuranceService {
         guard let paid = try await InsuranceClaimStore.claim(id: claim.id, on: connection, logger: logger) else {
             throw InsuranceStoreError.corruptRow("insurance_claims \(idText) vanished while paying")
         }
+        try await EventLog.record(.claimPaid, .claim(paid), objectID: idText, businessDate: businessDate, on: connection, logger: logger)
         return paid
     }
 
@@ -257,6 +264,10 @@ extension InsuranceService {
                             ["decision": decision.rawValue, "reason": reason ?? ""], on: connection)
             guard let decided = try await InsuranceClaimStore.claim(id: id, on: connection, logger: logger) else {
                 throw InsuranceStoreError.corruptRow("insurance_claims \(id) vanished while deciding")
+            }
+            if decided.status == .rejected {
+                try await EventLog.record(.claimRejected, .claim(decided), objectID: id.uuidString.lowercased(), businessDate: today,
+                                          on: connection, logger: logger)
             }
             return decided
         }

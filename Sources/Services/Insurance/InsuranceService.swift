@@ -98,7 +98,9 @@ public struct InsuranceService: Sendable {
         ), on: connection, logger: logger)
         try await audit(actor, "insurance.policy_bought", "shipping_policy", idText,
                         ["order_ref": orderRef, "premium": quote.premium.description], on: connection)
-        return try await details(policyID: id, on: connection)
+        let bought = try await details(policyID: id, on: connection)
+        try await EventLog.record(.policyCreated, .policy(bought), objectID: idText, businessDate: asOf, on: connection, logger: logger)
+        return bought
     }
 
     /// A policy with its return events and claim.

@@ -103,13 +103,13 @@ public struct ReconciliationService: Sendable {
             let entryIDs = matches.flatMap { $0.expected.map(\.id) }
             let verdictLines = rows.compactMap(\.lineRef), verdictItems = rows.compactMap(\.itemRef)
             let (raised, closed) = try await database.transaction { c in
-                var raised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
+                var raised = try await Self.raise(rows, date: date, on: c, logger: logger)
                 try await ReconciliationStore.recordMatched(lineIDs: lineIDs + duplicates, entryIDs: entryIDs, date: date, runID: runID, on: c, logger: logger)
                 let closed = try await ReconciliationStore.closeSettled(
                     matchedLines: lineIDs, matchedItems: entryIDs, verdictLines: verdictLines, verdictItems: verdictItems,
                     keep: rows.map(\.key), date: date, runID: runID, on: c, logger: logger)
                 let settled = Set(lineIDs + entryIDs + verdictLines + verdictItems)
-                raised += try await ReconciliationStore.insertExceptions(Self.orphanRows(closed, settled: settled, date: date), on: c, logger: logger)
+                raised += try await Self.raise(Self.orphanRows(closed, settled: settled, date: date), date: date, on: c, logger: logger)
                 return (raised, closed.count)
             }
             summary.exceptionsRaised += raised
@@ -187,7 +187,7 @@ public struct ReconciliationService: Sendable {
                                     key: "stmt:\(s.id.uuidString.lowercased()):\(kind)", source: s.source, counterpartyRef: s.statementRef))
                 }
             }
-            summary.exceptionsRaised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
+            summary.exceptionsRaised = try await Self.raise(rows, date: date, on: c, logger: logger)
             try await ReconciliationStore.markVerdictsRaised(statements.map(\.id), by: runID, on: c, logger: logger)
             return summary
         }
@@ -380,5 +380,20 @@ public struct ReconciliationService: Sendable {
             }
             return LedgerProof(violations: violations, controls: checks)
         }
+    }
+}
+
+extension ReconciliationService {
+    /// Raises exceptions once per dedupe key (see `ReconciliationStore.raiseExceptions`) and records
+    /// `reconciliation_exception.raised` for each one raised or opened again, in the caller's
+    /// transaction. Returns how many.
+    static func raise(_ rows: [ReconciliationStore.NewException], date: BusinessDate, on c: DatabaseConnection,
+                      logger: Logger) async throws -> Int {
+        let ids = try await ReconciliationStore.raiseExceptions(rows, on: c, logger: logger)
+        let raised = try await ReconciliationStore.exceptions(ids: ids, on: c, logger: logger)
+        try await EventLog.record(.reconciliationExceptionRaised, raised.map { e in
+            (resource: EventResource.reconciliationException(e, today: date), objectID: e.id.uuidString.lowercased())
+        }, businessDate: date, on: c, logger: logger)
+        return ids.count
     }
 }

@@ -4,6 +4,7 @@ import HTTPAPI
 import LocalPostgres
 import Logging
 import Persistence
+import Services
 import PostgresNIO
 import Testing
 
@@ -83,6 +84,8 @@ actor TestCluster {
 func withTestDatabase<T: Sendable>(
     migrated: Bool = true, maxConnections: Int = 8, _ body: @Sendable (Database) async throws -> T
 ) async throws -> T {
+    // Services record events through the API's renderer, as `serve` wires it (see `EventLog`).
+    EventLog.bootstrap(APIEventRenderer())
     do {
         let config = try await TestCluster.shared.freshDatabase(migrated: migrated, maxConnections: maxConnections)
         return try await Database.withDatabase(config, logger: TestCluster.logger, body)

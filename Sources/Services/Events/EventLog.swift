@@ -1,0 +1,139 @@
+import Domain
+import Foundation
+import Logging
+import Persistence
+import Synchronization
+
+/// A resource an event carries, as the service knows it. The HTTP layer renders it exactly as the
+/// API returns that resource (`EventRendering`), so an event's `data` and a `GET` of the same
+/// object at that moment are the same document.
+public enum EventResource: Sendable {
+    case checkout(CheckoutRecord)
+    case creditAccount(CreditAccountRecord)
+    case claim(InsuranceClaimRecord)
+    case policy(PolicyDetails)
+    case financingRequest(FinancingRequestView)
+    case receivable(ReceivableView)
+    case nightlyRun(NightlyRunRecord, steps: [NightlyStepRecord])
+    case reconciliationException(ExceptionRecord, today: BusinessDate)
+
+    /// The object's type name in the API (`object.type` of the event).
+    public var objectType: String {
+        switch self {
+        case .checkout: "checkout"
+        case .creditAccount: "credit_account"
+        case .claim: "claim"
+        case .policy: "shipping_policy"
+        case .financingRequest: "financing_request"
+        case .receivable: "receivable"
+        case .nightlyRun: "nightly_run"
+        case .reconciliationException: "reconciliation_exception"
+        }
+    }
+}
+
+/// Renders a resource as the API returns it (JSON bytes). Implemented by the HTTP layer and handed
+/// to the services at start-up, so services record events without knowing the wire format.
+public protocol EventRendering: Sendable {
+    func render(_ resource: EventResource) throws -> [UInt8]
+}
+
+/// The event types, versioned: a consumer reads `type` and `version`; a new field in `data` keeps
+/// the version, a changed or removed one raises it.
+public enum EventType: String, Sendable, CaseIterable {
+    case checkoutAuthorized = "checkout.authorized"
+    case checkoutDeclined = "checkout.declined"
+    case checkoutCaptured = "checkout.captured"
+    case checkoutVoided = "checkout.voided"
+    case accountFrozen = "credit_account.frozen"
+    case accountChargedOff = "credit_account.charged_off"
+    case accountReinstated = "credit_account.reinstated"
+    case policyCreated = "shipping_policy.created"
+    case claimRaised = "claim.raised"
+    case claimPaid = "claim.paid"
+    case claimRejected = "claim.rejected"
+    case receivableConfirmed = "receivable.confirmed"
+    case receivableDiluted = "receivable.diluted"
+    case receivableSettled = "receivable.settled"
+    case financingRequested = "financing.requested"
+    case financingDisbursed = "financing.disbursed"
+    case financingDeclined = "financing.declined"
+    case financingRejected = "financing.rejected"
+    case nightlyRunCompleted = "nightly_run.completed"
+    case nightlyRunFailed = "nightly_run.failed"
+    case reconciliationExceptionRaised = "reconciliation_exception.raised"
+
+    /// The payload version of every type today.
+    public static let version = 1
+}
+
+/// Records events in the caller's transaction: one row per event in the outbox, its JSON text
+/// fixed at that moment (envelope + the rendered resource).
+///
+/// The renderer is process-wide configuration, bootstrapped once at start-up by whoever owns the
+/// wire format (the HTTP layer), the way logging is: every service records through it without
+/// carrying it. Recording before bootstrap throws, so a wiring mistake cannot write an event whose
+/// `data` differs from the API's resource.
+public enum EventLog {
+    private static let renderer = Mutex<(any EventRendering)?>(nil)
+
+    /// Installs the renderer (idempotent: a second call replaces it with an equivalent one).
+    public static func bootstrap(_ rendering: any EventRendering) {
+        renderer.withLock { $0 = rendering }
+    }
+
+    /// Appends `type` about `resource` on `c` (the use case's transaction). `objectID` is the
+    /// resource's id as the API spells it.
+    public static func record(
+        _ type: EventType, _ resource: EventResource, objectID: String, businessDate: BusinessDate,
+        on c: DatabaseConnection, logger: Logger
+    ) async throws {
+        try await record(type, [(resource, objectID)], businessDate: businessDate, on: c, logger: logger)
+    }
+
+    /// Appends one `type` event per resource, in one statement (a night raises thousands).
+    public static func record(
+        _ type: EventType, _ resources: [(resource: EventResource, objectID: String)], businessDate: BusinessDate,
+        on c: DatabaseConnection, logger: Logger
+    ) async throws {
+        guard !resources.isEmpty else { return }
+        guard let rendering = renderer.withLock({ $0 }) else { throw EventLogNotBootstrapped() }
+        let now = Date()
+        let events = try resources.map { item in
+            let id = UUID()
+            let objectType = item.resource.objectType
+            return NewEvent(id: id, type: type.rawValue, objectType: objectType, objectID: item.objectID, businessDate: businessDate,
+                            createdAt: now, body: envelope(id: id, type: type, objectType: objectType, objectID: item.objectID,
+                                                           businessDate: businessDate, createdAt: now,
+                                                           data: try rendering.render(item.resource)))
+        }
+        try await EventStore.append(events, on: c, logger: logger)
+    }
+
+    /// `{"id", "type", "version", "created_at", "business_date", "object": {"type", "id"}, "data"}`.
+    /// Every string goes through the JSON encoder; `data` is the renderer's document as it is.
+    static func envelope(id: UUID, type: EventType, objectType: String, objectID: String, businessDate: BusinessDate,
+                         createdAt: Date, data: [UInt8]) -> String {
+        func quoted(_ s: String) -> String {
+            // Encoding a String cannot fail; the fallback keeps the envelope valid JSON regardless.
+            (try? String(decoding: JSONEncoder.events.encode(s), as: UTF8.self)) ?? "\"\""
+        }
+        return "{\"id\":\(quoted(id.uuidString.lowercased())),\"type\":\(quoted(type.rawValue)),\"version\":\(EventType.version),"
+            + "\"created_at\":\(quoted(Timestamp.rfc3339(createdAt))),\"business_date\":\(quoted(businessDate.description)),"
+            + "\"object\":{\"type\":\(quoted(objectType)),\"id\":\(quoted(objectID))},\"data\":"
+            + String(decoding: data, as: UTF8.self) + "}"
+    }
+}
+
+extension JSONEncoder {
+    static let events: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return e
+    }()
+}
+
+/// `EventLog.record` ran before `EventLog.bootstrap`.
+public struct EventLogNotBootstrapped: Error, CustomStringConvertible {
+    public var description: String { "EventLog.bootstrap was not called: events cannot be rendered" }
+}
