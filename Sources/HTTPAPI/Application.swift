@@ -67,6 +67,7 @@ public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
     CreditRoutes(credit: deps.services.credit, metrics: deps.businessMetrics).addRoutes(to: v1)
     InsuranceRoutes(insurance: deps.services.insurance, metrics: deps.businessMetrics).addRoutes(to: v1)
     OrderRoutes(orders: deps.services.orders).addRoutes(to: v1)
+    EventRoutes(webhooks: deps.services.webhooks).addRoutes(to: v1)
     ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, calendar: deps.calendar)
         .addRoutes(to: v1)
     return router

@@ -14,4 +14,5 @@ struct Routes {
     func get(_ path: String, _ handler: @escaping Handler) { on(.get, path, handler) }
     func post(_ path: String, _ handler: @escaping Handler) { on(.post, path, handler) }
     func patch(_ path: String, _ handler: @escaping Handler) { on(.patch, path, handler) }
+    func delete(_ path: String, _ handler: @escaping Handler) { on(.delete, path, handler) }
 }

@@ -130,6 +130,10 @@ struct Serve: AsyncParsableCommand {
         if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, calendar: calendar, logger: logger) {
             extra.append(scheduler)
         }
+        // Webhook delivery runs in every replica (they share the work); QZ_WEBHOOK_WORKER=off leaves it to others.
+        if ProcessInfo.processInfo.environment["QZ_WEBHOOK_WORKER"] != "off" {
+            extra.append(WebhookWorker(database: deps.database, logger: logger))
+        }
         let app = buildApplication(
             server: ServerConfiguration(host: host, port: port), deps: deps, migrateOnStart: true, logger: logger,
             extraServices: extra,

@@ -86,6 +86,8 @@ func withTestDatabase<T: Sendable>(
 ) async throws -> T {
     // Services record events through the API's renderer, as `serve` wires it (see `EventLog`).
     EventLog.bootstrap(APIEventRenderer())
+    // Webhook receivers in tests listen on loopback, which production refuses (WebhookTargetPolicy).
+    setenv("QZ_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true", 1)
     do {
         let config = try await TestCluster.shared.freshDatabase(migrated: migrated, maxConnections: maxConnections)
         return try await Database.withDatabase(config, logger: TestCluster.logger, body)
