@@ -166,6 +166,18 @@ struct WebhookDeliveryBody: Encodable {
         let latencyMs: Int
         let error: String?
         let responseBody: String?
+
+        enum CodingKeys: String, CodingKey { case attemptedAt, statusCode, latencyMs, error, responseBody }
+
+        // Every member always present (null when there is none), like the rest of the delivery.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(attemptedAt, forKey: .attemptedAt)
+            try c.encode(statusCode, forKey: .statusCode)
+            try c.encode(latencyMs, forKey: .latencyMs)
+            try c.encode(error, forKey: .error)
+            try c.encode(responseBody, forKey: .responseBody)
+        }
     }
     let id: String
     let endpointId: String

@@ -214,6 +214,12 @@ struct WebhookTests {
                 let again = try await client.call(.post, "/v1/webhook-deliveries/\(delivery)/redeliver", key: api.operatorKey, json: "{}")
                 #expect(again.status == .accepted, "\(again.text)")
                 #expect(again.json["status"] as? String == "pending")
+                let listed = try await client.call(.get, "/v1/webhook-endpoints", key: api.operatorKey)
+                #expect((listed.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [endpoint.id])
+                let deleted = try await client.call(.delete, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey)
+                #expect(deleted.status == .noContent)
+                #expect(try await client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey).status == .notFound)
+                #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'") == 0)
             }
         }
     }
