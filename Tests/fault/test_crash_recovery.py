@@ -45,11 +45,12 @@ class Service:
         self.port = free_port()
         self.proc = None
         self.operator_key = None
+        self.extra_env = {}
 
     def start(self):
         out = open(self.workdir / "serve.out", "a")
         err = open(self.workdir / "serve.err", "a")
-        env = dict(os.environ, LOG_LEVEL="warning", QZ_NIGHTLY_SCHEDULE="")
+        env = dict(os.environ, LOG_LEVEL="warning", QZ_NIGHTLY_SCHEDULE="", **self.extra_env)
         self.proc = subprocess.Popen(
             [str(BIN), "serve", "--data-dir", str(self.data), "--port", str(self.port), "--pool-size", "4",
              "--migrations", str(ROOT / "Migrations")],
