@@ -15,6 +15,7 @@ public struct APIEventRenderer: EventRendering {
         switch resource {
         case .checkout(let checkout): CheckoutBody(checkout, available: nil)
         case .creditAccount(let account): try CreditAccountBody(account)
+        case .installmentPlan(let plan): PlanBody(plan)
         case .claim(let claim): ClaimBody(claim)
         case .policy(let policy): PolicyBody(policy)
         case .financingRequest(let request): FinancingResponse(request)

@@ -20,6 +20,8 @@ public enum CreditNightlyStore {
         public let lateFeeDays: Int
         /// Already aged for this business date (a resumed run skips its late fee).
         public let alreadyAged: Bool
+        /// The last business date it was aged for, if ever.
+        public let agedThrough: BusinessDate?
     }
 
     /// The ageing outcome of one installment.
@@ -93,7 +95,8 @@ public enum CreditNightlyStore {
         let rows = try await connection.prepared("""
             SELECT i.credit_account_id, a.product_id, i.plan_id, i.number, i.due_date::text AS due_date, i.currency,
                    i.principal - i.principal_paid AS principal_owed, i.late_fee, i.late_fee_days,
-                   COALESCE(i.aged_through >= \(businessDate.description)::date, false) AS already_aged
+                   COALESCE(i.aged_through >= \(businessDate.description)::date, false) AS already_aged,
+                   i.aged_through::text AS aged_through
             FROM credit_installments i JOIN credit_accounts a ON a.id = i.credit_account_id
             WHERE i.credit_account_id = ANY(\(accountIDs)::uuid[]) AND i.status = 'open'
               AND i.due_date < \(businessDate.description)::date
@@ -108,7 +111,8 @@ public enum CreditNightlyStore {
                 creditAccountID: try r.creditColumn("credit_account_id"), productID: try r.creditColumn("product_id"),
                 planID: try r.creditColumn("plan_id"), number: try r.creditColumn("number"), dueDate: try r.creditDate("due_date"),
                 principalOwed: try r.creditMoney("principal_owed", currency), lateFeeCharged: try r.creditMoney("late_fee", currency),
-                lateFeeDays: try r.creditColumn("late_fee_days"), alreadyAged: try r.creditColumn("already_aged")))
+                lateFeeDays: try r.creditColumn("late_fee_days"), alreadyAged: try r.creditColumn("already_aged"),
+                agedThrough: try r["aged_through"].decode(String?.self).flatMap(BusinessDate.init)))
         }
         return out
     }

@@ -94,6 +94,37 @@ def test_every_response_the_api_tests_saw_conforms_to_the_contract():
     assert not problems, f"{len(problems)} kinds of response that break the contract:\n{report}"
 
 
+EVENT_OBJECT_SCHEMAS = {
+    "checkout": "Checkout", "credit_account": "CreditAccount", "installment_plan": "InstallmentPlan", "claim": "Claim",
+    "shipping_policy": "ShippingPolicy", "receivable": "Receivable", "financing_request": "FinancingRequest",
+    "nightly_run": "NightlyRun", "reconciliation_exception": "ReconciliationException",
+}
+
+
+def test_every_event_carries_its_object_as_the_api_returns_it():
+    """An event's `data` is the object exactly as the API returns it: it validates against that object's schema."""
+    exchanges = _exchanges()
+    if exchanges is None:
+        pytest.skip("QZ_CONTRACT_LOG is not set")
+    events = []
+    for e in exchanges:
+        if e["method"] == "GET" and e["uri"].split("?")[0].startswith("/v1/events") and e["status"] == 200:
+            body = json.loads(e["response"])
+            events.extend(body["data"] if "data" in body and "object" not in body else [body])
+    assert events, "no API test read /v1/events"
+    problems, seen = collections.Counter(), set()
+    for event in events:
+        kind = event["object"]["type"]
+        seen.add(kind)
+        schema = {"$ref": f"#/components/schemas/{EVENT_OBJECT_SCHEMAS[kind]}"}
+        for error in CONTRACT_.validator(schema).iter_errors(event["data"]):
+            problems[f"{event['type']}: {error.json_path}: {error.message}"] += 1
+        assert event["object"]["id"] == event["data"]["id"], event["type"]
+    report = "\n".join(f"{count:5d} × {text}" for text, count in sorted(problems.items()))
+    assert not problems, f"events whose data is not the API's object:\n{report}"
+    assert {"checkout", "claim", "receivable", "nightly_run"} <= seen, seen
+
+
 def test_every_operation_is_exercised_by_the_api_tests():
     exchanges = _exchanges()
     if exchanges is None:

@@ -55,6 +55,7 @@ extension CreditService {
         var accountUpdates: [CreditNightlyStore.AccountAgeing] = []
         var entries: [JournalEntry] = []
         var chargeOffs: [UUID] = []
+        var newlyOverdue: [(account: UUID, plan: UUID)] = []
 
         for (accountID, group) in Self.grouped(rows) {
             guard let first = group.first, let status = statuses[accountID], status == .active || status == .frozen else { continue }
@@ -65,6 +66,10 @@ extension CreditService {
                 let aged = DelinquencyStatus(dueDate: row.dueDate, asOf: businessDate, product: product)
                 worst = max(worst, aged.daysPastDue)
                 overdue = overdue || aged.isOverdue
+                let wasOverdue = row.agedThrough.map { DelinquencyStatus(dueDate: row.dueDate, asOf: $0, product: product).isOverdue } ?? false
+                if aged.isOverdue, !wasOverdue, !row.alreadyAged, newlyOverdue.last?.plan != row.planID {
+                    newlyOverdue.append((accountID, row.planID))
+                }
                 var fee = Money.zero(row.principalOwed.currency)
                 var days = row.lateFeeDays
                 if !row.alreadyAged, aged.lateFeeDays > row.lateFeeDays {
@@ -117,6 +122,12 @@ extension CreditService {
             }
         }
         changes += written.map { (.accountChargedOff, $0.creditAccountID) }
+        for item in newlyOverdue {
+            guard let plan = try await CreditPlanStore.plan(creditAccountID: item.account, id: item.plan, forUpdate: false, on: c,
+                                                            logger: logger) else { continue }
+            try await EventLog.record(.installmentOverdue, .installmentPlan(plan), objectID: item.plan.uuidString.lowercased(),
+                                      businessDate: businessDate, on: c, logger: logger)
+        }
         for (type, id) in changes {
             guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else { continue }
             try await EventLog.record(type, .creditAccount(account), objectID: id.uuidString.lowercased(),

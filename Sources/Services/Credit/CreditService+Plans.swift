@@ -161,10 +161,12 @@ extension CreditService {
                             principal: allocation.principalPaid, fees: allocation.feesPaid, lateFees: allocation.lateFeesPaid,
                             businessDate: today)
                     })
+                let after = try await reload(plan, on: c)
+                try await EventLog.record(.planRepaid, .installmentPlan(after), objectID: plan.id.uuidString.lowercased(),
+                                          businessDate: today, on: c, logger: logger)
                 return RepaymentResult(
                     id: repaymentID, externalRef: request.externalRef, businessDate: today, amount: request.amount,
-                    allocation: allocation, feesWaived: waivedMoney,
-                    plan: try await reload(plan, on: c))
+                    allocation: allocation, feesWaived: waivedMoney, plan: after)
             }
         } catch let error where DatabaseFailure.isUniqueViolation(error, constraint: "credit_unique_refs_pkey") {
             throw ServiceError.conflict(code: "duplicate_external_ref", detail: "repayment \(request.externalRef) was already booked")
@@ -277,11 +279,14 @@ extension CreditService {
                     merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees,
                     fees: applied.fees, returnedToConsumer: applied.returned, businessDate: today)
             })
+        let after = try await reload(plan, on: c)
+        try await EventLog.record(.planRefunded, .installmentPlan(after), objectID: plan.id.uuidString.lowercased(),
+                                  businessDate: today, on: c, logger: logger)
         return RefundResult(
             id: refundID, externalRef: request.externalRef, businessDate: today, amount: request.amount,
             outcome: applied.cancelled ? "cancelled" : "reamortized", principalCleared: applied.principal,
             chargesSettled: Money(minorUnits: applied.lateFees.minorUnits + applied.fees.minorUnits, currency: plan.currency),
-            feesWaived: applied.waived, returnedToConsumer: applied.returned, plan: try await reload(plan, on: c))
+            feesWaived: applied.waived, returnedToConsumer: applied.returned, plan: after)
     }
 
     /// A refund's effect on the stored installments, and its totals by kind.

@@ -10,6 +10,7 @@ import Synchronization
 public enum EventResource: Sendable {
     case checkout(CheckoutRecord)
     case creditAccount(CreditAccountRecord)
+    case installmentPlan(InstallmentPlanRecord)
     case claim(InsuranceClaimRecord)
     case policy(PolicyDetails)
     case financingRequest(FinancingRequestView)
@@ -22,6 +23,7 @@ public enum EventResource: Sendable {
         switch self {
         case .checkout: "checkout"
         case .creditAccount: "credit_account"
+        case .installmentPlan: "installment_plan"
         case .claim: "claim"
         case .policy: "shipping_policy"
         case .financingRequest: "financing_request"
@@ -45,6 +47,9 @@ public enum EventType: String, Sendable, CaseIterable {
     case checkoutDeclined = "checkout.declined"
     case checkoutCaptured = "checkout.captured"
     case checkoutVoided = "checkout.voided"
+    case installmentOverdue = "installment.overdue"
+    case planRepaid = "installment_plan.repaid"
+    case planRefunded = "installment_plan.refunded"
     case accountFrozen = "credit_account.frozen"
     case accountChargedOff = "credit_account.charged_off"
     case accountReinstated = "credit_account.reinstated"
