@@ -200,6 +200,11 @@ struct WebhookTests {
                 #expect(shown.json["health"] as? String == "failing", "\(shown.text)")
                 #expect((shown.json["consecutive_failures"] as? Int ?? 0) >= 1)
                 #expect((shown.json["disabled_reason"] as? String ?? "").hasPrefix("failing since"))
+                // The operations team sees it on the console's Today page.
+                let browser = ConsoleTests.Browser(client)
+                _ = try await browser.signIn(api.operatorKey)
+                let today = try await browser.get("/console")
+                #expect(today.html.contains("Webhook endpoints not delivering") && today.html.contains("http://127.0.0.1:9/hook"))
                 let events = try await client.call(.get, "/v1/events?type=checkout.authorized", key: api.platformKey)
                 let data = events.json["data"] as? [[String: Any]] ?? []
                 #expect(data.count == 1)

@@ -118,6 +118,13 @@ extension ConsoleRoutes {
         let amount: String
     }
 
+    struct WebhookRow {
+        let url: String
+        let status: String
+        let statusClass: String
+        let detail: String
+    }
+
     struct TodayPage {
         let businessDate: String
         let timeZone: String
@@ -131,6 +138,9 @@ extension ConsoleRoutes {
         let exceptionTotal: String
         let suppliers: [SupplierRow]
         let exposureChart: String
+        /// Webhook endpoints that are not delivering (failing or disabled), so the team can call the platform.
+        let troubledWebhooks: [WebhookRow]
+        let hasTroubledWebhooks: Bool
     }
 
     func today(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -142,6 +152,13 @@ extension ConsoleRoutes {
                               uniquingKeysWith: { first, _ in first })
         let run = try await deps.nightly.runs(limit: 1).first
         let exceptionTotal = open.values.reduce(0, +)
+        let troubled = try await services.webhooks.endpoints(PageRequest(limit: 100)).items
+            .filter { $0.status == "disabled" || $0.failingSince != nil }
+            .map { e in
+                WebhookRow(url: e.url, status: e.status == "disabled" ? "disabled" : "failing",
+                           statusClass: e.status == "disabled" ? "bad" : "warn",
+                           detail: e.disabledReason ?? "\(e.consecutiveFailures) failed attempts since \(e.failingSince.map(Timestamp.rfc3339) ?? "-")")
+            }
         let page = TodayPage(
             businessDate: deps.calendar.businessDate(at: Date()).description, timeZone: deps.calendar.timeZone.identifier,
             lastRun: run.map(lastRun), exposure: total(suppliers.map(\.financingCommitted)).map(Amount.init),
@@ -156,7 +173,7 @@ extension ConsoleRoutes {
             exceptions: open.sorted { $0.key < $1.key }.map { KindCount(kind: $0.key, label: ConsoleFormat.words($0.key), count: format.count($0.value)) },
             hasExceptions: !open.isEmpty, exceptionTotal: format.count(exceptionTotal),
             suppliers: suppliers.sorted { $0.financingCommitted.minorUnits > $1.financingCommitted.minorUnits }.prefix(15).map(supplierRow),
-            exposureChart: exposureChart(suppliers))
+            exposureChart: exposureChart(suppliers), troubledWebhooks: troubled, hasTroubledWebhooks: !troubled.isEmpty)
         return try pages.render("today", title: "Today", section: "/console", page: page, context: context, notice: Self.notice(request))
     }
 
