@@ -543,11 +543,11 @@ public enum ReconciliationStore {
         try await raiseExceptions(rows, on: c, logger: logger).count
     }
 
-    /// The same, returning the ids of the exceptions raised or opened again.
-    public static func raiseExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> [UUID] {
+    /// The same, returning the exceptions raised or opened again, as stored.
+    public static func raiseExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
         guard !rows.isEmpty else { return [] }
         let ids = rows.map { _ in UUID() }
-        return try await c.query("""
+        return try await decodeExceptions(try await c.query("""
             INSERT INTO reconciliation_exceptions AS x (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state,
                                                         dedupe_key, source, counterparty_ref, line_ref, item_ref)
             SELECT i, d::date, k, NULLIF(r, ''), NULLIF(e, \(Int64.min)), NULLIF(a, \(Int64.min)), NULLIF(cur, ''), det, 'open', key,
@@ -562,15 +562,8 @@ public enum ReconciliationStore {
                 actual_amount = EXCLUDED.actual_amount, detail = EXCLUDED.detail, acknowledged_by = NULL, acknowledged_on = NULL,
                 resolved_by = NULL, resolved_on = NULL, resolution_note = NULL, resolved_by_run = NULL
             WHERE x.state = 'resolved' AND x.resolved_by_run IS NOT NULL
-            RETURNING x.id
-            """, logger: logger).all(UUID.self)
-    }
-
-    /// The exceptions with these ids (in no particular order).
-    public static func exceptions(ids: [UUID], on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
-        guard !ids.isEmpty else { return [] }
-        return try await decodeExceptions(try await c.query(
-            "SELECT \(unescaped: exceptionColumns) FROM reconciliation_exceptions WHERE id = ANY(\(ids)::uuid[])", logger: logger))
+            RETURNING \(unescaped: exceptionColumns)
+            """, logger: logger))
     }
 
     static let exceptionColumns = """

@@ -389,11 +389,10 @@ extension ReconciliationService {
     /// transaction. Returns how many.
     static func raise(_ rows: [ReconciliationStore.NewException], date: BusinessDate, on c: DatabaseConnection,
                       logger: Logger) async throws -> Int {
-        let ids = try await ReconciliationStore.raiseExceptions(rows, on: c, logger: logger)
-        let raised = try await ReconciliationStore.exceptions(ids: ids, on: c, logger: logger)
+        let raised = try await ReconciliationStore.raiseExceptions(rows, on: c, logger: logger)
         try await EventLog.record(.reconciliationExceptionRaised, raised.map { e in
             (resource: EventResource.reconciliationException(e, today: date), objectID: e.id.uuidString.lowercased())
         }, businessDate: date, on: c, logger: logger)
-        return ids.count
+        return raised.count
     }
 }
