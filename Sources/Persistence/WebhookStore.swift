@@ -297,11 +297,13 @@ public enum WebhookStore {
         return out
     }
 
-    /// Sends a delivery again as soon as a worker is free (whatever it came to before).
+    /// Sends a delivery again as soon as a worker is free (whatever it came to before); false when
+    /// there is no such delivery or its endpoint was deleted.
     public static func redeliver(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> Bool {
         try await !c.query("""
-            UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL
-            WHERE id = \(id) RETURNING id
+            UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), completed_at = NULL
+            FROM webhook_endpoints e
+            WHERE d.id = \(id) AND e.id = d.endpoint_id AND e.deleted_at IS NULL RETURNING d.id
             """, logger: logger).all(UUID.self).isEmpty
     }
 }

@@ -225,6 +225,8 @@ struct WebhookTests {
                 #expect(deleted.status == .noContent)
                 #expect(try await client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey).status == .notFound)
                 #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'") == 0)
+                let orphan = try await client.call(.post, "/v1/webhook-deliveries/\(delivery)/redeliver", key: api.operatorKey, json: "{}")
+                #expect(orphan.status == .conflict, "\(orphan.text)")
             }
         }
     }

@@ -200,9 +200,13 @@ public struct WebhookService: Sendable {
     public func redeliver(id: UUID, actor: Actor) async throws -> WebhookDeliveryRecord {
         let logger = self.logger
         return try await database.transaction { c in
+            guard let existing = try await WebhookStore.delivery(id: id, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "webhook delivery", id: id.uuidString.lowercased())
+            }
             guard try await WebhookStore.redeliver(id: id, on: c, logger: logger),
                   let found = try await WebhookStore.delivery(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "webhook delivery", id: id.uuidString.lowercased())
+                throw ServiceError.conflict(code: "endpoint_deleted",
+                                            detail: "the endpoint \(existing.endpointID.uuidString.lowercased()) of this delivery was deleted")
             }
             try await AuditStore.record(actor: actor.principal.actor, action: "webhook_delivery.redelivered", objectType: "webhook_delivery",
                                         objectID: id.uuidString.lowercased(), requestID: actor.requestID, on: c, logger: logger)
