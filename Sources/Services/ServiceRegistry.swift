@@ -10,6 +10,7 @@ public struct ServiceRegistry: Sendable {
     public let supplierFinance: SupplierFinanceService
     public let orders: OrderService
     public let operations: OperationsService
+    public let payments: PaymentOrderService
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 personalData: CreditPersonalData = .fromEnvironment()) {
@@ -19,6 +20,7 @@ public struct ServiceRegistry: Sendable {
         insurance = InsuranceService(database: database, calendar: calendar)
         supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
         operations = OperationsService(database: database)
+        payments = PaymentOrderService(database: database, calendar: calendar)
         orders = OrderService(database: database, calendar: calendar, credit: credit, finance: supplierFinance, insurance: insurance)
     }
 }

@@ -41,6 +41,9 @@ struct SchemaDistributionTests {
         "console_sessions",
         // A platform-wide aggregate per business date (delinquency over time), not any owner's row.
         "credit_bucket_history",
+        // Payments out (0019): the platform's own instructions to its bank, batched across owners and
+        // looked up by end-to-end id; payee details are keyed by the payee's natural key.
+        "payment_orders", "payment_order_steps", "payment_batches", "payee_details",
     ]
 
     @Test("every owner-keyed table has its owner column in the primary key and in every unique index")

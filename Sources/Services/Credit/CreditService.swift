@@ -334,6 +334,8 @@ public struct CreditService: Sendable {
                                          merchantID: checkout.merchantID, principal: captured, businessDate: today)
             }
             try await CreditLedgerBatch.post([entry], on: c, logger: logger)
+            try await PaymentOrders.payOut(.merchantPayable, sourceID: entry.referenceID, creditorRef: checkout.merchantID,
+                                           amount: captured, entry: entry, remittance: "Order \(checkout.orderRef)", on: c, logger: logger)
             let after = checkout.closed(as: .captured, captured: captured, planID: plan.id)
             let available = Self.available(account, heldDelta: -checkout.amount.minorUnits, principalDelta: captured.minorUnits)
             return CheckoutOutcome(checkout: after, available: available, plan: plan)

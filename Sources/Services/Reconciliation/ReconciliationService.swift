@@ -105,6 +105,7 @@ public struct ReconciliationService: Sendable {
             let (raised, closed) = try await database.transaction { c in
                 var raised = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
                 try await ReconciliationStore.recordMatched(lineIDs: lineIDs + duplicates, entryIDs: entryIDs, date: date, runID: runID, on: c, logger: logger)
+                try await PaymentOrderStore.settle(entryIDs: entryIDs.compactMap(UUID.init(uuidString:)), actor: "reconciliation", on: c, logger: logger)
                 let closed = try await ReconciliationStore.closeSettled(
                     matchedLines: lineIDs, matchedItems: entryIDs, verdictLines: verdictLines, verdictItems: verdictItems,
                     keep: rows.map(\.key), date: date, runID: runID, on: c, logger: logger)
