@@ -339,8 +339,8 @@ public enum PaymentOrderStore {
             INSERT INTO payment_batches (id, message_id, debtor_account, currency, execution_date, business_date, order_count,
                                          control_sum, status, file, file_sha256, created_by, created_at)
             VALUES (\(id), \(messageID), \(debtorAccount), \(currency.code), \(executionDate.description)::date,
-                    \(businessDate.description)::date, \(orderIDs.count), \(controlSum.minorUnits), 'written', \([UInt8](file)),
-                    encode(sha256(\([UInt8](file))), 'hex'), \(actor), \(createdAt))
+                    \(businessDate.description)::date, \(orderIDs.count), \(controlSum.minorUnits), 'written', \(ByteBuffer(bytes: file)),
+                    encode(sha256(\(ByteBuffer(bytes: file))), 'hex'), \(actor), \(createdAt))
             """, logger: logger)
         try await c.query("""
             WITH moved AS (
@@ -380,8 +380,8 @@ public enum PaymentOrderStore {
 
     /// The batch's file as written.
     public static func batchFile(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> Data? {
-        for try await bytes in try await c.query("SELECT file FROM payment_batches WHERE id = \(id)", logger: logger).decode([UInt8].self) {
-            return Data(bytes)
+        for try await bytes in try await c.query("SELECT file FROM payment_batches WHERE id = \(id)", logger: logger).decode(ByteBuffer.self) {
+            return Data(bytes.readableBytesView)
         }
         return nil
     }

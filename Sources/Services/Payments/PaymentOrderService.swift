@@ -198,7 +198,8 @@ public struct PaymentOrderService: Sendable {
                                   actual: order.amount.minorUnits, currency: order.amount.currency.code,
                                   detail: "payment order \(order.id.uuidString.lowercased()) returned by the creditor's bank, reason \(line.reason); "
                                       + "booked to \(PaymentLedger.paymentReturns(order.amount.currency).code)",
-                                  key: "payment_returned:\(order.id.uuidString.lowercased())"))
+                                  key: "payment_returned:\(order.id.uuidString.lowercased())", source: "payment_orders",
+                                  counterpartyRef: order.endToEndID))
             }
             _ = try await ReconciliationStore.insertExceptions(rows, on: c, logger: logger)
             return lines.count
@@ -217,7 +218,8 @@ public struct PaymentOrderService: Sendable {
                 .init(date: date, kind: ReconciliationException.Kind.paymentUnsettled.rawValue, reference: o.endToEndID, expected: -o.amount.minorUnits, actual: nil,
                       currency: o.amount.currency.code,
                       detail: "payment order \(o.id.uuidString.lowercased()) executed \(executed) is not on any statement "
-                          + "\(days) business days later", key: "payment_unsettled:\(o.id.uuidString.lowercased())")
+                          + "\(days) business days later", key: "payment_unsettled:\(o.id.uuidString.lowercased())",
+                      source: "payment_orders", counterpartyRef: o.endToEndID)
             }, on: c, logger: logger)
         }
     }
