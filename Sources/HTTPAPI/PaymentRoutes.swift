@@ -127,8 +127,7 @@ struct PaymentBatchesWritten: Encodable {
     let data: [PaymentBatchBody]
 }
 
-/// Bank details as sent: `name` and either `iban` (optionally with a BIC `bank_code`) or
-/// `account_number` with `bank_code`.
+/// Bank details as sent: `name` and either `iban` or `account_number` with `bank_code`.
 struct BankDetailsRequest: Codable {
     let name: String
     let iban: String?
@@ -137,13 +136,11 @@ struct BankDetailsRequest: Codable {
 
     static func decode(_ request: Request, context: AppRequestContext) async throws -> CreditorAccount {
         let body = try await JSONBody.decode(BankDetailsRequest.self, from: request, context: context)
-        if let bankCode = body.bankCode, body.iban != nil, !BankCode.isBIC(bankCode.uppercased()) {
-            throw Problem.validation("bank_code", "with an IBAN, bank_code may only be a BIC")
+        if body.bankCode != nil, body.iban != nil {
+            throw Problem.validation("bank_code", "an IBAN names its bank; send bank_code only with account_number")
         }
         do {
-            let account = try CreditorAccount(name: body.name, iban: body.iban, accountNumber: body.accountNumber,
-                                              bankCode: body.iban == nil ? body.bankCode : nil)
-            return account
+            return try CreditorAccount(name: body.name, iban: body.iban, accountNumber: body.accountNumber, bankCode: body.bankCode)
         } catch {
             throw Problem.validation(error.field, error.description)
         }

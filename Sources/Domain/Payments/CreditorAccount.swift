@@ -64,7 +64,8 @@ public struct CreditorAccount: Hashable, Sendable {
     /// accompany an IBAN only as a BIC. Errors name the JSON field.
     public init(name rawName: String, iban: String?, accountNumber: String?, bankCode: String?) throws(BankDetailsError) {
         let name = rawName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...140).contains(name.count) else { throw .invalid(field: "name", "must be 1 to 140 characters") }
+        // Counted in code points, as PostgreSQL's length() and JSON Schema's maxLength count.
+        guard (1...140).contains(name.unicodeScalars.count) else { throw .invalid(field: "name", "must be 1 to 140 characters") }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalid(field: "name", "must not contain control characters")
         }
