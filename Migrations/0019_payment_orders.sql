@@ -125,8 +125,10 @@ CREATE TABLE payment_order_steps (
 );
 CREATE INDEX payment_order_steps_order ON payment_order_steps (order_id, id);
 
--- camt.053 `TxDtls/RtrInf/Rsn/Cd`: the bank sent a payment of ours back, and why.
+-- camt.053 `TxDtls/RtrInf/Rsn/Cd`: the bank sent a payment of ours back, and why. The nightly step
+-- that books returns reads only the unmatched ones.
 ALTER TABLE statement_lines ADD COLUMN return_reason TEXT;
+CREATE INDEX statement_lines_open_returns ON statement_lines (reference) WHERE return_reason IS NOT NULL AND matched_by IS NULL;
 
 -- What a batch line quotes: items paid in one batch carry its message id (which is also its one
 -- payment information id) as their batch reference, for one-to-many matching.

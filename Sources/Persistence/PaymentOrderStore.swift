@@ -204,7 +204,7 @@ public enum PaymentOrderStore {
         return try await c.prepared("""
             WITH payee AS (
                 SELECT payee_name AS name, payee_iban AS iban, payee_account_number AS account_number, payee_bank_code AS bank_code
-                FROM suppliers WHERE \(supplierID) <> '' AND id::text = \(supplierID)
+                FROM suppliers WHERE id = NULLIF(\(supplierID), '')::uuid
                 UNION ALL
                 SELECT name, iban, account_number, bank_code FROM payee_details
                 WHERE party_type = \(o.sourceType.creditorType.rawValue) AND party_ref = \(o.creditorRef)

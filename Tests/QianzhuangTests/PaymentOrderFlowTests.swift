@@ -322,6 +322,31 @@ struct PaymentOrderFlowTests {
         }
     }
 
+    @Test("the nightly run batches the day's orders whose payees have bank details (step write_payment_batches)")
+    func nightlyWritesBatches() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let put = try await client.call(.put, "/v1/payees/seller/shop-1/bank-details", key: api.operatorKey,
+                                                json: #"{"name": "Shop One", "iban": "GB82 WEST 1234 5698 7654 32"}"#)
+                #expect(put.status == .ok, "\(put.text)")
+            }
+            let insurance = InsuranceFixture(db)
+            for (order, tracking) in [("o-night-1", "SF0001"), ("o-night-2", "SF0002")] {
+                let policy = try await insurance.buy(order: order).policy.id
+                #expect(try await insurance.returnGoods(policy, tracking: tracking).claim?.status == .paid)
+            }
+            guard case .completed(let run) = try await api.deps.nightly.run(date: InsuranceFixture.today, triggeredBy: "test") else {
+                throw TestFailure("the night did not complete")
+            }
+            let step = try #require(try await api.deps.nightly.steps(of: run.id).first { $0.step == "write_payment_batches" })
+            #expect(step.status == "completed" && step.countsJSON.replacingOccurrences(of: " ", with: "").contains("\"orders\":2"), "\(step.countsJSON)")
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM payment_orders WHERE status = 'batched'") == 2)
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM payment_batches WHERE execution_date = '2026-11-20'") == 1)
+            try await expectLedgerBalanced(db)
+        }
+    }
+
     @Test("nothing is paid twice; a zero amount makes no order")
     func oncePerMovement() async throws {
         try await withTestDatabase { db in
