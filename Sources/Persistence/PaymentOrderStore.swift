@@ -445,27 +445,31 @@ public enum PaymentOrderStore {
     public struct ReturnLine: Sendable {
         public let statementID: UUID
         public let lineNo: Int
+        /// What came back (at most the order's amount: banks may deduct charges).
+        public let received: Money
         public let reason: String
         public let valueDate: BusinessDate
         public let order: PaymentOrderRecord
     }
 
     /// Unmatched return lines (money in, with a return reason) that quote a sent or settled order's
-    /// end-to-end id for its full amount; the orders locked.
+    /// end-to-end id for at most its amount; the orders locked.
     public static func returnLines(on c: PostgresConnection, logger: Logger) async throws -> [ReturnLine] {
         var out: [ReturnLine] = []
         for try await row in try await c.query("""
-            SELECT \(unescaped: orderColumns), l.statement_id, l.line_no, l.return_reason, l.value_date::text
+            SELECT \(unescaped: orderColumns), l.statement_id, l.line_no, l.return_reason, l.value_date::text, l.amount
             FROM statement_lines l JOIN payment_orders o ON o.end_to_end_id = l.reference
-            WHERE l.return_reason IS NOT NULL AND l.matched_by IS NULL AND l.amount > 0 AND l.amount = o.amount
+            WHERE l.return_reason IS NOT NULL AND l.matched_by IS NULL AND l.amount > 0 AND l.amount <= o.amount
               AND l.currency = o.currency AND o.status IN ('sent', 'settled', 'batched')
             ORDER BY l.statement_id, l.line_no
             FOR UPDATE OF o
             """, logger: logger) {
             let r = row.makeRandomAccess()
             guard let date = BusinessDate(try r[25].decode(String.self)) else { continue }
+            let order = try decodeOrder(r)
             out.append(ReturnLine(statementID: try r[22].decode(UUID.self), lineNo: try r[23].decode(Int.self),
-                                  reason: try r[24].decode(String.self), valueDate: date, order: try decodeOrder(r)))
+                                  received: Money(minorUnits: try r[26].decode(Int64.self), currency: order.amount.currency),
+                                  reason: try r[24].decode(String.self), valueDate: date, order: order))
         }
         return out
     }

@@ -93,6 +93,20 @@ struct PaymentOrderTests {
         }
     }
 
+    @Test("a return books what came back to cash, the whole amount as owed again, the banks' charges as an expense")
+    func returnEntry() throws {
+        let date = try #require(BusinessDate("2026-11-30"))
+        let entry = try PaymentLedger.returned(orderID: "o1", amount: Money(minorUnits: 50_000, currency: .cny),
+                                               received: Money(minorUnits: 49_950, currency: .cny), on: date)
+        #expect(entry.lines.map(\.account.code) == ["platform.cash.cny", "platform.payment_return_charges.cny", "platform.payment_returns.cny"])
+        #expect(entry.lines.map(\.amount.minorUnits) == [49_950, 50, -50_000])
+        let full = try PaymentLedger.returned(orderID: "o2", amount: Money(minorUnits: 100, currency: .jpy),
+                                              received: Money(minorUnits: 100, currency: .jpy), on: date)
+        #expect(full.lines.count == 2)   // no charge line
+        #expect(PaymentLedger.payableClearedOnSending(.claimPayout, creditorRef: "shop-1", .cny)?.code == "insurance.claims_payable.shop-1.cny")
+        #expect(PaymentLedger.payableClearedOnSending(.financingAdvance, creditorRef: "x", .cny) == nil)
+    }
+
     @Test("orders not settled N business days after execution are overdue; weekends do not count")
     func deadline() throws {
         let friday = try #require(BusinessDate("2026-11-27"))

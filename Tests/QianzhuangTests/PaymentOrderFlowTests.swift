@@ -169,7 +169,7 @@ struct PaymentOrderFlowTests {
                 }
                 #expect(try await Self.orders(client, api, "&status=sent").count == 3)
 
-                // The bank's statements: the CNY orders one by one, the remainder then returned (AC04);
+                // The bank's statements: the CNY orders one by one, the remainder then returned (AC04, less 0.50 charges);
                 // the EUR batch booked as one debit naming its PmtInfId.
                 let cnyOrders = try await Self.orders(client, api, "&batch_id=\(cnyID)")
                 let advanceA = try #require(cnyOrders.first { $0["source_type"] as? String == "financing_advance" })
@@ -179,7 +179,7 @@ struct PaymentOrderFlowTests {
                 let advanceMinor = try #require(Int64(advanceAmount.replacingOccurrences(of: ".", with: "")))
                 #expect(C.money(cnyBatch["control_sum"]) == Money(minorUnits: advanceMinor + 50_000, currency: .cny).decimalString)
                 try await Self.importStatement(api, Self.camt(id: "PAY-CNY-1", currency: "CNY", date: Self.today, entries: [
-                    ("-\(advanceAmount)", e2eAdvance, .single), ("-500.00", e2eRemainder, .single), ("500.00", e2eRemainder, .returned("AC04")),
+                    ("-\(advanceAmount)", e2eAdvance, .single), ("-500.00", e2eRemainder, .single), ("499.50", e2eRemainder, .returned("AC04")),
                 ]))
                 let eurAmount = try #require(C.money(eurBatch["control_sum"]))
                 try await Self.importStatement(api, Self.camt(id: "PAY-EUR-1", currency: "EUR", date: Self.today, entries: [
@@ -200,7 +200,11 @@ struct PaymentOrderFlowTests {
                 let returns = try await db.client.withConnection {
                     try await LedgerStore.balance(code: PaymentLedger.paymentReturns(.cny).code, asOf: nil, on: $0, logger: db.logger)
                 }
-                #expect(returns == -50_000)
+                #expect(returns == -50_000)   // still owed to the supplier in full
+                let charges = try await db.client.withConnection {
+                    try await LedgerStore.balance(code: PaymentLedger.returnCharges(.cny).code, asOf: nil, on: $0, logger: db.logger)
+                }
+                #expect(charges == 50)        // the banks kept 0.50
                 let exceptions = try await client.call(.get, "/v1/reconciliation-exceptions?kind=payment_returned", key: api.operatorKey)
                 let raised = exceptions.json["data"] as? [[String: Any]] ?? []
                 #expect(raised.count == 1 && raised.first?["reference"] as? String == e2eRemainder, "\(exceptions.text)")
@@ -351,7 +355,8 @@ struct PaymentOrderFlowTests {
     func oncePerMovement() async throws {
         try await withTestDatabase { db in
             let date = Self.today
-            let entry = try PaymentLedger.returned(orderID: "probe", amount: Money(minorUnits: 100, currency: .cny), on: date)
+            let entry = try PaymentLedger.returned(orderID: "probe", amount: Money(minorUnits: 100, currency: .cny),
+                                                   received: Money(minorUnits: 100, currency: .cny), on: date)
             try await db.transaction { c in
                 try await LedgerStore.post(entry, on: c, logger: db.logger)
                 for _ in 0..<3 {

@@ -33,10 +33,20 @@ public enum PaymentLedger {
                          lines: [.debit(payable, amount), .credit(PlatformAccounts.cash(amount.currency), amount)])
     }
 
-    /// A returned payment back in cash, owed again to the creditor. Booked once per order.
-    public static func returned(orderID: String, amount: Money, on date: BusinessDate) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(kind: "payment_order.returned", businessDate: date, referenceType: "payment_order_return", referenceID: orderID,
-                         idempotencyRef: "payment-order-returned:\(orderID)", description: "payment returned by the creditor's bank",
-                         lines: [.debit(PlatformAccounts.cash(amount.currency), amount), .credit(paymentReturns(amount.currency), amount)])
+    /// What banks kept of a returned payment (their charges), an expense of the platform.
+    public static func returnCharges(_ c: Currency) -> LedgerAccountSpec {
+        LedgerAccountSpec(code: "platform.payment_return_charges.\(c.code.lowercased())",
+                          name: "Bank charges deducted from returned payments \(c.code)", type: .expense, currency: c, owner: .platform)
+    }
+
+    /// A returned payment: `received` (at most `amount`, banks may deduct charges) back in cash, the
+    /// whole `amount` owed again to the creditor, the difference a charge. Booked once per order.
+    public static func returned(orderID: String, amount: Money, received: Money, on date: BusinessDate) throws(LedgerError) -> JournalEntry {
+        let charges = Money(minorUnits: amount.minorUnits - received.minorUnits, currency: amount.currency)
+        return try JournalEntry(
+            kind: "payment_order.returned", businessDate: date, referenceType: "payment_order_return", referenceID: orderID,
+            idempotencyRef: "payment-order-returned:\(orderID)", description: "payment returned by the creditor's bank",
+            lines: [.debit(PlatformAccounts.cash(received.currency), received), .debit(returnCharges(amount.currency), charges),
+                    .credit(paymentReturns(amount.currency), amount)])
     }
 }

@@ -172,9 +172,10 @@ public struct PaymentOrderService: Sendable {
     }
 
     /// Statement lines that bring one of our payments back with a return reason: the order becomes
-    /// `returned`, its amount goes back to cash against `platform.payment_returns.<ccy>` (an entry
-    /// the same line then matches, under the end-to-end id), and an exception `payment_returned`
-    /// is raised for an operator. One transaction; re-running finds nothing new.
+    /// `returned`, what came back goes to cash and the whole amount to `platform.payment_returns.<ccy>`
+    /// (still owed to the creditor; charges the banks kept are an expense), an entry the same line
+    /// then matches under the end-to-end id; and an exception `payment_returned` is raised for an
+    /// operator. One transaction; re-running finds nothing new.
     public func processReturns(businessDate date: BusinessDate) async throws -> Int {
         let logger = self.logger
         return try await database.transaction { c in
@@ -191,11 +192,12 @@ public struct PaymentOrderService: Sendable {
                 }
                 _ = try from.moving(to: .returned)
                 let posted = try await LedgerStore.post(
-                    try PaymentLedger.returned(orderID: order.id.uuidString.lowercased(), amount: order.amount, on: date), on: c, logger: logger)
+                    try PaymentLedger.returned(orderID: order.id.uuidString.lowercased(), amount: order.amount, received: line.received, on: date),
+                    on: c, logger: logger)
                 try await PaymentOrderStore.markReturned(order, from: from, reason: line.reason, entryID: posted.entryID, actor: "reconciliation",
                                                          on: c, logger: logger)
                 rows.append(.init(date: date, kind: ReconciliationException.Kind.paymentReturned.rawValue, reference: order.endToEndID, expected: order.amount.minorUnits,
-                                  actual: order.amount.minorUnits, currency: order.amount.currency.code,
+                                  actual: line.received.minorUnits, currency: order.amount.currency.code,
                                   detail: "payment order \(order.id.uuidString.lowercased()) returned by the creditor's bank, reason \(line.reason); "
                                       + "booked to \(PaymentLedger.paymentReturns(order.amount.currency).code)",
                                   key: "payment_returned:\(order.id.uuidString.lowercased())", source: "payment_orders",
