@@ -45,7 +45,10 @@ struct PaymentRoutes {
         group.get("/payment-orders/{id}") { _, context in
             try context.require(.operator)
             let id = try Field.uuid(try Field.path(context, "id"), "id")
-            return try JSONBody.response(PaymentOrderBody(try await payments.order(id: id), masked: false))
+            let (order, steps) = try await payments.orderWithSteps(id: id)
+            var body = PaymentOrderBody(order, masked: false)
+            body.steps = steps.map(PaymentOrderStepBody.init)
+            return try JSONBody.response(body)
         }
 
         group.post("/payment-batches") { request, context in
@@ -185,6 +188,8 @@ struct PaymentOrderBody: Encodable {
     let businessDate: String
     let createdAt: String
     let updatedAt: String
+    /// Only on the single order: every status step, who made it and why.
+    var steps: [PaymentOrderStepBody]?
 
     init(_ o: PaymentOrderRecord, masked: Bool) {
         id = o.id.uuidString.lowercased()
@@ -205,6 +210,22 @@ struct PaymentOrderBody: Encodable {
         businessDate = o.businessDate.description
         createdAt = Timestamp.rfc3339(o.createdAt)
         updatedAt = Timestamp.rfc3339(o.updatedAt)
+    }
+}
+
+struct PaymentOrderStepBody: Encodable {
+    let from: Nullable<String>
+    let to: String
+    let actor: String
+    let detail: String
+    let at: String
+
+    init(_ s: PaymentOrderStore.Step) {
+        from = Nullable(s.from)
+        to = s.to
+        actor = s.actor
+        detail = s.detail
+        at = Timestamp.rfc3339(s.at)
     }
 }
 

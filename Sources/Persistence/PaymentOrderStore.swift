@@ -268,14 +268,22 @@ public enum PaymentOrderStore {
         return out
     }
 
+    /// One audited status step of an order.
+    public struct Step: Sendable {
+        public let from: String?
+        public let to: String
+        public let actor: String
+        public let detail: String
+        public let at: Date
+    }
+
     /// An order's audited steps, oldest first.
-    public static func steps(orderID: UUID, on c: PostgresConnection, logger: Logger) async throws
-        -> [(from: String?, to: String, actor: String, detail: String, at: Date)] {
-        var out: [(from: String?, to: String, actor: String, detail: String, at: Date)] = []
+    public static func steps(orderID: UUID, on c: PostgresConnection, logger: Logger) async throws -> [Step] {
+        var out: [Step] = []
         for try await (from, to, actor, detail, at) in try await c.query("""
             SELECT from_status, to_status, actor, detail, at FROM payment_order_steps WHERE order_id = \(orderID) ORDER BY id
             """, logger: logger).decode((String?, String, String, String, Date).self) {
-            out.append((from, to, actor, detail, at))
+            out.append(Step(from: from, to: to, actor: actor, detail: detail, at: at))
         }
         return out
     }

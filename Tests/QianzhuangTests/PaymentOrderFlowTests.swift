@@ -212,6 +212,9 @@ struct PaymentOrderFlowTests {
                     try await PaymentOrderStore.steps(orderID: try #require(UUID(uuidString: remainder["id"] as? String ?? "")), on: $0, logger: db.logger)
                 }
                 #expect(steps.map(\.to) == ["pending", "batched", "sent", "returned"])
+                let shown = try await client.call(.get, "/v1/payment-orders/\(remainder["id"] as? String ?? "")", key: api.operatorKey)
+                #expect((shown.json["steps"] as? [[String: Any]])?.compactMap { $0["to"] as? String } == ["pending", "batched", "sent", "returned"])
+                #expect(((shown.json["steps"] as? [[String: Any]])?.last?["detail"] as? String) == "reason AC04")
 
                 // C's details arrive: the order joins the next batch, which is never on a statement.
                 _ = try await client.call(.put, "/v1/suppliers/\(c)/bank-details", key: api.operatorKey,

@@ -57,10 +57,17 @@ public struct PaymentOrderService: Sendable {
     }
 
     public func order(id: UUID) async throws -> PaymentOrderRecord {
+        try await orderWithSteps(id: id).order
+    }
+
+    /// The order and its audited status steps, oldest first.
+    public func orderWithSteps(id: UUID) async throws -> (order: PaymentOrderRecord, steps: [PaymentOrderStore.Step]) {
         let logger = self.logger
-        guard let found = try await database.withConnection({ try await PaymentOrderStore.order(id: id, on: $0, logger: logger) }) else {
-            throw ServiceError.notFound(resource: "payment order", id: id.uuidString.lowercased())
+        let found = try await database.withConnection { c -> (PaymentOrderRecord, [PaymentOrderStore.Step])? in
+            guard let order = try await PaymentOrderStore.order(id: id, on: c, logger: logger) else { return nil }
+            return (order, try await PaymentOrderStore.steps(orderID: id, on: c, logger: logger))
         }
+        guard let found else { throw ServiceError.notFound(resource: "payment order", id: id.uuidString.lowercased()) }
         return found
     }
 
