@@ -284,6 +284,18 @@ struct PaymentOrderFlowTests {
                 // Captured 500.00 (owed), refunded 500.00 (no longer owed), paid out 500.00: the merchant owes it back.
                 #expect(try await insurance.balance(CreditLedger.merchantPayable(merchantID: "m-100", .cny)) == 50_000)
                 #expect(try await Self.orders(client, api, "&status=sent").count == 3)
+
+                // The bank books the whole batch as one debit quoting its message id: every order in it settles.
+                try await Self.importStatement(api, Self.camt(id: "PAY-CNY-2", currency: "CNY", date: Self.today, entries: [
+                    ("-710.00", batch.messageID, .single),
+                ]))
+                let matched = try await api.deps.reconciliation.match(businessDate: Self.today)
+                // The one exception is the consumer's 200.00 repayment, money in that this statement does not show.
+                #expect(matched.matched == 1 && matched.exceptionsRaised == 1, "\(matched)")
+                #expect(try await db.scalar(Int64.self, """
+                    SELECT expected_amount FROM reconciliation_exceptions WHERE state = 'open' AND kind = 'missing_from_statement'
+                    """) == 20_000)
+                #expect(try await Self.orders(client, api, "&status=settled").count == 3)
             }
             try await expectLedgerBalanced(db)
         }
