@@ -99,13 +99,18 @@ CREATE TABLE payment_orders (
     entry_reference_id       TEXT NOT NULL,
     return_entry_id          UUID REFERENCES journal_entries (id),
     return_reason            TEXT,
+    -- Why an operator marked the order failed (the bank rejected it, or it was cancelled before batching).
+    failure_reason           TEXT CHECK (length(failure_reason) BETWEEN 1 AND 500),
     business_date            DATE NOT NULL,
     created_at               TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at               TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (source_type, source_id),
-    CHECK ((status = 'pending') = (batch_id IS NULL)),
-    CHECK (status = 'pending' OR creditor_name IS NOT NULL),
-    CHECK ((status = 'returned') = (return_entry_id IS NOT NULL))
+    -- Batched and later orders are in a batch, with their creditor frozen; a failed one may never have been.
+    CHECK (status <> 'pending' OR batch_id IS NULL),
+    CHECK (status IN ('pending', 'failed') OR batch_id IS NOT NULL),
+    CHECK (status IN ('pending', 'failed') OR creditor_name IS NOT NULL),
+    CHECK ((status = 'returned') = (return_entry_id IS NOT NULL)),
+    CHECK ((status = 'failed') = (failure_reason IS NOT NULL))
 );
 CREATE INDEX payment_orders_paging ON payment_orders (created_at DESC, id DESC);
 CREATE INDEX payment_orders_pending ON payment_orders (currency, requested_execution_date) WHERE status = 'pending';

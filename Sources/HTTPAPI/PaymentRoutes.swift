@@ -51,6 +51,15 @@ struct PaymentRoutes {
             return try JSONBody.response(body)
         }
 
+        group.post("/payment-orders/{id}/failure") { request, context in
+            let principal = try context.require(.operator)
+            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let body = try await JSONBody.decode(PaymentOrderFailureRequest.self, from: request, context: context)
+            let failed = try await payments.fail(orderID: id, reason: try Field.nonEmpty(body.reason, "reason", max: 500),
+                                                 actor: Actor(principal: principal, requestID: context.requestID))
+            return try JSONBody.response(PaymentOrderBody(failed, masked: false))
+        }
+
         group.post("/payment-batches") { request, context in
             let principal = try context.require(.operator)
             let body = try await JSONBody.decode(PaymentBatchRequest.self, from: request, context: context)
@@ -120,6 +129,10 @@ struct PaymentRoutes {
         if type == .consumer { ref = try Field.uuid(ref, "party_ref").uuidString.lowercased() }
         return (type, ref)
     }
+}
+
+struct PaymentOrderFailureRequest: Codable {
+    let reason: String
 }
 
 struct PaymentBatchRequest: Codable {

@@ -482,6 +482,34 @@ public enum PaymentOrderStore {
         return out
     }
 
+    /// The order, locked.
+    public static func lockOrder(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> PaymentOrderRecord? {
+        for try await row in try await c.query("SELECT \(unescaped: orderColumns) FROM payment_orders o WHERE o.id = \(id) FOR UPDATE",
+                                               logger: logger) {
+            return try decodeOrder(row.makeRandomAccess())
+        }
+        return nil
+    }
+
+    /// The cash entry that paid an order out: the payout booked on sending, else its source entry.
+    public static func cashEntryID(of order: PaymentOrderRecord, on c: PostgresConnection, logger: Logger) async throws -> UUID {
+        let ref = "payment-order-payout:" + order.id.uuidString.lowercased()
+        let payout = try await c.query("SELECT id FROM journal_entries WHERE idempotency_ref = \(ref)", logger: logger).all(UUID.self).first
+        return payout ?? order.entryID
+    }
+
+    /// Records an order's failure: status, reason, one audited step.
+    public static func markFailed(_ order: PaymentOrderRecord, reason: String, actor: String, on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query("""
+            WITH moved AS (
+                UPDATE payment_orders SET status = 'failed', failure_reason = \(reason), updated_at = now()
+                WHERE id = \(order.id) AND status = \(order.status.rawValue) RETURNING id
+            )
+            INSERT INTO payment_order_steps (order_id, from_status, to_status, actor, detail)
+            SELECT id, \(order.status.rawValue), 'failed', \(actor), \(reason) FROM moved
+            """, logger: logger)
+    }
+
     /// Records the return of an order: status, reason, the entry that booked it, one audited step.
     public static func markReturned(_ order: PaymentOrderRecord, from: PaymentOrderStatus, reason: String, entryID: UUID, actor: String,
                                     on c: PostgresConnection, logger: Logger) async throws {

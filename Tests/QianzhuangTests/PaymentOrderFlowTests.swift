@@ -366,6 +366,49 @@ struct PaymentOrderFlowTests {
         }
     }
 
+    @Test("an operator fails a pending order (its cash comes back, owed again, and leaves reconciliation); a batched one is refused")
+    func failure() async throws {
+        try await withTestDatabase { db in
+            let api = try await TestAPI.make(db)
+            try await api.withClient { client in
+                let f = FinancingWorld(api: api, client: client)
+                var orderIDs: [String] = []
+                for (n, code) in FinancingWorld.codes.prefix(2).enumerated() {
+                    let supplier = try await f.createSupplier(code: code)
+                    if n == 1 {
+                        _ = try await client.call(.put, "/v1/suppliers/\(supplier)/bank-details", key: api.operatorKey,
+                                                  json: #"{"name": "B", "account_number": "12345678901", "bank_code": "102100099996"}"#)
+                    }
+                    let receivable = try await f.createReceivable(supplier: supplier, face: "1000.00", dueInDays: 30)
+                    _ = try await f.finance([receivable], key: try await api.supplierKey(try #require(UUID(uuidString: supplier))))
+                    let order = try #require(try await Self.orders(client, api, "&creditor_ref=\(supplier)").first)
+                    orderIDs.append(try #require(order["id"] as? String))
+                }
+                _ = try await api.deps.services.payments.writeBatches(businessDate: Self.today, actor: NightlyPlan.actor)
+                let refused = try await client.call(.post, "/v1/payment-orders/\(orderIDs[1])/failure", key: api.operatorKey,
+                                                    json: #"{"reason": "cancelled"}"#)
+                #expect(refused.status == .conflict, "\(refused.text)")
+                #expect(try await client.call(.post, "/v1/payment-orders/\(orderIDs[0])/failure", key: api.operatorKey,
+                                              json: #"{"reason": " "}"#).problemFields == ["reason"])
+                let failed = try await client.call(.post, "/v1/payment-orders/\(orderIDs[0])/failure", key: api.operatorKey,
+                                                   json: #"{"reason": "supplier closed its account"}"#, headers: ["Idempotency-Key": "fail-1"])
+                #expect(failed.status == .ok && failed.json["status"] as? String == "failed", "\(failed.status) \(failed.text)")
+                let amount = try #require(C.money(failed.json["amount"]))
+                let returns = try await db.client.withConnection {
+                    try await LedgerStore.balance(code: PaymentLedger.paymentReturns(.cny).code, asOf: nil, on: $0, logger: db.logger)
+                }
+                #expect(Money(minorUnits: -returns, currency: .cny).decimalString == amount)
+                let again = try await client.call(.post, "/v1/payment-orders/\(orderIDs[0])/failure", key: api.operatorKey,
+                                                  json: #"{"reason": "twice"}"#)
+                #expect(again.status == .conflict)
+                // The failed advance and its reversal are not expected at the bank; the batched one still is.
+                let matched = try await api.deps.reconciliation.match(businessDate: Self.today)
+                #expect(matched.expected == 1 && matched.exceptionsRaised == 1, "\(matched)")
+            }
+            try await expectLedgerBalanced(db)
+        }
+    }
+
     @Test("nothing is paid twice; a zero amount makes no order")
     func oncePerMovement() async throws {
         try await withTestDatabase { db in

@@ -33,6 +33,23 @@ public enum PaymentLedger {
                          lines: [.debit(payable, amount), .credit(PlatformAccounts.cash(amount.currency), amount)])
     }
 
+    /// An order that failed after its cash was booked out (the bank rejected it, or it was cancelled):
+    /// the cash is back and the creditor still owed. Booked once per order.
+    public static func failed(orderID: String, amount: Money, on date: BusinessDate) throws(LedgerError) -> JournalEntry {
+        try JournalEntry(kind: "payment_order.failed", businessDate: date, referenceType: "payment_order_failure", referenceID: orderID,
+                         idempotencyRef: "payment-order-failed:\(orderID)", description: "payment order failed",
+                         lines: [.debit(PlatformAccounts.cash(amount.currency), amount), .credit(paymentReturns(amount.currency), amount)])
+    }
+
+    /// Whether an order of `source` in `status` has already taken its amount out of cash in the ledger:
+    /// from its creation, or (a payable) once its batch was sent.
+    public static func cashBookedOut(_ source: PaymentSourceType, status: PaymentOrderStatus) -> Bool {
+        switch source {
+        case .claimPayout, .merchantPayable: status != .pending && status != .batched
+        case .financingAdvance, .supplierRemainder, .consumerRefund: true
+        }
+    }
+
     /// What banks kept of a returned payment (their charges), an expense of the platform.
     public static func returnCharges(_ c: Currency) -> LedgerAccountSpec {
         LedgerAccountSpec(code: "platform.payment_return_charges.\(c.code.lowercased())",

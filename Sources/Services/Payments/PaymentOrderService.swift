@@ -71,6 +71,45 @@ public struct PaymentOrderService: Sendable {
         return found
     }
 
+    /// An operator marks an order failed: cancelled while still pending, or rejected by the bank
+    /// after it was sent (a batched order is in a file that may still reach the bank: send the batch
+    /// first). When the order's amount had already left cash in the ledger, it comes back against
+    /// `platform.payment_returns.<ccy>` (the creditor is still owed), and both entries are taken out
+    /// of reconciliation, since neither will ever be on a statement. One transaction, audited.
+    public func fail(orderID: UUID, reason: String, actor: Actor) async throws -> PaymentOrderRecord {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...500).contains(reason.unicodeScalars.count), !reason.unicodeScalars.contains("\u{0}") else {
+            throw ServiceError.invalid("reason", "must be 1 to 500 characters")
+        }
+        let logger = self.logger
+        let today = self.today
+        return try await database.transaction { c in
+            guard let order = try await PaymentOrderStore.lockOrder(id: orderID, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "payment order", id: orderID.uuidString.lowercased())
+            }
+            guard order.status == .pending || order.status == .sent, order.status.canMove(to: .failed) else {
+                throw ServiceError.conflict(code: "payment_order_not_failable", detail: order.status == .batched
+                    ? "the order is in a written batch file; mark the batch sent, then fail the order if the bank rejects it"
+                    : "a \(order.status.rawValue) payment order cannot become failed")
+            }
+            if PaymentLedger.cashBookedOut(order.sourceType, status: order.status) {
+                let cash = try await PaymentOrderStore.cashEntryID(of: order, on: c, logger: logger)
+                let reversal = try await LedgerStore.post(
+                    try PaymentLedger.failed(orderID: order.id.uuidString.lowercased(), amount: order.amount, on: today), on: c, logger: logger)
+                try await ReconciliationStore.recordMatched(lineIDs: [], entryIDs: [cash, reversal.entryID].map { $0.uuidString.lowercased() },
+                                                            date: today, runID: order.id, on: c, logger: logger)
+            }
+            try await PaymentOrderStore.markFailed(order, reason: reason, actor: actor.principal.actor, on: c, logger: logger)
+            try await AuditStore.record(actor: actor.principal.actor, action: "payment_order.failed", objectType: "payment_order",
+                                        objectID: order.id.uuidString.lowercased(), detail: ["reason": reason], requestID: actor.requestID,
+                                        on: c, logger: logger)
+            guard let updated = try await PaymentOrderStore.order(id: orderID, on: c, logger: logger) else {
+                throw ServiceError.notFound(resource: "payment order", id: orderID.uuidString.lowercased())
+            }
+            return updated
+        }
+    }
+
     // MARK: Batches
 
     /// Writes one batch per currency (one debtor account) of the pending orders due by `date`
