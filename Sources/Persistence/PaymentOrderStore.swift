@@ -122,7 +122,8 @@ public enum PaymentOrderStore {
         do {
             return try CreditorAccount(name: name, iban: iban, accountNumber: number, bankCode: bank)
         } catch {
-            throw LedgerStoreError.corruptRow("bank details of \(name.prefix(0))payee: \(error.field)")
+            // Never the details themselves in an error: they are a payee's account.
+            throw LedgerStoreError.corruptRow("stored bank details fail validation at \(error.field)")
         }
     }
 
@@ -293,7 +294,7 @@ public enum PaymentOrderStore {
     public static func move(ids: [UUID], from: PaymentOrderStatus, to: PaymentOrderStatus, actor: String, detail: String,
                             on c: PostgresConnection, logger: Logger) async throws -> [UUID] {
         guard !ids.isEmpty else { return [] }
-        precondition(from.canMove(to: to), "illegal payment order transition")
+        guard from.canMove(to: to) else { throw PaymentOrderError.illegalTransition(from: from, to: to) }
         return try await c.query("""
             WITH moved AS (
                 UPDATE payment_orders SET status = \(to.rawValue), updated_at = now()
