@@ -113,7 +113,8 @@ public struct PaymentOrderService: Sendable {
     // MARK: Batches
 
     /// Writes one batch per currency (one debtor account) of the pending orders due by `date`
-    /// whose creditor details are known, each a pain.001.001.09 file executed on `date`, and marks
+    /// whose creditor details are known, each a pain.001.001.09 file executed on `date` (today if
+    /// `date` has passed), and marks
     /// their orders batched — all in one transaction, serialised across replicas. Orders still
     /// awaiting creditor details stay pending. Returns the batches written (none when nothing is due).
     public func writeBatches(businessDate date: BusinessDate? = nil, actor: Actor) async throws -> [PaymentBatchRecord] {
@@ -121,6 +122,8 @@ public struct PaymentOrderService: Sendable {
             throw ServiceError.conflict(code: "debtor_account_invalid", detail: problem)
         }
         let date = date ?? today
+        // A bank refuses a requested execution date in the past: a night closed late asks for today.
+        let execution = max(date, today)
         let logger = self.logger
         let debtor = settings.debtor
         // Whole seconds, as the file writes them.
@@ -138,10 +141,10 @@ public struct PaymentOrderService: Sendable {
                 guard !transfers.isEmpty else { continue }
                 let total = Money(minorUnits: transfers.reduce(0) { $0 + $1.amount.minorUnits }, currency: currency)
                 let message = Pain001Message(messageID: "QZB" + EndToEndID.generate(on: date).value.dropFirst(2).prefix(20),
-                                             createdAt: now, debtor: debtor, executionDate: date, transfers: transfers)
+                                             createdAt: now, debtor: debtor, executionDate: execution, transfers: transfers)
                 let id = UUID()
                 try await PaymentOrderStore.insertBatch(
-                    id: id, messageID: message.messageID, debtorAccount: debtor.key, currency: currency, executionDate: date,
+                    id: id, messageID: message.messageID, debtorAccount: debtor.key, currency: currency, executionDate: execution,
                     businessDate: date, orderIDs: orders.filter { $0.creditor != nil }.map(\.id), controlSum: total,
                     file: Pain001Writer.write(message), createdAt: now, actor: actor.principal.actor, on: c, logger: logger)
                 try await AuditStore.record(actor: actor.principal.actor, action: "payment_batch.written", objectType: "payment_batch",
