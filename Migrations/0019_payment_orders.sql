@@ -116,6 +116,7 @@ CREATE INDEX payment_orders_paging ON payment_orders (created_at DESC, id DESC);
 CREATE INDEX payment_orders_pending ON payment_orders (currency, requested_execution_date) WHERE status = 'pending';
 CREATE INDEX payment_orders_batch ON payment_orders (batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX payment_orders_entry ON payment_orders (entry_reference_type, entry_reference_id);
+CREATE INDEX payment_orders_creditor ON payment_orders (creditor_type, creditor_ref, created_at DESC, id DESC);
 CREATE INDEX payment_orders_open ON payment_orders (requested_execution_date) WHERE status IN ('batched', 'sent');
 
 -- Every status step of every order, who made it and why.
