@@ -63,13 +63,14 @@ public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
             .add(middleware: AuthMiddleware(access: deps.services.access, cache: PrincipalCache()))
             .add(middleware: IdempotencyMiddleware(database: deps.database)))
     LedgerRoutes(ledger: deps.services.ledger, calendar: deps.calendar).addRoutes(to: v1)
-    SupplierFinanceRoutes(finance: deps.services.supplierFinance, metrics: deps.businessMetrics).addRoutes(to: v1)
+    SupplierFinanceRoutes(finance: deps.services.supplierFinance, metrics: deps.businessMetrics, payments: deps.services.payments).addRoutes(to: v1)
     CreditRoutes(credit: deps.services.credit, metrics: deps.businessMetrics).addRoutes(to: v1)
     InsuranceRoutes(insurance: deps.services.insurance, metrics: deps.businessMetrics).addRoutes(to: v1)
     OrderRoutes(orders: deps.services.orders).addRoutes(to: v1)
     EventRoutes(webhooks: deps.services.webhooks).addRoutes(to: v1)
     ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, calendar: deps.calendar)
         .addRoutes(to: v1)
+    PaymentRoutes(payments: deps.services.payments).addRoutes(to: v1)
     return router
 }
 

@@ -22,6 +22,8 @@ public struct APIEventRenderer: EventRendering {
         case .receivable(let receivable): ReceivableBody(receivable)
         case .nightlyRun(let run, let steps): NightlyRunBody(run, steps: steps)
         case .reconciliationException(let exception, let today): ExceptionBody(exception, today: today)
+        // As the list shows it: the creditor's account masked (no bank account in clear in any payload).
+        case .paymentOrder(let order): PaymentOrderBody(order, masked: true)
         }
     }
 }

@@ -326,18 +326,19 @@ struct ExceptionBody: Encodable {
     let id: String
     let businessDate: String
     let kind: String
-    let reference: String?
-    let expectedAmount: String?
-    let actualAmount: String?
-    let currency: String?
+    // Always present (null when there is none): the shape of an exception never changes with its kind.
+    let reference: Nullable<String>
+    let expectedAmount: Nullable<String>
+    let actualAmount: Nullable<String>
+    let currency: Nullable<String>
     let detail: String
     let state: String
     let acknowledgedBy: String?
     let resolvedBy: String?
     let resolutionNote: String?
     let ageDays: Int
-    let source: String?
-    let counterpartyRef: String?
+    let source: Nullable<String>
+    let counterpartyRef: Nullable<String>
     let resolvedByRun: String?
 
     /// `today` is the platform's business date (its configured time zone), for the age.
@@ -347,10 +348,10 @@ struct ExceptionBody: Encodable {
         id = e.id.uuidString.lowercased()
         businessDate = e.businessDate.description
         kind = e.kind
-        reference = e.reference
-        expectedAmount = fmt(e.expectedAmount)
-        actualAmount = fmt(e.actualAmount)
-        currency = e.currency
+        reference = Nullable(e.reference)
+        expectedAmount = Nullable(fmt(e.expectedAmount))
+        actualAmount = Nullable(fmt(e.actualAmount))
+        currency = Nullable(e.currency)
         detail = e.detail
         state = e.state
         acknowledgedBy = e.acknowledgedBy
@@ -358,8 +359,8 @@ struct ExceptionBody: Encodable {
         resolutionNote = e.resolutionNote
         let end = e.resolvedOn ?? today
         ageDays = max(0, e.businessDate.days(until: end))
-        source = e.source
-        counterpartyRef = e.counterpartyRef
+        source = Nullable(e.source)
+        counterpartyRef = Nullable(e.counterpartyRef)
         resolvedByRun = e.resolvedByRun?.uuidString.lowercased()
     }
 }

@@ -128,6 +128,8 @@ struct SupplierBody: Encodable {
     let financingCommitted: MoneyBody
     let freeLimit: MoneyBody
     let recourseOwed: MoneyBody
+    /// Where the supplier is paid (`PaymentRoutes`): in full only to an operator reading this one supplier.
+    var bankDetails: BankDetailsBody?
 
     init(_ s: SupplierRecord) {
         id = s.id.uuidString.lowercased()

@@ -8,6 +8,7 @@ import Services
 struct SupplierFinanceRoutes {
     let finance: SupplierFinanceService
     var metrics: BusinessMetrics?
+    var payments: PaymentOrderService?
 
     func addRoutes(to group: Routes) {
         group.post("/suppliers") { request, context in
@@ -28,12 +29,20 @@ struct SupplierFinanceRoutes {
         group.get("/suppliers") { request, context in
             try context.require(.operator)
             let page = try await finance.suppliers(try Paging.request(request))
-            return try JSONBody.response(ListBody(page, SupplierBody.init))
+            let banks = try await payments?.supplierPayees(page.items.map(\.id)) ?? [:]
+            return try JSONBody.response(ListBody(page) { s in
+                var body = SupplierBody(s)
+                body.bankDetails = banks[s.id].map { BankDetailsBody($0, masked: true) }
+                return body
+            })
         }
         group.get("/suppliers/{id}") { _, context in
             let principal = try context.require(.operator, .supplier)
             let id = try Field.uuid(try Field.path(context, "id"), "id")
-            return try JSONBody.response(SupplierBody(try await finance.supplier(id: id, for: principal)))
+            var body = SupplierBody(try await finance.supplier(id: id, for: principal))
+            body.bankDetails = try await payments?.payee(type: .supplier, ref: id.uuidString.lowercased())
+                .map { BankDetailsBody($0, masked: principal.role != .operator) }
+            return try JSONBody.response(body)
         }
         group.patch("/suppliers/{id}") { request, context in
             let principal = try context.require(.operator)

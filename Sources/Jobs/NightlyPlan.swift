@@ -46,15 +46,27 @@ public enum NightlyPlan {
                 let b = try await services.credit.issueBills(businessDate: date)
                 return ["bills": b.bills, "lines": b.lines, "total_due_minor": b.totalDueMinorUnits]
             },
+            // After every step that pays out: the day's orders leave in tonight's files.
+            NightlyStep("write_payment_batches") { date in
+                let batches = try await services.payments.writeBatches(businessDate: date, actor: actor)
+                return ["batches": Int64(batches.count), "orders": Int64(batches.reduce(0) { $0 + $1.orderCount })]
+            },
             NightlyStep("check_statements") { date in
                 let s = try await reconciliation.raiseStatementVerdicts(businessDate: date, runID: try await currentRun(date, database))
                 return ["statements": Int64(s.statements), "unbalanced": Int64(s.unbalanced), "exceptions_raised": Int64(s.exceptionsRaised)]
+            },
+            // Before matching: a returned payment's reversal entry is what its statement line matches.
+            NightlyStep("process_payment_returns") { date in
+                ["returned": Int64(try await services.payments.processReturns(businessDate: date))]
             },
             NightlyStep("match_statements") { date in
                 let m = try await reconciliation.match(businessDate: date, runID: try await currentRun(date, database))
                 return ["expected": Int64(m.expected), "statement_lines": Int64(m.actual), "matched": Int64(m.matched),
                         "exceptions_raised": Int64(m.exceptionsRaised), "exceptions_closed": Int64(m.exceptionsClosed),
                         "partitions": Int64(m.partitions)]
+            },
+            NightlyStep("check_unsettled_payments") { date in
+                ["exceptions_raised": Int64(try await services.payments.raiseUnsettled(businessDate: date))]
             },
             NightlyStep("prove_ledger") { _ in
                 let proof = try await reconciliation.proveLedger()

@@ -30,11 +30,15 @@ public struct ControlQuery: Sendable {
             control: "SELECT COALESCE(sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'supplier.%.recourse.%'"),
     ]
 
-    /// Claims paid to sellers = what the ledger owes sellers on claims.
+    /// Claims paid to sellers, less what payment orders already sent them (0019) = what the ledger owes sellers on claims.
     public static let insurance: [ControlQuery] = [
         ControlQuery(
             name: "claims_payable",
-            subLedger: "SELECT COALESCE(sum(amount), 0)::numeric::text FROM insurance_claims WHERE status = 'paid'",
+            subLedger: """
+                SELECT (COALESCE((SELECT sum(amount) FROM insurance_claims WHERE status = 'paid'), 0)
+                        - COALESCE((SELECT sum(amount) FROM payment_orders
+                                    WHERE source_type = 'claim_payout' AND status IN ('sent', 'settled', 'returned')), 0))::numeric::text
+                """,
             control: "SELECT COALESCE(-sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'insurance.claims_payable.%'"),
     ]
 

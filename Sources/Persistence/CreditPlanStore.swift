@@ -103,16 +103,30 @@ public enum CreditPlanStore {
         for try await row in planRows { header = row.makeRandomAccess() }
         guard let r = header else { return nil }
         let currency = try r.creditCurrency()
+        let installments = try await installments(creditAccountID: creditAccountID, planID: id, currency: currency,
+                                                  forUpdate: forUpdate, on: connection, logger: logger)
+        return try decodePlan(r, installments: installments)
+    }
+
+    static let planColumns = """
+        id, credit_account_id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate::text AS monthly_rate,
+        rounding, currency, principal, fee_base, purchase_date::text AS purchase_date, status, converted_from
+        """
+    static let installmentColumns = """
+        number, due_date::text AS due_date, principal, fee, late_fee, principal_paid, fee_paid, late_fee_paid,
+        fee_waived, late_fee_days, days_past_due, status
+        """
+
+    static func decodePlan(_ r: PostgresRandomAccessRow, installments: [InstallmentRecord]) throws -> InstallmentPlanRecord {
+        let currency = try r.creditCurrency()
         var pricing: InstallmentPricing?
         if let method = try r.creditColumn("pricing", as: String?.self) {
             guard let rateText = try r.creditColumn("monthly_rate", as: String?.self), let rate = Decimal(string: rateText),
                   let price = InstallmentPricing(methodName: method, rate: rate) else {
-                throw CreditStoreError.corruptRow("credit_plans \(id) pricing")
+                throw CreditStoreError.corruptRow("credit_plans \(try r.creditColumn("id") as UUID) pricing")
             }
             pricing = price
         }
-        let installments = try await installments(creditAccountID: creditAccountID, planID: id, currency: currency,
-                                                  forUpdate: forUpdate, on: connection, logger: logger)
         return InstallmentPlanRecord(
             id: try r.creditColumn("id"), creditAccountID: try r.creditColumn("credit_account_id"),
             checkoutID: try r.creditColumn("checkout_id"), merchantID: try r.creditColumn("merchant_id"),
@@ -121,6 +135,46 @@ public enum CreditPlanStore {
             principal: try r.creditMoney("principal", currency), feeBase: try r.creditMoney("fee_base", currency),
             purchaseDate: try r.creditDate("purchase_date"), status: try r.creditEnum("status", as: PlanStatus.self),
             convertedFrom: try r.creditColumn("converted_from", as: UUID?.self), installments: installments)
+    }
+
+    static func decodeInstallment(_ r: PostgresRandomAccessRow, _ currency: Currency) throws -> InstallmentRecord {
+        InstallmentRecord(
+            number: try r.creditColumn("number"), dueDate: try r.creditDate("due_date"),
+            principal: try r.creditMoney("principal", currency), fee: try r.creditMoney("fee", currency),
+            lateFee: try r.creditMoney("late_fee", currency), principalPaid: try r.creditMoney("principal_paid", currency),
+            feePaid: try r.creditMoney("fee_paid", currency), lateFeePaid: try r.creditMoney("late_fee_paid", currency),
+            feeWaived: try r.creditMoney("fee_waived", currency), lateFeeDays: try r.creditColumn("late_fee_days"),
+            daysPastDue: try r.creditColumn("days_past_due"), status: try r.creditEnum("status", as: InstallmentStatus.self))
+    }
+
+    /// Many plans with their installments in two statements (the nightly run's news about thousands
+    /// of plans), read as they stand in the caller's transaction. Order not kept; unknown ids skipped.
+    /// Keyed by (account, plan), as the tables are (see SchemaDistributionTests).
+    public static func plans(keys: [(account: UUID, plan: UUID)], on connection: PostgresConnection,
+                             logger: Logger) async throws -> [InstallmentPlanRecord] {
+        guard !keys.isEmpty else { return [] }
+        let accounts = keys.map(\.account), ids = keys.map(\.plan)
+        var headers: [(UUID, PostgresRandomAccessRow)] = []
+        for try await row in try await connection.query("""
+            SELECT \(unescaped: planColumns) FROM credit_plans
+            WHERE (credit_account_id, id) IN (SELECT * FROM unnest(\(accounts)::uuid[], \(ids)::uuid[]))
+            """, logger: logger) {
+            let r = row.makeRandomAccess()
+            headers.append((try r.creditColumn("id"), r))
+        }
+        var byPlan: [UUID: [InstallmentRecord]] = [:]
+        let currencies = Dictionary(try headers.map { ($0.0, try $0.1.creditCurrency()) }, uniquingKeysWith: { first, _ in first })
+        for try await row in try await connection.query("""
+            SELECT plan_id, \(unescaped: installmentColumns) FROM credit_installments
+            WHERE (credit_account_id, plan_id) IN (SELECT * FROM unnest(\(accounts)::uuid[], \(ids)::uuid[]))
+            ORDER BY plan_id, number
+            """, logger: logger) {
+            let r = row.makeRandomAccess()
+            let plan: UUID = try r.creditColumn("plan_id")
+            guard let currency = currencies[plan] else { continue }
+            byPlan[plan, default: []].append(try decodeInstallment(r, currency))
+        }
+        return try headers.map { try decodePlan($0.1, installments: byPlan[$0.0] ?? []) }
     }
 
     static func installments(
@@ -134,16 +188,7 @@ public enum CreditPlanStore {
             ORDER BY number \(unescaped: lock)
             """, logger: logger)
         var out: [InstallmentRecord] = []
-        for try await row in rows {
-            let r = row.makeRandomAccess()
-            out.append(InstallmentRecord(
-                number: try r.creditColumn("number"), dueDate: try r.creditDate("due_date"),
-                principal: try r.creditMoney("principal", currency), fee: try r.creditMoney("fee", currency),
-                lateFee: try r.creditMoney("late_fee", currency), principalPaid: try r.creditMoney("principal_paid", currency),
-                feePaid: try r.creditMoney("fee_paid", currency), lateFeePaid: try r.creditMoney("late_fee_paid", currency),
-                feeWaived: try r.creditMoney("fee_waived", currency), lateFeeDays: try r.creditColumn("late_fee_days"),
-                daysPastDue: try r.creditColumn("days_past_due"), status: try r.creditEnum("status", as: InstallmentStatus.self)))
-        }
+        for try await row in rows { out.append(try decodeInstallment(row.makeRandomAccess(), currency)) }
         return out
     }
 

@@ -32,9 +32,12 @@ public struct StatementLineRow: Sendable {
     public let batchRef: String?
     /// The items a batch line names without an amount each (`ActualLine.namedReferences`).
     public let namedRefs: [String]
+    /// The bank's reason when the line returns one of our payments (`TransactionDetail.returnReason`).
+    public let returnReason: String?
 
     public init(lineNo: Int, reference: String?, amount: Money, valueDate: BusinessDate, source: String, batchRef: String?,
-                namedRefs: [String] = []) {
+                namedRefs: [String] = [], returnReason: String? = nil) {
+        self.returnReason = returnReason
         self.lineNo = lineNo
         self.reference = reference
         self.amount = amount
@@ -205,12 +208,14 @@ public enum ReconciliationStore {
     public static func insertLines(statementID: UUID, _ rows: [StatementLineRow], on c: PostgresConnection, logger: Logger) async throws {
         guard !rows.isEmpty else { return }
         try await c.query("""
-            INSERT INTO statement_lines (statement_id, line_no, reference, amount, currency, value_date, source, batch_ref, named_refs)
-            SELECT \(statementID), n, NULLIF(r, ''), a, cur, d::date, s, NULLIF(b, ''), NULLIF(string_to_array(nr, chr(31)), '{}')
+            INSERT INTO statement_lines (statement_id, line_no, reference, amount, currency, value_date, source, batch_ref, named_refs,
+                                         return_reason)
+            SELECT \(statementID), n, NULLIF(r, ''), a, cur, d::date, s, NULLIF(b, ''), NULLIF(string_to_array(nr, chr(31)), '{}'), NULLIF(rr, '')
             FROM unnest(\(rows.map(\.lineNo))::int[], \(rows.map { $0.reference ?? "" })::text[], \(rows.map(\.amount.minorUnits))::bigint[],
                         \(rows.map(\.amount.currency.code))::text[], \(rows.map(\.valueDate.description))::text[],
                         \(rows.map(\.source))::text[], \(rows.map { $0.batchRef ?? "" })::text[],
-                        \(rows.map { $0.namedRefs.joined(separator: "\u{1F}") })::text[]) AS t(n, r, a, cur, d, s, b, nr)
+                        \(rows.map { $0.namedRefs.joined(separator: "\u{1F}") })::text[],
+                        \(rows.map { $0.returnReason ?? "" })::text[]) AS t(n, r, a, cur, d, s, b, nr, rr)
             """, logger: logger)
     }
 
@@ -297,10 +302,12 @@ public enum ReconciliationStore {
                 ORDER BY k.entry_id, k.currency, k.n
             )
             , stored AS (
-                INSERT INTO reconciliation_run_items (run_id, entry_id, currency, reference_id, amount, kind, business_date, aliases, bucket)
+                INSERT INTO reconciliation_run_items (run_id, entry_id, currency, reference_id, amount, kind, business_date, aliases, bucket,
+                                                      batch_ref)
                 SELECT \(runID), c.entry_id, c.currency, c.reference_id, c.amount, c.kind, c.business_date, COALESCE(al.aliases, '{}'),
-                       hashtext(COALESCE(an.key, c.reference_id)) & \(runBuckets - 1) AS bucket
+                       hashtext(COALESCE(an.key, c.reference_id)) & \(runBuckets - 1) AS bucket, br.batch_ref
                 FROM cash c LEFT JOIN aliased al USING (entry_id, currency) LEFT JOIN anchor an USING (entry_id, currency)
+                LEFT JOIN reconciliation_batch_refs br ON br.reference_type = c.reference_type AND br.reference_id = c.reference_id
                 ORDER BY bucket
                 RETURNING 1
             )
@@ -350,13 +357,13 @@ public enum ReconciliationStore {
         runID: UUID, buckets: Range<Int>, on c: PostgresConnection, logger: Logger
     ) async throws -> (expected: [ExpectedItem], actual: [ActualLine]) {
         var expected: [ExpectedItem] = []
-        for try await (id, reference, amount, currency, kind, date, aliases) in try await c.query("""
-            SELECT entry_id::text, reference_id, amount, currency, kind, business_date::text, aliases
+        for try await (id, reference, amount, currency, kind, date, aliases, batch) in try await c.query("""
+            SELECT entry_id::text, reference_id, amount, currency, kind, business_date::text, aliases, batch_ref
             FROM reconciliation_run_items WHERE run_id = \(runID) AND bucket >= \(buckets.lowerBound) AND bucket < \(buckets.upperBound)
-            """, logger: logger).decode((String, String, Int64, String, String, String, [String]).self) {
+            """, logger: logger).decode((String, String, Int64, String, String, String, [String], String?).self) {
             guard let ccy = Currency(code: currency), let date = BusinessDate(date) else { continue }
             expected.append(ExpectedItem(id: id, reference: reference, amount: Money(minorUnits: amount, currency: ccy), date: date, kind: kind,
-                                         alternateReferences: aliases))
+                                         batchReference: batch, alternateReferences: aliases))
         }
         var actual: [ActualLine] = []
         for try await (id, reference, amount, currency, date, source, batch, named) in try await c.query("""

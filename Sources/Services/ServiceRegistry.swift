@@ -11,6 +11,7 @@ public struct ServiceRegistry: Sendable {
     public let orders: OrderService
     public let operations: OperationsService
     public let webhooks: WebhookService
+    public let payments: PaymentOrderService
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 personalData: CreditPersonalData = .fromEnvironment()) {
@@ -21,6 +22,7 @@ public struct ServiceRegistry: Sendable {
         supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
         operations = OperationsService(database: database)
         webhooks = WebhookService(database: database)
+        payments = PaymentOrderService(database: database, calendar: calendar)
         orders = OrderService(database: database, calendar: calendar, credit: credit, finance: supplierFinance, insurance: insurance)
     }
 }

@@ -14,7 +14,7 @@ struct Qianzhuang: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qianzhuang",
         abstract: "Qianzhuang: supplier financing, installment credit and shipping insurance for a marketplace.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, PersonalData.self, Nightly.self, Statements.self, Demo.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, PersonalData.self, Nightly.self, Statements.self, PaymentBatch.self, Demo.self],
         defaultSubcommand: Serve.self
     )
 }

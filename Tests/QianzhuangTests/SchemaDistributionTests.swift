@@ -44,6 +44,9 @@ struct SchemaDistributionTests {
         // The platform's outbox and its webhook plumbing: one stream for the platform, read in
         // sequence order, kept with the ledger on the coordinator.
         "events", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
+        // Payments out (0019): the platform's own instructions to its bank, batched across owners and
+        // looked up by end-to-end id; payee details are keyed by the payee's natural key.
+        "payment_orders", "payment_order_steps", "payment_batches", "payee_details",
     ]
 
     @Test("every owner-keyed table has its owner column in the primary key and in every unique index")

@@ -97,7 +97,7 @@ def test_every_response_the_api_tests_saw_conforms_to_the_contract():
 EVENT_OBJECT_SCHEMAS = {
     "checkout": "Checkout", "credit_account": "CreditAccount", "installment_plan": "InstallmentPlan", "claim": "Claim",
     "shipping_policy": "ShippingPolicy", "receivable": "Receivable", "financing_request": "FinancingRequest",
-    "nightly_run": "NightlyRun", "reconciliation_exception": "ReconciliationException",
+    "nightly_run": "NightlyRun", "reconciliation_exception": "ReconciliationException", "payment_order": "PaymentOrder",
 }
 
 

@@ -99,6 +99,8 @@ public struct TransactionDetail: Hashable, Sendable {
     public var creditDebit: CreditDebit?
     /// `RmtInf/Ustrd` lines, in order.
     public var remittanceInformation: [String]
+    /// `RtrInf/Rsn/Cd` (or `Prtry`): the transaction returns an earlier payment, for this reason (e.g. `AC04`).
+    public var returnReason: String?
 
     public init(
         endToEndId: String? = nil, accountServicerReference: String? = nil, instructionId: String? = nil,

@@ -390,6 +390,7 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
             if detail.amount == nil { detail.amount = parsed }
         case "CdtDbtInd": detail.creditDebit = try creditDebit(value, element: "TxDtls/CdtDbtInd", line: line)
         case "RmtInf/Ustrd": detail.remittanceInformation.append(value)
+        case "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry": detail.returnReason = value
         default: return
         }
         transaction = detail

@@ -497,6 +497,13 @@ extension StatementEntry {
         )]
     }
 
+    /// The return reason of each line `actualLines` makes, in the same order: a line per
+    /// transaction carries its own; a single-transaction entry's one line carries that one's.
+    public func returnReasons(lineCount: Int) -> [String?] {
+        if lineCount == transactions.count { return transactions.map(\.returnReason) }
+        return Array(repeating: transactions.count == 1 ? transactions[0].returnReason : nil, count: lineCount)
+    }
+
     private static func reference(of detail: TransactionDetail) -> String? {
         detail.meaningfulEndToEndId ?? detail.instructionId
     }

@@ -34,6 +34,10 @@ public struct ReconciliationException: Hashable, Sendable {
         case sequenceGap = "sequence_gap"
         /// A statement whose opening balance differs from the previous statement's closing balance.
         case balanceDiscontinuity = "balance_discontinuity"
+        /// A payment order the creditor's bank sent back (its reversal booked to `platform.payment_returns`).
+        case paymentReturned = "payment_returned"
+        /// A payment order still not on any statement N business days after its execution date.
+        case paymentUnsettled = "payment_unsettled"
 
         /// The kind for a matching outcome; nil for a match, which needs no one.
         public init?(_ outcome: MatchOutcome) {

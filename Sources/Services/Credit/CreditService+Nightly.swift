@@ -122,15 +122,15 @@ extension CreditService {
             }
         }
         changes += written.map { (.accountChargedOff, $0.creditAccountID) }
-        for item in newlyOverdue {
-            guard let plan = try await CreditPlanStore.plan(creditAccountID: item.account, id: item.plan, forUpdate: false, on: c,
-                                                            logger: logger) else { continue }
-            try await EventLog.record(.installmentOverdue, .installmentPlan(plan), objectID: item.plan.uuidString.lowercased(),
-                                      businessDate: businessDate, on: c, logger: logger)
-        }
-        for (type, id) in changes {
-            guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else { continue }
-            try await EventLog.record(type, .creditAccount(account), objectID: id.uuidString.lowercased(),
+        // In bulk: a night ages hundreds of thousands of accounts (one read per kind, one insert per type).
+        let plans = try await CreditPlanStore.plans(keys: newlyOverdue.map { ($0.account, $0.plan) }, on: c, logger: logger)
+        try await EventLog.record(.installmentOverdue, plans.map { (resource: EventResource.installmentPlan($0), objectID: $0.id.uuidString.lowercased()) },
+                                  businessDate: businessDate, on: c, logger: logger)
+        let accounts = Dictionary(try await CreditStore.accounts(ids: Array(Set(changes.map(\.1))), on: c, logger: logger).map { ($0.id, $0) },
+                                  uniquingKeysWith: { first, _ in first })
+        for type in [EventType.accountFrozen, .accountReinstated, .accountChargedOff] {
+            let items = changes.filter { $0.0 == type }.compactMap { accounts[$0.1] }
+            try await EventLog.record(type, items.map { (resource: EventResource.creditAccount($0), objectID: $0.id.uuidString.lowercased()) },
                                       businessDate: businessDate, on: c, logger: logger)
         }
         return report

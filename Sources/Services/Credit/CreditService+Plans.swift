@@ -269,16 +269,19 @@ extension CreditService {
             externalRef: request.externalRef, amount: request.amount, cancelled: applied.cancelled,
             principalCleared: applied.principal, lateFeesSettled: applied.lateFees, feesSettled: applied.fees,
             feesWaived: applied.waived, returnedToConsumer: applied.returned, businessDate: today), on: c, logger: logger)
+        let entry = try Self.ledger {
+            try CreditLedger.refund(
+                refundID: refundID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
+                merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees,
+                fees: applied.fees, returnedToConsumer: applied.returned, businessDate: today)
+        }
         try await settle(
             account, principalCleared: applied.principal, today: today, on: c, actor: actor,
             action: applied.cancelled ? "credit.plan.cancelled_by_refund" : "credit.plan.reamortized", objectType: "refund",
             objectID: refundID, detail: ["plan_id": plan.id.uuidString.lowercased(), "amount": request.amount.decimalString],
-            entry: try Self.ledger {
-                try CreditLedger.refund(
-                    refundID: refundID.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
-                    merchantID: plan.merchantID, principal: applied.principal, lateFees: applied.lateFees,
-                    fees: applied.fees, returnedToConsumer: applied.returned, businessDate: today)
-            })
+            entry: entry)
+        try await PaymentOrders.create(.consumerRefund, sourceID: entry.referenceID, creditorRef: account.id.uuidString.lowercased(),
+                                       amount: applied.returned, entry: entry, remittance: "Refund \(request.externalRef)", on: c, logger: logger)
         let after = try await reload(plan, on: c)
         try await EventLog.record(.planRefunded, .installmentPlan(after), objectID: plan.id.uuidString.lowercased(),
                                   businessDate: today, on: c, logger: logger)

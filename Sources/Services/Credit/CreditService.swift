@@ -336,6 +336,8 @@ public struct CreditService: Sendable {
                                          merchantID: checkout.merchantID, principal: captured, businessDate: today)
             }
             try await CreditLedgerBatch.post([entry], on: c, logger: logger)
+            try await PaymentOrders.payOut(.merchantPayable, sourceID: entry.referenceID, creditorRef: checkout.merchantID,
+                                           amount: captured, entry: entry, remittance: "Order \(checkout.orderRef)", on: c, logger: logger)
             let after = checkout.closed(as: .captured, captured: captured, planID: plan.id)
             try await EventLog.record(.checkoutCaptured, .checkout(after), objectID: after.id.uuidString.lowercased(),
                                       businessDate: today, on: c, logger: logger)

@@ -17,6 +17,7 @@ public enum EventResource: Sendable {
     case receivable(ReceivableView)
     case nightlyRun(NightlyRunRecord, steps: [NightlyStepRecord])
     case reconciliationException(ExceptionRecord, today: BusinessDate)
+    case paymentOrder(PaymentOrderRecord)
 
     /// The object's type name in the API (`object.type` of the event).
     public var objectType: String {
@@ -30,6 +31,7 @@ public enum EventResource: Sendable {
         case .receivable: "receivable"
         case .nightlyRun: "nightly_run"
         case .reconciliationException: "reconciliation_exception"
+        case .paymentOrder: "payment_order"
         }
     }
 }
@@ -67,6 +69,10 @@ public enum EventType: String, Sendable, CaseIterable {
     case nightlyRunCompleted = "nightly_run.completed"
     case nightlyRunFailed = "nightly_run.failed"
     case reconciliationExceptionRaised = "reconciliation_exception.raised"
+    case paymentOrderSent = "payment_order.sent"
+    case paymentOrderSettled = "payment_order.settled"
+    case paymentOrderReturned = "payment_order.returned"
+    case paymentOrderFailed = "payment_order.failed"
 
     /// The payload version of every type today.
     public static let version = 1

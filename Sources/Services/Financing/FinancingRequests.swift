@@ -66,9 +66,14 @@ extension SupplierFinanceService {
 
     func disburse(supplierID: UUID, requestID: UUID, totals: FinancingTotals, on date: BusinessDate,
                   _ c: DatabaseConnection, _ logger: Logger) async throws -> UUID {
-        try await LedgerStore.post(try FinancingLedger.disbursement(
+        let entry = try FinancingLedger.disbursement(
             supplier: supplierID.uuidString.lowercased(), request: requestID.uuidString.lowercased(), advance: totals.advance,
-            fee: totals.fee, net: totals.netDisbursement, on: date), on: c, logger: logger).entryID
+            fee: totals.fee, net: totals.netDisbursement, on: date)
+        let posted = try await LedgerStore.post(entry, on: c, logger: logger).entryID
+        try await PaymentOrders.create(.financingAdvance, sourceID: entry.referenceID, creditorRef: supplierID.uuidString.lowercased(),
+                                       amount: totals.netDisbursement, entry: entry, remittance: "Financing advance \(entry.referenceID)",
+                                       on: c, logger: logger)
+        return posted
     }
 
     static func domainReceivable(_ r: ReceivableRecord, adjustments: [AdjustmentRecord]) throws -> Receivable {
@@ -266,9 +271,13 @@ extension SupplierFinanceService {
         // A receivable diluted to nothing and never financed moves no money: it just closes.
         var entryID: UUID?
         if r.outstanding.isPositive || advance.isPositive {
-            entryID = try await LedgerStore.post(try FinancingLedger.maturitySettlement(
+            let entry = try FinancingLedger.maturitySettlement(
                 supplier: supplierID.uuidString.lowercased(), receivable: receivableID.uuidString.lowercased(), payment: r.outstanding,
-                split: split, on: date), on: c, logger: logger).entryID
+                split: split, on: date)
+            entryID = try await LedgerStore.post(entry, on: c, logger: logger).entryID
+            try await PaymentOrders.create(.supplierRemainder, sourceID: entry.referenceID, creditorRef: supplierID.uuidString.lowercased(),
+                                           amount: split.toSupplier, entry: entry, remittance: "Receivable \(r.externalReference)",
+                                           on: c, logger: logger)
         }
         try await FinancingStore.updateReceivable(supplierID: supplierID, id: receivableID, status: .settled, statusBeforeDispute: nil,
                                                   financingRequestID: r.financingRequestID, on: c, logger: logger)

@@ -185,6 +185,8 @@ extension InsuranceService {
         let idText = claim.id.uuidString.lowercased()
         let entry = try InsuranceLedger.claimPayout(claimID: idText, seller: claim.seller, amount: claim.amount, businessDate: businessDate)
         let posted = try await LedgerStore.post(entry, on: connection, logger: logger)
+        try await PaymentOrders.payOut(.claimPayout, sourceID: idText, creditorRef: claim.seller.rawValue, amount: claim.amount,
+                                       entry: entry, remittance: "Return shipping claim \(idText)", on: connection, logger: logger)
         try await InsuranceClaimStore.markPaid(
             policyID: claim.policyID, claimID: claim.id, entryID: posted.entryID, paidOn: businessDate, on: connection, logger: logger)
         try await AuditStore.record(

@@ -105,6 +105,9 @@ public struct ReconciliationService: Sendable {
             let (raised, closed) = try await database.transaction { c in
                 var raised = try await Self.raise(rows, date: date, on: c, logger: logger)
                 try await ReconciliationStore.recordMatched(lineIDs: lineIDs + duplicates, entryIDs: entryIDs, date: date, runID: runID, on: c, logger: logger)
+                let paid = try await PaymentOrderStore.settle(entryIDs: entryIDs.compactMap(UUID.init(uuidString:)), actor: "reconciliation",
+                                                              on: c, logger: logger)
+                try await PaymentOrders.announce(.paymentOrderSettled, orderIDs: paid, businessDate: date, on: c, logger: logger)
                 let closed = try await ReconciliationStore.closeSettled(
                     matchedLines: lineIDs, matchedItems: entryIDs, verdictLines: verdictLines, verdictItems: verdictItems,
                     keep: rows.map(\.key), date: date, runID: runID, on: c, logger: logger)

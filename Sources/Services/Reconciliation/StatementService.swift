@@ -221,13 +221,14 @@ public struct StatementService: Sendable {
                     let statementID = ids[entry.statementId] ?? UUID()
                     ids[entry.statementId] = statementID
                     let fallback = entry.bookingDate ?? entry.valueDate ?? BusinessDate(daysSinceEpoch: 0)
-                    for line in entry.actualLines(defaultDate: fallback) where entry.status == .booked {
+                    let lines = entry.actualLines(defaultDate: fallback)
+                    for (line, returnReason) in zip(lines, entry.returnReasons(lineCount: lines.count)) where entry.status == .booked {
                         let n = (lineNumbers[entry.statementId] ?? 0) + 1
                         lineNumbers[entry.statementId] = n
                         content[entry.statementId, default: StatementContent()].add(line.amount, line.date, line.reference)
                         batch.append((statementID, StatementLineRow(lineNo: n, reference: line.reference, amount: line.amount, valueDate: line.date,
                                                                     source: entry.statementId, batchRef: line.batchReference,
-                                                                    namedRefs: line.namedReferences)))
+                                                                    namedRefs: line.namedReferences, returnReason: returnReason)))
                     }
                     if batch.count >= batchSize { try await flush() }
                 case .statement(let summary):
