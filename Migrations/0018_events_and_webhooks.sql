@@ -3,10 +3,10 @@
 --
 -- An event is written by the use case's own transaction, so it exists exactly when the business
 -- change committed. `body` is the event's JSON text exactly as it is delivered and served (the
--- signature is computed over these bytes, so they never change). `dispatched` marks events already
--- fanned out into deliveries; the dispatcher reads undispatched events with FOR UPDATE SKIP LOCKED,
--- so several replicas never fan out one event twice, and an event committed "late" (a lower seq
--- committing after a higher one) is still picked up: there is no high-water mark to skip it.
+-- signature is computed over these bytes, so they never change). The same statement that inserts
+-- an event fans it out into one delivery per enabled endpoint that wants its type (see
+-- EventStore.append), so there is no dispatcher, no high-water mark that a late-committing event
+-- could slip under, and no second write of every event; with no endpoints, an event costs one row.
 CREATE TABLE events (
     seq           BIGSERIAL PRIMARY KEY,
     id            UUID NOT NULL UNIQUE,
@@ -15,24 +15,18 @@ CREATE TABLE events (
     object_id     TEXT NOT NULL CHECK (length(object_id) BETWEEN 1 AND 200),
     business_date DATE NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL,
-    body          TEXT NOT NULL CHECK (body::jsonb ? 'data'),
-    dispatched    BOOLEAN NOT NULL DEFAULT false
+    body          TEXT NOT NULL
 );
-CREATE INDEX events_undispatched ON events (seq) WHERE NOT dispatched;
 CREATE INDEX events_by_type ON events (type, seq);
 CREATE INDEX events_by_object ON events (object_type, object_id, seq);
 
--- Events are facts: never changed (apart from the dispatch mark) and never deleted.
+-- Events are facts: never changed and never deleted.
 CREATE FUNCTION events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'events are never deleted' USING ERRCODE = '55000';
     END IF;
-    IF (NEW.id, NEW.type, NEW.object_type, NEW.object_id, NEW.business_date, NEW.created_at, NEW.body)
-       IS DISTINCT FROM (OLD.id, OLD.type, OLD.object_type, OLD.object_id, OLD.business_date, OLD.created_at, OLD.body) THEN
-        RAISE EXCEPTION 'events are immutable' USING ERRCODE = '55000';
-    END IF;
-    RETURN NEW;
+    RAISE EXCEPTION 'events are immutable' USING ERRCODE = '55000';
 END $$;
 CREATE TRIGGER events_immutable BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION events_immutable();
 

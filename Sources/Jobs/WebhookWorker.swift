@@ -23,8 +23,7 @@ public enum WebhookSignature {
     }
 }
 
-/// Delivers events to webhook endpoints, inside `serve`: fans new events out into deliveries, claims
-/// due ones (`FOR UPDATE SKIP LOCKED` plus a lease, so replicas share the work and a killed worker's
+/// Delivers events to webhook endpoints, inside `serve`: claims due deliveries (`FOR UPDATE SKIP LOCKED` plus a lease, so replicas share the work and a killed worker's
 /// claim is retried), POSTs each signed, and records every attempt. At least once: a receiver that
 /// answered 2xx but whose answer was lost gets the event again, with the same id.
 ///
@@ -68,11 +67,11 @@ public struct WebhookWorker: Service {
         try await client.shutdown()
     }
 
-    /// One pass: fan out, then deliver what is due. Returns how much it did (0: nothing to do).
+    /// One pass: deliver what is due (events were fanned out into deliveries when they were
+    /// written). Returns how many deliveries it attempted (0: nothing to do).
     @discardableResult
     public func runOnce(client: HTTPClient) async throws -> Int {
         let logger = self.logger
-        let dispatched = try await database.transaction { try await WebhookStore.dispatch(limit: 500, on: $0, logger: logger) }
         let lease = policy.attemptTimeout + .seconds(30)
         let due = try await database.transaction {
             try await WebhookStore.claimDue(limit: concurrency * 4, lease: lease, on: $0, logger: logger)
@@ -89,7 +88,7 @@ public struct WebhookWorker: Service {
             }
             try await group.waitForAll()
         }
-        return dispatched + due.count
+        return due.count
     }
 
     func deliver(_ d: DueDelivery, client: HTTPClient) async throws {

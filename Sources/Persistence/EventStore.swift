@@ -37,23 +37,25 @@ public struct NewEvent: Sendable {
 }
 
 /// The transactional outbox: events are appended by the use case's own transaction and read back
-/// by the API (`/v1/events`) and the webhook dispatcher.
+/// by the API (`/v1/events`); deliveries are fanned out as they are appended.
 public enum EventStore {
-    /// Appends events on the use case's connection (inside its transaction), in one statement.
+    /// Appends events on the use case's connection (inside its transaction) and, in the same
+    /// statement, one delivery for each enabled webhook endpoint that wants the event's type.
     public static func append(_ events: [NewEvent], on c: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
-        if let e = events.first, events.count == 1 {
-            try await c.query("""
+        // Prepared (parsed and planned once per connection): every checkout and financing writes one.
+        try await c.prepared("""
+            WITH ev AS (
                 INSERT INTO events (id, type, object_type, object_id, business_date, created_at, body)
-                VALUES (\(e.id), \(e.type), \(e.objectType), \(e.objectID), \(e.businessDate.description)::date, \(e.createdAt), \(e.body))
-                """, logger: logger)
-            return
-        }
-        try await c.query("""
-            INSERT INTO events (id, type, object_type, object_id, business_date, created_at, body)
-            SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.objectType))::text[],
-                                 \(events.map(\.objectID))::text[], \(events.map(\.businessDate.description))::date[],
-                                 \(events.map(\.createdAt))::timestamptz[], \(events.map(\.body))::text[])
+                SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.objectType))::text[],
+                                     \(events.map(\.objectID))::text[], \(events.map(\.businessDate.description))::date[],
+                                     \(events.map(\.createdAt))::timestamptz[], \(events.map(\.body))::text[])
+                RETURNING seq, type
+            )
+            INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, next_attempt_at)
+            SELECT gen_random_uuid(), e.id, ev.seq, now()
+            FROM ev JOIN webhook_endpoints e
+              ON e.deleted_at IS NULL AND e.status = 'enabled' AND ('*' = ANY(e.event_types) OR ev.type = ANY(e.event_types))
             """, logger: logger)
     }
 

@@ -152,25 +152,6 @@ public enum WebhookStore {
         return true
     }
 
-    /// Fans undispatched events out into one delivery per enabled endpoint that wants their type,
-    /// and marks them dispatched, in one statement. Rows another worker holds are skipped, so
-    /// replicas share the work and never fan an event out twice. Returns how many events.
-    public static func dispatch(limit: Int, on c: PostgresConnection, logger: Logger) async throws -> Int {
-        try await c.query("""
-            WITH picked AS (
-                SELECT seq, type FROM events WHERE NOT dispatched ORDER BY seq LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            ), fanned AS (
-                INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, next_attempt_at)
-                SELECT gen_random_uuid(), e.id, p.seq, now()
-                FROM picked p JOIN webhook_endpoints e
-                  ON e.deleted_at IS NULL AND e.status = 'enabled' AND ('*' = ANY(e.event_types) OR p.type = ANY(e.event_types))
-                ON CONFLICT (endpoint_id, event_seq) DO NOTHING
-            )
-            UPDATE events SET dispatched = true FROM picked WHERE events.seq = picked.seq
-            RETURNING events.seq
-            """, logger: logger).all(Int64.self).count
-    }
-
     /// Claims up to `limit` due deliveries of enabled endpoints: each moves its next attempt `lease`
     /// ahead first (committed), so a worker that dies mid-attempt leaves it to be retried then.
     public static func claimDue(limit: Int, lease: Duration, on c: PostgresConnection, logger: Logger) async throws -> [DueDelivery] {

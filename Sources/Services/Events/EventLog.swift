@@ -110,7 +110,7 @@ public enum EventLog {
         guard !resources.isEmpty else { return }
         guard let rendering = renderer.withLock({ $0 }) else { throw EventLogNotBootstrapped() }
         let now = Date()
-        let events = try resources.map { item in
+        let make = { @Sendable (item: (resource: EventResource, objectID: String)) throws -> NewEvent in
             let id = UUID()
             let objectType = item.resource.objectType
             return NewEvent(id: id, type: type.rawValue, objectType: objectType, objectID: item.objectID, businessDate: businessDate,
@@ -118,7 +118,27 @@ public enum EventLog {
                                                            businessDate: businessDate, createdAt: now,
                                                            data: try rendering.render(item.resource)))
         }
-        try await EventStore.append(events, on: c, logger: logger)
+        try await EventStore.append(try await renderedInParallel(resources, make), on: c, logger: logger)
+    }
+
+    /// A night renders tens of thousands of events in one call: spread them over the cores (the
+    /// order of the result is the order of `items`). Small batches render inline.
+    static func renderedInParallel(
+        _ items: [(resource: EventResource, objectID: String)],
+        _ make: @escaping @Sendable ((resource: EventResource, objectID: String)) throws -> NewEvent
+    ) async throws -> [NewEvent] {
+        let lanes = min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256)
+        guard lanes > 1 else { return try items.map(make) }
+        let size = (items.count + lanes - 1) / lanes
+        return try await withThrowingTaskGroup(of: (Int, [NewEvent]).self) { group in
+            for lane in 0..<lanes {
+                let slice = Array(items[(lane * size)..<min(items.count, (lane + 1) * size)])
+                group.addTask { (lane, try slice.map(make)) }
+            }
+            var parts = [[NewEvent]](repeating: [], count: lanes)
+            for try await (lane, part) in group { parts[lane] = part }
+            return parts.flatMap { $0 }
+        }
     }
 
     /// `{"id", "type", "version", "created_at", "business_date", "object": {"type", "id"}, "data"}`.
