@@ -20,7 +20,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Seed for the pseudo-random marketplace (same seed, same marketplace).") var seed: UInt64 = 2016
 
     func run() async throws {
-        _ = bootstrapLogging
+        _ = bootstrapProcess
         let logger = makeLogger("qianzhuang.demo")
         let calendar = try platform.calendar()
         let target = try await DatabaseTarget.resolve(database, poolSize: pool.poolSize, logger: logger)

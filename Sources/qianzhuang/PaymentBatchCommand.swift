@@ -18,7 +18,7 @@ struct PaymentBatch: AsyncParsableCommand {
         @Option(name: .long, help: "Where to write the file (default: standard output).") var output: String?
 
         func run() async throws {
-            _ = bootstrapLogging
+            _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.payment-batch")
             guard let batchID = UUID(uuidString: id) else { throw ValidationError("the batch id must be a UUID") }
             let calendar = try platform.calendar()

@@ -93,12 +93,18 @@ func makeLogger(_ label: String, defaultLevel: Logger.Level = .warning) -> Logge
     return logger
 }
 
-/// Logs go to stderr, so stdout carries only what a command is asked to print (a key, a report path).
-let bootstrapLogging: Void = LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = .trace
-    return handler
-}
+/// What every command sets up first, once per process:
+/// - logs go to stderr, so stdout carries only what a command is asked to print (a key, a report path);
+/// - services record events with the API's renderer (`EventLog`), whichever command changes data
+///   (`serve`, `nightly`, `statements import`, `payment-batch export`, …).
+let bootstrapProcess: Void = {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .trace
+        return handler
+    }
+    EventLog.bootstrap(APIEventRenderer())
+}()
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API (and the nightly scheduler).")
@@ -113,7 +119,7 @@ struct Serve: AsyncParsableCommand {
     var nightlyAt: String = ProcessInfo.processInfo.environment["QZ_NIGHTLY_SCHEDULE"] ?? "02:00"
 
     func run() async throws {
-        _ = bootstrapLogging
+        _ = bootstrapProcess
         let logger = makeLogger("qianzhuang", defaultLevel: .info)
         let calendar = try platform.calendar()
         _ = try OpenAPIDocument.load()   // the contract ships with the binary; without it, do not start
@@ -181,7 +187,7 @@ struct Nightly: AsyncParsableCommand {
     @Flag(help: "Run a date that already finished again (every step is idempotent).") var force = false
 
     func run() async throws {
-        _ = bootstrapLogging
+        _ = bootstrapProcess
         let logger = makeLogger("qianzhuang.nightly")
         let calendar = try platform.calendar()
         let businessDate: BusinessDate
@@ -247,7 +253,7 @@ struct Statements: AsyncParsableCommand {
         @Option(help: "The payment channel a settlement CSV comes from.") var channel: String = "channel"
 
         func run() async throws {
-            _ = bootstrapLogging
+            _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.statements")
             let url = URL(fileURLWithPath: file)
             let kind: StatementFormat
@@ -279,7 +285,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        _ = bootstrapLogging
+        _ = bootstrapProcess
         let logger = makeLogger("qianzhuang.migrate", defaultLevel: .info)
         let target = try await DatabaseTarget.resolve(database, logger: logger)
         defer { target.stopIfStarted() }
@@ -307,7 +313,7 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            _ = bootstrapLogging
+            _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.keys")
             let target = try await DatabaseTarget.resolve(database, logger: logger)
             defer { target.stopIfStarted() }
@@ -329,7 +335,7 @@ struct Keys: AsyncParsableCommand {
         @Flag(help: "Include revoked keys.") var all = false
 
         func run() async throws {
-            _ = bootstrapLogging
+            _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.keys")
             let target = try await DatabaseTarget.resolve(database, logger: logger)
             defer { target.stopIfStarted() }
@@ -352,7 +358,7 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "The key's id (UUID).") var id: String
 
         func run() async throws {
-            _ = bootstrapLogging
+            _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.keys")
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("the id must be a UUID") }
             let target = try await DatabaseTarget.resolve(database, logger: logger)
@@ -383,7 +389,7 @@ struct PersonalData: AsyncParsableCommand {
         @Option(help: "Accounts per transaction.") var batchSize: Int = 1_000
 
         func run() async throws {
-            _ = bootstrapLogging
+            _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.pii")
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             let calendar = try platform.calendar()
