@@ -107,77 +107,45 @@ struct WebhookEndpointPatch: Codable {
 }
 
 struct WebhookEndpointBody: Encodable {
+    // Optional members are written as null (the shape never changes), except the secret.
     let id: String
     let url: String
     let eventTypes: [String]
-    let description: String?
+    let description: Nullable<String>
     let status: String
-    let disabledReason: String?
+    let disabledReason: Nullable<String>
     /// `healthy`, or `failing` while attempts fail without a success in between.
     let health: String
     let consecutiveFailures: Int
-    let failingSince: String?
-    let lastSuccessAt: String?
+    let failingSince: Nullable<String>
+    let lastSuccessAt: Nullable<String>
     let createdAt: String
-    /// Only in the creation answer: shown once.
+    /// Only in the creation answer: shown once (absent otherwise).
     let secret: String?
 
     init(_ e: WebhookEndpointRecord, secret: String? = nil) {
         id = e.id.uuidString.lowercased()
         url = e.url
         eventTypes = e.eventTypes
-        description = e.description
+        description = Nullable(e.description)
         status = e.status
-        disabledReason = e.disabledReason
+        disabledReason = Nullable(e.disabledReason)
         health = e.failingSince == nil ? "healthy" : "failing"
         consecutiveFailures = e.consecutiveFailures
-        failingSince = e.failingSince.map(Timestamp.rfc3339)
-        lastSuccessAt = e.lastSuccessAt.map(Timestamp.rfc3339)
+        failingSince = Nullable(e.failingSince.map(Timestamp.rfc3339))
+        lastSuccessAt = Nullable(e.lastSuccessAt.map(Timestamp.rfc3339))
         createdAt = Timestamp.rfc3339(e.createdAt)
         self.secret = secret
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, url, eventTypes, description, status, disabledReason, health, consecutiveFailures, failingSince, lastSuccessAt, createdAt, secret
-    }
-
-    // Optional members are written as null (the shape never changes), except the secret.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(url, forKey: .url)
-        try c.encode(eventTypes, forKey: .eventTypes)
-        try c.encode(description, forKey: .description)
-        try c.encode(status, forKey: .status)
-        try c.encode(disabledReason, forKey: .disabledReason)
-        try c.encode(health, forKey: .health)
-        try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
-        try c.encode(failingSince, forKey: .failingSince)
-        try c.encode(lastSuccessAt, forKey: .lastSuccessAt)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encodeIfPresent(secret, forKey: .secret)
     }
 }
 
 struct WebhookDeliveryBody: Encodable {
     struct Attempt: Encodable {
         let attemptedAt: String
-        let statusCode: Int?
+        let statusCode: Nullable<Int>
         let latencyMs: Int
-        let error: String?
-        let responseBody: String?
-
-        enum CodingKeys: String, CodingKey { case attemptedAt, statusCode, latencyMs, error, responseBody }
-
-        // Every member always present (null when there is none), like the rest of the delivery.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(attemptedAt, forKey: .attemptedAt)
-            try c.encode(statusCode, forKey: .statusCode)
-            try c.encode(latencyMs, forKey: .latencyMs)
-            try c.encode(error, forKey: .error)
-            try c.encode(responseBody, forKey: .responseBody)
-        }
+        let error: Nullable<String>
+        let responseBody: Nullable<String>
     }
     let id: String
     let endpointId: String
@@ -185,11 +153,12 @@ struct WebhookDeliveryBody: Encodable {
     let eventType: String
     let status: String
     let attempts: Int
-    let nextAttemptAt: String?
-    let lastStatus: Int?
-    let lastError: String?
+    let nextAttemptAt: Nullable<String>
+    let lastStatus: Nullable<Int>
+    let lastError: Nullable<String>
     let createdAt: String
-    let completedAt: String?
+    let completedAt: Nullable<String>
+    /// Every attempt, on the single delivery only (absent in lists).
     let attemptLog: [Attempt]?
 
     init(_ d: WebhookDeliveryRecord,
@@ -200,32 +169,13 @@ struct WebhookDeliveryBody: Encodable {
         eventType = d.eventType
         status = d.status
         attempts = d.attempts
-        nextAttemptAt = d.nextAttemptAt.map(Timestamp.rfc3339)
-        lastStatus = d.lastStatus
-        lastError = d.lastError
+        nextAttemptAt = Nullable(d.nextAttemptAt.map(Timestamp.rfc3339))
+        lastStatus = Nullable(d.lastStatus)
+        lastError = Nullable(d.lastError)
         createdAt = Timestamp.rfc3339(d.createdAt)
-        completedAt = d.completedAt.map(Timestamp.rfc3339)
-        attemptLog = log.map { $0.map { Attempt(attemptedAt: Timestamp.rfc3339($0.attemptedAt), statusCode: $0.statusCode,
-                                                 latencyMs: $0.latencyMilliseconds, error: $0.error, responseBody: $0.response) } }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, endpointId, eventId, eventType, status, attempts, nextAttemptAt, lastStatus, lastError, createdAt, completedAt, attemptLog
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(endpointId, forKey: .endpointId)
-        try c.encode(eventId, forKey: .eventId)
-        try c.encode(eventType, forKey: .eventType)
-        try c.encode(status, forKey: .status)
-        try c.encode(attempts, forKey: .attempts)
-        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
-        try c.encode(lastStatus, forKey: .lastStatus)
-        try c.encode(lastError, forKey: .lastError)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(completedAt, forKey: .completedAt)
-        try c.encodeIfPresent(attemptLog, forKey: .attemptLog)
+        completedAt = Nullable(d.completedAt.map(Timestamp.rfc3339))
+        attemptLog = log.map { $0.map { Attempt(attemptedAt: Timestamp.rfc3339($0.attemptedAt), statusCode: Nullable($0.statusCode),
+                                                 latencyMs: $0.latencyMilliseconds, error: Nullable($0.error),
+                                                 responseBody: Nullable($0.response)) } }
     }
 }

@@ -229,6 +229,17 @@ public enum PaymentOrderStore {
             """, logger: logger).all(Int.self).count == 1
     }
 
+    /// Many orders in one statement (order not kept; unknown ids skipped).
+    public static func orders(ids: [UUID], on c: PostgresConnection, logger: Logger) async throws -> [PaymentOrderRecord] {
+        guard !ids.isEmpty else { return [] }
+        var out: [PaymentOrderRecord] = []
+        for try await row in try await c.query(
+            "SELECT \(unescaped: orderColumns) FROM payment_orders o WHERE o.id = ANY(\(ids)::uuid[])", logger: logger) {
+            out.append(try decodeOrder(row.makeRandomAccess()))
+        }
+        return out
+    }
+
     public static func order(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> PaymentOrderRecord? {
         for try await row in try await c.query("SELECT \(unescaped: orderColumns) FROM payment_orders o WHERE o.id = \(id)", logger: logger) {
             return try decodeOrder(row.makeRandomAccess())

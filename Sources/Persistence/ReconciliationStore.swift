@@ -543,14 +543,9 @@ public enum ReconciliationStore {
         }
     }
 
-    /// Raises exceptions once per dedupe key; returns how many were new. A verdict that a night
-    /// closed automatically (a later verdict superseded it) and that comes back is opened again;
-    /// one a person resolved stays resolved.
-    public static func insertExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> Int {
-        try await raiseExceptions(rows, on: c, logger: logger).count
-    }
-
-    /// The same, returning the exceptions raised or opened again, as stored.
+    /// Raises exceptions once per dedupe key and returns those raised or opened again, as stored.
+    /// A verdict that a night closed automatically (a later verdict superseded it) and that comes
+    /// back is opened again; one a person resolved stays resolved.
     public static func raiseExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
         guard !rows.isEmpty else { return [] }
         let ids = rows.map { _ in UUID() }

@@ -176,6 +176,41 @@ struct WebhookTests {
         }
     }
 
+    @Test("two workers (replicas) racing over the same deliveries send each event once: SKIP LOCKED claims with a lease")
+    func replicasShareTheWork() async throws {
+        let receiver = WebhookReceiver(failFirst: 0)
+        try await receiver.serve { port in
+            try await withTestDatabase(maxConnections: 16) { db in
+                let api = try await TestAPI.make(db)
+                try await api.withClient { client in
+                    _ = try await Self.createEndpoint(api, client, url: "http://127.0.0.1:\(port)/hook", types: #"["checkout.authorized"]"#)
+                    let account = try await C.openAccount(client, api)
+                    for i in 0..<40 {
+                        let r = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
+                                                      json: C.checkoutJSON(account: account, order: "ORD-R\(i)", amount: "1.00",
+                                                                           plan: "installments", tenor: 3))
+                        #expect(r.status == .created, "\(r.text)")
+                    }
+                    let events = Set(try await Self.allEventIDs(api, client).filter { $0.value == "checkout.authorized" }.keys)
+                    #expect(events.count == 40)
+                    // Both replicas start on the same 40 due deliveries at once.
+                    try await Self.withWorker(Self.worker(db)) {
+                        try await Self.withWorker(Self.worker(db)) {
+                            try await Self.waitUntil("every event delivered") {
+                                Set(receiver.received.withLock { $0.map(\.eventID) }) == events
+                            }
+                            try await Task.sleep(for: .milliseconds(500))   // a duplicate would arrive now
+                        }
+                    }
+                    let ids = receiver.received.withLock { $0.map(\.eventID) }
+                    #expect(ids.count == 40, "\(ids.count) requests for 40 events")
+                    #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_attempts") == 40)
+                    #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded' AND attempts = 1") == 40)
+                }
+            }
+        }
+    }
+
     @Test("a receiver down for the whole window: the endpoint is marked failing, then disabled, and the events stay readable at /v1/events")
     func deadReceiver() async throws {
         try await withTestDatabase(maxConnections: 12) { db in

@@ -206,7 +206,7 @@ public struct PaymentOrderService: Sendable {
                 }
                 try await AuditStore.record(actor: actor.principal.actor, action: "payment_batch.sent", objectType: "payment_batch",
                                             objectID: batchID.uuidString.lowercased(), requestID: actor.requestID, on: c, logger: logger)
-                try await PaymentOrders.announce(.paymentOrderSent, orderIDs: sent.map(\.id), businessDate: today, on: c, logger: logger)
+                try await PaymentOrders.announce(.paymentOrderSent, orders: sent, businessDate: today, on: c, logger: logger)
             }
             guard let updated = try await PaymentOrderStore.batch(id: batchID, on: c, logger: logger) else {
                 throw ServiceError.notFound(resource: "payment batch", id: batchID.uuidString.lowercased())

@@ -6,13 +6,16 @@ import Persistence
 /// Creates the payment order of a money movement, inside the movement's own transaction. Each
 /// area's service calls one of these right after posting its ledger entry.
 public enum PaymentOrders {
-    /// Records `type` for each order (read as it now stands), in the caller's transaction.
+    /// Records `type` for each order (read as it now stands, in one statement), in the caller's transaction.
     static func announce(_ type: EventType, orderIDs: [UUID], businessDate: BusinessDate, on c: DatabaseConnection,
                          logger: Logger) async throws {
-        var orders: [PaymentOrderRecord] = []
-        for id in orderIDs {
-            if let order = try await PaymentOrderStore.order(id: id, on: c, logger: logger) { orders.append(order) }
-        }
+        try await announce(type, orders: try await PaymentOrderStore.orders(ids: orderIDs, on: c, logger: logger),
+                           businessDate: businessDate, on: c, logger: logger)
+    }
+
+    /// Records `type` for each of these orders, already read as they now stand.
+    static func announce(_ type: EventType, orders: [PaymentOrderRecord], businessDate: BusinessDate, on c: DatabaseConnection,
+                         logger: Logger) async throws {
         try await EventLog.record(type, orders.map { (resource: EventResource.paymentOrder($0), objectID: $0.id.uuidString.lowercased()) },
                                   businessDate: businessDate, on: c, logger: logger)
     }
