@@ -8,7 +8,7 @@ public struct APIEventRenderer: EventRendering {
     public init() {}
 
     public func render(_ resource: EventResource) throws -> [UInt8] {
-        Array(try JSONBody.encoder.encode(Self.body(resource)))
+        try WireJSON.encode(Self.body(resource))
     }
 
     static func body(_ resource: EventResource) throws -> any Encodable {

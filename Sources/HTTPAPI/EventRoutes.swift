@@ -88,7 +88,7 @@ enum EventBody {
     }
 
     static func list(_ page: Page<EventRecord>) throws -> Response {
-        let next = try page.next.map { String(decoding: try JSONBody.encoder.encode(Paging.encode($0)), as: UTF8.self) } ?? "null"
+        let next = try page.next.map { String(decoding: try WireJSON.encode(Paging.encode($0)), as: UTF8.self) } ?? "null"
         return response("{\"data\":[" + page.items.map(\.body).joined(separator: ",") + "],\"next_cursor\":" + next + "}")
     }
 }

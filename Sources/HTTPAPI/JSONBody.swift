@@ -136,7 +136,7 @@ enum JSONBody {
 
     /// A JSON response with sorted snake_case keys.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try encoder.encode(value)
+        let data = try WireJSON.encode(value)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -142,26 +142,15 @@ public enum EventLog {
     }
 
     /// `{"id", "type", "version", "created_at", "business_date", "object": {"type", "id"}, "data"}`.
-    /// Every string goes through the JSON encoder; `data` is the renderer's document as it is.
+    /// Every string is escaped by `JSONString` (as the API's encoder escapes it); `data` is the renderer's document as it is.
     static func envelope(id: UUID, type: EventType, objectType: String, objectID: String, businessDate: BusinessDate,
                          createdAt: Date, data: [UInt8]) -> String {
-        func quoted(_ s: String) -> String {
-            // Encoding a String cannot fail; the fallback keeps the envelope valid JSON regardless.
-            (try? String(decoding: JSONEncoder.events.encode(s), as: UTF8.self)) ?? "\"\""
-        }
+        let quoted = JSONString.quoted
         return "{\"id\":\(quoted(id.uuidString.lowercased())),\"type\":\(quoted(type.rawValue)),\"version\":\(EventType.version),"
             + "\"created_at\":\(quoted(Timestamp.rfc3339(createdAt))),\"business_date\":\(quoted(businessDate.description)),"
             + "\"object\":{\"type\":\(quoted(objectType)),\"id\":\(quoted(objectID))},\"data\":"
             + String(decoding: data, as: UTF8.self) + "}"
     }
-}
-
-extension JSONEncoder {
-    static let events: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes]
-        return e
-    }()
 }
 
 /// `EventLog.record` ran before `EventLog.bootstrap`.
