@@ -14,7 +14,7 @@ public enum Timestamp {
         }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civil(daysSinceEpoch: days)
+        let date = BusinessDate(daysSinceEpoch: Int(days))
         var out = [UInt8]()
         out.reserveCapacity(20)
         func digits(_ value: Int64, _ width: Int) {
@@ -22,9 +22,9 @@ public enum Timestamp {
             while text.count < width { text.insert(UInt8(ascii: "0"), at: 0) }
             out.append(contentsOf: text)
         }
-        digits(year, 4)
-        out.append(UInt8(ascii: "-")); digits(month, 2)
-        out.append(UInt8(ascii: "-")); digits(day, 2)
+        digits(Int64(date.year), 4)
+        out.append(UInt8(ascii: "-")); digits(Int64(date.month), 2)
+        out.append(UInt8(ascii: "-")); digits(Int64(date.day), 2)
         out.append(UInt8(ascii: "T")); digits(secondOfDay / 3600, 2)
         out.append(UInt8(ascii: ":")); digits(secondOfDay / 60 % 60, 2)
         out.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2)
@@ -34,18 +34,4 @@ public enum Timestamp {
 
     /// 1583-01-01T00:00:00Z, the first whole year of the Gregorian calendar.
     static let firstGregorianYear: Int64 = -12_212_553_600
-
-    /// Proleptic Gregorian year, month and day of a day count from 1970-01-01 (H. Hinnant's
-    /// `civil_from_days`).
-    static func civil(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 }
