@@ -47,11 +47,16 @@ public struct WebhookWorker: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    /// No redirects (a receiver could point us anywhere), no decompression, bounded time.
+    var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(5), read: Self.timeAmount(policy.attemptTimeout)))
         configuration.decompression = .disabled
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return configuration
+    }
+
+    public func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let worked: Int
@@ -95,7 +100,8 @@ public struct WebhookWorker: Service {
         let started = Date()
         let clock = ContinuousClock.now
         let outcome: WebhookAttemptOutcome
-        if let refusal = await targets.refusal(d.url) {
+        let target = await targets.target(d.url)
+        if case .refused(let refusal) = target {
             outcome = WebhookAttemptOutcome(statusCode: nil, latencyMilliseconds: 0, error: "refused: \(refusal)", responseExcerpt: nil,
                                             succeeded: false)
         } else {
@@ -110,9 +116,7 @@ public struct WebhookWorker: Service {
                 request.headers.add(name: "Qianzhuang-Delivery-Id", value: d.id.uuidString.lowercased())
                 request.headers.add(name: "Qianzhuang-Signature", value: WebhookSignature.header(secret: d.secret, timestamp: timestamp, body: d.body))
                 request.body = .bytes(ByteBuffer(string: d.body))
-                let response = try await client.execute(request, timeout: Self.timeAmount(policy.attemptTimeout))
-                let excerpt = try await response.body.collect(upTo: 64 * 1024)
-                let code = Int(response.status.code)
+                let (code, excerpt) = try await send(request, to: target, client: client)
                 outcome = WebhookAttemptOutcome(
                     statusCode: code, latencyMilliseconds: Self.milliseconds(since: clock), error: nil,
                     responseExcerpt: String(decoding: excerpt.readableBytesView.prefix(1000), as: UTF8.self),
@@ -137,6 +141,28 @@ public struct WebhookWorker: Service {
                 "endpoint_id": "\(d.endpointID)", "event_id": "\(d.eventID)", "attempt": "\(d.attempts)",
                 "status": "\(outcome.statusCode.map(String.init) ?? "-")", "retry": "\(retryAt != nil)",
             ])
+        }
+    }
+
+    /// Sends on the shared client, or, when the host name was resolved and checked, on a client
+    /// that connects to that checked address (`dnsOverride`: TLS still verifies the host name).
+    func send(_ request: HTTPClientRequest, to target: WebhookTargetPolicy.Target, client: HTTPClient) async throws -> (Int, ByteBuffer) {
+        let timeout = Self.timeAmount(policy.attemptTimeout)
+        guard case .allowed(let host, let pinned?) = target else {
+            let response = try await client.execute(request, timeout: timeout)
+            return (Int(response.status.code), try await response.body.collect(upTo: 64 * 1024))
+        }
+        var configuration = clientConfiguration
+        configuration.dnsOverride = [host: pinned]
+        let pinnedClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let response = try await pinnedClient.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 64 * 1024)
+            try await pinnedClient.shutdown()
+            return (Int(response.status.code), body)
+        } catch {
+            try? await pinnedClient.shutdown()
+            throw error
         }
     }
 

@@ -8,6 +8,9 @@ public enum NetworkAddress {
         return true   // not an address we can classify: refuse
     }
 
+    /// Whether `text` is an IPv4 or IPv6 address (not a host name).
+    public static func isAddress(_ text: String) -> Bool { ipv4(text) != nil || ipv6(text) != nil }
+
     static func isPrivate(_ a: [UInt8]) -> Bool {
         switch (a[0], a[1]) {
         case (0, _), (10, _), (127, _): return true

@@ -17,38 +17,67 @@ public struct WebhookEndpointView: Sendable {
 /// private deployments): a webhook URL must not become a way into the platform's own network.
 public struct WebhookTargetPolicy: Sendable {
     public let allowPrivateNetworks: Bool
+    /// Host name → addresses (the system resolver; tests substitute their own).
+    let resolve: @Sendable (String) async -> [String]
 
-    public init(allowPrivateNetworks: Bool) {
+    public init(allowPrivateNetworks: Bool, resolve: @escaping @Sendable (String) async -> [String] = HostResolver.addresses(of:)) {
         self.allowPrivateNetworks = allowPrivateNetworks
+        self.resolve = resolve
     }
 
     public static func fromEnvironment() -> WebhookTargetPolicy {
         WebhookTargetPolicy(allowPrivateNetworks: ProcessInfo.processInfo.environment["QZ_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] == "true")
     }
 
-    /// Why `url` may not be called, or nil when it may. Resolves the host (every address must be public).
+    /// Where a delivery may go: refused (why), or allowed with the address that was checked. The
+    /// sender connects to that address (keeping the host name for TLS and `Host`), so a name that
+    /// resolves to a public address when checked and to a private one a moment later (DNS
+    /// rebinding) cannot steer the request inside.
+    public enum Target: Sendable, Equatable {
+        case refused(String)
+        /// `pinned`: the checked address of `host`; nil when the URL names an address itself.
+        case allowed(host: String, pinned: String?)
+    }
+
+    /// Why `url` may not be registered, or nil when it may. Resolves the host (every address must
+    /// be public); where private networks are allowed, a name is resolved only when delivering.
     public func refusal(_ url: String) async -> String? {
-        guard url.count <= 2000, let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
-              let host = parts.host, !host.isEmpty else { return "must be an absolute http(s) URL of at most 2000 characters" }
-        guard scheme == "https" || (scheme == "http" && allowPrivateNetworks) else {
-            return allowPrivateNetworks ? "must use http or https" : "must use https"
-        }
-        guard parts.user == nil, parts.password == nil else { return "must not carry a user name or password" }
-        guard parts.fragment == nil else { return "must not have a fragment" }
-        if allowPrivateNetworks { return nil }
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        let addresses = await HostResolver.addresses(of: bare)
-        guard !addresses.isEmpty else { return "host \(bare) does not resolve" }
-        if let bad = addresses.first(where: NetworkAddress.isPrivateOrLocal) {
-            return "resolves to \(bad), a loopback, link-local or private address (set QZ_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)"
-        }
+        if case .refused(let why) = await target(url, resolving: !allowPrivateNetworks) { return why }
         return nil
+    }
+
+    /// Where a delivery to `url` goes now: the host is resolved (and, unless private networks are
+    /// allowed, every address must be public) and the first address is pinned.
+    public func target(_ url: String) async -> Target { await target(url, resolving: true) }
+
+    func target(_ url: String, resolving: Bool) async -> Target {
+        guard url.count <= 2000, let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
+              let host = parts.host, !host.isEmpty else { return .refused("must be an absolute http(s) URL of at most 2000 characters") }
+        guard scheme == "https" || (scheme == "http" && allowPrivateNetworks) else {
+            return .refused(allowPrivateNetworks ? "must use http or https" : "must use https")
+        }
+        guard parts.user == nil, parts.password == nil else { return .refused("must not carry a user name or password") }
+        guard parts.fragment == nil else { return .refused("must not have a fragment") }
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if NetworkAddress.isAddress(bare) {
+            if !allowPrivateNetworks, NetworkAddress.isPrivateOrLocal(bare) {
+                return .refused("\(bare) is a loopback, link-local or private address (set QZ_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)")
+            }
+            return .allowed(host: bare, pinned: nil)
+        }
+        guard resolving else { return .allowed(host: bare, pinned: nil) }
+        let addresses = await resolve(bare)
+        guard let first = addresses.first else { return .refused("host \(bare) does not resolve") }
+        if !allowPrivateNetworks, let bad = addresses.first(where: NetworkAddress.isPrivateOrLocal) {
+            return .refused("resolves to \(bad), a loopback, link-local or private address (set QZ_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)")
+        }
+        return .allowed(host: bare, pinned: first)
     }
 }
 
 /// The system resolver (getaddrinfo), off the cooperative thread pool.
-enum HostResolver {
-    static func addresses(of host: String) async -> [String] {
+public enum HostResolver {
+    @Sendable public static func addresses(of host: String) async -> [String] {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: resolve(host)) }
         }
