@@ -197,8 +197,9 @@ public enum PaymentOrderStore {
 
     // MARK: Orders
 
-    /// Writes the order with the payee's bank details as known now, and its first audited step, in
-    /// one statement. A second order for the same source movement is not written (false).
+    /// Writes the order with the payee's bank details as known now, in one statement. Its first
+    /// audited step (created, pending) is the row itself: `created_by`, `created_at` and
+    /// `source_type` (see `steps`). A second order for the same source movement is not written (false).
     @discardableResult
     public static func insert(_ o: NewPaymentOrder, actor: String, on c: PostgresConnection, logger: Logger) async throws -> Bool {
         let supplierID = o.sourceType.creditorType == .supplier ? o.creditorRef : ""
@@ -213,19 +214,17 @@ public enum PaymentOrderStore {
                 INSERT INTO payment_orders (id, end_to_end_id, source_type, source_id, creditor_type, creditor_ref, creditor_name,
                                             creditor_iban, creditor_account_number, creditor_bank_code, amount, currency,
                                             requested_execution_date, purpose, remittance, entry_id, entry_reference_type,
-                                            entry_reference_id, business_date)
+                                            entry_reference_id, business_date, created_by)
                 SELECT \(o.id), \(o.endToEndID), \(o.sourceType.rawValue), \(o.sourceID), \(o.sourceType.creditorType.rawValue),
                        \(o.creditorRef), p.name, p.iban, p.account_number, p.bank_code, \(o.amount.minorUnits), \(o.amount.currency.code),
                        \(o.requestedExecutionDate.description)::date, \(o.sourceType.purposeCode), \(o.remittance),
                        (SELECT id FROM journal_entries WHERE idempotency_ref = \(o.entryIdempotencyRef)),
-                       \(o.entryReferenceType), \(o.entryReferenceID), \(o.businessDate.description)::date
+                       \(o.entryReferenceType), \(o.entryReferenceID), \(o.businessDate.description)::date, \(actor)
                 FROM (SELECT 1) one LEFT JOIN (SELECT * FROM payee LIMIT 1) p ON true
                 ON CONFLICT (source_type, source_id) DO NOTHING
-                RETURNING id
+                RETURNING 1
             )
-            INSERT INTO payment_order_steps (order_id, from_status, to_status, actor, detail)
-            SELECT id, NULL, 'pending', \(actor), \(o.sourceType.rawValue) FROM inserted
-            RETURNING 1
+            SELECT 1 FROM inserted
             """, logger: logger).all(Int.self).count == 1
     }
 
@@ -292,9 +291,14 @@ public enum PaymentOrderStore {
     /// An order's audited steps, oldest first.
     public static func steps(orderID: UUID, on c: PostgresConnection, logger: Logger) async throws -> [Step] {
         var out: [Step] = []
-        for try await (from, to, actor, detail, at) in try await c.query("""
-            SELECT from_status, to_status, actor, detail, at FROM payment_order_steps WHERE order_id = \(orderID) ORDER BY id
-            """, logger: logger).decode((String?, String, String, String, Date).self) {
+        // The first step of an order written since migration 0020 is the order row itself.
+        for try await (from, to, actor, detail, at, _) in try await c.query("""
+            SELECT NULL::text, 'pending', created_by, source_type, created_at, 0::bigint AS n
+            FROM payment_orders WHERE id = \(orderID) AND created_by IS NOT NULL
+            UNION ALL
+            SELECT from_status, to_status, actor, detail, at, id FROM payment_order_steps WHERE order_id = \(orderID)
+            ORDER BY n
+            """, logger: logger).decode((String?, String, String, String, Date, Int64).self) {
             out.append(Step(from: from, to: to, actor: actor, detail: detail, at: at))
         }
         return out

@@ -440,7 +440,13 @@ struct PaymentOrderFlowTests {
                                                remittance: "r", on: c, logger: db.logger)
             }
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM payment_orders") == 1)
-            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM payment_order_steps") == 1)
+            // One creation step: the order row itself (migration 0020), not one per attempt.
+            let order = try #require(try await db.scalar(UUID.self, "SELECT id FROM payment_orders"))
+            let steps = try await db.client.withConnection { try await PaymentOrderStore.steps(orderID: order, on: $0, logger: db.logger) }
+            #expect(steps.map(\.to) == ["pending"])
+            #expect(steps.first?.from == nil)
+            #expect(steps.first?.detail == "consumer_refund")
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM payment_order_steps") == 0)
         }
     }
 }
