@@ -9,8 +9,9 @@ import Synchronization
 ///   checkouts and claim decisions. They are per process, so a dashboard sums them over replicas; an
 ///   idempotent replay is not counted again (the handler does not run), and a request whose commit is
 ///   lost after the handler ran and is retried counts twice, which is rare and only operational.
-/// - Gauges read when `/metrics` is scraped: open reconciliation exceptions by kind and how long each
-///   step of the latest nightly run took (from the database, so every replica reports the same), the
+/// - Gauges read when `/metrics` is scraped: open reconciliation exceptions by kind, how long each
+///   step of the latest nightly run took, webhook deliveries waiting and endpoints by state (from the
+///   database, so every replica reports the same), the
 ///   connections this process holds from its pool, and the process's own CPU, memory and file handles.
 final class BusinessMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
@@ -70,6 +71,17 @@ final class BusinessMetrics: Sendable {
                 registry.makeGauge(descriptor: Self.descriptor("nightly", "last_business_date", unit: "seconds",
                                                                "Business date of the latest nightly run, as a Unix time (midnight UTC)."))
                     .set(Int64(day * 86_400))
+            }
+            registry.makeGauge(descriptor: Self.descriptor("webhooks", "pending_deliveries",
+                                                           "Webhook deliveries waiting to be sent or retried."))
+                .set(readings.pendingWebhookDeliveries)
+            registry.makeGauge(descriptor: Self.descriptor("webhooks", "oldest_pending_delivery_age", unit: "seconds",
+                                                           "How long the oldest webhook delivery not yet sent has waited."))
+                .set(readings.oldestPendingWebhookSeconds)
+            for (state, count) in readings.webhookEndpoints {
+                registry.makeGauge(descriptor: Self.descriptor("webhooks", "endpoints",
+                                                               "Webhook endpoints by state: enabled, failing (enabled, not answering) or disabled."),
+                                   labels: [("state", state)]).set(count)
             }
             up.set(Int64(1))
         } catch {

@@ -10,6 +10,11 @@ public struct OperationsReadings: Sendable {
     public var lastNightlySteps: [(step: String, seconds: Double)] = []
     /// The latest nightly run's business date as days since 1970-01-01 (nil before the first run).
     public var lastNightlyBusinessDay: Int64?
+    /// Webhook deliveries not yet sent or still being retried, and how long the oldest has waited.
+    public var pendingWebhookDeliveries: Int64 = 0
+    public var oldestPendingWebhookSeconds: Double = 0
+    /// Webhook endpoints (not deleted) by state: enabled, failing (enabled but not answering) or disabled.
+    public var webhookEndpoints: [(state: String, count: Int64)] = []
 
     public init() {}
 }
@@ -31,6 +36,23 @@ public enum OperationsStore {
             """, logger: logger).decode((String?, Double, Int64).self) {
             out.lastNightlyBusinessDay = day
             if let step { out.lastNightlySteps.append((step, seconds)) }
+        }
+        // Pending deliveries are the partial index `webhook_deliveries_due`; delivered ones are never counted here.
+        for try await (pending, oldest) in try await connection.query("""
+            SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+            FROM webhook_deliveries WHERE status = 'pending'
+            """, logger: logger).decode((Int64, Double).self) {
+            out.pendingWebhookDeliveries = pending
+            out.oldestPendingWebhookSeconds = oldest
+        }
+        for try await (state, count) in try await connection.query("""
+            SELECT s.state, count(e.id)
+            FROM (VALUES ('enabled'), ('failing'), ('disabled')) s (state)
+            LEFT JOIN webhook_endpoints e ON e.deleted_at IS NULL
+             AND s.state = CASE WHEN e.status = 'disabled' THEN 'disabled' WHEN e.failing_since IS NOT NULL THEN 'failing' ELSE 'enabled' END
+            GROUP BY s.state ORDER BY s.state
+            """, logger: logger).decode((String, Int64).self) {
+            out.webhookEndpoints.append((state, count))
         }
         return out
     }

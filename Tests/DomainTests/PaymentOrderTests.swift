@@ -117,3 +117,17 @@ struct PaymentOrderTests {
         #expect(SettlementDeadline.isOverdue(executedOn: friday, asOf: friday.adding(days: 6), days: 3))    // Thursday: 4
     }
 }
+
+@Suite struct EndToEndIDGenerationTests {
+    @Test("the date is yyMMdd for any year, and every position draws from all 32 characters")
+    func datesAndSpread() throws {
+        #expect(EndToEndID.generate(on: try #require(BusinessDate("2005-01-09"))).value.hasPrefix("QZ050109"))
+        #expect(EndToEndID.generate(on: try #require(BusinessDate("2100-12-31"))).value.hasPrefix("QZ001231"))
+        let date = try #require(BusinessDate("2026-11-30"))
+        var seen = [Set<Character>](repeating: [], count: 16)
+        for _ in 0..<2_000 {
+            for (i, ch) in EndToEndID.generate(on: date).value.dropFirst(8).enumerated() { seen[i].insert(ch) }
+        }
+        #expect(seen.allSatisfy { $0.count == 32 })
+    }
+}

@@ -54,6 +54,10 @@ struct APIFoundationTests {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
             try await api.withClient { client in
+                // An endpoint that wants authorizations, and no worker: the delivery waits.
+                let hook = try await client.call(.post, "/v1/webhook-endpoints", key: api.operatorKey,
+                                                 json: #"{"url": "http://127.0.0.1:9/h", "event_types": ["checkout.authorized"]}"#)
+                #expect(hook.status == .created, "\(hook.text)")
                 let account = try await CreditAPI.openAccount(client, api, features: CreditAPI.thinFeatures)
                 let authorized = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                        json: CreditAPI.checkoutJSON(account: account, order: "m-1", amount: "70.00"))
@@ -72,6 +76,8 @@ struct APIFoundationTests {
                              #"qianzhuang_credit_checkouts_total{outcome="declined"} 1"#,
                              #"qianzhuang_reconciliation_open_exceptions{kind="missing_from_statement"} 1"#,
                              "qianzhuang_database_up 1", "# HELP qianzhuang_database_pool_connections_in_use ",
+                             "qianzhuang_webhooks_pending_deliveries 1", "# HELP qianzhuang_webhooks_oldest_pending_delivery_age_seconds ",
+                             #"qianzhuang_webhooks_endpoints{state="enabled"} 1"#, #"qianzhuang_webhooks_endpoints{state="disabled"} 0"#,
                              "# TYPE process_cpu_seconds_total counter", "# HELP process_resident_memory_bytes ",
                              "# HELP process_open_fds "] {
                     #expect(text.contains(line), "missing \(line) in:\n\(text)")

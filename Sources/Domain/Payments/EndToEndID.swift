@@ -7,14 +7,29 @@ import Foundation
 public struct EndToEndID: Hashable, Sendable, CustomStringConvertible {
     public let value: String
 
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
     /// A fresh id for an order created on `date`.
     public static func generate<R: RandomNumberGenerator>(on date: BusinessDate, using rng: inout R) -> EndToEndID {
-        let d = date.description.replacingOccurrences(of: "-", with: "").dropFirst(2)
-        let random = (0..<16).map { _ in alphabet[Int(rng.next() % 32)] }
-        return EndToEndID(unchecked: "QZ" + d + String(random))
+        // 80 random bits as 16 five-bit characters: 60 from one draw, 20 from a second (each draw
+        // from the system generator is a system call, and every capture makes an id).
+        var id = [UInt8]()
+        id.reserveCapacity(24)
+        id.append(contentsOf: "QZ".utf8)
+        for part in [date.year % 100, date.month, date.day] {
+            id.append(UInt8(ascii: "0") + UInt8(part / 10))
+            id.append(UInt8(ascii: "0") + UInt8(part % 10))
+        }
+        var bits = rng.next()
+        for index in 0..<16 {
+            if index == 12 { bits = rng.next() }
+            id.append(alphabetBytes[Int(bits & 31)])
+            bits >>= 5
+        }
+        return EndToEndID(unchecked: String(decoding: id, as: UTF8.self))
     }
+
+    /// Crockford base32 (no I, L, O, U).
+    static let alphabetBytes = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     public static func generate(on date: BusinessDate) -> EndToEndID {
         var rng = SystemRandomNumberGenerator()

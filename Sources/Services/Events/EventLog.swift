@@ -121,13 +121,18 @@ public enum EventLog {
         try await EventStore.append(try await renderedInParallel(resources, make), on: c, logger: logger)
     }
 
+    /// Read once: `activeProcessorCount` reads the cgroup's CPU quota from files on every call.
+    private static let cores = ProcessInfo.processInfo.activeProcessorCount
+
     /// A night renders tens of thousands of events in one call: spread them over the cores (the
     /// order of the result is the order of `items`). Small batches render inline.
     static func renderedInParallel(
         _ items: [(resource: EventResource, objectID: String)],
         _ make: @escaping @Sendable ((resource: EventResource, objectID: String)) throws -> NewEvent
     ) async throws -> [NewEvent] {
-        let lanes = min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256)
+        // Small batches (a request's one or two events) render inline, without asking how many cores there are.
+        guard items.count >= 512 else { return try items.map(make) }
+        let lanes = min(cores, items.count / 256)
         guard lanes > 1 else { return try items.map(make) }
         let size = (items.count + lanes - 1) / lanes
         return try await withThrowingTaskGroup(of: (Int, [NewEvent]).self) { group in
