@@ -103,7 +103,12 @@ public struct Database: Sendable {
     ) async throws -> Result {
         try await retrying(retries: retries, afterCommitSent: true) { connection, progress in
             try await RequestTransaction.$current.withValue(RequestTransaction(client: ObjectIdentifier(client), connection: connection)) {
-                try await Self.runTransaction(on: connection, logger: logger, progress: progress, faults: faults, body)
+                try await Self.runTransaction(on: connection, logger: logger, progress: progress, faults: faults) { c in
+                    let value = try await body(c)
+                    // Events the request's last statement did not carry are written before COMMIT.
+                    try await EventStore.flushWaiting(on: c, logger: logger)
+                    return value
+                }
             }
         }
     }
@@ -260,6 +265,15 @@ struct RequestTransaction: Sendable {
     @TaskLocal static var current: RequestTransaction?
     let client: ObjectIdentifier
     let connection: PostgresConnection
+    /// Events recorded by the request, written by its last statement (see `EventStore.append`).
+    let outbox = WaitingEvents()
+}
+
+/// Events waiting to be written with a request transaction's last statement.
+final class WaitingEvents: Sendable {
+    private let events = Mutex<[NewEvent]>([])
+    func add(_ more: [NewEvent]) { events.withLock { $0.append(contentsOf: more) } }
+    func take() -> [NewEvent] { events.withLock { taken in defer { taken = [] }; return taken } }
 }
 
 /// Whether an attempt has sent COMMIT: a connection lost after that point leaves the outcome

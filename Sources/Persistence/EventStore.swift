@@ -41,22 +41,65 @@ public struct NewEvent: Sendable {
 public enum EventStore {
     /// Appends events on the use case's connection (inside its transaction) and, in the same
     /// statement, one delivery for each enabled webhook endpoint that wants the event's type.
+    ///
+    /// Inside a request transaction (`Database.requestTransaction`) the events wait on the request
+    /// and are written by its last statement, the one that stores the idempotent answer (see
+    /// `statement(appending:then:)`): still in the same transaction, one round trip fewer per
+    /// request. Whatever is still waiting when the request's body returns is written before COMMIT.
     public static func append(_ events: [NewEvent], on c: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
-        // Prepared (parsed and planned once per connection): every checkout and financing writes one.
-        try await c.prepared("""
+        if let request = RequestTransaction.current, request.connection === c {
+            request.outbox.add(events)
+            return
+        }
+        try await write(events, on: c, logger: logger)
+    }
+
+    /// Writes events now (and fans them out), in one prepared statement.
+    static func write(_ events: [NewEvent], on c: PostgresConnection, logger: Logger) async throws {
+        guard !events.isEmpty else { return }
+        // Prepared (parsed and planned once per connection): a night writes many.
+        try await c.prepared(statement(appending: events) { $0.appendLiteral("SELECT count(*) FROM ev") }, logger: logger)
+    }
+
+    /// `WITH ev AS (INSERT the events), fanned AS (INSERT their deliveries) <main>`: the events ride
+    /// on another statement (`main`, written into the same text so its binds are numbered after
+    /// the events'). Data-modifying CTEs run to completion whether or not `main` reads them.
+    public static func statement(
+        appending events: [NewEvent], then main: (inout PreparedSQL.StringInterpolation) throws -> Void
+    ) rethrows -> PreparedSQL {
+        var s = PreparedSQL.StringInterpolation(literalCapacity: 900, interpolationCount: 16)
+        s.appendLiteral("""
             WITH ev AS (
                 INSERT INTO events (id, type, object_type, object_id, business_date, created_at, body)
-                SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.objectType))::text[],
-                                     \(events.map(\.objectID))::text[], \(events.map(\.businessDate.description))::date[],
-                                     \(events.map(\.createdAt))::timestamptz[], \(events.map(\.body))::text[])
+                SELECT * FROM unnest(
+            """)
+        s.appendInterpolation(events.map(\.id)); s.appendLiteral("::uuid[], ")
+        s.appendInterpolation(events.map(\.type)); s.appendLiteral("::text[], ")
+        s.appendInterpolation(events.map(\.objectType)); s.appendLiteral("::text[], ")
+        s.appendInterpolation(events.map(\.objectID)); s.appendLiteral("::text[], ")
+        s.appendInterpolation(events.map(\.businessDate.description)); s.appendLiteral("::date[], ")
+        s.appendInterpolation(events.map(\.createdAt)); s.appendLiteral("::timestamptz[], ")
+        s.appendInterpolation(events.map(\.body)); s.appendLiteral("::text[])")
+        s.appendLiteral("""
+
                 RETURNING seq, type
+            ), fanned AS (
+                INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, next_attempt_at)
+                SELECT gen_random_uuid(), e.id, ev.seq, now()
+                FROM ev JOIN webhook_endpoints e
+                  ON e.deleted_at IS NULL AND e.status = 'enabled' AND ('*' = ANY(e.event_types) OR ev.type = ANY(e.event_types))
             )
-            INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, next_attempt_at)
-            SELECT gen_random_uuid(), e.id, ev.seq, now()
-            FROM ev JOIN webhook_endpoints e
-              ON e.deleted_at IS NULL AND e.status = 'enabled' AND ('*' = ANY(e.event_types) OR ev.type = ANY(e.event_types))
-            """, logger: logger)
+
+            """)
+        try main(&s)
+        return PreparedSQL(stringInterpolation: s)
+    }
+
+    /// Writes what the current request transaction on `c` still holds (before its COMMIT).
+    static func flushWaiting(on c: PostgresConnection, logger: Logger) async throws {
+        guard let request = RequestTransaction.current, request.connection === c else { return }
+        try await write(request.outbox.take(), on: c, logger: logger)
     }
 
     static let columns = "seq, id, type, object_type, object_id, business_date::text, created_at, body"

@@ -68,15 +68,29 @@ public enum IdempotencyStore {
         throw IdempotencyKeyInFlight()
     }
 
-    /// Stores the response for replay, as the last statement before COMMIT.
+    /// Stores the response for replay, as the last statement before COMMIT. The events the request
+    /// recorded are written by this same statement (`EventStore.statement(appending:then:)`).
     public static func complete(
         callerID: UUID, key: String, status: Int, body: [UInt8], on c: PostgresConnection, logger: Logger
     ) async throws {
-        try await c.prepared("""
-            UPDATE idempotency_keys SET state = 'completed', response_status = \(status), response_body = \(ByteBuffer(bytes: body)),
-                   completed_at = now()
-            WHERE caller_id = \(callerID) AND idempotency_key = \(key)
-            """, logger: logger)
+        let update = { (s: inout PreparedSQL.StringInterpolation) in
+            s.appendLiteral("UPDATE idempotency_keys SET state = 'completed', response_status = ")
+            s.appendInterpolation(status)
+            s.appendLiteral(", response_body = ")
+            s.appendInterpolation(ByteBuffer(bytes: body))
+            s.appendLiteral(", completed_at = now() WHERE caller_id = ")
+            s.appendInterpolation(callerID)
+            s.appendLiteral(" AND idempotency_key = ")
+            s.appendInterpolation(key)
+        }
+        let waiting = RequestTransaction.current.flatMap { $0.connection === c ? $0.outbox.take() : nil } ?? []
+        if waiting.isEmpty {
+            var s = PreparedSQL.StringInterpolation(literalCapacity: 200, interpolationCount: 4)
+            update(&s)
+            try await c.prepared(PreparedSQL(stringInterpolation: s), logger: logger)
+        } else {
+            try await c.prepared(EventStore.statement(appending: waiting, then: update), logger: logger)
+        }
     }
 
     /// Records a definitive refusal (a 4xx whose business change was rolled back) in a transaction
