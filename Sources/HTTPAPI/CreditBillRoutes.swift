@@ -12,7 +12,7 @@ struct CreditBillRoutes {
     func addRoutes(to group: Routes) {
         group.get("/credit-accounts/{id}/bills") { request, context in
             try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
+            let id = try context.pathID()
             let q = ReconciliationRoutes.query(request)
             let limit = try Paging.limit(q["limit"])
             let after = try q["cursor"].map(Self.cursor)
@@ -23,21 +23,21 @@ struct CreditBillRoutes {
         }
         group.get("/credit-accounts/{id}/bills/{bill_id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
-            let billID = try Field.uuid(try Field.path(context, "bill_id"), "bill_id")
+            let id = try context.pathID()
+            let billID = try context.pathID("bill_id")
             return try JSONBody.response(BillBody(try await credit.bill(accountID: id, id: billID), today: credit.today, withLines: true))
         }
         group.get("/credit-accounts/{id}/billing-days") { _, context in
             try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
+            let id = try context.pathID()
             return try JSONBody.response(BillingDaysBody(try await credit.billingDays(accountID: id)))
         }
         group.on(.put, "/credit-accounts/{id}/billing-days") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
+            let id = try context.pathID()
             let body = try await JSONBody.decode(BillingDaysRequestBody.self, from: request, context: context)
             let days = try await credit.setBillingDays(accountID: id, statementDay: body.statementDay, repaymentDay: body.repaymentDay,
-                                                       actor: Actor(principal: principal, requestID: context.requestID))
+                                                       actor: context.actor(principal))
             return try JSONBody.response(BillingDaysBody(days))
         }
     }

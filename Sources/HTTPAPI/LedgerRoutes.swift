@@ -36,7 +36,7 @@ struct LedgerRoutes {
             }
             let id = try await ledger.postManualEntry(
                 businessDate: date, description: body.description ?? "", reference: reference, lines: lines,
-                actor: Actor(principal: principal, requestID: context.requestID))
+                actor: context.actor(principal))
             return try JSONBody.response(["id": id.uuidString.lowercased(), "reference": reference], status: .created)
         }
     }

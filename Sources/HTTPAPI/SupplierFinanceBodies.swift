@@ -91,22 +91,6 @@ extension FinancingLineBody {
     }
 }
 
-/// Rates on the wire are decimal strings ("0.80", "0.0730"), never JSON numbers.
-enum Rate {
-    /// With `scale`, a rate with more decimal places than the column stores is refused.
-    static func parse(_ text: String, _ field: String, scale: Int? = nil) throws -> Decimal {
-        let ok = !text.isEmpty && text.count <= 20 && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-            && text.filter { $0 == "." }.count <= 1 && text.first != "." && text.last != "."
-        guard ok, let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
-            throw Problem.validation(field, "must be a decimal string like \"0.0730\"")
-        }
-        if let scale, !RatePrecision.fits(value, scale: scale) {
-            throw Problem.validation(field, "has more than \(scale) decimal places, the precision rates are stored and priced with")
-        }
-        return value
-    }
-}
-
 struct SupplierRequest: Codable {
     let name: String
     let unifiedSocialCreditCode: String
@@ -135,7 +119,7 @@ struct SupplierBody: Encodable {
         id = s.id.uuidString.lowercased()
         name = s.name
         unifiedSocialCreditCode = s.creditCode
-        status = s.status
+        status = s.status.rawValue
         financingLine = FinancingLineBody(s.line)
         financingCommitted = MoneyBody(s.financingCommitted)
         freeLimit = MoneyBody(Money(minorUnits: max(0, s.line.limit.minorUnits - s.financingCommitted.minorUnits), currency: s.line.currency))

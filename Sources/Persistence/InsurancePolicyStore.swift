@@ -119,7 +119,7 @@ public struct ReturnEventRecord: Sendable {
     public let recordedAt: Date
 
     public init(policyID: UUID, event: ReturnEvent, occurredAt: Date, businessDate: BusinessDate, buyerRef: String?,
-                carrier: String?, trackingNumber: String?, shippingCost: Money?, recordedAt: Date = Date()) {
+                carrier: String?, trackingNumber: String?, shippingCost: Money?, recordedAt: Date) {
         self.policyID = policyID
         self.event = event
         self.occurredAt = occurredAt

@@ -45,7 +45,7 @@ public struct BillRepaymentRequest: Sendable {
 
 extension CreditService {
     /// Today's business date (the credit clock in the platform's time zone): bills are open or overdue relative to it.
-    public var today: BusinessDate { clock().today }
+    public var today: BusinessDate { clock.today }
 
     // MARK: Billing days
 
@@ -71,7 +71,7 @@ extension CreditService {
         if let field = BillingCycle.invalidField(statementDay: statementDay, repaymentDay: repaymentDay) {
             throw ServiceError.invalid(field, "must be a day of the month from 1 to 28")
         }
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, _) = try await lockAccount(accountID, today: today, on: c)
             try await CreditBillStore.setBillingDays(accountID: account.id, statementDay: statementDay, repaymentDay: repaymentDay,
@@ -149,7 +149,7 @@ extension CreditService {
     /// lines still owe is taken; more is refused (a 422 naming the amount), never kept. One repayment row and one
     /// journal entry per plan touched, sharing the external reference, all in one transaction.
     public func repayBill(_ request: BillRepaymentRequest, actor: Actor) async throws -> BillRepaymentResult {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let repaymentID = UUID()
         do {
             return try await database.transaction { c in

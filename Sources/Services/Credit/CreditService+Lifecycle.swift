@@ -11,7 +11,7 @@ extension CreditService {
     public func changeLimit(
         accountID: UUID, to newLimit: Money, reason: LimitChangeReason, actor: Actor
     ) async throws -> CreditAccountRecord {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, _) = try await lockAccount(accountID, today: today, on: c)
             guard account.status == .active || account.status == .frozen else {
@@ -38,7 +38,7 @@ extension CreditService {
     /// Closes an account that owes nothing and holds nothing (no open installment, no live authorization).
     /// It keeps its history and takes no new purchases (`account_closed`); the change is audited.
     public func closeAccount(accountID: UUID, actor: Actor) async throws -> CreditAccountRecord {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, _) = try await lockAccount(accountID, today: today, on: c)
             guard account.status == .active || account.status == .frozen || account.status == .declined else {
@@ -67,7 +67,7 @@ extension CreditService {
     public func recover(
         accountID: UUID, amount: Money, externalRef: String, actor: Actor
     ) async throws -> RecoveryResult {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let id = UUID()
         do {
             return try await database.transaction { c in

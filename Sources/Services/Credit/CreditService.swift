@@ -8,7 +8,7 @@ import Persistence
 /// Every use case is one database transaction that locks the credit account first.
 public struct CreditService: Sendable {
     let database: Database
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     let personalData: CreditPersonalData
     let products = CreditProductCache()
     let scorecard: Scorecard
@@ -16,13 +16,13 @@ public struct CreditService: Sendable {
     /// The audit trail's name for the nightly run.
     public static let nightlyActor = "system:credit-nightly"
 
-    public init(database: Database, calendar: BusinessCalendar) {
-        self.init(database: database, calendar: calendar, personalData: .fromEnvironment())
+    public init(database: Database, clock: BusinessClock) {
+        self.init(database: database, clock: clock, personalData: .fromEnvironment())
     }
 
-    public init(database: Database, calendar: BusinessCalendar, personalData: CreditPersonalData, scorecard: Scorecard = .standard) {
+    public init(database: Database, clock: BusinessClock, personalData: CreditPersonalData, scorecard: Scorecard = .standard) {
         self.database = database
-        self.calendar = calendar
+        self.clock = clock
         self.personalData = personalData
         self.scorecard = scorecard
         if personalData.usesDevelopmentKey {
@@ -43,12 +43,6 @@ public struct CreditService: Sendable {
         guard devKeyed > 0, personalData.keyID != CreditPersonalData.developmentKeyID else { return }
         if production { throw PersonalDataKeyMismatch(accounts: devKeyed) }
         logger.warning("accounts hold personal-data digests made under the development key", metadata: ["accounts": "\(devKeyed)"])
-    }
-
-    /// Now, and the business date it falls on in the platform's time zone.
-    func clock() -> (now: Date, today: BusinessDate) {
-        let now = CreditClock.current.now()
-        return (now, calendar.businessDate(at: now))
     }
 
     // MARK: Products
@@ -111,7 +105,7 @@ public struct CreditService: Sendable {
             throw ServiceError.invalid("features", error.description)
         }
         let id = UUID()
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let nationalDigest = personalData.digest(application.nationalID)
         let status: CreditAccountStatus = result.isDeclined ? .declined : .active
         let detail = try Self.json(result.features.map {
@@ -230,7 +224,7 @@ public struct CreditService: Sendable {
     /// row is locked, and a CHECK constraint backs the rule), or records a decline with its reasons.
     /// A limit shortfall first releases this account's holds that have already run out.
     public func authorize(_ request: CheckoutRequest, actor: Actor) async throws -> CheckoutOutcome {
-        let (now, today) = clock()
+        let (now, today) = clock.read()
         let checkoutID = UUID()
         do {
             var (outcome, terms, cycle) = try await database.transaction { c in
@@ -309,7 +303,7 @@ public struct CreditService: Sendable {
     /// Captures an authorization in full or in part: creates the plan and its schedule, books the
     /// receivable against the merchant payable, and releases the whole hold (an unused part is freed).
     public func capture(checkoutID: UUID, amount: Money?, actor: Actor) async throws -> CheckoutOutcome {
-        let (now, today) = clock()
+        let (now, today) = clock.read()
         return try await database.transaction { c in
             let (account, checkout) = try await lockLiveCheckout(checkoutID, now: now, today: today, on: c)
             let captured = amount ?? checkout.amount
@@ -348,7 +342,7 @@ public struct CreditService: Sendable {
 
     /// Voids a live authorization and releases its hold.
     public func void(checkoutID: UUID, actor: Actor) async throws -> CheckoutOutcome {
-        let (now, today) = clock()
+        let (now, today) = clock.read()
         return try await database.transaction { c in
             let (account, checkout) = try await lockLiveCheckout(checkoutID, now: now, today: today, on: c)
             try await CreditStore.closeCheckout(creditAccountID: account.id, id: checkout.id, status: .voided, capturedAmount: nil,
@@ -372,7 +366,7 @@ public struct CreditService: Sendable {
     @discardableResult
     public func expireAuthorizations(businessDate: BusinessDate, batchSize: Int = 500) async throws -> Int {
         let midnight = TimeInterval(businessDate.adding(days: 1).daysSinceEpoch * 86_400)
-        let offset = TimeInterval(calendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: midnight)))
+        let offset = TimeInterval(clock.calendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: midnight)))
         return try await expireAuthorizations(asOf: Date(timeIntervalSince1970: midnight - offset), batchSize: batchSize)
     }
 

@@ -42,7 +42,7 @@ extension SupplierFinanceService {
                 return try Self.domainReceivable(r, adjustments: adjustments.filter { $0.receivableID == rid })
             }
             let decision = try supplier.line.decide(
-                receivables: receivables, disbursementDate: date, supplierIsActive: supplier.status == "active",
+                receivables: receivables, disbursementDate: date, supplierIsActive: supplier.status.mayFinance,
                 outstandingFinancing: supplier.financingCommitted)
             let document = FinancingDecisionDocument(decision, validUntil: supplier.line.quoteValidUntil(decision))
             let items = decision.eligible.compactMap { e in UUID(uuidString: e.receivableID).map { (receivableID: $0, amounts: e.amounts) } }
@@ -57,7 +57,7 @@ extension SupplierFinanceService {
                 disbursedEntryID: entry, items: declined ? [] : items.filter { byID[$0.receivableID] != nil },
                 itemStatus: auto ? "active" : "pending", committedDelta: declined ? 0 : decision.eligibleTotals.advance.minorUnits,
                 audit: (action: "financing.requested.\(decision.status.rawValue)", requestID: actor.requestID), on: c, logger: logger)
-            let view = FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: Date(), decision: document)
+            let view = FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: clock.now(), decision: document)
             try await EventLog.record(auto ? .financingDisbursed : declined ? .financingDeclined : .financingRequested,
                                       .financingRequest(view), objectID: id.uuidString.lowercased(), businessDate: today, on: c, logger: logger)
             return view

@@ -65,8 +65,8 @@ extension InsuranceService {
         }
         let record = ReturnEventRecord(
             policyID: policyID, event: input.event, occurredAt: input.occurredAt,
-            businessDate: calendar.businessDate(at: input.occurredAt), buyerRef: fields.buyerRef, carrier: fields.carrier,
-            trackingNumber: fields.trackingNumber, shippingCost: fields.shippingCost)
+            businessDate: clock.calendar.businessDate(at: input.occurredAt), buyerRef: fields.buyerRef, carrier: fields.carrier,
+            trackingNumber: fields.trackingNumber, shippingCost: fields.shippingCost, recordedAt: clock.now())
         try await InsurancePolicyStore.insertEvent(record, recordedBy: actor.principal.actor, on: connection, logger: logger)
         try await InsurancePolicyStore.setReturnStage(stage, policyID: policyID, on: connection, logger: logger)
         events.append(record)
@@ -108,7 +108,7 @@ extension InsuranceService {
         } else if let cost = input.shippingCost, cost.isNegative {
             issues.append(FieldIssue(field: "shipping_cost.amount", message: "must not be negative"))
         }
-        if input.occurredAt.timeIntervalSince(clock()) > settings.clockSkewTolerance {
+        if input.occurredAt.timeIntervalSince(clock.now()) > settings.clockSkewTolerance {
             issues.append(FieldIssue(field: "occurred_at", message: "must not be in the future"))
         }
         guard issues.isEmpty else { throw ServiceError.invalid(issues) }
