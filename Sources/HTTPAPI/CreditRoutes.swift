@@ -32,12 +32,7 @@ struct CreditRoutes {
         }
         group.get("/credit-accounts") { request, context in
             try context.require(.operator)
-            let status = try request.uri.queryParameters.get("status").map { text in
-                guard let status = CreditAccountStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be one of \(CreditAccountStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return status
-            }
+            let status: CreditAccountStatus? = try request.uri.queryParameters.get("status").map { try Field.oneOf($0, "status") }
             let page = try await credit.accounts(status: status, try Paging.request(request))
             return try JSONBody.response(ListBody(page, CreditAccountBody.init))
         }
@@ -197,23 +192,12 @@ struct CreditProductRequest: Codable {
             }
             pricing[tenor.tenor] = price
         }
-        let rounding = try rounding.map { text in
-            guard let rule = RoundingRule(rawValue: text) else {
-                throw Problem.validation("rounding", "must be half_even, half_up, down or up")
-            }
-            return rule
-        } ?? defaults.rounding
-        let allocation = try allocationStrategy.map { text in
-            guard let strategy = AllocationStrategy(rawValue: text) else {
-                throw Problem.validation("allocation_strategy", "must be due_date_order")
-            }
-            return strategy
+        let rounding: RoundingRule = try rounding.map { try Field.oneOf($0, "rounding", "must be half_even, half_up, down or up") } ?? defaults.rounding
+        let allocation: AllocationStrategy = try allocationStrategy.map {
+            try Field.oneOf($0, "allocation_strategy", "must be due_date_order")
         } ?? defaults.allocation
-        let overpaymentPolicy = try overpayment.map { text in
-            guard let policy = OverpaymentPolicy(rawValue: text) else {
-                throw Problem.validation("overpayment", "must be prepay_next_bills or refuse")
-            }
-            return policy
+        let overpaymentPolicy: OverpaymentPolicy = try overpayment.map {
+            try Field.oneOf($0, "overpayment", "must be prepay_next_bills or refuse")
         } ?? defaults.overpayment
         let terms = CreditProduct(
             allowedTenors: pricing.keys.sorted(), pricing: pricing,
@@ -331,12 +315,7 @@ struct LimitChangeRequestBody: Codable {
     let newLimit: MoneyBody
     let reasonCode: String
 
-    func reason() throws -> LimitChangeReason {
-        guard let reason = LimitChangeReason(rawValue: reasonCode) else {
-            throw Problem.validation("reason_code", "must be one of " + LimitChangeReason.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return reason
-    }
+    func reason() throws -> LimitChangeReason { try Field.oneOf(reasonCode, "reason_code") }
 }
 
 struct CheckoutRequestBody: Codable {

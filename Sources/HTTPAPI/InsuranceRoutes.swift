@@ -43,12 +43,7 @@ struct InsuranceRoutes {
         group.get("/claims") { request, context in
             try context.require(.insurer, .operator)
             let query = request.uri.queryParameters
-            let status = try query.get("status").map { text in
-                guard let status = ClaimStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be one of \(ClaimStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return status
-            }
+            let status: ClaimStatus? = try query.get("status").map { try Field.oneOf($0, "status") }
             let limit = try query.get("limit").map { text in
                 guard let limit = Int(String(text)) else { throw Problem.validation("limit", "must be an integer") }
                 return limit
@@ -65,9 +60,7 @@ struct InsuranceRoutes {
             let principal = try context.require(.insurer, .operator)
             let id = try context.pathID()
             let body = try await JSONBody.decode(DecisionRequest.self, from: request, context: context)
-            guard let decision = InsurerDecision(rawValue: body.decision) else {
-                throw Problem.validation("decision", "must be approve or reject")
-            }
+            let decision: InsurerDecision = try Field.oneOf(body.decision, "decision", "must be approve or reject")
             let claim = try await insurance.decideClaim(
                 id: id, decision: decision, reason: body.reason, actor: context.actor(principal))
             metrics?.claimDecision(claim.status.rawValue)
@@ -118,9 +111,7 @@ struct ReturnEventRequest: Codable {
         case (nil, let ref?): policy = .orderRef(ref)
         default: throw Problem.validation("policy_id", "give exactly one of policy_id and order_ref")
         }
-        guard let event = ReturnEvent(rawValue: event) else {
-            throw Problem.validation("event", "must be one of \(ReturnEvent.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let event: ReturnEvent = try Field.oneOf(event, "event")
         return ReturnEventInput(
             policy: policy, event: event, occurredAt: try Timestamp.parse(occurredAt, "occurred_at"),
             buyerRef: buyerRef, carrier: carrier, trackingNumber: trackingNumber,

@@ -199,6 +199,19 @@ enum Field {
         return trimmed
     }
 
+    /// One value of a closed set, or a 422 naming the field with `rule`.
+    static func oneOf<T: RawRepresentable>(_ text: some StringProtocol, _ field: String, _ rule: String) throws -> T
+    where T.RawValue == String {
+        guard let value = T(rawValue: String(text)) else { throw Problem.validation(field, rule) }
+        return value
+    }
+
+    /// One value of a closed set, or a 422 naming the field and listing every value.
+    static func oneOf<T: RawRepresentable & CaseIterable>(_ text: some StringProtocol, _ field: String) throws -> T
+    where T.RawValue == String {
+        try oneOf(text, field, "must be one of " + T.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+
     /// A path parameter, percent-decoded exactly once (here, for every route).
     static func path(_ context: AppRequestContext, _ name: String) throws -> String {
         let raw = try context.parameters.require(name)

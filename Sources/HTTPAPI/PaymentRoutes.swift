@@ -15,27 +15,14 @@ struct PaymentRoutes {
             try context.require(.operator)
             let q = request.uri.queryParameters
             var filter = PaymentOrderFilter()
-            filter.status = try q.get("status").map { text in
-                guard let s = PaymentOrderStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be one of \(PaymentOrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return s
-            }
-            filter.sourceType = try q.get("source_type").map { text in
-                guard let s = PaymentSourceType(rawValue: String(text)) else {
-                    throw Problem.validation("source_type", "must be one of \(PaymentSourceType.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return s
-            }
+            filter.status = try q.get("status").map { try Field.oneOf($0, "status") }
+            filter.sourceType = try q.get("source_type").map { try Field.oneOf($0, "source_type") }
             filter.currency = try q.get("currency").map { text in
                 guard let c = Currency(code: String(text)) else { throw Problem.validation("currency", "unknown ISO 4217 currency") }
                 return c.code
             }
-            filter.creditorType = try q.get("creditor_type").map { text in
-                guard let t = PayeeType(rawValue: String(text)) else {
-                    throw Problem.validation("creditor_type", "must be supplier, seller, merchant or consumer")
-                }
-                return t
+            filter.creditorType = try q.get("creditor_type").map {
+                try Field.oneOf($0, "creditor_type", "must be supplier, seller, merchant or consumer")
             }
             filter.creditorRef = try q.get("creditor_ref").map { try Field.nonEmpty(String($0), "creditor_ref") }
             filter.batchID = try q.get("batch_id").map { try Field.uuid(String($0), "batch_id") }

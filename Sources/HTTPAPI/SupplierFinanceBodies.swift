@@ -27,9 +27,7 @@ struct FinancingLineBody: Codable {
         let ceiling = try autoApprovalCeiling.money(field: "\(field).auto_approval_ceiling")
         let rate = try Rate.parse(advanceRate, "\(field).advance_rate", scale: RatePrecision.financingScale)
         let discount = try Rate.parse(annualDiscountRate, "\(field).annual_discount_rate", scale: RatePrecision.financingScale)
-        guard let dayCount = DayCount(rawValue: dayCount ?? "ACT/360") else {
-            throw Problem.validation("\(field).day_count", "must be ACT/360, ACT/365F or 30/360")
-        }
+        let dayCount: DayCount = try Field.oneOf(dayCount ?? "ACT/360", "\(field).day_count", "must be ACT/360, ACT/365F or 30/360")
         do {
             return try FinancingLine(limit: limit, advanceRate: rate, annualDiscountRate: discount, minDaysToMaturity: minDaysToMaturity,
                                      maxDaysToMaturity: maxDaysToMaturity, autoApprovalCeiling: ceiling, dayCount: dayCount)

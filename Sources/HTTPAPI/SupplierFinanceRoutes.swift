@@ -48,12 +48,7 @@ struct SupplierFinanceRoutes {
             let principal = try context.require(.operator)
             let id = try context.pathID()
             let body = try await JSONBody.decodePatch(SupplierPatch.self, from: request, context: context)
-            let status = try body.status.map { text in
-                guard let status = SupplierStatus(rawValue: text) else {
-                    throw Problem.validation("status", "must be pending, active, suspended or closed")
-                }
-                return status
-            }
+            let status: SupplierStatus? = try body.status.map { try Field.oneOf($0, "status", "must be pending, active, suspended or closed") }
             let name = try body.name.map { try Field.nonEmpty($0, "name") }
             let patch = body.financingLine
             if let patch { _ = try patch.validated() }
@@ -82,12 +77,7 @@ struct SupplierFinanceRoutes {
             let q = request.uri.queryParameters
             var filter = ReceivableFilter(limit: try Paging.limit(q.get("limit").map { String($0) }))
             filter.supplierID = try q.get("supplier_id").map { try Field.uuid(String($0), "supplier_id") }
-            filter.status = try q.get("status").map { text in
-                guard let s = ReceivableStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be open, financed, settled, disputed or cancelled")
-                }
-                return s
-            }
+            filter.status = try q.get("status").map { try Field.oneOf($0, "status", "must be open, financed, settled, disputed or cancelled") }
             filter.dueFrom = try q.get("due_from").map { try Field.date(String($0), "due_from") }
             filter.dueTo = try q.get("due_to").map { try Field.date(String($0), "due_to") }
             if let cursor = q.get("cursor") {
@@ -110,9 +100,7 @@ struct SupplierFinanceRoutes {
             let principal = try context.require(.platform, .operator)
             let id = try context.pathID()
             let body = try await JSONBody.decode(AdjustmentRequest.self, from: request, context: context)
-            guard let kind = ReceivableAdjustment.Kind(rawValue: body.kind) else {
-                throw Problem.validation("kind", "must be goods_returned or credit_note")
-            }
+            let kind: ReceivableAdjustment.Kind = try Field.oneOf(body.kind, "kind", "must be goods_returned or credit_note")
             let view = try await finance.addAdjustment(
                 receivableID: id, kind: kind, amount: try body.amount.money(field: "amount", allowZero: false),
                 reference: try Field.nonEmpty(body.reference, "reference"), actor: context.actor(principal))

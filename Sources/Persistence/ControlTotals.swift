@@ -8,12 +8,6 @@ public struct ControlQuery: Sendable {
     public let subLedger: PostgresQuery
     public let control: PostgresQuery
 
-    public init(name: String, subLedger: PostgresQuery, control: PostgresQuery) {
-        self.name = name
-        self.subLedger = subLedger
-        self.control = control
-    }
-
     /// Receivables outstanding = payables to suppliers; live financing advances = financing accounts.
     public static let financing: [ControlQuery] = [
         ControlQuery(

@@ -108,10 +108,7 @@ public struct CreditService: Sendable {
         let (_, today) = clock.read()
         let nationalDigest = personalData.digest(application.nationalID)
         let status: CreditAccountStatus = result.isDeclined ? .declined : .active
-        let detail = try Self.json(result.features.map {
-            ScoreDetailLine(feature: $0.feature.rawValue, value: $0.value, points: "\($0.points)", maxPoints: "\($0.maxPoints)",
-                            reasonCode: $0.reasonCode)
-        })
+        let detail = try Self.json(result.features.map(ScoreDetailLine.init))
         let features = application.features
         let featuresJSON = try Self.json([
             "account_age_months": "\(features.accountAgeMonths)", "orders_12m": "\(features.orders12m)",

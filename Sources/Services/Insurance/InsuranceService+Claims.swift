@@ -153,8 +153,7 @@ extension InsuranceService {
             shippingCost: cost, carrier: carrier, trackingNumber: tracking, buyerRef: buyer,
             returnRequestedOn: requested.businessDate, buyerReturnsLast30Days: buyerReturns, routeUsualCost: routeCost)
         let inserted = try await InsuranceClaimStore.insert(
-            NewInsuranceClaim(id: claimID, policy: policy, decision: decision, evidence: evidence, businessDate: asOf),
-            on: connection, logger: logger)
+            id: claimID, policy: policy, decision: decision, evidence: evidence, businessDate: asOf, on: connection, logger: logger)
         guard inserted, let claim = try await InsuranceClaimStore.claim(id: claimID, on: connection, logger: logger) else {
             // Unreachable under the policy row lock; the UNIQUE (policy_id) keeps it one claim regardless.
             guard let winner = try await InsuranceClaimStore.claim(policyID: policy.id, on: connection, logger: logger) else {

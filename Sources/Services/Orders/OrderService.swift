@@ -64,14 +64,6 @@ public struct OrderService: Sendable {
     let finance: SupplierFinanceService
     let insurance: InsuranceService
 
-    public init(database: Database, clock: BusinessClock, credit: CreditService, finance: SupplierFinanceService, insurance: InsuranceService) {
-        self.database = database
-        self.clock = clock
-        self.credit = credit
-        self.finance = finance
-        self.insurance = insurance
-    }
-
     /// In one transaction: refund the consumer's plan for the returned amount, dilute the seller's
     /// receivable (recourse follows at settlement when financed beyond what is left), raise the
     /// shipping claim. An order lock serialises completions of one order, and each consequence is
