@@ -28,10 +28,7 @@ extension CreditService {
                 detail: ["from": change.from.decimalString, "to": change.to.decimalString,
                                        "reason_code": change.reason.rawValue],
                 requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
-            }
-            return updated
+            return try await CreditStore.account(id: account.id, on: c, logger: logger).orNotFound("credit account", id: account.id)
         }
     }
 
@@ -55,10 +52,7 @@ extension CreditService {
                 actor: actor.principal.actor, action: "credit.account.closed", objectType: "credit_account",
                 objectID: account.id.uuidString.lowercased(), detail: ["from": account.status.rawValue],
                 requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
-            }
-            return updated
+            return try await CreditStore.account(id: account.id, on: c, logger: logger).orNotFound("credit account", id: account.id)
         }
     }
 

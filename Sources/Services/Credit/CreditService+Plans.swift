@@ -29,9 +29,8 @@ extension CreditService {
     /// The account (locked) and the plan with its installments (locked).
     func lockPlan(_ id: UUID, today: BusinessDate, on c: DatabaseConnection) async throws -> (CreditAccountRecord, InstallmentPlanRecord) {
         let (account, _) = try await lockAccount(.plan(id), resource: "installment plan", today: today, on: c)
-        guard let plan = try await CreditPlanStore.plan(creditAccountID: account.id, id: id, forUpdate: true, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "installment plan", id: id.uuidString.lowercased())
-        }
+        let plan = try await CreditPlanStore.plan(creditAccountID: account.id, id: id, forUpdate: true, on: c, logger: logger)
+            .orNotFound("installment plan", id: id)
         return (account, plan)
     }
 

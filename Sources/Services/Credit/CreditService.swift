@@ -64,10 +64,7 @@ public struct CreditService: Sendable {
                 try await AuditStore.record(actor: actor.principal.actor, action: "credit.product.created", objectType: "credit_product",
                                             objectID: record.id.uuidString.lowercased(), requestID: actor.requestID,
                                             on: c, logger: logger)
-                guard let stored = try await CreditStore.product(id: record.id, on: c, logger: logger) else {
-                    throw ServiceError.notFound(resource: "credit product", id: record.id.uuidString.lowercased())
-                }
-                return stored
+                return try await CreditStore.product(id: record.id, on: c, logger: logger).orNotFound("credit product", id: record.id)
             }
         } catch let error where DatabaseFailure.isUniqueViolation(error) {
             throw ServiceError.conflict(code: "duplicate_product_code", detail: "a credit product with code \(draft.code) exists")
@@ -143,10 +140,7 @@ public struct CreditService: Sendable {
                     objectID: id.uuidString.lowercased(),
                     detail: ["status": status.rawValue, "score": "\(result.score)", "limit": result.limit.decimalString],
                     requestID: actor.requestID, on: c, logger: logger)
-                guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {
-                    throw ServiceError.notFound(resource: "credit account", id: id.uuidString.lowercased())
-                }
-                return account
+                return try await CreditStore.account(id: id, on: c, logger: logger).orNotFound("credit account", id: id)
             }
             logger.info("credit account opened", metadata: [
                 "credit_account_id": "\(id.uuidString.lowercased())", "status": "\(status.rawValue)", "score": "\(result.score)",
@@ -186,10 +180,7 @@ public struct CreditService: Sendable {
 
     public func account(id: UUID) async throws -> CreditAccountRecord {
         try await read { c in
-            guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "credit account", id: id.uuidString.lowercased())
-            }
-            return account
+            return try await CreditStore.account(id: id, on: c, logger: logger).orNotFound("credit account", id: id)
         }
     }
 

@@ -72,9 +72,7 @@ public struct SupplierFinanceService: Sendable {
     public func updateSupplier(id: UUID, change: SupplierChange, actor: Actor) async throws -> SupplierRecord {
         let logger = self.logger
         return try await database.transaction { c in
-            guard let current = try await FinancingStore.supplier(id: id, forUpdate: true, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "supplier", id: id.uuidString.lowercased())
-            }
+            let current = try await FinancingStore.supplier(id: id, forUpdate: true, on: c, logger: logger).orNotFound("supplier", id: id)
             let status = change.status ?? current.status
             guard current.status.canBecome(status) else {
                 throw ServiceError.conflict(code: "invalid_status_change",
@@ -93,10 +91,7 @@ public struct SupplierFinanceService: Sendable {
                                         objectID: id.uuidString.lowercased(),
                                         detail: ["from_status": current.status.rawValue, "to_status": status.rawValue],
                                         requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await FinancingStore.supplier(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "supplier", id: id.uuidString.lowercased())
-            }
-            return updated
+            return try await FinancingStore.supplier(id: id, on: c, logger: logger).orNotFound("supplier", id: id)
         }
     }
 
@@ -178,9 +173,8 @@ public struct SupplierFinanceService: Sendable {
         receivableID: UUID, kind: ReceivableAdjustment.Kind, amount: Money, reference: String, on date: BusinessDate,
         actor: Actor, connection c: DatabaseConnection, logger: Logger
     ) async throws -> ReceivableView {
-        guard let record = try await FinancingStore.receivable(id: receivableID, forUpdate: true, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
-        }
+        let record = try await FinancingStore.receivable(id: receivableID, forUpdate: true, on: c, logger: logger)
+            .orNotFound("receivable", id: receivableID)
         let supplier = record.supplierID.uuidString.lowercased()
         var added = false
         if try await FinancingStore.adjustment(supplierID: record.supplierID, receivableID: receivableID, reference: reference,
@@ -229,9 +223,8 @@ public struct SupplierFinanceService: Sendable {
         let logger = self.logger
         let today = self.today
         return try await database.transaction { c in
-            guard let record = try await FinancingStore.receivable(id: id, forUpdate: true, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "receivable", id: id.uuidString.lowercased())
-            }
+            let record = try await FinancingStore.receivable(id: id, forUpdate: true, on: c, logger: logger)
+                .orNotFound("receivable", id: id)
             let domain = try Receivable(id: id.uuidString.lowercased(), face: record.face, issueDate: record.issueDate,
                                         dueDate: record.dueDate, status: record.status, statusBeforeDispute: record.statusBeforeDispute)
             let next: Receivable

@@ -37,9 +37,8 @@ extension InsuranceService {
             }
             policyID = id
         }
-        guard let policy = try await InsurancePolicyStore.policy(id: policyID, forUpdate: true, on: connection, logger: logger) else {
-            throw ServiceError.notFound(resource: "shipping policy", id: policyID.uuidString.lowercased())
-        }
+        let policy = try await InsurancePolicyStore.policy(id: policyID, forUpdate: true, on: connection, logger: logger)
+            .orNotFound("shipping policy", id: policyID)
         let outcome: ReturnEventOutcome
         do {
             outcome = try policy.returnStage.applying(input.event)
@@ -247,9 +246,8 @@ extension InsuranceService {
         }
         if let reason, reason.count > 1000 { throw ServiceError.invalid("reason", "must be at most 1000 characters") }
         return try await database.transaction { connection in
-            guard let claim = try await InsuranceClaimStore.claim(id: id, forUpdate: true, on: connection, logger: logger) else {
-                throw ServiceError.notFound(resource: "claim", id: id.uuidString.lowercased())
-            }
+            let claim = try await InsuranceClaimStore.claim(id: id, forUpdate: true, on: connection, logger: logger)
+                .orNotFound("claim", id: id)
             guard claim.status == .inReview else {
                 // Flags mean the claim went through review, so its current status is the insurer's decision.
                 if !claim.flags.isEmpty && decision.isAlreadyApplied(to: claim.status) { return claim }

@@ -102,9 +102,8 @@ public struct InsuranceService: Sendable {
     }
 
     public func details(policyID: UUID, on connection: DatabaseConnection) async throws -> PolicyDetails {
-        guard let policy = try await InsurancePolicyStore.policy(id: policyID, on: connection, logger: logger) else {
-            throw ServiceError.notFound(resource: "shipping policy", id: policyID.uuidString.lowercased())
-        }
+        let policy = try await InsurancePolicyStore.policy(id: policyID, on: connection, logger: logger)
+            .orNotFound("shipping policy", id: policyID)
         return PolicyDetails(
             policy: policy,
             events: try await InsurancePolicyStore.events(policyID: policyID, on: connection, logger: logger),

@@ -319,9 +319,8 @@ public struct ReconciliationService: Sendable {
     public func advanceException(id: UUID, resolveWith note: String?, on date: BusinessDate, actor: Actor) async throws -> ExceptionRecord {
         let logger = database.logger
         return try await database.transaction { c in
-            guard let row = try await ReconciliationStore.exception(id: id, forUpdate: true, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "reconciliation exception", id: id.uuidString.lowercased())
-            }
+            let row = try await ReconciliationStore.exception(id: id, forUpdate: true, on: c, logger: logger)
+                .orNotFound("reconciliation exception", id: id)
             guard let kind = ReconciliationException.Kind(rawValue: row.kind), let state = ReconciliationException.State(rawValue: row.state) else {
                 throw ServiceError.conflict(code: "unknown_exception", detail: "exception \(row.kind) cannot be worked here")
             }
@@ -345,10 +344,8 @@ public struct ReconciliationService: Sendable {
             try await AuditStore.record(actor: actor.principal.actor, action: "reconciliation_exception.\(exception.state.rawValue)",
                                         objectType: "reconciliation_exception", objectID: id.uuidString.lowercased(),
                                         requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await ReconciliationStore.exception(id: id, forUpdate: false, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "reconciliation exception", id: id.uuidString.lowercased())
-            }
-            return updated
+            return try await ReconciliationStore.exception(id: id, forUpdate: false, on: c, logger: logger)
+                .orNotFound("reconciliation exception", id: id)
         }
     }
 
