@@ -15,10 +15,10 @@ struct CreditBillRoutes {
             let id = try context.pathID()
             let q = ReconciliationRoutes.query(request)
             let limit = try Paging.limit(q["limit"])
-            let after = try q["cursor"].map(Self.cursor)
+            let after = try q["cursor"].map(Paging.dateAndID)
             let (page, more) = try await credit.bills(accountID: id, limit: limit, after: after)
             let today = credit.today
-            let next = more ? page.last.map { Paging.encode("\($0.statementDate)|\($0.id.uuidString.lowercased())") } : nil
+            let next = more ? page.last.map { Paging.encode($0.statementDate, $0.id) } : nil
             return try JSONBody.response(ListBody(data: page.map { BillBody($0, today: today, withLines: false) }, nextCursor: next))
         }
         group.get("/credit-accounts/{id}/bills/{bill_id}") { _, context in
@@ -40,15 +40,6 @@ struct CreditBillRoutes {
                                                        actor: context.actor(principal))
             return try JSONBody.response(BillingDaysBody(days))
         }
-    }
-
-    /// `statement date|id`, base64url, as the list issued it.
-    static func cursor(_ text: String) throws -> (BusinessDate, UUID) {
-        let parts = try Paging.decode(text).split(separator: "|").map(String.init)
-        guard parts.count == 2, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[1]) else {
-            throw Problem.validation("cursor", "is not a cursor this API issued")
-        }
-        return (date, id)
     }
 
 }

@@ -80,15 +80,9 @@ struct SupplierFinanceRoutes {
             filter.status = try q.get("status").map { try Field.oneOf($0, "status", "must be open, financed, settled, disputed or cancelled") }
             filter.dueFrom = try q.get("due_from").map { try Field.date(String($0), "due_from") }
             filter.dueTo = try q.get("due_to").map { try Field.date(String($0), "due_to") }
-            if let cursor = q.get("cursor") {
-                let parts = try Paging.decode(String(cursor)).split(separator: "|")
-                guard parts.count == 2, let date = BusinessDate(String(parts[0])), let id = UUID(uuidString: String(parts[1])) else {
-                    throw Problem.validation("cursor", "is not a cursor this API issued")
-                }
-                filter.after = (date, id)
-            }
+            filter.after = try q.get("cursor").map { try Paging.dateAndID(String($0)) }
             let page = try await finance.listReceivables(filter, for: principal)
-            let next = page.count == filter.limit ? page.last.map { Paging.encode("\($0.dueDate)|\($0.id.uuidString.lowercased())") } : nil
+            let next = page.count == filter.limit ? page.last.map { Paging.encode($0.dueDate, $0.id) } : nil
             return try JSONBody.response(ListBody(data: page.map { ReceivableBody(ReceivableView(record: $0, adjustments: [])) }, nextCursor: next))
         }
         group.get("/receivables/{id}") { _, context in
@@ -193,6 +187,18 @@ enum Paging {
     }
 
     static func encode(_ cursor: PageCursor) -> String { encode("\(cursor.key)|\(cursor.id.uuidString.lowercased())") }
+
+    /// A "date|id" cursor (lists ordered by a business date, then id).
+    static func encode(_ date: BusinessDate, _ id: UUID) -> String { encode("\(date)|\(id.uuidString.lowercased())") }
+
+    /// The date and id of a cursor `encode(_:_:)` issued.
+    static func dateAndID(_ cursor: String) throws -> (BusinessDate, UUID) {
+        let parts = try decode(cursor).split(separator: "|").map(String.init)
+        guard parts.count == 2, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[1]) else {
+            throw Problem.validation("cursor", "is not a cursor this API issued")
+        }
+        return (date, id)
+    }
 
     static func decode(_ cursor: String) throws -> String {
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
