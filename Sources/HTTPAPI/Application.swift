@@ -12,7 +12,9 @@ import ServiceLifecycle
 public struct APIDependencies: Sendable {
     public let database: Database
     public let migrator: Migrator
-    public let calendar: BusinessCalendar
+    /// The one clock: services, jobs and routes read "now" and the business date from it.
+    public let clock: BusinessClock
+    public var calendar: BusinessCalendar { clock.calendar }
     public let registry: PrometheusCollectorRegistry
     public let services: ServiceRegistry
     public let statements: StatementService
@@ -25,23 +27,26 @@ public struct APIDependencies: Sendable {
 
     public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                reportDirectory: URL = URL(fileURLWithPath: "reports"), now: @escaping @Sendable () -> Date = { Date() },
+                reportDirectory: URL = URL(fileURLWithPath: "reports"), now: (@Sendable () -> Date)? = nil,
                 reachability: DatabaseReachability? = nil, personalData: CreditPersonalData = .fromEnvironment()) {
         self.database = database
         self.reachability = reachability
         self.migrator = migrator
-        self.calendar = calendar
+        // `now` stands in for the system time (the demo's simulated days, tests' later instants).
+        let clock = now.map { BusinessClock(calendar: calendar, now: $0) } ?? .live(calendar)
+        self.clock = clock
         self.registry = registry
-        self.businessMetrics = BusinessMetrics(registry: registry)
+        self.businessMetrics = BusinessMetrics(registry: registry, started: clock.now())
         EventLog.bootstrap(APIEventRenderer())
-        let services = ServiceRegistry(database: database, migrator: migrator, calendar: calendar, personalData: personalData)
+        let services = ServiceRegistry(database: database, migrator: migrator, clock: clock, personalData: personalData)
         self.services = services
         self.statements = StatementService(database: database, calendar: calendar)
         self.reconciliation = ReconciliationService(database: database)
         self.nightly = NightlyRunner(
             database: database,
-            steps: NightlyPlan.standard(services: services, database: database, reportDirectory: reportDirectory, logger: database.logger),
-            logger: database.logger, calendar: calendar, now: now)
+            steps: NightlyPlan.standard(services: services, database: database, reportDirectory: reportDirectory, clock: clock,
+                                       logger: database.logger),
+            logger: database.logger, clock: clock)
     }
 }
 
@@ -68,7 +73,7 @@ public func buildRouter(_ deps: APIDependencies) -> Router<AppRequestContext> {
     InsuranceRoutes(insurance: deps.services.insurance, metrics: deps.businessMetrics).addRoutes(to: v1)
     OrderRoutes(orders: deps.services.orders).addRoutes(to: v1)
     EventRoutes(webhooks: deps.services.webhooks).addRoutes(to: v1)
-    ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, calendar: deps.calendar)
+    ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly, clock: deps.clock)
         .addRoutes(to: v1)
     PaymentRoutes(payments: deps.services.payments).addRoutes(to: v1)
     return router

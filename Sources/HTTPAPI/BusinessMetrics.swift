@@ -18,9 +18,12 @@ final class BusinessMetrics: Sendable {
     private let outcomes = MetricHandles<String, Prometheus.Counter>()
     private let exceptionKinds = Mutex<Set<String>>([])
     private let cpuReported = Mutex<Double>(0)
-    private let started = Date().timeIntervalSince1970
+    private let started: TimeInterval
 
-    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+    init(registry: PrometheusCollectorRegistry, started: Date) {
+        self.registry = registry
+        self.started = started.timeIntervalSince1970
+    }
 
     private static func descriptor(_ subsystem: String, _ name: String, unit: String? = nil, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "qianzhuang", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)

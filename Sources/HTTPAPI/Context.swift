@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Hummingbird
 import Logging
+import Services
 
 /// Per-request state: the request id and, once authenticated, the caller.
 public struct AppRequestContext: RequestContext {
@@ -37,5 +38,15 @@ public struct AppRequestContext: RequestContext {
                           detail: "the \(principal.role.rawValue) role may not do this")
         }
         return principal
+    }
+
+    /// A UUID path parameter (`{id}` unless named), or a 422 naming it.
+    func pathID(_ name: String = "id") throws -> UUID {
+        try Field.uuid(try Field.path(self, name), name)
+    }
+
+    /// The caller acting in this request, as services record it.
+    func actor(_ principal: Principal) -> Actor {
+        Actor(principal: principal, requestID: requestID)
     }
 }

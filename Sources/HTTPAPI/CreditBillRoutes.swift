@@ -12,43 +12,34 @@ struct CreditBillRoutes {
     func addRoutes(to group: Routes) {
         group.get("/credit-accounts/{id}/bills") { request, context in
             try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
+            let id = try context.pathID()
             let q = ReconciliationRoutes.query(request)
             let limit = try Paging.limit(q["limit"])
-            let after = try q["cursor"].map(Self.cursor)
+            let after = try q["cursor"].map(Paging.dateAndID)
             let (page, more) = try await credit.bills(accountID: id, limit: limit, after: after)
             let today = credit.today
-            let next = more ? page.last.map { Paging.encode("\($0.statementDate)|\($0.id.uuidString.lowercased())") } : nil
+            let next = more ? page.last.map { Paging.encode($0.statementDate, $0.id) } : nil
             return try JSONBody.response(ListBody(data: page.map { BillBody($0, today: today, withLines: false) }, nextCursor: next))
         }
         group.get("/credit-accounts/{id}/bills/{bill_id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
-            let billID = try Field.uuid(try Field.path(context, "bill_id"), "bill_id")
+            let id = try context.pathID()
+            let billID = try context.pathID("bill_id")
             return try JSONBody.response(BillBody(try await credit.bill(accountID: id, id: billID), today: credit.today, withLines: true))
         }
         group.get("/credit-accounts/{id}/billing-days") { _, context in
             try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
+            let id = try context.pathID()
             return try JSONBody.response(BillingDaysBody(try await credit.billingDays(accountID: id)))
         }
         group.on(.put, "/credit-accounts/{id}/billing-days") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try CreditRoutes.pathID(context)
+            let id = try context.pathID()
             let body = try await JSONBody.decode(BillingDaysRequestBody.self, from: request, context: context)
             let days = try await credit.setBillingDays(accountID: id, statementDay: body.statementDay, repaymentDay: body.repaymentDay,
-                                                       actor: Actor(principal: principal, requestID: context.requestID))
+                                                       actor: context.actor(principal))
             return try JSONBody.response(BillingDaysBody(days))
         }
-    }
-
-    /// `statement date|id`, base64url, as the list issued it.
-    static func cursor(_ text: String) throws -> (BusinessDate, UUID) {
-        let parts = try Paging.decode(text).split(separator: "|").map(String.init)
-        guard parts.count == 2, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[1]) else {
-            throw Problem.validation("cursor", "is not a cursor this API issued")
-        }
-        return (date, id)
     }
 
 }

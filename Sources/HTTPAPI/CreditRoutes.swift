@@ -16,134 +16,120 @@ struct CreditRoutes {
         group.post("/credit-products") { request, context in
             let principal = try context.require(.operator)
             let body = try await JSONBody.decode(CreditProductRequest.self, from: request, context: context)
-            let product = try await credit.createProduct(try body.draft(), actor: actor(principal, context))
+            let product = try await credit.createProduct(try body.draft(), actor: context.actor(principal))
             return try JSONBody.response(CreditProductBody(product), status: .created)
         }
         group.get("/credit-products/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             return try JSONBody.response(CreditProductBody(try await credit.product(id: id)))
         }
         group.post("/credit-accounts") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CreditAccountRequest.self, from: request, context: context)
-            let opened = try await credit.openAccount(try body.application(), actor: actor(principal, context))
+            let opened = try await credit.openAccount(try body.application(), actor: context.actor(principal))
             return try JSONBody.response(try CreditAccountBody(opened.account), status: .created)
         }
         group.get("/credit-accounts") { request, context in
             try context.require(.operator)
-            let status = try request.uri.queryParameters.get("status").map { text in
-                guard let status = CreditAccountStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be one of \(CreditAccountStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return status
-            }
+            let status: CreditAccountStatus? = try request.uri.queryParameters.get("status").map { try Field.oneOf($0, "status") }
             let page = try await credit.accounts(status: status, try Paging.request(request))
             return try JSONBody.response(ListBody(page, CreditAccountBody.init))
         }
         group.get("/credit-accounts/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             return try JSONBody.response(try CreditAccountBody(try await credit.account(id: id)))
         }
         group.post("/credit-accounts/{id}/limit-changes") { request, context in
             let principal = try context.require(.operator)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             let body = try await JSONBody.decode(LimitChangeRequestBody.self, from: request, context: context)
             let account = try await credit.changeLimit(accountID: id, to: try body.newLimit.money(field: "new_limit"),
-                                                       reason: try body.reason(), actor: actor(principal, context))
+                                                       reason: try body.reason(), actor: context.actor(principal))
             return try JSONBody.response(try CreditAccountBody(account))
         }
         group.post("/credit-accounts/{id}/closure") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             _ = try await Self.optionalBody(EmptyRequestBody.self, request)
-            return try JSONBody.response(try CreditAccountBody(try await credit.closeAccount(accountID: id, actor: actor(principal, context))))
+            return try JSONBody.response(try CreditAccountBody(try await credit.closeAccount(accountID: id, actor: context.actor(principal))))
         }
         group.post("/credit-accounts/{id}/recoveries") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             let body = try await JSONBody.decode(RecoveryRequestBody.self, from: request, context: context)
             let result = try await credit.recover(accountID: id, amount: try body.amount.money(field: "amount", allowZero: false),
                                                   externalRef: try Field.nonEmpty(body.externalRef, "external_ref"),
-                                                  actor: actor(principal, context))
+                                                  actor: context.actor(principal))
             return try JSONBody.response(RecoveryBody(result), status: .created)
         }
         group.post("/checkouts") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(CheckoutRequestBody.self, from: request, context: context)
-            let outcome = try await credit.authorize(try body.request(), actor: actor(principal, context))
+            let outcome = try await credit.authorize(try body.request(), actor: context.actor(principal))
             metrics?.checkout(outcome.checkout.status.rawValue)
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available, annualRates: outcome.annualRates),
                                          status: .created)
         }
         group.get("/checkouts/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             return try JSONBody.response(CheckoutBody(try await credit.checkout(id: id), available: nil))
         }
         group.post("/checkouts/{id}/capture") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             let body = try await Self.optionalBody(CaptureRequestBody.self, request)
             let amount = try body?.amount.map { try $0.money(field: "amount", allowZero: false) }
-            let outcome = try await credit.capture(checkoutID: id, amount: amount, actor: actor(principal, context))
+            let outcome = try await credit.capture(checkoutID: id, amount: amount, actor: context.actor(principal))
             metrics?.checkout(outcome.checkout.status.rawValue)
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
         }
         group.post("/checkouts/{id}/void") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             _ = try await Self.optionalBody(EmptyRequestBody.self, request)
-            let outcome = try await credit.void(checkoutID: id, actor: actor(principal, context))
+            let outcome = try await credit.void(checkoutID: id, actor: context.actor(principal))
             metrics?.checkout(outcome.checkout.status.rawValue)
             return try JSONBody.response(CheckoutBody(outcome.checkout, available: outcome.available))
         }
         group.get("/installment-plans/{id}") { _, context in
             try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             return try JSONBody.response(PlanBody(try await credit.plan(id: id)))
         }
         group.get("/installment-plans/{id}/payoff-quote") { request, context in
             try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             let asOf = try request.uri.queryParameters.get("as_of").map { try Field.date(String($0), "as_of") }
             let (quote, rates) = try await credit.payoffQuoteWithRates(planID: id, asOf: asOf)
             return try JSONBody.response(PayoffQuoteBody(planID: id, quote, annualRates: rates))
         }
         group.post("/installment-plans/{id}/conversions") { request, context in
             let principal = try context.require(.operator, .platform)
-            let id = try Self.pathID(context)
+            let id = try context.pathID()
             let body = try await JSONBody.decode(ConversionRequestBody.self, from: request, context: context)
-            let plan = try await credit.convert(planID: id, tenor: body.tenor, actor: actor(principal, context))
+            let plan = try await credit.convert(planID: id, tenor: body.tenor, actor: context.actor(principal))
             return try JSONBody.response(PlanBody(plan), status: .created)
         }
         group.post("/repayments") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(RepaymentRequestBody.self, from: request, context: context)
             if let billRequest = try body.billRequest() {
-                let paid = try await credit.repayBill(billRequest, actor: actor(principal, context))
+                let paid = try await credit.repayBill(billRequest, actor: context.actor(principal))
                 return try JSONBody.response(BillRepaymentBody(paid, today: credit.today), status: .created)
             }
-            let result = try await credit.repay(try body.request(), actor: actor(principal, context))
+            let result = try await credit.repay(try body.request(), actor: context.actor(principal))
             return try JSONBody.response(RepaymentBody(result), status: .created)
         }
         group.post("/refunds") { request, context in
             let principal = try context.require(.operator, .platform)
             let body = try await JSONBody.decode(RefundRequestBody.self, from: request, context: context)
-            let result = try await credit.refund(try body.request(), actor: actor(principal, context))
+            let result = try await credit.refund(try body.request(), actor: context.actor(principal))
             return try JSONBody.response(RefundBody(result, orderRef: body.orderRef), status: .created)
         }
         CreditBillRoutes(credit: credit).addRoutes(to: group)
-    }
-
-    /// The `{id}` path parameter as a UUID, or a 422.
-    static func pathID(_ context: AppRequestContext) throws -> UUID {
-        try Field.uuid(try Field.path(context, "id"), "id")
-    }
-
-    func actor(_ principal: Principal, _ context: AppRequestContext) -> Actor {
-        Actor(principal: principal, requestID: context.requestID)
     }
 
     /// A body that may be absent (capture and void need none); when present it is strict JSON.
@@ -151,18 +137,6 @@ struct CreditRoutes {
         let bytes = try await JSONBody.collect(request)
         guard !bytes.isEmpty else { return nil }
         return try JSONBody.decode(type, from: bytes)
-    }
-
-    /// A decimal-string rate; with `scale`, one with more decimal places than the column stores is refused
-    /// (it would be priced differently once read back).
-    static func rate(_ text: String, _ field: String, scale: Int? = nil) throws -> Decimal {
-        guard text.range(of: #"^[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil, let value = Decimal(string: text) else {
-            throw Problem.validation(field, "must be a decimal string like \"0.006\"")
-        }
-        if let scale, !RatePrecision.fits(value, scale: scale) {
-            throw Problem.validation(field, "has more than \(scale) decimal places, the precision rates are stored and priced with")
-        }
-        return value
     }
 
     static func merchantID(_ text: String) throws -> String {
@@ -215,7 +189,7 @@ struct CreditProductRequest: Codable {
         for (i, tenor) in (tenors ?? []).enumerated() {
             guard (1...60).contains(tenor.tenor) else { throw Problem.validation("tenors[\(i)].tenor", "must be 1 to 60") }
             guard pricing[tenor.tenor] == nil else { throw Problem.validation("tenors[\(i)].tenor", "appears twice") }
-            let rate = try CreditRoutes.rate(tenor.monthlyRate, "tenors[\(i)].monthly_rate",
+            let rate = try Rate.parse(tenor.monthlyRate, "tenors[\(i)].monthly_rate",
                                              scale: RatePrecision.creditScale)
             guard rate < 1 else { throw Problem.validation("tenors[\(i)].monthly_rate", "must be below 1") }
             guard let price = InstallmentPricing(methodName: tenor.pricing, rate: rate) else {
@@ -223,29 +197,18 @@ struct CreditProductRequest: Codable {
             }
             pricing[tenor.tenor] = price
         }
-        let rounding = try rounding.map { text in
-            guard let rule = RoundingRule(rawValue: text) else {
-                throw Problem.validation("rounding", "must be half_even, half_up, down or up")
-            }
-            return rule
-        } ?? defaults.rounding
-        let allocation = try allocationStrategy.map { text in
-            guard let strategy = AllocationStrategy(rawValue: text) else {
-                throw Problem.validation("allocation_strategy", "must be due_date_order")
-            }
-            return strategy
+        let rounding: RoundingRule = try rounding.map { try Field.oneOf($0, "rounding", "must be half_even, half_up, down or up") } ?? defaults.rounding
+        let allocation: AllocationStrategy = try allocationStrategy.map {
+            try Field.oneOf($0, "allocation_strategy", "must be due_date_order")
         } ?? defaults.allocation
-        let overpaymentPolicy = try overpayment.map { text in
-            guard let policy = OverpaymentPolicy(rawValue: text) else {
-                throw Problem.validation("overpayment", "must be prepay_next_bills or refuse")
-            }
-            return policy
+        let overpaymentPolicy: OverpaymentPolicy = try overpayment.map {
+            try Field.oneOf($0, "overpayment", "must be prepay_next_bills or refuse")
         } ?? defaults.overpayment
         let terms = CreditProduct(
             allowedTenors: pricing.keys.sorted(), pricing: pricing,
             interestFreeDays: interestFreeDays ?? defaults.interestFreeDays, graceDays: graceDays ?? defaults.graceDays,
-            dailyLateFeeRate: try dailyLateFeeRate.map { try CreditRoutes.rate($0, "daily_late_fee_rate", scale: RatePrecision.creditScale) } ?? defaults.dailyLateFeeRate,
-            lateFeeCap: try lateFeeCap.map { try CreditRoutes.rate($0, "late_fee_cap", scale: RatePrecision.creditScale) } ?? defaults.lateFeeCap,
+            dailyLateFeeRate: try dailyLateFeeRate.map { try Rate.parse($0, "daily_late_fee_rate", scale: RatePrecision.creditScale) } ?? defaults.dailyLateFeeRate,
+            lateFeeCap: try lateFeeCap.map { try Rate.parse($0, "late_fee_cap", scale: RatePrecision.creditScale) } ?? defaults.lateFeeCap,
             authorizationExpiryHours: authorizationExpiryHours ?? defaults.authorizationExpiryHours, rounding: rounding,
             allocation: allocation, overpayment: overpaymentPolicy, billing: try Self.billing(statementDay, repaymentDay))
         guard (0...366).contains(terms.interestFreeDays) else { throw Problem.validation("interest_free_days", "must be 0 to 366") }
@@ -287,9 +250,9 @@ struct CreditFeaturesBody: Codable {
         let features = CreditFeatures(
             accountAgeMonths: accountAgeMonths, orders12m: ordersLastYear,
             spend12m: try spendLastYear.money(field: "features.spend_last_year"),
-            returnRate: try CreditRoutes.rate(returnRate, "features.return_rate"),
+            returnRate: try Rate.parse(returnRate, "features.return_rate"),
             distinctDeliveryAddresses: distinctDeliveryAddresses,
-            onTimeRepaymentRatio: try onTimeRepaymentRatio.map { try CreditRoutes.rate($0, "features.on_time_repayment_ratio") },
+            onTimeRepaymentRatio: try onTimeRepaymentRatio.map { try Rate.parse($0, "features.on_time_repayment_ratio") },
             priorOverdueCount: priorOverdueCount)
         do {
             try features.validate()
@@ -357,12 +320,7 @@ struct LimitChangeRequestBody: Codable {
     let newLimit: MoneyBody
     let reasonCode: String
 
-    func reason() throws -> LimitChangeReason {
-        guard let reason = LimitChangeReason(rawValue: reasonCode) else {
-            throw Problem.validation("reason_code", "must be one of " + LimitChangeReason.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return reason
-    }
+    func reason() throws -> LimitChangeReason { try Field.oneOf(reasonCode, "reason_code") }
 }
 
 struct CheckoutRequestBody: Codable {

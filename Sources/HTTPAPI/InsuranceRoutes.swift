@@ -26,29 +26,24 @@ struct InsuranceRoutes {
                 coverageCap: try body.coverageCap.money(field: "coverage_cap", allowZero: false),
                 coverageStart: try Field.date(body.coverageStart, "coverage_start"),
                 coverageEnd: try Field.date(body.coverageEnd, "coverage_end"))
-            let policy = try await insurance.buyPolicy(terms, actor: Actor(principal: principal, requestID: context.requestID))
+            let policy = try await insurance.buyPolicy(terms, actor: context.actor(principal))
             return try JSONBody.response(PolicyBody(policy), status: .created)
         }
         group.get("/shipping-policies/{id}") { _, context in
             try context.require(.platform, .operator, .insurer)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(PolicyBody(try await insurance.policy(id: id)))
         }
         group.post("/return-events") { request, context in
             let principal = try context.require(.platform, .operator)
             let body = try await JSONBody.decode(ReturnEventRequest.self, from: request, context: context)
-            let result = try await insurance.recordReturnEvent(try body.input(), actor: Actor(principal: principal, requestID: context.requestID))
+            let result = try await insurance.recordReturnEvent(try body.input(), actor: context.actor(principal))
             return try JSONBody.response(ReturnEventResponse(result), status: result.recorded ? .created : .ok)
         }
         group.get("/claims") { request, context in
             try context.require(.insurer, .operator)
             let query = request.uri.queryParameters
-            let status = try query.get("status").map { text in
-                guard let status = ClaimStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be one of \(ClaimStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return status
-            }
+            let status: ClaimStatus? = try query.get("status").map { try Field.oneOf($0, "status") }
             let limit = try query.get("limit").map { text in
                 guard let limit = Int(String(text)) else { throw Problem.validation("limit", "must be an integer") }
                 return limit
@@ -58,18 +53,16 @@ struct InsuranceRoutes {
         }
         group.get("/claims/{id}") { _, context in
             try context.require(.insurer, .operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(ClaimBody(try await insurance.claim(id: id)))
         }
         group.post("/claims/{id}/decision") { request, context in
             let principal = try context.require(.insurer, .operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decode(DecisionRequest.self, from: request, context: context)
-            guard let decision = InsurerDecision(rawValue: body.decision) else {
-                throw Problem.validation("decision", "must be approve or reject")
-            }
+            let decision: InsurerDecision = try Field.oneOf(body.decision, "decision", "must be approve or reject")
             let claim = try await insurance.decideClaim(
-                id: id, decision: decision, reason: body.reason, actor: Actor(principal: principal, requestID: context.requestID))
+                id: id, decision: decision, reason: body.reason, actor: context.actor(principal))
             metrics?.claimDecision(claim.status.rawValue)
             return try JSONBody.response(ClaimBody(claim))
         }
@@ -118,9 +111,7 @@ struct ReturnEventRequest: Codable {
         case (nil, let ref?): policy = .orderRef(ref)
         default: throw Problem.validation("policy_id", "give exactly one of policy_id and order_ref")
         }
-        guard let event = ReturnEvent(rawValue: event) else {
-            throw Problem.validation("event", "must be one of \(ReturnEvent.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let event: ReturnEvent = try Field.oneOf(event, "event")
         return ReturnEventInput(
             policy: policy, event: event, occurredAt: try Timestamp.parse(occurredAt, "occurred_at"),
             buyerRef: buyerRef, carrier: carrier, trackingNumber: trackingNumber,

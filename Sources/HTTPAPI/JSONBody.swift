@@ -199,11 +199,41 @@ enum Field {
         return trimmed
     }
 
+    /// One value of a closed set, or a 422 naming the field with `rule`.
+    static func oneOf<T: RawRepresentable>(_ text: some StringProtocol, _ field: String, _ rule: String) throws -> T
+    where T.RawValue == String {
+        guard let value = T(rawValue: String(text)) else { throw Problem.validation(field, rule) }
+        return value
+    }
+
+    /// One value of a closed set, or a 422 naming the field and listing every value.
+    static func oneOf<T: RawRepresentable & CaseIterable>(_ text: some StringProtocol, _ field: String) throws -> T
+    where T.RawValue == String {
+        try oneOf(text, field, "must be one of " + T.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+
     /// A path parameter, percent-decoded exactly once (here, for every route).
     static func path(_ context: AppRequestContext, _ name: String) throws -> String {
         let raw = try context.parameters.require(name)
         guard let decoded = raw.removingPercentEncoding else { throw Problem.validation(name, "is not valid percent-encoded UTF-8") }
         guard !decoded.unicodeScalars.contains("\u{0}") else { throw Problem.validation(name, "must not contain the NUL character") }
         return decoded
+    }
+}
+
+/// Rates on the wire are decimal strings ("0.80", "0.0730"), never JSON numbers: the one parser for every
+/// rate field (financing lines, credit products, score features).
+enum Rate {
+    /// With `scale`, a rate with more decimal places than the column stores is refused.
+    static func parse(_ text: String, _ field: String, scale: Int? = nil) throws -> Decimal {
+        let ok = !text.isEmpty && text.count <= 20 && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && text.filter { $0 == "." }.count <= 1 && text.first != "." && text.last != "."
+        guard ok, let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+            throw Problem.validation(field, "must be a decimal string like \"0.0730\"")
+        }
+        if let scale, !RatePrecision.fits(value, scale: scale) {
+            throw Problem.validation(field, "has more than \(scale) decimal places, the precision rates are stored and priced with")
+        }
+        return value
     }
 }

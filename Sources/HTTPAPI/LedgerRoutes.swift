@@ -28,15 +28,13 @@ struct LedgerRoutes {
             let reference = try Field.nonEmpty(body.reference, "reference")
             var lines: [LedgerService.ManualLine] = []
             for (i, line) in body.postings.enumerated() {
-                guard let side = NormalSide(rawValue: line.side) else {
-                    throw Problem.validation("postings[\(i)].side", "must be debit or credit")
-                }
+                let side: NormalSide = try Field.oneOf(line.side, "postings[\(i)].side", "must be debit or credit")
                 lines.append(.init(accountCode: line.accountCode,
                                    amount: try line.amount.money(field: "postings[\(i)].amount", allowZero: false), side: side))
             }
             let id = try await ledger.postManualEntry(
                 businessDate: date, description: body.description ?? "", reference: reference, lines: lines,
-                actor: Actor(principal: principal, requestID: context.requestID))
+                actor: context.actor(principal))
             return try JSONBody.response(["id": id.uuidString.lowercased(), "reference": reference], status: .created)
         }
     }

@@ -29,7 +29,7 @@ struct OrderRoutes {
                 amount: try body.amount.money(field: "amount", allowZero: false), deliveredAt: delivered,
                 buyerRef: try body.buyerRef.map { try Field.nonEmpty($0, "buyer_ref") },
                 carrier: shipping?.carrier, trackingNumber: shipping?.tracking, shippingCost: shipping?.cost),
-                actor: Actor(principal: principal, requestID: context.requestID))
+                actor: context.actor(principal))
             return try JSONBody.response(OrderReturnBody(result), status: .created)
         }
     }

@@ -15,27 +15,14 @@ struct PaymentRoutes {
             try context.require(.operator)
             let q = request.uri.queryParameters
             var filter = PaymentOrderFilter()
-            filter.status = try q.get("status").map { text in
-                guard let s = PaymentOrderStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be one of \(PaymentOrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return s
-            }
-            filter.sourceType = try q.get("source_type").map { text in
-                guard let s = PaymentSourceType(rawValue: String(text)) else {
-                    throw Problem.validation("source_type", "must be one of \(PaymentSourceType.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return s
-            }
+            filter.status = try q.get("status").map { try Field.oneOf($0, "status") }
+            filter.sourceType = try q.get("source_type").map { try Field.oneOf($0, "source_type") }
             filter.currency = try q.get("currency").map { text in
                 guard let c = Currency(code: String(text)) else { throw Problem.validation("currency", "unknown ISO 4217 currency") }
                 return c.code
             }
-            filter.creditorType = try q.get("creditor_type").map { text in
-                guard let t = PayeeType(rawValue: String(text)) else {
-                    throw Problem.validation("creditor_type", "must be supplier, seller, merchant or consumer")
-                }
-                return t
+            filter.creditorType = try q.get("creditor_type").map {
+                try Field.oneOf($0, "creditor_type", "must be supplier, seller, merchant or consumer")
             }
             filter.creditorRef = try q.get("creditor_ref").map { try Field.nonEmpty(String($0), "creditor_ref") }
             filter.batchID = try q.get("batch_id").map { try Field.uuid(String($0), "batch_id") }
@@ -44,7 +31,7 @@ struct PaymentRoutes {
         }
         group.get("/payment-orders/{id}") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let (order, steps) = try await payments.orderWithSteps(id: id)
             var body = PaymentOrderBody(order, masked: false)
             body.steps = steps.map(PaymentOrderStepBody.init)
@@ -53,10 +40,10 @@ struct PaymentRoutes {
 
         group.post("/payment-orders/{id}/failure") { request, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decode(PaymentOrderFailureRequest.self, from: request, context: context)
             let failed = try await payments.fail(orderID: id, reason: try Field.nonEmpty(body.reason, "reason", max: 500),
-                                                 actor: Actor(principal: principal, requestID: context.requestID))
+                                                 actor: context.actor(principal))
             return try JSONBody.response(PaymentOrderBody(failed, masked: false))
         }
 
@@ -64,7 +51,7 @@ struct PaymentRoutes {
             let principal = try context.require(.operator)
             let body = try await JSONBody.decode(PaymentBatchRequest.self, from: request, context: context)
             let batches = try await payments.writeBatches(businessDate: try body.businessDate.map { try Field.date($0, "business_date") },
-                                                          actor: Actor(principal: principal, requestID: context.requestID))
+                                                          actor: context.actor(principal))
             return try JSONBody.response(PaymentBatchesWritten(data: batches.map(PaymentBatchBody.init)), status: .created)
         }
         group.get("/payment-batches") { request, context in
@@ -73,12 +60,12 @@ struct PaymentRoutes {
         }
         group.get("/payment-batches/{id}") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(PaymentBatchBody(try await payments.batch(id: id)))
         }
         group.get("/payment-batches/{id}/file") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let batch = try await payments.batch(id: id)
             let file = try await payments.batchFile(id: id)
             var headers = HTTPFields()
@@ -89,17 +76,17 @@ struct PaymentRoutes {
         }
         group.post("/payment-batches/{id}/sent") { _, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(PaymentBatchBody(try await payments.markSent(batchID: id, actor: Actor(principal: principal,
                                                                                                                requestID: context.requestID))))
         }
 
         group.on(.put, "/suppliers/{id}/bank-details") { request, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let details = try await BankDetailsRequest.decode(request, context: context)
             let saved = try await payments.setPayee(type: .supplier, ref: id.uuidString.lowercased(), details: details,
-                                                    actor: Actor(principal: principal, requestID: context.requestID))
+                                                    actor: context.actor(principal))
             return try JSONBody.response(BankDetailsBody(saved, masked: false))
         }
         group.on(.put, "/payees/{party_type}/{party_ref}/bank-details") { request, context in
@@ -107,7 +94,7 @@ struct PaymentRoutes {
             let (type, ref) = try Self.party(context)
             let details = try await BankDetailsRequest.decode(request, context: context)
             let saved = try await payments.setPayee(type: type, ref: ref, details: details,
-                                                    actor: Actor(principal: principal, requestID: context.requestID))
+                                                    actor: context.actor(principal))
             return try JSONBody.response(BankDetailsBody(saved, masked: false))
         }
         group.get("/payees/{party_type}/{party_ref}/bank-details") { _, context in

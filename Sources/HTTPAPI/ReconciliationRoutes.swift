@@ -11,7 +11,7 @@ struct ReconciliationRoutes {
     let statements: StatementService
     let reconciliation: ReconciliationService
     let runner: NightlyRunner
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     /// Statement files can be large; they are streamed to a temporary file, never held in memory.
     static let maxStatementBytes = 1 << 30
 
@@ -35,12 +35,12 @@ struct ReconciliationRoutes {
             defer { try? FileManager.default.removeItem(at: file) }
             try await Self.spool(request.body, to: file)
             let result = try await statements.importFile(file, format: format, channel: channel,
-                                                         actor: Actor(principal: principal, requestID: context.requestID))
+                                                         actor: context.actor(principal))
             return try JSONBody.response(StatementImportBody(result), status: result.alreadyImported ? .ok : .created)
         }
         group.get("/statements/{id}") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(StatementBody(try await statements.statement(id: id)))
         }
         group.post("/nightly-runs") { request, context in
@@ -52,13 +52,13 @@ struct ReconciliationRoutes {
         }
         group.get("/nightly-runs/{id}") { _, context in
             try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
             return try JSONBody.response(NightlyRunBody(run, steps: try await runner.steps(of: id)))
         }
         group.get("/nightly-runs/{id}/exceptions") { request, context in
             try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
             var filter = try Self.exceptionFilter(Self.query(request), dates: false)
             filter.dateFrom = run.businessDate
@@ -87,23 +87,23 @@ struct ReconciliationRoutes {
             let body = try await JSONBody.decodePatch(MatchingRuleRequest.self, from: request, context: context)
             let rule = try await reconciliation.setMatchingRule(
                 source: source, amountToleranceMinor: body.amountToleranceMinor, dateWindowDays: body.dateWindowDays,
-                oneToMany: body.oneToMany, manyToOne: body.manyToOne, actor: Actor(principal: principal, requestID: context.requestID))
+                oneToMany: body.oneToMany, manyToOne: body.manyToOne, at: clock.now(), actor: context.actor(principal))
             return try JSONBody.response(MatchingRuleBody(rule))
         }
         group.post("/reconciliation-exceptions/{id}/acknowledge") { _, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
-            let row = try await reconciliation.advanceException(id: id, resolveWith: nil, on: calendar.businessDate(at: Date()),
-                                                                actor: Actor(principal: principal, requestID: context.requestID))
-            return try JSONBody.response(ExceptionBody(row, today: calendar.businessDate(at: Date())))
+            let id = try context.pathID()
+            let row = try await reconciliation.advanceException(id: id, resolveWith: nil, on: clock.today,
+                                                                actor: context.actor(principal))
+            return try JSONBody.response(ExceptionBody(row, today: clock.today))
         }
         group.post("/reconciliation-exceptions/{id}/resolve") { request, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decode(ResolveRequest.self, from: request, context: context)
-            let row = try await reconciliation.advanceException(id: id, resolveWith: body.note, on: calendar.businessDate(at: Date()),
-                                                                actor: Actor(principal: principal, requestID: context.requestID))
-            return try JSONBody.response(ExceptionBody(row, today: calendar.businessDate(at: Date())))
+            let row = try await reconciliation.advanceException(id: id, resolveWith: body.note, on: clock.today,
+                                                                actor: context.actor(principal))
+            return try JSONBody.response(ExceptionBody(row, today: clock.today))
         }
     }
 
@@ -146,7 +146,7 @@ struct ReconciliationRoutes {
     func exceptionPage(_ filter: ExceptionFilter) async throws -> Response {
         let (page, more) = try await reconciliation.exceptions(filter)
         let next = more ? page.last.map { Paging.encode("\($0.businessDate)|\($0.kind)|\($0.id.uuidString.lowercased())") } : nil
-        let today = calendar.businessDate(at: Date())
+        let today = clock.today
         return try JSONBody.response(ListBody(data: page.map { ExceptionBody($0, today: today) }, nextCursor: next))
     }
 

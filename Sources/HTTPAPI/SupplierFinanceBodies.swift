@@ -27,9 +27,7 @@ struct FinancingLineBody: Codable {
         let ceiling = try autoApprovalCeiling.money(field: "\(field).auto_approval_ceiling")
         let rate = try Rate.parse(advanceRate, "\(field).advance_rate", scale: RatePrecision.financingScale)
         let discount = try Rate.parse(annualDiscountRate, "\(field).annual_discount_rate", scale: RatePrecision.financingScale)
-        guard let dayCount = DayCount(rawValue: dayCount ?? "ACT/360") else {
-            throw Problem.validation("\(field).day_count", "must be ACT/360, ACT/365F or 30/360")
-        }
+        let dayCount: DayCount = try Field.oneOf(dayCount ?? "ACT/360", "\(field).day_count", "must be ACT/360, ACT/365F or 30/360")
         do {
             return try FinancingLine(limit: limit, advanceRate: rate, annualDiscountRate: discount, minDaysToMaturity: minDaysToMaturity,
                                      maxDaysToMaturity: maxDaysToMaturity, autoApprovalCeiling: ceiling, dayCount: dayCount)
@@ -91,22 +89,6 @@ extension FinancingLineBody {
     }
 }
 
-/// Rates on the wire are decimal strings ("0.80", "0.0730"), never JSON numbers.
-enum Rate {
-    /// With `scale`, a rate with more decimal places than the column stores is refused.
-    static func parse(_ text: String, _ field: String, scale: Int? = nil) throws -> Decimal {
-        let ok = !text.isEmpty && text.count <= 20 && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-            && text.filter { $0 == "." }.count <= 1 && text.first != "." && text.last != "."
-        guard ok, let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
-            throw Problem.validation(field, "must be a decimal string like \"0.0730\"")
-        }
-        if let scale, !RatePrecision.fits(value, scale: scale) {
-            throw Problem.validation(field, "has more than \(scale) decimal places, the precision rates are stored and priced with")
-        }
-        return value
-    }
-}
-
 struct SupplierRequest: Codable {
     let name: String
     let unifiedSocialCreditCode: String
@@ -135,7 +117,7 @@ struct SupplierBody: Encodable {
         id = s.id.uuidString.lowercased()
         name = s.name
         unifiedSocialCreditCode = s.creditCode
-        status = s.status
+        status = s.status.rawValue
         financingLine = FinancingLineBody(s.line)
         financingCommitted = MoneyBody(s.financingCommitted)
         freeLimit = MoneyBody(Money(minorUnits: max(0, s.line.limit.minorUnits - s.financingCommitted.minorUnits), currency: s.line.currency))

@@ -23,7 +23,7 @@ struct SupplierFinanceRoutes {
             }
             let line = try body.financingLine.line(field: "financing_line")
             let created = try await finance.createSupplier(name: name, creditCode: code, line: line,
-                                                           actor: Actor(principal: principal, requestID: context.requestID))
+                                                           actor: context.actor(principal))
             return try JSONBody.response(SupplierBody(created), status: .created)
         }
         group.get("/suppliers") { request, context in
@@ -38,7 +38,7 @@ struct SupplierFinanceRoutes {
         }
         group.get("/suppliers/{id}") { _, context in
             let principal = try context.require(.operator, .supplier)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             var body = SupplierBody(try await finance.supplier(id: id, for: principal))
             body.bankDetails = try await payments?.payee(type: .supplier, ref: id.uuidString.lowercased())
                 .map { BankDetailsBody($0, masked: principal.role != .operator) }
@@ -46,19 +46,17 @@ struct SupplierFinanceRoutes {
         }
         group.patch("/suppliers/{id}") { request, context in
             let principal = try context.require(.operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decodePatch(SupplierPatch.self, from: request, context: context)
-            if let status = body.status, !["pending", "active", "suspended", "closed"].contains(status) {
-                throw Problem.validation("status", "must be pending, active, suspended or closed")
-            }
+            let status: SupplierStatus? = try body.status.map { try Field.oneOf($0, "status", "must be pending, active, suspended or closed") }
             let name = try body.name.map { try Field.nonEmpty($0, "name") }
             let patch = body.financingLine
             if let patch { _ = try patch.validated() }
-            let change = SupplierFinanceService.SupplierChange(name: name, status: body.status) { current in
+            let change = SupplierFinanceService.SupplierChange(name: name, status: status) { current in
                 guard let patch else { return current }
                 return try patch.apply(to: current)
             }
-            let updated = try await finance.updateSupplier(id: id, change: change, actor: Actor(principal: principal, requestID: context.requestID))
+            let updated = try await finance.updateSupplier(id: id, change: change, actor: context.actor(principal))
             return try JSONBody.response(SupplierBody(updated))
         }
 
@@ -71,7 +69,7 @@ struct SupplierFinanceRoutes {
                 face: try body.faceAmount.money(field: "face_amount", allowZero: false),
                 issueDate: try Field.date(body.issueDate, "issue_date"), dueDate: try Field.date(body.dueDate, "due_date"),
                 orderRef: try body.orderRef.map { try Field.nonEmpty($0, "order_ref") },
-                actor: Actor(principal: principal, requestID: context.requestID))
+                actor: context.actor(principal))
             return try JSONBody.response(ReceivableBody(view), status: .created)
         }
         group.get("/receivables") { request, context in
@@ -79,58 +77,45 @@ struct SupplierFinanceRoutes {
             let q = request.uri.queryParameters
             var filter = ReceivableFilter(limit: try Paging.limit(q.get("limit").map { String($0) }))
             filter.supplierID = try q.get("supplier_id").map { try Field.uuid(String($0), "supplier_id") }
-            filter.status = try q.get("status").map { text in
-                guard let s = ReceivableStatus(rawValue: String(text)) else {
-                    throw Problem.validation("status", "must be open, financed, settled, disputed or cancelled")
-                }
-                return s
-            }
+            filter.status = try q.get("status").map { try Field.oneOf($0, "status", "must be open, financed, settled, disputed or cancelled") }
             filter.dueFrom = try q.get("due_from").map { try Field.date(String($0), "due_from") }
             filter.dueTo = try q.get("due_to").map { try Field.date(String($0), "due_to") }
-            if let cursor = q.get("cursor") {
-                let parts = try Paging.decode(String(cursor)).split(separator: "|")
-                guard parts.count == 2, let date = BusinessDate(String(parts[0])), let id = UUID(uuidString: String(parts[1])) else {
-                    throw Problem.validation("cursor", "is not a cursor this API issued")
-                }
-                filter.after = (date, id)
-            }
+            filter.after = try q.get("cursor").map { try Paging.dateAndID(String($0)) }
             let page = try await finance.listReceivables(filter, for: principal)
-            let next = page.count == filter.limit ? page.last.map { Paging.encode("\($0.dueDate)|\($0.id.uuidString.lowercased())") } : nil
+            let next = page.count == filter.limit ? page.last.map { Paging.encode($0.dueDate, $0.id) } : nil
             return try JSONBody.response(ListBody(data: page.map { ReceivableBody(ReceivableView(record: $0, adjustments: [])) }, nextCursor: next))
         }
         group.get("/receivables/{id}") { _, context in
             let principal = try context.require(.operator, .platform, .supplier)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(ReceivableBody(try await finance.receivable(id: id, for: principal)))
         }
         group.post("/receivables/{id}/adjustments") { request, context in
             let principal = try context.require(.platform, .operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decode(AdjustmentRequest.self, from: request, context: context)
-            guard let kind = ReceivableAdjustment.Kind(rawValue: body.kind) else {
-                throw Problem.validation("kind", "must be goods_returned or credit_note")
-            }
+            let kind: ReceivableAdjustment.Kind = try Field.oneOf(body.kind, "kind", "must be goods_returned or credit_note")
             let view = try await finance.addAdjustment(
                 receivableID: id, kind: kind, amount: try body.amount.money(field: "amount", allowZero: false),
-                reference: try Field.nonEmpty(body.reference, "reference"), actor: Actor(principal: principal, requestID: context.requestID))
+                reference: try Field.nonEmpty(body.reference, "reference"), actor: context.actor(principal))
             return try JSONBody.response(ReceivableBody(view), status: .created)
         }
         group.post("/receivables/{id}/status") { request, context in
             let principal = try context.require(.platform, .operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decode(StatusRequest.self, from: request, context: context)
             guard let target = ReceivableStatus(rawValue: body.status), [.disputed, .open, .financed, .cancelled].contains(target) else {
                 throw Problem.validation("status", "must be disputed, open, financed (resolving a dispute) or cancelled")
             }
-            let view = try await finance.changeReceivableStatus(id: id, to: target, actor: Actor(principal: principal, requestID: context.requestID))
+            let view = try await finance.changeReceivableStatus(id: id, to: target, actor: context.actor(principal))
             return try JSONBody.response(ReceivableBody(view))
         }
         group.post("/receivables/{id}/payments") { request, context in
             let principal = try context.require(.platform, .operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             let body = try await JSONBody.decode(PaymentRequest.self, from: request, context: context)
             let result = try await finance.payReceivable(id: id, amount: try body.amount.money(field: "amount"),
-                                                         actor: Actor(principal: principal, requestID: context.requestID))
+                                                         actor: context.actor(principal))
             return try JSONBody.response(SettlementBody(result), status: .created)
         }
 
@@ -152,22 +137,22 @@ struct SupplierFinanceRoutes {
             let view = try await finance.requestFinancing(
                 supplierID: supplierID, receivableIDs: ids,
                 disbursementDate: try body.disbursementDate.map { try Field.date($0, "disbursement_date") },
-                actor: Actor(principal: principal, requestID: context.requestID))
+                actor: context.actor(principal))
             let response = FinancingResponse(view)
             metrics?.financingDecision(response.status)
             return try JSONBody.response(response, status: .created)
         }
         group.get("/financing-requests/{id}") { _, context in
             let principal = try context.require(.supplier, .operator)
-            let id = try Field.uuid(try Field.path(context, "id"), "id")
+            let id = try context.pathID()
             return try JSONBody.response(FinancingResponse(try await finance.financingRequest(id: id, for: principal)))
         }
         for (path, approve) in [("/financing-requests/{id}/approve", true), ("/financing-requests/{id}/reject", false)] {
             group.post(path) { _, context in
                 let principal = try context.require(.operator)
-                let id = try Field.uuid(try Field.path(context, "id"), "id")
+                let id = try context.pathID()
                 let view = try await finance.decideFinancingRequest(id: id, approve: approve,
-                                                                    actor: Actor(principal: principal, requestID: context.requestID))
+                                                                    actor: context.actor(principal))
                 let response = FinancingResponse(view)
                 metrics?.financingDecision(response.status)
                 return try JSONBody.response(response)
@@ -202,6 +187,18 @@ enum Paging {
     }
 
     static func encode(_ cursor: PageCursor) -> String { encode("\(cursor.key)|\(cursor.id.uuidString.lowercased())") }
+
+    /// A "date|id" cursor (lists ordered by a business date, then id).
+    static func encode(_ date: BusinessDate, _ id: UUID) -> String { encode("\(date)|\(id.uuidString.lowercased())") }
+
+    /// The date and id of a cursor `encode(_:_:)` issued.
+    static func dateAndID(_ cursor: String) throws -> (BusinessDate, UUID) {
+        let parts = try decode(cursor).split(separator: "|").map(String.init)
+        guard parts.count == 2, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[1]) else {
+            throw Problem.validation("cursor", "is not a cursor this API issued")
+        }
+        return (date, id)
+    }
 
     static func decode(_ cursor: String) throws -> String {
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -21,7 +21,8 @@ public enum NightlyPlan {
         return run.id
     }
 
-    public static func standard(services: ServiceRegistry, database: Database, reportDirectory: URL, logger: Logger) -> [NightlyStep] {
+    public static func standard(services: ServiceRegistry, database: Database, reportDirectory: URL, clock: BusinessClock,
+                                logger: Logger) -> [NightlyStep] {
         let reconciliation = ReconciliationService(database: database)
         return [
             NightlyStep("expire_credit_authorizations") { date in
@@ -78,7 +79,7 @@ public enum NightlyPlan {
                         "controls_failed": Int64(proof.controls.filter { !$0.balanced }.count)]
             },
             NightlyStep("sweep_idempotency_keys") { _ in
-                let cutoff = Date().addingTimeInterval(-TimeInterval(IdempotencyStore.retention.components.seconds))
+                let cutoff = clock.now().addingTimeInterval(-TimeInterval(IdempotencyStore.retention.components.seconds))
                 return ["deleted": Int64(try await IdempotencyStore.sweep(olderThan: cutoff, database: database))]
             },
             NightlyStep("write_report") { date in

@@ -55,23 +55,20 @@ public struct NightlyRunner: Sendable {
     let steps: [NightlyStep]
     let logger: Logger
     /// When set, every run is checked against the platform's closable-date rule first.
-    let calendar: BusinessCalendar?
-    let now: @Sendable () -> Date
+    let clock: BusinessClock?
 
-    public init(database: Database, steps: [NightlyStep], logger: Logger, calendar: BusinessCalendar? = nil,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: Database, steps: [NightlyStep], logger: Logger, clock: BusinessClock? = nil) {
         self.database = database
         self.steps = steps
         self.logger = logger
-        self.calendar = calendar
-        self.now = now
+        self.clock = clock
     }
 
     /// Refuses a date the platform may not close (not ended yet, or absurdly old), naming `business_date`.
     public func checkClosable(_ date: BusinessDate) throws(ServiceError) {
-        guard let calendar else { return }
+        guard let clock else { return }
         do {
-            try calendar.checkClosable(date, at: now())
+            try clock.calendar.checkClosable(date, at: clock.now())
         } catch {
             throw .invalid("business_date", error.description)
         }

@@ -8,18 +8,18 @@ import ServiceLifecycle
 /// lets one of them run the date and tells the others it is busy or done.
 public struct NightlyScheduler: Service {
     let runner: NightlyRunner
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     let hour: Int
     let minute: Int
     let logger: Logger
 
     /// `time` is "HH:MM" local to the calendar's time zone; nil when empty or malformed (no scheduler).
-    public init?(time: String?, runner: NightlyRunner, calendar: BusinessCalendar, logger: Logger) {
+    public init?(time: String?, runner: NightlyRunner, clock: BusinessClock, logger: Logger) {
         guard let time, !time.isEmpty else { return nil }
         let parts = time.split(separator: ":")
         guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else { return nil }
         self.runner = runner
-        self.calendar = calendar
+        self.clock = clock
         self.hour = h
         self.minute = m
         self.logger = logger
@@ -27,7 +27,7 @@ public struct NightlyScheduler: Service {
 
     /// Seconds from `now` to the next HH:MM in the calendar's zone.
     func secondsUntilNextRun(from now: Date) -> TimeInterval {
-        let offset = TimeInterval(calendar.timeZone.secondsFromGMT(for: now))
+        let offset = TimeInterval(clock.calendar.timeZone.secondsFromGMT(for: now))
         let local = now.timeIntervalSince1970 + offset
         let dayStart = (local / 86_400).rounded(.down) * 86_400
         var next = dayStart + TimeInterval(hour * 3600 + minute * 60)
@@ -36,7 +36,7 @@ public struct NightlyScheduler: Service {
     }
 
     public func run() async throws {
-        logger.info("nightly scheduler on", metadata: ["at": "\(String(format: "%02d:%02d", hour, minute))", "zone": "\(calendar.timeZone.identifier)"])
+        logger.info("nightly scheduler on", metadata: ["at": "\(String(format: "%02d:%02d", hour, minute))", "zone": "\(clock.calendar.timeZone.identifier)"])
         // Shutdown cancels the wait for the next run; that is a normal end, not an error.
         do {
             try await runUntilShutdown()
@@ -48,9 +48,9 @@ public struct NightlyScheduler: Service {
     func runUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let wait = secondsUntilNextRun(from: Date())
+                let wait = secondsUntilNextRun(from: clock.now())
                 try await Task.sleep(for: .seconds(wait))
-                let date = calendar.businessDate(at: Date()).adding(days: -1)
+                let date = clock.today.adding(days: -1)
                 do {
                     let outcome = try await runner.run(date: date, triggeredBy: "scheduler")
                     logger.info("scheduled nightly run finished", metadata: ["date": "\(date)", "outcome": "\(outcome)"])

@@ -35,11 +35,13 @@ public struct WebhookWorker: Service {
     let targets: WebhookTargetPolicy
     let pollInterval: Duration
     let concurrency: Int
+    let clock: BusinessClock
     let logger: Logger
 
     public init(database: Database, policy: WebhookPolicy = .standard, targets: WebhookTargetPolicy = .fromEnvironment(),
-                pollInterval: Duration = .milliseconds(500), concurrency: Int = 8, logger: Logger) {
+                pollInterval: Duration = .milliseconds(500), concurrency: Int = 8, clock: BusinessClock, logger: Logger) {
         self.database = database
+        self.clock = clock
         self.policy = policy
         self.targets = targets
         self.pollInterval = pollInterval
@@ -97,8 +99,8 @@ public struct WebhookWorker: Service {
     }
 
     func deliver(_ d: DueDelivery, client: HTTPClient) async throws {
-        let started = Date()
-        let clock = ContinuousClock.now
+        let started = clock.now()
+        let elapsed = ContinuousClock.now
         let outcome: WebhookAttemptOutcome
         let target = await targets.target(d.url)
         if case .refused(let refusal) = target {
@@ -118,15 +120,15 @@ public struct WebhookWorker: Service {
                 request.body = .bytes(ByteBuffer(string: d.body))
                 let (code, excerpt) = try await send(request, to: target, client: client)
                 outcome = WebhookAttemptOutcome(
-                    statusCode: code, latencyMilliseconds: Self.milliseconds(since: clock), error: nil,
+                    statusCode: code, latencyMilliseconds: Self.milliseconds(since: elapsed), error: nil,
                     responseExcerpt: String(decoding: excerpt.readableBytesView.prefix(1000), as: UTF8.self),
                     succeeded: (200..<300).contains(code))
             } catch {
-                outcome = WebhookAttemptOutcome(statusCode: nil, latencyMilliseconds: Self.milliseconds(since: clock),
+                outcome = WebhookAttemptOutcome(statusCode: nil, latencyMilliseconds: Self.milliseconds(since: elapsed),
                                                 error: Self.describe(error), responseExcerpt: nil, succeeded: false)
             }
         }
-        let now = Date()
+        let now = clock.now()
         let retryAt = outcome.succeeded ? nil
             : policy.retryAt(afterAttempt: d.attempts, createdAt: d.createdAt, now: now, unit: Double.random(in: 0..<1))
         let disableBefore = now.addingTimeInterval(-Self.seconds(policy.disableAfter))

@@ -8,16 +8,11 @@ public struct ControlQuery: Sendable {
     public let subLedger: PostgresQuery
     public let control: PostgresQuery
 
-    public init(name: String, subLedger: PostgresQuery, control: PostgresQuery) {
-        self.name = name
-        self.subLedger = subLedger
-        self.control = control
-    }
-
     /// Receivables outstanding = payables to suppliers; live financing advances = financing accounts.
     public static let financing: [ControlQuery] = [
         ControlQuery(
             name: "receivables_outstanding",
+            // GREATEST(face − adjusted, 0) must agree with `Receivable.outstanding(face:adjusted:)`.
             subLedger: "SELECT COALESCE(sum(GREATEST(face_amount - adjusted_amount, 0)), 0)::numeric::text FROM receivables WHERE status IN ('open', 'financed', 'disputed')",
             control: "SELECT COALESCE(-sum(balance), 0)::numeric::text FROM ledger_accounts WHERE code LIKE 'supplier.%.payable.%'"),
         ControlQuery(

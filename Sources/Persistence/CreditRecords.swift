@@ -342,12 +342,13 @@ public struct ScoreDetailLine: Codable, Sendable, Equatable {
     public let maxPoints: String
     public let reasonCode: String
 
-    public init(feature: String, value: String, points: String, maxPoints: String, reasonCode: String) {
-        self.feature = feature
-        self.value = value
-        self.points = points
-        self.maxPoints = maxPoints
-        self.reasonCode = reasonCode
+    /// The line as the scorecard scored it.
+    public init(_ score: FeatureScore) {
+        feature = score.feature.rawValue
+        value = score.value
+        points = "\(score.points)"
+        maxPoints = "\(score.maxPoints)"
+        reasonCode = score.reasonCode
     }
 
     enum CodingKeys: String, CodingKey {

@@ -8,7 +8,7 @@ public struct SupplierRecord: Sendable {
     public let id: UUID
     public let name: String
     public let creditCode: String
-    public let status: String
+    public let status: SupplierStatus
     public let line: FinancingLine
     /// Advances approved or awaiting review and not yet repaid.
     public let financingCommitted: Money
@@ -29,10 +29,8 @@ public struct ReceivableRecord: Sendable {
     public let financingRequestID: UUID?
     public let orderRef: String?
 
-    /// Outstanding after dilution, never below zero.
-    public var outstanding: Money {
-        Money(minorUnits: max(0, face.minorUnits - adjusted.minorUnits), currency: face.currency)
-    }
+    /// Outstanding after dilution (`Receivable.outstanding`).
+    public var outstanding: Money { Receivable.outstanding(face: face, adjusted: adjusted) }
 }
 
 /// A dilution adjustment row.
@@ -121,7 +119,8 @@ public enum FinancingStore {
         guard let ccy = Currency(code: try r[o + 4].decode(String.self)),
               let rate = Decimal(string: try r[o + 6].decode(String.self)),
               let discount = Decimal(string: try r[o + 7].decode(String.self)),
-              let dayCount = DayCount(rawValue: try r[o + 11].decode(String.self)) else {
+              let dayCount = DayCount(rawValue: try r[o + 11].decode(String.self)),
+              let status = SupplierStatus(rawValue: try r[o + 3].decode(String.self)) else {
             throw LedgerStoreError.corruptRow("suppliers \(id)")
         }
         let line = try FinancingLine(
@@ -129,7 +128,7 @@ public enum FinancingStore {
             minDaysToMaturity: try r[o + 8].decode(Int.self), maxDaysToMaturity: try r[o + 9].decode(Int.self),
             autoApprovalCeiling: Money(minorUnits: try r[o + 10].decode(Int64.self), currency: ccy), dayCount: dayCount)
         return SupplierRecord(id: id, name: try r[o + 1].decode(String.self), creditCode: try r[o + 2].decode(String.self),
-                              status: try r[o + 3].decode(String.self), line: line,
+                              status: status, line: line,
                               financingCommitted: Money(minorUnits: try r[o + 12].decode(Int64.self), currency: ccy),
                               recourseOwed: Money(minorUnits: try r[o + 13].decode(Int64.self), currency: ccy))
     }
@@ -171,10 +170,10 @@ public enum FinancingStore {
     }
 
     public static func updateSupplier(
-        id: UUID, name: String, status: String, line: FinancingLine, on c: PostgresConnection, logger: Logger
+        id: UUID, name: String, status: SupplierStatus, line: FinancingLine, on c: PostgresConnection, logger: Logger
     ) async throws {
         try await c.prepared("""
-            UPDATE suppliers SET name = \(name), status = \(status), line_limit = \(line.limit.minorUnits),
+            UPDATE suppliers SET name = \(name), status = \(status.rawValue), line_limit = \(line.limit.minorUnits),
                    advance_rate = \(line.advanceRate.description)::numeric, annual_discount_rate = \(line.annualDiscountRate.description)::numeric,
                    min_days_to_maturity = \(line.minDaysToMaturity), max_days_to_maturity = \(line.maxDaysToMaturity),
                    auto_approval_ceiling = \(line.autoApprovalCeiling.minorUnits), day_count = \(line.dayCount.rawValue), updated_at = now()

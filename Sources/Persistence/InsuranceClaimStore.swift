@@ -30,23 +30,6 @@ public struct ClaimEvidence: Sendable, Hashable {
     }
 }
 
-/// A claim to store, as adjudication left it.
-public struct NewInsuranceClaim: Sendable {
-    public let id: UUID
-    public let policy: ShippingPolicyRecord
-    public let decision: ClaimDecision
-    public let evidence: ClaimEvidence
-    public let businessDate: BusinessDate
-
-    public init(id: UUID, policy: ShippingPolicyRecord, decision: ClaimDecision, evidence: ClaimEvidence, businessDate: BusinessDate) {
-        self.id = id
-        self.policy = policy
-        self.decision = decision
-        self.evidence = evidence
-        self.businessDate = businessDate
-    }
-}
-
 /// A stored claim.
 public struct InsuranceClaimRecord: Sendable {
     public let id: UUID
@@ -83,11 +66,13 @@ public enum InsuranceClaimStore {
     /// caller to pay in the same transaction; a rejected one is decided by "system" too; a flagged one
     /// waits undecided. The payable amount is min(shipping cost, coverage cap). Returns false when the
     /// policy already has a claim (UNIQUE (policy_id)).
-    public static func insert(_ c: NewInsuranceClaim, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let e = c.evidence
-        let amount = Money.min(e.shippingCost, c.policy.terms.coverageCap)
-        let status = ClaimStatus(raisedWith: c.decision)
-        let (reasons, flags): ([String], [String]) = switch c.decision {
+    public static func insert(
+        id: UUID, policy: ShippingPolicyRecord, decision: ClaimDecision, evidence e: ClaimEvidence, businessDate: BusinessDate,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        let amount = Money.min(e.shippingCost, policy.terms.coverageCap)
+        let status = ClaimStatus(raisedWith: decision)
+        let (reasons, flags): ([String], [String]) = switch decision {
         case .pay: ([], [])
         case .review(_, let flags): ([], flags.map(\.code))
         case .reject(let reasons): (reasons.map(\.code), [])
@@ -99,10 +84,10 @@ public enum InsuranceClaimStore {
                 carrier, tracking_number, buyer_ref, return_requested_on, buyer_returns_30d, route_usual_cost,
                 business_date, decided_by, decided_at)
             VALUES (
-                \(c.policy.id), \(c.id), \(c.policy.terms.seller.rawValue), \(c.policy.terms.category.rawValue), \(status.rawValue),
+                \(policy.id), \(id), \(policy.terms.seller.rawValue), \(policy.terms.category.rawValue), \(status.rawValue),
                 \(amount.currency.code), \(e.shippingCost.minorUnits), \(amount.minorUnits), \(reasons)::text[], \(flags)::text[],
                 \(e.carrier), \(e.trackingNumber), \(e.buyerRef), \(e.returnRequestedOn.description)::date,
-                \(e.buyerReturnsLast30Days), \(e.routeUsualCost?.minorUnits), \(c.businessDate.description)::date,
+                \(e.buyerReturnsLast30Days), \(e.routeUsualCost?.minorUnits), \(businessDate.description)::date,
                 \(decidedBy), CASE WHEN \(decidedBy)::text IS NULL THEN NULL ELSE now() END)
             ON CONFLICT (policy_id) DO NOTHING
             RETURNING id

@@ -15,7 +15,10 @@ public struct PolicyPremium: Sendable, Hashable {
     public let commissionRate: Decimal
     public let commission: Money
     public let insurerShare: Money
+}
 
+extension PolicyPremium {
+    /// Declared here so the memberwise initializer (used when a stored policy is read) stays synthesized.
     public init(_ quote: PremiumQuote) {
         basePremium = quote.basePremium
         policiesEarned = quote.policiesEarned
@@ -27,21 +30,6 @@ public struct PolicyPremium: Sendable, Hashable {
         commissionRate = quote.commissionRate
         commission = quote.commission
         insurerShare = quote.insurerShare
-    }
-
-    init(basePremium: Money, policiesEarned: Int, credibility: Decimal, sellerLossRatio: Decimal?,
-         expectedLossRatio: Decimal, experienceFactor: Decimal, premium: Money, commissionRate: Decimal,
-         commission: Money, insurerShare: Money) {
-        self.basePremium = basePremium
-        self.policiesEarned = policiesEarned
-        self.credibility = credibility
-        self.sellerLossRatio = sellerLossRatio
-        self.expectedLossRatio = expectedLossRatio
-        self.experienceFactor = experienceFactor
-        self.premium = premium
-        self.commissionRate = commissionRate
-        self.commission = commission
-        self.insurerShare = insurerShare
     }
 }
 
@@ -119,7 +107,7 @@ public struct ReturnEventRecord: Sendable {
     public let recordedAt: Date
 
     public init(policyID: UUID, event: ReturnEvent, occurredAt: Date, businessDate: BusinessDate, buyerRef: String?,
-                carrier: String?, trackingNumber: String?, shippingCost: Money?, recordedAt: Date = Date()) {
+                carrier: String?, trackingNumber: String?, shippingCost: Money?, recordedAt: Date) {
         self.policyID = policyID
         self.event = event
         self.occurredAt = occurredAt

@@ -100,20 +100,14 @@ public enum WebhookStore {
 
     /// Live endpoints, newest first.
     public static func endpoints(_ page: PageRequest, on c: PostgresConnection, logger: Logger) async throws -> [(WebhookEndpointRecord, PageCursor)] {
-        let key = page.after.map { $0.key + "+00" }
+        let key = NewestFirst.key(page)
         let rows = try await c.query("""
             SELECT \(unescaped: endpointColumns), \(unescaped: NewestFirst.keyColumn("created_at")) FROM webhook_endpoints
             WHERE deleted_at IS NULL
               AND (\(key)::timestamptz IS NULL OR (created_at, id) < (\(key)::timestamptz, \(page.after?.id)::uuid))
             ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, logger: logger)
-        var out: [(WebhookEndpointRecord, PageCursor)] = []
-        for try await row in rows {
-            let r = row.makeRandomAccess()
-            let endpoint = try decodeEndpoint(r)
-            out.append((endpoint, try NewestFirst.cursor(r, id: endpoint.id)))
-        }
-        return out
+        return try await NewestFirst.decode(rows, id: \.id, decodeEndpoint)
     }
 
     /// Changes what is given; re-enabling clears the failure record.
@@ -239,7 +233,7 @@ public enum WebhookStore {
     /// An endpoint's deliveries, newest first.
     public static func deliveries(endpointID: UUID, _ page: PageRequest, on c: PostgresConnection, logger: Logger)
         async throws -> [(WebhookDeliveryRecord, PageCursor)] {
-        let key = page.after.map { $0.key + "+00" }
+        let key = NewestFirst.key(page)
         let rows = try await c.query("""
             SELECT \(unescaped: deliveryColumns), \(unescaped: NewestFirst.keyColumn("d.created_at"))
             FROM webhook_deliveries d JOIN events ev ON ev.seq = d.event_seq
@@ -247,13 +241,7 @@ public enum WebhookStore {
               AND (\(key)::timestamptz IS NULL OR (d.created_at, d.id) < (\(key)::timestamptz, \(page.after?.id)::uuid))
             ORDER BY d.created_at DESC, d.id DESC LIMIT \(page.fetchLimit)
             """, logger: logger)
-        var out: [(WebhookDeliveryRecord, PageCursor)] = []
-        for try await row in rows {
-            let r = row.makeRandomAccess()
-            let delivery = try decodeDelivery(r)
-            out.append((delivery, try NewestFirst.cursor(r, id: delivery.id)))
-        }
-        return out
+        return try await NewestFirst.decode(rows, id: \.id, decodeDelivery)
     }
 
     public static func delivery(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> WebhookDeliveryRecord? {

@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 
 /// One problem with one input field, named by its JSON path ("postings[1].amount").
 public struct FieldIssue: Sendable, Equatable, Codable {
@@ -24,6 +25,14 @@ public enum ServiceError: Error, Sendable, Equatable {
 
     public static func invalid(_ field: String, _ message: String) -> ServiceError {
         .invalid([FieldIssue(field: field, message: message)])
+    }
+}
+
+extension Optional {
+    /// The value, or `ServiceError.notFound` naming the resource and its id.
+    func orNotFound(_ resource: String, id: UUID) throws(ServiceError) -> Wrapped {
+        guard let self else { throw .notFound(resource: resource, id: id.uuidString.lowercased()) }
+        return self
     }
 }
 

@@ -13,16 +13,16 @@ public struct ServiceRegistry: Sendable {
     public let webhooks: WebhookService
     public let payments: PaymentOrderService
 
-    public init(database: Database, migrator: Migrator, calendar: BusinessCalendar,
+    public init(database: Database, migrator: Migrator, clock: BusinessClock,
                 personalData: CreditPersonalData = .fromEnvironment()) {
         access = AccessService(database: database, migrator: migrator)
         ledger = LedgerService(database: database)
-        credit = CreditService(database: database, calendar: calendar, personalData: personalData)
-        insurance = InsuranceService(database: database, calendar: calendar)
-        supplierFinance = SupplierFinanceService(database: database, calendar: calendar)
+        credit = CreditService(database: database, clock: clock, personalData: personalData)
+        insurance = InsuranceService(database: database, clock: clock)
+        supplierFinance = SupplierFinanceService(database: database, clock: clock)
         operations = OperationsService(database: database)
         webhooks = WebhookService(database: database)
-        payments = PaymentOrderService(database: database, calendar: calendar)
-        orders = OrderService(database: database, calendar: calendar, credit: credit, finance: supplierFinance, insurance: insurance)
+        payments = PaymentOrderService(database: database, calendar: clock.calendar)
+        orders = OrderService(database: database, clock: clock, credit: credit, finance: supplierFinance, insurance: insurance)
     }
 }

@@ -5,6 +5,7 @@ import HTTPAPI
 import Jobs
 import Persistence
 import Services
+import Synchronization
 
 /// Seeds a small, realistic marketplace and runs the close of business over a few dates, so a
 /// newcomer sees every product working in about a minute. Everything goes through the same
@@ -31,11 +32,16 @@ struct Demo: AsyncParsableCommand {
         let personalData = try target.personalData(database)
         try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
-            // The demo simulates nights that have not happened yet: its runner's clock stands just after the last one.
-            let simulatedNow = Date().addingTimeInterval(Double(days + 1) * 86_400)
-            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL, now: { simulatedNow },
-                                       personalData: personalData)
-            try await DemoMarketplace(deps: deps, calendar: calendar, seed: seed).run(orders: orders, days: days)
+            // The marketplace trades at the system time; then the demo simulates nights that have not happened
+            // yet, so its clock moves to just after the last one.
+            let live = BusinessClock.live(calendar)
+            let simulated = Mutex<Date?>(nil)
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL,
+                                       now: { simulated.withLock { $0 } ?? live.now() }, personalData: personalData)
+            try await DemoMarketplace(deps: deps, seed: seed, nightsBegin: {
+                let afterLastNight = live.now().addingTimeInterval(Double(days + 1) * 86_400)
+                simulated.withLock { $0 = afterLastNight }
+            }).run(orders: orders, days: days)
         }
     }
 }
@@ -56,16 +62,17 @@ struct DemoRandom {
 
 struct DemoMarketplace {
     let deps: APIDependencies
-    let calendar: BusinessCalendar
     let seed: UInt64
+    /// Moves the clock past the simulated nights.
+    let nightsBegin: @Sendable () -> Void
     var services: ServiceRegistry { deps.services }
     static let actor = NightlyPlan.actor
 
     func run(orders orderCount: Int, days: Int) async throws {
         var rng = DemoRandom(state: seed)
-        let today = calendar.businessDate(at: Date())
+        let (now, today) = deps.clock.read()
         // A tag keeps a second demo in the same database from colliding with the first.
-        var tagSource = DemoRandom(state: UInt64(Date().timeIntervalSince1970.rounded()))
+        var tagSource = DemoRandom(state: UInt64(now.timeIntervalSince1970.rounded()))
         let tag = String(format: "%04x", Int(tagSource.next() % 0xFFFF))
         say("Qianzhuang demo: \(orderCount) orders, \(days) nightly runs (business dates from \(today))")
 
@@ -79,7 +86,7 @@ struct DemoMarketplace {
                                          annualDiscountRate: Decimal(string: "0.073") ?? 0, minDaysToMaturity: 1, maxDaysToMaturity: 180,
                                          autoApprovalCeiling: Money(minorUnits: 10_000_000, currency: .cny))
             let supplier = try await services.supplierFinance.createSupplier(name: "Demo supplier \(i + 1)", creditCode: code, line: line, actor: Self.actor)
-            _ = try await services.supplierFinance.updateSupplier(id: supplier.id, change: .init(status: "active"), actor: Self.actor)
+            _ = try await services.supplierFinance.updateSupplier(id: supplier.id, change: .init(status: .active), actor: Self.actor)
             let key = try await services.access.createKey(role: .supplier, supplierID: supplier.id, label: "demo supplier \(i + 1)")
             suppliers.append((supplier.id, key))
         }
@@ -152,7 +159,7 @@ struct DemoMarketplace {
                 let partial = rng.chance(40)
                 let amount = partial ? Money(minorUnits: price.minorUnits / 3, currency: .cny) : price
                 _ = try await services.orders.completeReturn(OrderReturn(
-                    orderRef: orderRef, returnRef: "RET-\(orderRef)", amount: amount, deliveredAt: Date(), buyerRef: "buyer-\(rng.int(1...200))",
+                    orderRef: orderRef, returnRef: "RET-\(orderRef)", amount: amount, deliveredAt: deps.clock.now(), buyerRef: "buyer-\(rng.int(1...200))",
                     carrier: "SF Express", trackingNumber: "SF\(tag)\(100_000_000 + n)",
                     shippingCost: Money(minorUnits: Int64(rng.int(800...1_400)), currency: .cny)), actor: Self.actor)
                 returned += 1
@@ -161,6 +168,7 @@ struct DemoMarketplace {
         say("  \(orderCount) orders: \(onCredit) on credit (\(declined) declined), \(financed) receivables financed, \(insured) insured, \(returned) returned")
 
         var lastReport = "-"
+        nightsBegin()
         for d in 0..<days {
             let date = today.adding(days: d)
             try await importSettlement(for: date)

@@ -133,12 +133,12 @@ struct Serve: AsyncParsableCommand {
                                    migrator: migrator, calendar: calendar, reportDirectory: report.reportURL,
                                    reachability: DatabaseReachability(target.configuration), personalData: personalData)
         var extra: [any Service] = []
-        if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, calendar: calendar, logger: logger) {
+        if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, clock: deps.clock, logger: logger) {
             extra.append(scheduler)
         }
         // Webhook delivery runs in every replica (they share the work); QZ_WEBHOOK_WORKER=off leaves it to others.
         if ProcessInfo.processInfo.environment["QZ_WEBHOOK_WORKER"] != "off" {
-            extra.append(WebhookWorker(database: deps.database, logger: logger))
+            extra.append(WebhookWorker(database: deps.database, clock: deps.clock, logger: logger))
         }
         let app = buildApplication(
             server: ServerConfiguration(host: host, port: port), deps: deps, migrateOnStart: true, logger: logger,
@@ -166,6 +166,9 @@ struct PlatformOptions: ParsableArguments {
         guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("unknown time zone \(timeZone)") }
         return BusinessCalendar(timeZone: zone)
     }
+
+    /// The system clock in the platform's time zone.
+    func clock() throws -> BusinessClock { .live(try calendar()) }
 }
 
 /// Where the nightly run writes its HTML report (`serve`, `nightly`, `demo`).
@@ -189,17 +192,17 @@ struct Nightly: AsyncParsableCommand {
     func run() async throws {
         _ = bootstrapProcess
         let logger = makeLogger("qianzhuang.nightly")
-        let calendar = try platform.calendar()
+        let clock = try platform.clock()
         let businessDate: BusinessDate
         if let date {
             guard let parsed = BusinessDate(date) else { throw ValidationError("--date must be YYYY-MM-DD") }
             businessDate = parsed
         } else {
-            businessDate = calendar.businessDate(at: Date()).adding(days: -1)
+            businessDate = clock.today.adding(days: -1)
         }
         // The same rule the API and the runner apply, checked before anything starts.
         do {
-            try calendar.checkClosable(businessDate, at: Date())
+            try clock.calendar.checkClosable(businessDate, at: clock.now())
         } catch {
             throw ValidationError("--date: \(error.description)")
         }
@@ -210,7 +213,7 @@ struct Nightly: AsyncParsableCommand {
         let personalData = try target.personalData(database)
         let outcome = try await Database.withDatabase(target.configuration, logger: logger) { db in
             try await migrator.migrate(db)
-            let deps = APIDependencies(database: db, migrator: migrator, calendar: calendar, reportDirectory: reportURL,
+            let deps = APIDependencies(database: db, migrator: migrator, calendar: clock.calendar, reportDirectory: reportURL,
                                        personalData: personalData)
             let terminal = isatty(STDERR_FILENO) == 1
             return try await deps.nightly.run(date: businessDate, force: force, triggeredBy: "cli", progress: { event in
@@ -392,7 +395,7 @@ struct PersonalData: AsyncParsableCommand {
             _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.pii")
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-            let calendar = try platform.calendar()
+            let clock = try platform.clock()
             let target = try await DatabaseTarget.resolve(database, logger: logger)
             defer { target.stopIfStarted() }
             let personalData = try target.personalData(database)
@@ -402,7 +405,7 @@ struct PersonalData: AsyncParsableCommand {
             let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
             let moved = try await Database.withDatabase(target.configuration, logger: logger) { db in
                 try await migrator.migrate(db)
-                let service = CreditService(database: db, calendar: calendar, personalData: personalData)
+                let service = CreditService(database: db, clock: clock, personalData: personalData)
                 return try await service.rehashPersonalData(batchSize: batchSize)
             }
             printNow("rehashed \(moved) credit accounts to key \(personalData.keyID)")

@@ -9,7 +9,7 @@ struct ReconciliationSettlementCSVTests {
     private func cny(_ minorUnits: Int64) -> Money { Money(minorUnits: minorUnits, currency: .cny) }
 
     private func decode(_ text: String) throws(SettlementCSVError) -> [SettlementLine] {
-        try SettlementCSVDecoder.decodeAll(Data(text.utf8))
+        try SettlementCSVDecoder.decodeAll(Data(text.utf8), calendar: .shanghai)
     }
 
     private func error(_ text: String) -> SettlementCSVError? {
@@ -70,7 +70,7 @@ struct ReconciliationSettlementCSVTests {
         #expect(whole.first?.ourReference == "ORD\r\n1")
         #expect(whole.map(\.line) == [2, 4])
         for size in [1, 2, 3, 7, 64] {
-            var decoder = SettlementCSVDecoder()
+            var decoder = SettlementCSVDecoder(calendar: .shanghai)
             var lines: [SettlementLine] = []
             var start = 0
             while start < bytes.count {
@@ -131,7 +131,7 @@ struct ReconciliationSettlementCSVTests {
         invalid += [0xFF]
         invalid += Array(",1,CNY,0,2026-11-26,payment\n".utf8)
         #expect(throws: SettlementCSVError(line: 2, column: nil, problem: .invalidUTF8(field: 2))) {
-            try SettlementCSVDecoder.decodeAll(Data(invalid))
+            try SettlementCSVDecoder.decodeAll(Data(invalid), calendar: .shanghai)
         }
     }
 
@@ -147,7 +147,7 @@ struct ReconciliationSettlementCSVTests {
         defer { try? FileManager.default.removeItem(at: url) }
         var count = 0
         var net: Int64 = 0
-        try SettlementCSVDecoder.decodeFile(at: url, chunkSize: 1_000) { line in
+        try SettlementCSVDecoder.decodeFile(at: url, calendar: .shanghai, chunkSize: 1_000) { line in
             #expect(line.line == count + 2)
             count += 1
             net += line.netAmount.minorUnits
@@ -169,7 +169,7 @@ struct ReconciliationSettlementCSVTests {
             continuation.finish()
         }
         var references: [String?] = []
-        try await SettlementCSVDecoder.decode(chunks: chunks) { references.append($0.ourReference) }
+        try await SettlementCSVDecoder.decode(chunks: chunks, calendar: .shanghai) { references.append($0.ourReference) }
         #expect(references == ["ORD-1", "ORD-2"])
 
         let bad = AsyncStream<[UInt8]> { continuation in
@@ -177,7 +177,7 @@ struct ReconciliationSettlementCSVTests {
             continuation.finish()
         }
         await #expect(throws: SettlementCSVError(line: 2, column: "type", problem: .invalidType("gift"))) {
-            try await SettlementCSVDecoder.decode(chunks: bad) { _ in }
+            try await SettlementCSVDecoder.decode(chunks: bad, calendar: .shanghai) { _ in }
         }
     }
 

@@ -48,7 +48,7 @@ struct CreditScaleTests {
                 FROM generate_series(1, \(n)) g CROSS JOIN generate_series(1, 4) k
                 """)
             try await db.execute("ANALYZE")
-            let credit = CreditService(database: db, calendar: .shanghai)
+            let credit = CreditService(database: db, clock: .live(.shanghai))
             let clock = ContinuousClock()
             var expired = 0
             let expiry = try await clock.measure {

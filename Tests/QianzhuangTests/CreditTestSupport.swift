@@ -27,9 +27,9 @@ enum CreditAPI {
         return date
     }
 
-    /// Runs `body` with the credit clock pinned to noon on `date`.
+    /// Runs `body` with the clock pinned to noon on `date`.
     static func on<T: Sendable>(_ date: String, _ body: () async throws -> T) async rethrows -> T {
-        try await CreditClock.$current.withValue(.fixed(noon(date))) { try await body() }
+        try await BusinessClock.$pinned.withValue(noon(date)) { try await body() }
     }
 
     /// Features that score 820 (limit 50,000.00) under the standard scorecard.

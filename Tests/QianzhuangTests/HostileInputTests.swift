@@ -396,7 +396,7 @@ struct HostileInputTests {
             let api = try await TestAPI.make(db)   // the development key, as tests and the old default used
             try await api.withClient { client in _ = try await CreditAPI.openAccount(client, api) }
             let production = CreditPersonalData(key: String(repeating: "s", count: 40))
-            let service = CreditService(database: db, calendar: .shanghai, personalData: production)
+            let service = CreditService(database: db, clock: .live(.shanghai), personalData: production)
             await #expect(throws: PersonalDataKeyMismatch.self) { try await service.checkPersonalDataKey(production: true) }
             try await service.checkPersonalDataKey(production: false)   // the embedded default only warns
             #expect(try await db.scalar(String.self, "SELECT pii_key_id FROM credit_accounts") == CreditPersonalData.developmentKeyID)

@@ -20,7 +20,7 @@ struct InsuranceFixture: Sendable {
 
     init(_ db: Database, settings: InsuranceSettings = InsuranceSettings(), now: Date = InsuranceFixture.now) {
         self.db = db
-        self.service = InsuranceService(database: db, calendar: .shanghai, settings: settings, clock: { now })
+        self.service = InsuranceService(database: db, clock: BusinessClock(calendar: .shanghai, now: { now }), settings: settings)
     }
 
     static func cny(_ text: String) -> Money {

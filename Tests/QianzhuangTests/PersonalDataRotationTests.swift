@@ -36,7 +36,7 @@ struct PersonalDataRotationTests {
                 _ = try await CreditAPI.openAccount(client, api, nationalID: CreditAPI.nationalIDs[0])
                 _ = try await CreditAPI.openAccount(client, api, nationalID: CreditAPI.nationalIDs[1])
             }
-            let service = CreditService(database: db, calendar: .shanghai, personalData: Self.rotated)
+            let service = CreditService(database: db, clock: .live(.shanghai), personalData: Self.rotated)
             await #expect(throws: PersonalDataKeyMismatch.self) { try await service.checkPersonalDataKey(production: true) }
 
             // Mid-rotation (not yet rehashed), the same person cannot open a second account under the new chain.

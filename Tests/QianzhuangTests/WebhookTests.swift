@@ -74,7 +74,7 @@ struct WebhookTests {
 
     static func worker(_ db: Database, policy: WebhookPolicy = fast) -> WebhookWorker {
         WebhookWorker(database: db, policy: policy, targets: WebhookTargetPolicy(allowPrivateNetworks: true), pollInterval: .milliseconds(50),
-                      logger: db.logger)
+                      clock: .live(.shanghai), logger: db.logger)
     }
 
     /// Runs the worker in the background while `body` runs.

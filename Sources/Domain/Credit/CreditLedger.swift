@@ -29,25 +29,20 @@ public enum CreditLedger {
     }
 
     public static func feeIncome(_ currency: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "credit.fee_income.\(currency.code.lowercased())", name: "Installment fee income \(currency.code)",
-                          type: .income, currency: currency, owner: .platform)
+        .perCurrency("credit.fee_income", "Installment fee income", .income, currency)
     }
 
     public static func lateFeeIncome(_ currency: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "credit.late_fee_income.\(currency.code.lowercased())", name: "Late fee income \(currency.code)",
-                          type: .income, currency: currency, owner: .platform)
+        .perCurrency("credit.late_fee_income", "Late fee income", .income, currency)
     }
 
     public static func writeOffExpense(_ currency: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "credit.write_off.\(currency.code.lowercased())", name: "Consumer credit write-offs \(currency.code)",
-                          type: .expense, currency: currency, owner: .platform)
+        .perCurrency("credit.write_off", "Consumer credit write-offs", .expense, currency)
     }
 
     /// Money recovered on accounts already charged off (its own income account, so write-offs stay gross).
     public static func recoveryIncome(_ currency: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "credit.recoveries.\(currency.code.lowercased())",
-                          name: "Recoveries on charged-off consumer credit \(currency.code)", type: .income, currency: currency,
-                          owner: .platform)
+        .perCurrency("credit.recoveries", "Recoveries on charged-off consumer credit", .income, currency)
     }
 
     /// Cash recovered after a charge-off: the receivable is already written off, so it is income of its own.

@@ -24,13 +24,11 @@ public enum FinancingLedger {
     }
 
     public static func purchases(_ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "platform.purchases.\(c.code.lowercased())", name: "Goods purchased from suppliers \(c.code)",
-                          type: .expense, currency: c, owner: .platform)
+        .perCurrency("platform.purchases", "Goods purchased from suppliers", .expense, c)
     }
 
     public static func feeIncome(_ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "platform.financing_fee_income.\(c.code.lowercased())", name: "Supplier financing discount fees \(c.code)",
-                          type: .income, currency: c, owner: .platform)
+        .perCurrency("platform.financing_fee_income", "Supplier financing discount fees", .income, c)
     }
 
     public static func receivableConfirmed(

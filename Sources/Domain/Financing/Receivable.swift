@@ -104,9 +104,12 @@ public struct Receivable: Hashable, Sendable {
     }
 
     /// face − Σ adjustments, never below zero.
-    public var outstanding: Money {
-        let adjusted = totalAdjustments.minorUnits
-        return Money(minorUnits: adjusted >= face.minorUnits ? 0 : face.minorUnits - adjusted, currency: face.currency)
+    public var outstanding: Money { Self.outstanding(face: face, adjusted: totalAdjustments) }
+
+    /// The one rule for what is still owed on a receivable: face − adjustments, never below zero
+    /// (a stored row with its summed adjustments uses it too).
+    public static func outstanding(face: Money, adjusted: Money) -> Money {
+        Money(minorUnits: adjusted.minorUnits >= face.minorUnits ? 0 : face.minorUnits - adjusted.minorUnits, currency: face.currency)
     }
 
     /// This receivable in status `next`, or an error naming both statuses if the lifecycle forbids it.

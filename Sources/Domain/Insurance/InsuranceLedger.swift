@@ -8,30 +8,24 @@
 public enum InsuranceLedger {
     /// Premiums the seller owes the platform, netted from its next settlement.
     public static func premiumReceivable(_ seller: SellerRef, _ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "insurance.premium_receivable.\(seller.rawValue).\(c.code.lowercased())",
-                          name: "Shipping insurance premiums due from seller \(seller.rawValue) \(c.code)",
-                          type: .asset, currency: c, owner: .seller(seller.rawValue))
+        .perCurrency("insurance.premium_receivable.\(seller.rawValue)", "Shipping insurance premiums due from seller \(seller.rawValue)",
+                     .asset, c, owner: .seller(seller.rawValue))
     }
 
     /// Claims owed to the seller, paid with its next settlement.
     public static func claimsPayable(_ seller: SellerRef, _ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "insurance.claims_payable.\(seller.rawValue).\(c.code.lowercased())",
-                          name: "Shipping insurance claims owed to seller \(seller.rawValue) \(c.code)",
-                          type: .liability, currency: c, owner: .seller(seller.rawValue))
+        .perCurrency("insurance.claims_payable.\(seller.rawValue)", "Shipping insurance claims owed to seller \(seller.rawValue)",
+                     .liability, c, owner: .seller(seller.rawValue))
     }
 
     /// The insurer's share of premiums less the claims paid from it.
     public static func insurerPayable(_ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "insurance.insurer_payable.\(c.code.lowercased())",
-                          name: "Shipping insurance owed to the insurer \(c.code)",
-                          type: .liability, currency: c, owner: .insurer)
+        .perCurrency("insurance.insurer_payable", "Shipping insurance owed to the insurer", .liability, c, owner: .insurer)
     }
 
     /// The platform's commission on premiums.
     public static func commissionIncome(_ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "insurance.commission_income.\(c.code.lowercased())",
-                          name: "Shipping insurance commission income \(c.code)",
-                          type: .income, currency: c, owner: .platform)
+        .perCurrency("insurance.commission_income", "Shipping insurance commission income", .income, c)
     }
 
     /// Buying a policy: the seller owes the premium; the insurer is owed its share; the platform earns its commission.

@@ -57,6 +57,15 @@ public struct LedgerAccountSpec: Hashable, Sendable {
         self.currency = currency
         self.owner = owner
     }
+
+    /// One of a family of accounts kept per currency: the code and the name end in the currency
+    /// (`platform.cash.cny`, "Platform cash CNY").
+    public static func perCurrency(
+        _ code: String, _ name: String, _ type: AccountType, _ currency: Currency, owner: AccountOwner = .platform
+    ) -> LedgerAccountSpec {
+        LedgerAccountSpec(code: "\(code).\(currency.code.lowercased())", name: "\(name) \(currency.code)", type: type, currency: currency,
+                          owner: owner)
+    }
 }
 
 /// One line of a journal entry: a signed amount on one account (debit positive, credit negative).
@@ -130,11 +139,11 @@ public struct JournalEntry: Sendable {
 public enum PlatformAccounts {
     /// Money the platform holds at its bank / payment channels.
     public static func cash(_ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "platform.cash.\(c.code.lowercased())", name: "Platform cash \(c.code)", type: .asset, currency: c, owner: .platform)
+        .perCurrency("platform.cash", "Platform cash", .asset, c)
     }
 
     /// Capital the platform put into the lending business.
     public static func equity(_ c: Currency) -> LedgerAccountSpec {
-        LedgerAccountSpec(code: "platform.equity.\(c.code.lowercased())", name: "Platform funding equity \(c.code)", type: .equity, currency: c, owner: .platform)
+        .perCurrency("platform.equity", "Platform funding equity", .equity, c)
     }
 }

@@ -67,12 +67,6 @@ public struct StatementBalance: Hashable, Sendable {
     /// The balance date (`Dt/Dt`, or the calendar date of `Dt/DtTm` as written).
     public let date: BusinessDate?
 
-    public init(typeCode: String, amount: Money, date: BusinessDate?) {
-        self.typeCode = typeCode
-        self.amount = amount
-        self.date = date
-    }
-
     /// Opening booked balance, or the previous statement's closing balance used as the opening.
     public var isOpening: Bool { typeCode == "OPBD" || typeCode == "PRCD" }
     /// Closing booked balance.
@@ -256,13 +250,6 @@ public struct Camt053MessageHeader: Hashable, Sendable {
     /// `GrpHdr/CreDtTm` exactly as written.
     public let creationDateTime: String?
     public let statementCount: Int
-
-    public init(version: Camt053Version, messageId: String?, creationDateTime: String?, statementCount: Int) {
-        self.version = version
-        self.messageId = messageId
-        self.creationDateTime = creationDateTime
-        self.statementCount = statementCount
-    }
 }
 
 /// A whole camt.053 message held in memory: the header and every statement with its entries.

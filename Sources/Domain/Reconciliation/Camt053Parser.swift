@@ -401,15 +401,9 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
     private func finishBalance(_ line: Int) throws {
         defer { balance = nil }
         guard let builder = balance, var statementBuilder = statement else { return }
-        guard let typeCode = builder.typeCode else {
-            throw Camt053Error.missingElement(element: "Tp/CdOrPrtry/Cd", parent: "Bal", line: builder.line)
-        }
-        guard let amount = builder.amount else {
-            throw Camt053Error.missingElement(element: "Amt", parent: "Bal", line: builder.line)
-        }
-        guard let direction = builder.creditDebit else {
-            throw Camt053Error.missingElement(element: "CdtDbtInd", parent: "Bal", line: builder.line)
-        }
+        let typeCode = try required(builder.typeCode, "Tp/CdOrPrtry/Cd", in: "Bal", line: builder.line)
+        let amount = try required(builder.amount, "Amt", in: "Bal", line: builder.line)
+        let direction = try required(builder.creditDebit, "CdtDbtInd", in: "Bal", line: builder.line)
         statementBuilder.adopt(amount.currency)
         statementBuilder.balances.append(StatementBalance(typeCode: typeCode, amount: direction.signed(amount), date: builder.date))
         statement = statementBuilder
@@ -418,18 +412,10 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
     private func finishEntry(_ line: Int) throws {
         defer { entry = nil }
         guard let builder = entry, var statementBuilder = statement else { return }
-        guard let amount = builder.amount else {
-            throw Camt053Error.missingElement(element: "Amt", parent: "Ntry", line: builder.line)
-        }
-        guard let direction = builder.creditDebit else {
-            throw Camt053Error.missingElement(element: "CdtDbtInd", parent: "Ntry", line: builder.line)
-        }
-        guard let status = builder.status else {
-            throw Camt053Error.missingElement(element: "Sts", parent: "Ntry", line: builder.line)
-        }
-        guard let statementId = statementBuilder.id else {
-            throw Camt053Error.missingElement(element: "Id", parent: "Stmt", line: builder.line)
-        }
+        let amount = try required(builder.amount, "Amt", in: "Ntry", line: builder.line)
+        let direction = try required(builder.creditDebit, "CdtDbtInd", in: "Ntry", line: builder.line)
+        let status = try required(builder.status, "Sts", in: "Ntry", line: builder.line)
+        let statementId = try required(statementBuilder.id, "Id", in: "Stmt", line: builder.line)
         let finished = StatementEntry(
             statementId: statementId, index: statementBuilder.entryCount, amount: amount, creditDebit: direction,
             status: status, isReversal: builder.isReversal, bookingDate: builder.bookingDate,
@@ -453,6 +439,12 @@ final class Camt053Handler: NSObject, XMLParserDelegate {
     }
 
     // MARK: Values
+
+    /// `value`, or the error naming the element its parent lacks.
+    private func required<T>(_ value: T?, _ element: String, in parent: String, line: Int) throws -> T {
+        guard let value else { throw Camt053Error.missingElement(element: element, parent: parent, line: line) }
+        return value
+    }
 
     private func amount(_ value: String, element: String, line: Int) throws -> Money {
         let code = amountCurrencyCode ?? ""

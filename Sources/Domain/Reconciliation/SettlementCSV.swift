@@ -148,7 +148,7 @@ public struct SettlementCSVError: Error, Equatable, Sendable, CustomStringConver
 /// The file is RFC 4180 CSV in UTF-8 (see `SettlementCSVRecordReader`): quoted fields may hold
 /// commas, `""` and line breaks; CRLF or LF line ends; blank lines skipped; a BOM ignored.
 /// Fields are taken verbatim (no trimming), so `" 10.00"` is an invalid amount, not 10.00.
-/// A timestamp becomes a business date in `calendar` (Asia/Shanghai by default); a plain date
+/// A timestamp becomes a business date in the platform's `calendar`; a plain date
 /// is taken as written. Errors name the physical line and the column.
 ///
 /// Memory is bounded by the longest record, not the file. After an error, discard the decoder.
@@ -161,7 +161,7 @@ public struct SettlementCSVDecoder: Sendable {
     private var headerCount = 0
     private let calendar: BusinessCalendar
 
-    public init(calendar: BusinessCalendar = .shanghai) {
+    public init(calendar: BusinessCalendar) {
         self.calendar = calendar
     }
 
@@ -191,7 +191,7 @@ public struct SettlementCSVDecoder: Sendable {
 
     /// Reads a whole file through a `FileHandle`, `chunkSize` bytes at a time.
     public static func decodeFile(
-        at url: URL, calendar: BusinessCalendar = .shanghai, chunkSize: Int = 64 * 1024,
+        at url: URL, calendar: BusinessCalendar, chunkSize: Int = 64 * 1024,
         onLine: (SettlementLine) throws -> Void
     ) throws {
         let handle = try FileHandle(forReadingFrom: url)
@@ -206,7 +206,7 @@ public struct SettlementCSVDecoder: Sendable {
     /// Reads byte chunks from any async source (an HTTP body, a NIO stream mapped to `[UInt8]`),
     /// handing each line to an async `onLine` (a database insert, say) before reading further.
     public static func decode<Chunks: AsyncSequence>(
-        chunks: Chunks, calendar: BusinessCalendar = .shanghai,
+        chunks: Chunks, calendar: BusinessCalendar,
         onLine: (SettlementLine) async throws -> Void
     ) async throws where Chunks.Element == [UInt8] {
         var decoder = SettlementCSVDecoder(calendar: calendar)
@@ -221,7 +221,7 @@ public struct SettlementCSVDecoder: Sendable {
     }
 
     /// Decodes an in-memory file into its lines (small files and tests).
-    public static func decodeAll(_ data: Data, calendar: BusinessCalendar = .shanghai) throws(SettlementCSVError) -> [SettlementLine] {
+    public static func decodeAll(_ data: Data, calendar: BusinessCalendar) throws(SettlementCSVError) -> [SettlementLine] {
         var decoder = SettlementCSVDecoder(calendar: calendar)
         var lines: [SettlementLine] = []
         do {

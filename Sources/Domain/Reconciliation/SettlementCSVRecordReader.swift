@@ -68,7 +68,7 @@ struct SettlementCSVRecordReader: Sendable {
     private mutating func consumeBody(
         _ bytes: UnsafeRawBufferPointer, from start: Int, onRecord: (Record) -> Void
     ) throws(Failure) {
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var index = start
         while index < bytes.endIndex {
             let byte = bytes[index]
@@ -90,16 +90,9 @@ struct SettlementCSVRecordReader: Sendable {
             case .fieldStart:
                 try fieldStart(byte, isBreak: isBreak, onRecord: onRecord)
             case .unquoted:
-                if byte == comma {
-                    try endField()
-                    state = .fieldStart
-                } else if isBreak {
-                    try endField()
-                    endRecord(onRecord)
-                    newLine(byte)
-                } else if byte == quote {
+                if byte == quote {
                     throw Failure(line: line, problem: .quoteInUnquotedField(field: fields.count + 1))
-                } else {
+                } else if try !endsField(at: byte, isBreak: isBreak, onRecord: onRecord) {
                     field.append(byte)
                 }
             case .quoted:
@@ -114,14 +107,7 @@ struct SettlementCSVRecordReader: Sendable {
                 if byte == quote {
                     field.append(quote)
                     state = .quoted
-                } else if byte == comma {
-                    try endField()
-                    state = .fieldStart
-                } else if isBreak {
-                    try endField()
-                    endRecord(onRecord)
-                    newLine(byte)
-                } else {
+                } else if try !endsField(at: byte, isBreak: isBreak, onRecord: onRecord) {
                     throw Failure(line: line, problem: .textAfterClosingQuote(field: fields.count + 1))
                 }
             }
@@ -145,7 +131,15 @@ struct SettlementCSVRecordReader: Sendable {
     private mutating func fieldStart(_ byte: UInt8, isBreak: Bool, onRecord: (Record) -> Void) throws(Failure) {
         if byte == UInt8(ascii: "\"") {
             state = .quoted
-        } else if byte == UInt8(ascii: ",") {
+        } else if try !endsField(at: byte, isBreak: isBreak, onRecord: onRecord) {
+            field.append(byte)
+            state = .unquoted
+        }
+    }
+
+    /// Ends the field at a comma, and the record too at a line break; false for any other byte.
+    private mutating func endsField(at byte: UInt8, isBreak: Bool, onRecord: (Record) -> Void) throws(Failure) -> Bool {
+        if byte == UInt8(ascii: ",") {
             try endField()
             state = .fieldStart
         } else if isBreak {
@@ -153,9 +147,9 @@ struct SettlementCSVRecordReader: Sendable {
             endRecord(onRecord)
             newLine(byte)
         } else {
-            field.append(byte)
-            state = .unquoted
+            return false
         }
+        return true
     }
 
     private mutating func newLine(_ byte: UInt8) {

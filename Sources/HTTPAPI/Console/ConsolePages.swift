@@ -11,7 +11,7 @@ import Mustache
 /// around one page's view model. Values are HTML-escaped by Mustache; only the server-made SVG
 /// charts are inserted as they are.
 struct ConsolePages: Sendable {
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
 
     struct NavItem {
         let href: String
@@ -36,7 +36,7 @@ struct ConsolePages: Sendable {
             "nav": Self.sections.map { NavItem(href: $0.href, label: $0.label, current: $0.href == section) },
             "csrf": context.consoleCSRF ?? "",
             "operatorKey": context.principal.map { String($0.keyID.prefix(8)) } ?? "",
-            "businessDate": calendar.businessDate(at: Date()).description,
+            "businessDate": clock.today.description,
             "page": page,
         ]
         if let notice { object["notice"] = notice }

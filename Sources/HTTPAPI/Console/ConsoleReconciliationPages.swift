@@ -162,7 +162,7 @@ extension ConsoleRoutes {
                              segments: [.init(value: Decimal(report.matched), style: "s1"), .init(value: Decimal(report.exceptionsTotal), style: "s2")],
                              caption: "\(format.count(report.matched)) matched · \(format.count(report.exceptionsTotal)) exceptions")
         }, legend: [("matched", "s1"), ("exceptions", "s2")])
-        let page = NightlyPage(suggested: deps.calendar.businessDate(at: Date()).adding(days: -1).description, runs: rows.map(\.2), chart: chart)
+        let page = NightlyPage(suggested: deps.clock.today.adding(days: -1).description, runs: rows.map(\.2), chart: chart)
         return try pages.render("nightly", title: "Nightly runs", section: "/console/nightly", page: page, context: context,
                                 notice: Self.notice(request))
     }

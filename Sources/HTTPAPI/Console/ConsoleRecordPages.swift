@@ -197,7 +197,7 @@ extension ConsoleRoutes {
         let row = supplierRow(s)
         let available = (try? s.line.limit.subtracting(s.financingCommitted)) ?? s.line.limit
         let page = SupplierPage(
-            id: row.id, status: s.status, code: s.creditCode, limit: row.limit, advanceRate: row.advanceRate, discountRate: row.discountRate,
+            id: row.id, status: s.status.rawValue, code: s.creditCode, limit: row.limit, advanceRate: row.advanceRate, discountRate: row.discountRate,
             dayCount: "\(s.line.dayCount)", ceiling: format.money(s.line.autoApprovalCeiling), committed: row.committed,
             available: format.money(available), used: row.used, recourse: row.recourse, minDays: s.line.minDaysToMaturity,
             maxDays: s.line.maxDaysToMaturity, financing: financing,

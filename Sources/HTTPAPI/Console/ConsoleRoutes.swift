@@ -12,7 +12,7 @@ import Services
 /// HTML, not API: these routes are not in openapi.yaml (the contract test leaves `/console` out).
 struct ConsoleRoutes {
     let deps: APIDependencies
-    var pages: ConsolePages { ConsolePages(calendar: deps.calendar) }
+    var pages: ConsolePages { ConsolePages(clock: deps.clock) }
     var format: ConsoleFormat { ConsoleFormat(calendar: deps.calendar) }
     var services: ServiceRegistry { deps.services }
 

@@ -37,7 +37,7 @@ extension ConsoleRoutes {
                 let form = try Self.form(context)
                 let note = form.text("note")
                 if resolves && note == nil { throw Problem.validation("note", "say how the exception was resolved") }
-                let today = deps.calendar.businessDate(at: Date())
+                let today = deps.clock.today
                 _ = try await deps.reconciliation.advanceException(id: try Self.uuid(context), resolveWith: resolves ? note : nil, on: today,
                                                                    actor: try Self.actor(context))
                 // Back to the filtered list the operator was working (a console path only).
@@ -62,7 +62,8 @@ extension ConsoleRoutes {
             _ = try await deps.reconciliation.setMatchingRule(
                 source: source, amountToleranceMinor: try number("amount_tolerance_minor"),
                 dateWindowDays: try number("date_window_days").map { Int(clamping: $0) },
-                oneToMany: form.text("one_to_many") == "true", manyToOne: form.text("many_to_one") == "true", actor: try Self.actor(context))
+                oneToMany: form.text("one_to_many") == "true", manyToOne: form.text("many_to_one") == "true", at: deps.clock.now(),
+                actor: try Self.actor(context))
             return ConsolePages.seeOther("/console/reconciliation?notice=rule-saved")
         }
         routes.get("/nightly") { request, context in try await nightlyRuns(request, context) }
@@ -71,7 +72,7 @@ extension ConsoleRoutes {
             let date = try Field.date(form.text("business_date") ?? "", "business_date")
             try deps.nightly.checkClosable(date)
             let response = try await ReconciliationRoutes(statements: deps.statements, reconciliation: deps.reconciliation, runner: deps.nightly,
-                                                          calendar: deps.calendar)
+                                                          clock: deps.clock)
                 .start(date: date, force: form.text("force") == "true", by: try Self.actor(context).principal.actor)
             return ConsolePages.seeOther("/console/nightly?notice=\(response.status == .accepted ? "run-started" : "run-finished")")
         }
@@ -160,7 +161,7 @@ extension ConsoleRoutes {
                            detail: e.disabledReason ?? "\(e.consecutiveFailures) failed attempts since \(e.failingSince.map(Timestamp.rfc3339) ?? "-")")
             }
         let page = TodayPage(
-            businessDate: deps.calendar.businessDate(at: Date()).description, timeZone: deps.calendar.timeZone.identifier,
+            businessDate: deps.clock.today.description, timeZone: deps.calendar.timeZone.identifier,
             lastRun: run.map(lastRun), exposure: total(suppliers.map(\.financingCommitted)).map(Amount.init),
             recourse: total(suppliers.map(\.recourseOwed)).map(Amount.init), supplierCount: format.count(suppliers.count),
             queues: [
@@ -200,7 +201,7 @@ extension ConsoleRoutes {
 
     func supplierRow(_ s: SupplierRecord) -> SupplierRow {
         let used = s.line.limit.minorUnits > 0 ? Decimal(s.financingCommitted.minorUnits) / Decimal(s.line.limit.minorUnits) : nil
-        return SupplierRow(id: s.id.uuidString.lowercased(), name: s.name, code: s.creditCode, status: s.status,
+        return SupplierRow(id: s.id.uuidString.lowercased(), name: s.name, code: s.creditCode, status: s.status.rawValue,
                            limit: format.money(s.line.limit), committed: format.money(s.financingCommitted), used: format.percent(used),
                            recourse: format.money(s.recourseOwed), advanceRate: format.percent(s.line.advanceRate),
                            discountRate: format.percent(s.line.annualDiscountRate))

@@ -3,21 +3,6 @@ import Foundation
 import Persistence
 import Synchronization
 
-/// Where the credit use cases read "now" from. The system clock unless a task pins another one
-/// (`CreditClock.$current.withValue(.fixed(instant)) { ... }`): tests drive purchases, repayments
-/// and refunds across simulated business dates this way, and a replayed nightly step could too.
-public struct CreditClock: Sendable {
-    public let now: @Sendable () -> Date
-
-    public init(now: @escaping @Sendable () -> Date) { self.now = now }
-
-    public static let system = CreditClock { Date() }
-
-    public static func fixed(_ instant: Date) -> CreditClock { CreditClock { instant } }
-
-    @TaskLocal public static var current: CreditClock = .system
-}
-
 /// A product as the operator defines it.
 public struct CreditProductDraft: Sendable {
     public let code: String

@@ -45,7 +45,7 @@ public struct BillRepaymentRequest: Sendable {
 
 extension CreditService {
     /// Today's business date (the credit clock in the platform's time zone): bills are open or overdue relative to it.
-    public var today: BusinessDate { clock().today }
+    public var today: BusinessDate { clock.today }
 
     // MARK: Billing days
 
@@ -71,7 +71,7 @@ extension CreditService {
         if let field = BillingCycle.invalidField(statementDay: statementDay, repaymentDay: repaymentDay) {
             throw ServiceError.invalid(field, "must be a day of the month from 1 to 28")
         }
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, _) = try await lockAccount(accountID, today: today, on: c)
             try await CreditBillStore.setBillingDays(accountID: account.id, statementDay: statementDay, repaymentDay: repaymentDay,
@@ -135,10 +135,7 @@ extension CreditService {
     /// One of the account's bills with its lines; 404 when the account or the bill (on this account) is unknown.
     public func bill(accountID: UUID, id: UUID) async throws -> CreditBillRecord {
         try await read { c in
-            guard let bill = try await CreditBillStore.bill(accountID: accountID, id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "bill", id: id.uuidString.lowercased())
-            }
-            return bill
+            return try await CreditBillStore.bill(accountID: accountID, id: id, on: c, logger: logger).orNotFound("bill", id: id)
         }
     }
 
@@ -149,7 +146,7 @@ extension CreditService {
     /// lines still owe is taken; more is refused (a 422 naming the amount), never kept. One repayment row and one
     /// journal entry per plan touched, sharing the external reference, all in one transaction.
     public func repayBill(_ request: BillRepaymentRequest, actor: Actor) async throws -> BillRepaymentResult {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let repaymentID = UUID()
         do {
             return try await database.transaction { c in
@@ -157,9 +154,8 @@ extension CreditService {
                     throw ServiceError.invalid("bill_id", "no bill \(request.billID.uuidString.lowercased()) exists")
                 }
                 if let planID = request.planID {
-                    guard let planOwner = try await CreditPlanStore.owner(planID: planID, on: c, logger: logger) else {
-                        throw ServiceError.notFound(resource: "installment plan", id: planID.uuidString.lowercased())
-                    }
+                    let planOwner = try await CreditPlanStore.owner(planID: planID, on: c, logger: logger)
+                        .orNotFound("installment plan", id: planID)
                     guard planOwner == owner else {
                         throw ServiceError.invalid("bill_id", "is not a bill of the credit account plan_id belongs to")
                     }
@@ -216,9 +212,8 @@ extension CreditService {
                 }
                 try await CreditBillStore.markRepayments(accountID: account.id, ids: parts.map(\.repaymentID), billID: bill.id,
                                                          on: c, logger: logger)
-                guard let after = try await CreditBillStore.bill(accountID: account.id, id: bill.id, on: c, logger: logger) else {
-                    throw ServiceError.notFound(resource: "bill", id: bill.id.uuidString.lowercased())
-                }
+                let after = try await CreditBillStore.bill(accountID: account.id, id: bill.id, on: c, logger: logger)
+                    .orNotFound("bill", id: bill.id)
                 return BillRepaymentResult(id: repaymentID, externalRef: request.externalRef, businessDate: today,
                                            amount: request.amount, parts: parts, bill: after)
             }

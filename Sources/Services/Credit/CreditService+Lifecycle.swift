@@ -11,7 +11,7 @@ extension CreditService {
     public func changeLimit(
         accountID: UUID, to newLimit: Money, reason: LimitChangeReason, actor: Actor
     ) async throws -> CreditAccountRecord {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, _) = try await lockAccount(accountID, today: today, on: c)
             guard account.status == .active || account.status == .frozen else {
@@ -28,17 +28,14 @@ extension CreditService {
                 detail: ["from": change.from.decimalString, "to": change.to.decimalString,
                                        "reason_code": change.reason.rawValue],
                 requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
-            }
-            return updated
+            return try await CreditStore.account(id: account.id, on: c, logger: logger).orNotFound("credit account", id: account.id)
         }
     }
 
     /// Closes an account that owes nothing and holds nothing (no open installment, no live authorization).
     /// It keeps its history and takes no new purchases (`account_closed`); the change is audited.
     public func closeAccount(accountID: UUID, actor: Actor) async throws -> CreditAccountRecord {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, _) = try await lockAccount(accountID, today: today, on: c)
             guard account.status == .active || account.status == .frozen || account.status == .declined else {
@@ -55,10 +52,7 @@ extension CreditService {
                 actor: actor.principal.actor, action: "credit.account.closed", objectType: "credit_account",
                 objectID: account.id.uuidString.lowercased(), detail: ["from": account.status.rawValue],
                 requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await CreditStore.account(id: account.id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "credit account", id: account.id.uuidString.lowercased())
-            }
-            return updated
+            return try await CreditStore.account(id: account.id, on: c, logger: logger).orNotFound("credit account", id: account.id)
         }
     }
 
@@ -67,7 +61,7 @@ extension CreditService {
     public func recover(
         accountID: UUID, amount: Money, externalRef: String, actor: Actor
     ) async throws -> RecoveryResult {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let id = UUID()
         do {
             return try await database.transaction { c in

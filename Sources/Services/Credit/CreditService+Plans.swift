@@ -29,9 +29,8 @@ extension CreditService {
     /// The account (locked) and the plan with its installments (locked).
     func lockPlan(_ id: UUID, today: BusinessDate, on c: DatabaseConnection) async throws -> (CreditAccountRecord, InstallmentPlanRecord) {
         let (account, _) = try await lockAccount(.plan(id), resource: "installment plan", today: today, on: c)
-        guard let plan = try await CreditPlanStore.plan(creditAccountID: account.id, id: id, forUpdate: true, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "installment plan", id: id.uuidString.lowercased())
-        }
+        let plan = try await CreditPlanStore.plan(creditAccountID: account.id, id: id, forUpdate: true, on: c, logger: logger)
+            .orNotFound("installment plan", id: id)
         return (account, plan)
     }
 
@@ -45,7 +44,7 @@ extension CreditService {
     /// The payoff quote with the plan's annual rates, as the API shows a price.
     public func payoffQuoteWithRates(planID: UUID, asOf: BusinessDate?) async throws
         -> (quote: EarlyPayoffQuote, annualRates: AnnualRateDisclosure?) {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let date = asOf ?? today
         guard date >= today else { throw ServiceError.invalid("as_of", "must not be before today (\(today))") }
         let plan = try await plan(id: planID)
@@ -60,7 +59,7 @@ extension CreditService {
     /// on the account's repayment days from the bill after the conversion; the interest-free plan is closed as `converted`.
     /// No money moves, so nothing is booked (fees are recognised when paid).
     public func convert(planID: UUID, tenor: Int, actor: Actor) async throws -> InstallmentPlanRecord {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         return try await database.transaction { c in
             let (account, plan) = try await lockPlan(planID, today: today, on: c)
             guard plan.plan == .interestFree, plan.status == .active,
@@ -102,7 +101,7 @@ extension CreditService {
     /// prepays later principal without their fees, or is refused, as the product says; paying the payoff
     /// quote (or `payoff` with exactly it) settles the plan and waives the future fees. More is refused.
     public func repay(_ request: RepaymentRequest, actor: Actor) async throws -> RepaymentResult {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let repaymentID = UUID()
         do {
             return try await database.transaction { c in
@@ -231,7 +230,7 @@ extension CreditService {
     /// The same, on the caller's transaction (a return flowing through credit, financing and
     /// insurance at once, issue 8).
     public func refund(_ request: RefundRequest, actor: Actor, on c: DatabaseConnection) async throws -> RefundResult {
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let refundID = UUID()
         guard let (owner, checkoutID) = try await CreditStore.owner(of: .order, ref: request.orderRef, on: c, logger: logger),
               let checkout = try await CreditStore.checkout(creditAccountID: owner, id: checkoutID, forUpdate: false,

@@ -8,7 +8,7 @@ import Persistence
 /// Every use case is one database transaction that locks the credit account first.
 public struct CreditService: Sendable {
     let database: Database
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     let personalData: CreditPersonalData
     let products = CreditProductCache()
     let scorecard: Scorecard
@@ -16,13 +16,13 @@ public struct CreditService: Sendable {
     /// The audit trail's name for the nightly run.
     public static let nightlyActor = "system:credit-nightly"
 
-    public init(database: Database, calendar: BusinessCalendar) {
-        self.init(database: database, calendar: calendar, personalData: .fromEnvironment())
+    public init(database: Database, clock: BusinessClock) {
+        self.init(database: database, clock: clock, personalData: .fromEnvironment())
     }
 
-    public init(database: Database, calendar: BusinessCalendar, personalData: CreditPersonalData, scorecard: Scorecard = .standard) {
+    public init(database: Database, clock: BusinessClock, personalData: CreditPersonalData, scorecard: Scorecard = .standard) {
         self.database = database
-        self.calendar = calendar
+        self.clock = clock
         self.personalData = personalData
         self.scorecard = scorecard
         if personalData.usesDevelopmentKey {
@@ -45,12 +45,6 @@ public struct CreditService: Sendable {
         logger.warning("accounts hold personal-data digests made under the development key", metadata: ["accounts": "\(devKeyed)"])
     }
 
-    /// Now, and the business date it falls on in the platform's time zone.
-    func clock() -> (now: Date, today: BusinessDate) {
-        let now = CreditClock.current.now()
-        return (now, calendar.businessDate(at: now))
-    }
-
     // MARK: Products
 
     /// Creates a product (operator). Products are immutable: new terms are a new product.
@@ -70,10 +64,7 @@ public struct CreditService: Sendable {
                 try await AuditStore.record(actor: actor.principal.actor, action: "credit.product.created", objectType: "credit_product",
                                             objectID: record.id.uuidString.lowercased(), requestID: actor.requestID,
                                             on: c, logger: logger)
-                guard let stored = try await CreditStore.product(id: record.id, on: c, logger: logger) else {
-                    throw ServiceError.notFound(resource: "credit product", id: record.id.uuidString.lowercased())
-                }
-                return stored
+                return try await CreditStore.product(id: record.id, on: c, logger: logger).orNotFound("credit product", id: record.id)
             }
         } catch let error where DatabaseFailure.isUniqueViolation(error) {
             throw ServiceError.conflict(code: "duplicate_product_code", detail: "a credit product with code \(draft.code) exists")
@@ -111,13 +102,10 @@ public struct CreditService: Sendable {
             throw ServiceError.invalid("features", error.description)
         }
         let id = UUID()
-        let (_, today) = clock()
+        let (_, today) = clock.read()
         let nationalDigest = personalData.digest(application.nationalID)
         let status: CreditAccountStatus = result.isDeclined ? .declined : .active
-        let detail = try Self.json(result.features.map {
-            ScoreDetailLine(feature: $0.feature.rawValue, value: $0.value, points: "\($0.points)", maxPoints: "\($0.maxPoints)",
-                            reasonCode: $0.reasonCode)
-        })
+        let detail = try Self.json(result.features.map(ScoreDetailLine.init))
         let features = application.features
         let featuresJSON = try Self.json([
             "account_age_months": "\(features.accountAgeMonths)", "orders_12m": "\(features.orders12m)",
@@ -152,10 +140,7 @@ public struct CreditService: Sendable {
                     objectID: id.uuidString.lowercased(),
                     detail: ["status": status.rawValue, "score": "\(result.score)", "limit": result.limit.decimalString],
                     requestID: actor.requestID, on: c, logger: logger)
-                guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {
-                    throw ServiceError.notFound(resource: "credit account", id: id.uuidString.lowercased())
-                }
-                return account
+                return try await CreditStore.account(id: id, on: c, logger: logger).orNotFound("credit account", id: id)
             }
             logger.info("credit account opened", metadata: [
                 "credit_account_id": "\(id.uuidString.lowercased())", "status": "\(status.rawValue)", "score": "\(result.score)",
@@ -195,10 +180,7 @@ public struct CreditService: Sendable {
 
     public func account(id: UUID) async throws -> CreditAccountRecord {
         try await read { c in
-            guard let account = try await CreditStore.account(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "credit account", id: id.uuidString.lowercased())
-            }
-            return account
+            return try await CreditStore.account(id: id, on: c, logger: logger).orNotFound("credit account", id: id)
         }
     }
 
@@ -230,7 +212,7 @@ public struct CreditService: Sendable {
     /// row is locked, and a CHECK constraint backs the rule), or records a decline with its reasons.
     /// A limit shortfall first releases this account's holds that have already run out.
     public func authorize(_ request: CheckoutRequest, actor: Actor) async throws -> CheckoutOutcome {
-        let (now, today) = clock()
+        let (now, today) = clock.read()
         let checkoutID = UUID()
         do {
             var (outcome, terms, cycle) = try await database.transaction { c in
@@ -309,7 +291,7 @@ public struct CreditService: Sendable {
     /// Captures an authorization in full or in part: creates the plan and its schedule, books the
     /// receivable against the merchant payable, and releases the whole hold (an unused part is freed).
     public func capture(checkoutID: UUID, amount: Money?, actor: Actor) async throws -> CheckoutOutcome {
-        let (now, today) = clock()
+        let (now, today) = clock.read()
         return try await database.transaction { c in
             let (account, checkout) = try await lockLiveCheckout(checkoutID, now: now, today: today, on: c)
             let captured = amount ?? checkout.amount
@@ -348,7 +330,7 @@ public struct CreditService: Sendable {
 
     /// Voids a live authorization and releases its hold.
     public func void(checkoutID: UUID, actor: Actor) async throws -> CheckoutOutcome {
-        let (now, today) = clock()
+        let (now, today) = clock.read()
         return try await database.transaction { c in
             let (account, checkout) = try await lockLiveCheckout(checkoutID, now: now, today: today, on: c)
             try await CreditStore.closeCheckout(creditAccountID: account.id, id: checkout.id, status: .voided, capturedAmount: nil,
@@ -372,7 +354,7 @@ public struct CreditService: Sendable {
     @discardableResult
     public func expireAuthorizations(businessDate: BusinessDate, batchSize: Int = 500) async throws -> Int {
         let midnight = TimeInterval(businessDate.adding(days: 1).daysSinceEpoch * 86_400)
-        let offset = TimeInterval(calendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: midnight)))
+        let offset = TimeInterval(clock.calendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: midnight)))
         return try await expireAuthorizations(asOf: Date(timeIntervalSince1970: midnight - offset), batchSize: batchSize)
     }
 

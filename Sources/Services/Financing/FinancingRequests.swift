@@ -42,7 +42,7 @@ extension SupplierFinanceService {
                 return try Self.domainReceivable(r, adjustments: adjustments.filter { $0.receivableID == rid })
             }
             let decision = try supplier.line.decide(
-                receivables: receivables, disbursementDate: date, supplierIsActive: supplier.status == "active",
+                receivables: receivables, disbursementDate: date, supplierIsActive: supplier.status.mayFinance,
                 outstandingFinancing: supplier.financingCommitted)
             let document = FinancingDecisionDocument(decision, validUntil: supplier.line.quoteValidUntil(decision))
             let items = decision.eligible.compactMap { e in UUID(uuidString: e.receivableID).map { (receivableID: $0, amounts: e.amounts) } }
@@ -57,7 +57,7 @@ extension SupplierFinanceService {
                 disbursedEntryID: entry, items: declined ? [] : items.filter { byID[$0.receivableID] != nil },
                 itemStatus: auto ? "active" : "pending", committedDelta: declined ? 0 : decision.eligibleTotals.advance.minorUnits,
                 audit: (action: "financing.requested.\(decision.status.rawValue)", requestID: actor.requestID), on: c, logger: logger)
-            let view = FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: Date(), decision: document)
+            let view = FinancingRequestView(id: id, supplierID: supplierID, status: decision.status.rawValue, createdAt: clock.now(), decision: document)
             try await EventLog.record(auto ? .financingDisbursed : declined ? .financingDeclined : .financingRequested,
                                       .financingRequest(view), objectID: id.uuidString.lowercased(), businessDate: today, on: c, logger: logger)
             return view
@@ -125,9 +125,7 @@ extension SupplierFinanceService {
         let logger = self.logger
         let today = self.today
         return try await database.transaction { c in
-            guard let found = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
-            }
+            let found = try await FinancingStore.financingRequest(id: id, on: c, logger: logger).orNotFound("financing request", id: id)
             // Lock order: supplier first, then the request.
             guard let supplierRecord = try await FinancingStore.supplier(id: found.supplierID, forUpdate: true, on: c, logger: logger),
                   let request = try await FinancingStore.financingRequest(id: id, supplierID: found.supplierID, forUpdate: true, on: c, logger: logger)
@@ -160,9 +158,7 @@ extension SupplierFinanceService {
                                         objectType: "financing_request", objectID: id.uuidString.lowercased(),
                                         detail: reason.flatMap { $0.isEmpty ? nil : ["reason": $0] } ?? [:], requestID: actor.requestID,
                                         on: c, logger: logger)
-            guard let updated = try await FinancingStore.financingRequest(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "financing request", id: id.uuidString.lowercased())
-            }
+            let updated = try await FinancingStore.financingRequest(id: id, on: c, logger: logger).orNotFound("financing request", id: id)
             let view = try Self.view(updated)
             try await EventLog.record(approve ? .financingDisbursed : .financingRejected, .financingRequest(view),
                                       objectID: id.uuidString.lowercased(), businessDate: today, on: c, logger: logger)
@@ -238,9 +234,7 @@ extension SupplierFinanceService {
         let logger = self.logger
         let today = self.today
         return try await database.transaction { c in
-            guard let found = try await FinancingStore.receivable(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "receivable", id: id.uuidString.lowercased())
-            }
+            let found = try await FinancingStore.receivable(id: id, on: c, logger: logger).orNotFound("receivable", id: id)
             return try await settle(supplierID: found.supplierID, receivableID: id, amount: amount, on: today, actor: actor, c, logger)
         }
     }
@@ -291,9 +285,8 @@ extension SupplierFinanceService {
                                     objectID: receivableID.uuidString.lowercased(),
                                     detail: ["paid": r.outstanding.decimalString, "recourse": split.recourse.decimalString],
                                     requestID: actor.requestID, on: c, logger: logger)
-        guard let settled = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
-        }
+        let settled = try await FinancingStore.receivable(id: receivableID, supplierID: supplierID, on: c, logger: logger)
+            .orNotFound("receivable", id: receivableID)
         let adjustments = r.adjusted.minorUnits == 0 ? [] : try await FinancingStore.adjustments(
             supplierID: supplierID, receivableIDs: [receivableID], on: c, logger: logger)
         try await EventLog.record(.receivableSettled, .receivable(ReceivableView(record: settled, adjustments: adjustments)),

@@ -7,15 +7,15 @@ import Persistence
 /// Lock order everywhere: supplier row, then receivable rows in id order, then request rows.
 public struct SupplierFinanceService: Sendable {
     let database: Database
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     var logger: Logger { database.logger }
 
-    public init(database: Database, calendar: BusinessCalendar) {
+    public init(database: Database, clock: BusinessClock) {
         self.database = database
-        self.calendar = calendar
+        self.clock = clock
     }
 
-    var today: BusinessDate { calendar.businessDate(at: Date()) }
+    var today: BusinessDate { clock.today }
 
     /// A supplier key sees only its own supplier; other roles see all (routes check roles).
     static func visible(_ supplierID: UUID, to principal: Principal) -> Bool {
@@ -59,29 +59,24 @@ public struct SupplierFinanceService: Sendable {
     /// A change to a supplier: any field left nil stays as it is.
     public struct SupplierChange: Sendable {
         public var name: String?
-        public var status: String?
+        public var status: SupplierStatus?
         public var line: @Sendable (FinancingLine) throws -> FinancingLine
 
-        public init(name: String? = nil, status: String? = nil, line: @escaping @Sendable (FinancingLine) throws -> FinancingLine = { $0 }) {
+        public init(name: String? = nil, status: SupplierStatus? = nil, line: @escaping @Sendable (FinancingLine) throws -> FinancingLine = { $0 }) {
             self.name = name
             self.status = status
             self.line = line
         }
     }
 
-    static let statusMoves: [String: Set<String>] = [
-        "pending": ["active", "closed"], "active": ["suspended", "closed"], "suspended": ["active", "closed"], "closed": [],
-    ]
-
     public func updateSupplier(id: UUID, change: SupplierChange, actor: Actor) async throws -> SupplierRecord {
         let logger = self.logger
         return try await database.transaction { c in
-            guard let current = try await FinancingStore.supplier(id: id, forUpdate: true, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "supplier", id: id.uuidString.lowercased())
-            }
+            let current = try await FinancingStore.supplier(id: id, forUpdate: true, on: c, logger: logger).orNotFound("supplier", id: id)
             let status = change.status ?? current.status
-            if status != current.status, !(Self.statusMoves[current.status] ?? []).contains(status) {
-                throw ServiceError.conflict(code: "invalid_status_change", detail: "a \(current.status) supplier cannot become \(status)")
+            guard current.status.canBecome(status) else {
+                throw ServiceError.conflict(code: "invalid_status_change",
+                                            detail: "a \(current.status.rawValue) supplier cannot become \(status.rawValue)")
             }
             let line = try change.line(current.line)
             if line.currency != current.line.currency {
@@ -94,12 +89,9 @@ public struct SupplierFinanceService: Sendable {
             try await FinancingStore.updateSupplier(id: id, name: change.name ?? current.name, status: status, line: line, on: c, logger: logger)
             try await AuditStore.record(actor: actor.principal.actor, action: "supplier.updated", objectType: "supplier",
                                         objectID: id.uuidString.lowercased(),
-                                        detail: ["from_status": current.status, "to_status": status],
+                                        detail: ["from_status": current.status.rawValue, "to_status": status.rawValue],
                                         requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await FinancingStore.supplier(id: id, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "supplier", id: id.uuidString.lowercased())
-            }
-            return updated
+            return try await FinancingStore.supplier(id: id, on: c, logger: logger).orNotFound("supplier", id: id)
         }
     }
 
@@ -181,9 +173,8 @@ public struct SupplierFinanceService: Sendable {
         receivableID: UUID, kind: ReceivableAdjustment.Kind, amount: Money, reference: String, on date: BusinessDate,
         actor: Actor, connection c: DatabaseConnection, logger: Logger
     ) async throws -> ReceivableView {
-        guard let record = try await FinancingStore.receivable(id: receivableID, forUpdate: true, on: c, logger: logger) else {
-            throw ServiceError.notFound(resource: "receivable", id: receivableID.uuidString.lowercased())
-        }
+        let record = try await FinancingStore.receivable(id: receivableID, forUpdate: true, on: c, logger: logger)
+            .orNotFound("receivable", id: receivableID)
         let supplier = record.supplierID.uuidString.lowercased()
         var added = false
         if try await FinancingStore.adjustment(supplierID: record.supplierID, receivableID: receivableID, reference: reference,
@@ -232,9 +223,8 @@ public struct SupplierFinanceService: Sendable {
         let logger = self.logger
         let today = self.today
         return try await database.transaction { c in
-            guard let record = try await FinancingStore.receivable(id: id, forUpdate: true, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "receivable", id: id.uuidString.lowercased())
-            }
+            let record = try await FinancingStore.receivable(id: id, forUpdate: true, on: c, logger: logger)
+                .orNotFound("receivable", id: id)
             let domain = try Receivable(id: id.uuidString.lowercased(), face: record.face, issueDate: record.issueDate,
                                         dueDate: record.dueDate, status: record.status, statusBeforeDispute: record.statusBeforeDispute)
             let next: Receivable

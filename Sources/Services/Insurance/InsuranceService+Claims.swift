@@ -37,9 +37,8 @@ extension InsuranceService {
             }
             policyID = id
         }
-        guard let policy = try await InsurancePolicyStore.policy(id: policyID, forUpdate: true, on: connection, logger: logger) else {
-            throw ServiceError.notFound(resource: "shipping policy", id: policyID.uuidString.lowercased())
-        }
+        let policy = try await InsurancePolicyStore.policy(id: policyID, forUpdate: true, on: connection, logger: logger)
+            .orNotFound("shipping policy", id: policyID)
         let outcome: ReturnEventOutcome
         do {
             outcome = try policy.returnStage.applying(input.event)
@@ -65,8 +64,8 @@ extension InsuranceService {
         }
         let record = ReturnEventRecord(
             policyID: policyID, event: input.event, occurredAt: input.occurredAt,
-            businessDate: calendar.businessDate(at: input.occurredAt), buyerRef: fields.buyerRef, carrier: fields.carrier,
-            trackingNumber: fields.trackingNumber, shippingCost: fields.shippingCost)
+            businessDate: clock.calendar.businessDate(at: input.occurredAt), buyerRef: fields.buyerRef, carrier: fields.carrier,
+            trackingNumber: fields.trackingNumber, shippingCost: fields.shippingCost, recordedAt: clock.now())
         try await InsurancePolicyStore.insertEvent(record, recordedBy: actor.principal.actor, on: connection, logger: logger)
         try await InsurancePolicyStore.setReturnStage(stage, policyID: policyID, on: connection, logger: logger)
         events.append(record)
@@ -108,7 +107,7 @@ extension InsuranceService {
         } else if let cost = input.shippingCost, cost.isNegative {
             issues.append(FieldIssue(field: "shipping_cost.amount", message: "must not be negative"))
         }
-        if input.occurredAt.timeIntervalSince(clock()) > settings.clockSkewTolerance {
+        if input.occurredAt.timeIntervalSince(clock.now()) > settings.clockSkewTolerance {
             issues.append(FieldIssue(field: "occurred_at", message: "must not be in the future"))
         }
         guard issues.isEmpty else { throw ServiceError.invalid(issues) }
@@ -153,8 +152,7 @@ extension InsuranceService {
             shippingCost: cost, carrier: carrier, trackingNumber: tracking, buyerRef: buyer,
             returnRequestedOn: requested.businessDate, buyerReturnsLast30Days: buyerReturns, routeUsualCost: routeCost)
         let inserted = try await InsuranceClaimStore.insert(
-            NewInsuranceClaim(id: claimID, policy: policy, decision: decision, evidence: evidence, businessDate: asOf),
-            on: connection, logger: logger)
+            id: claimID, policy: policy, decision: decision, evidence: evidence, businessDate: asOf, on: connection, logger: logger)
         guard inserted, let claim = try await InsuranceClaimStore.claim(id: claimID, on: connection, logger: logger) else {
             // Unreachable under the policy row lock; the UNIQUE (policy_id) keeps it one claim regardless.
             guard let winner = try await InsuranceClaimStore.claim(policyID: policy.id, on: connection, logger: logger) else {
@@ -248,9 +246,8 @@ extension InsuranceService {
         }
         if let reason, reason.count > 1000 { throw ServiceError.invalid("reason", "must be at most 1000 characters") }
         return try await database.transaction { connection in
-            guard let claim = try await InsuranceClaimStore.claim(id: id, forUpdate: true, on: connection, logger: logger) else {
-                throw ServiceError.notFound(resource: "claim", id: id.uuidString.lowercased())
-            }
+            let claim = try await InsuranceClaimStore.claim(id: id, forUpdate: true, on: connection, logger: logger)
+                .orNotFound("claim", id: id)
             guard claim.status == .inReview else {
                 // Flags mean the claim went through review, so its current status is the insurer's decision.
                 if !claim.flags.isEmpty && decision.isAlreadyApplied(to: claim.status) { return claim }

@@ -11,28 +11,19 @@ import Persistence
 /// take the same row locks, so mixing both kinds of callers stays safe.
 public struct InsuranceService: Sendable {
     let database: Database
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     let settings: InsuranceSettings
-    let clock: @Sendable () -> Date
 
-    public init(database: Database, calendar: BusinessCalendar) {
-        self.init(database: database, calendar: calendar, settings: InsuranceSettings())
-    }
-
-    public init(
-        database: Database, calendar: BusinessCalendar, settings: InsuranceSettings,
-        clock: @escaping @Sendable () -> Date = { Date() }
-    ) {
+    public init(database: Database, clock: BusinessClock, settings: InsuranceSettings = InsuranceSettings()) {
         self.database = database
-        self.calendar = calendar
-        self.settings = settings
         self.clock = clock
+        self.settings = settings
     }
 
     var logger: Logger { database.logger }
 
     /// Today in the platform's time zone: the business date premiums and payouts are booked on.
-    var today: BusinessDate { calendar.businessDate(at: clock()) }
+    var today: BusinessDate { clock.today }
 
     // MARK: Pricing and policies
 
@@ -94,7 +85,7 @@ public struct InsuranceService: Sendable {
                 orderRef: orderRef, seller: terms.seller, category: terms.category, shipFromRegion: from, shipToRegion: to,
                 coverageCap: terms.coverageCap, coverageStart: terms.coverageStart, coverageEnd: terms.coverageEnd),
             premium: PolicyPremium(quote), status: .active, returnStage: .none, businessDate: asOf,
-            premiumEntryID: posted.entryID, createdBy: actor.principal.actor, createdAt: clock()
+            premiumEntryID: posted.entryID, createdBy: actor.principal.actor, createdAt: clock.now()
         ), on: connection, logger: logger)
         try await audit(actor, "insurance.policy_bought", "shipping_policy", idText,
                         ["order_ref": orderRef, "premium": quote.premium.description], on: connection)
@@ -111,9 +102,8 @@ public struct InsuranceService: Sendable {
     }
 
     public func details(policyID: UUID, on connection: DatabaseConnection) async throws -> PolicyDetails {
-        guard let policy = try await InsurancePolicyStore.policy(id: policyID, on: connection, logger: logger) else {
-            throw ServiceError.notFound(resource: "shipping policy", id: policyID.uuidString.lowercased())
-        }
+        let policy = try await InsurancePolicyStore.policy(id: policyID, on: connection, logger: logger)
+            .orNotFound("shipping policy", id: policyID)
         return PolicyDetails(
             policy: policy,
             events: try await InsurancePolicyStore.events(policyID: policyID, on: connection, logger: logger),

@@ -59,18 +59,10 @@ public struct OrderStory: Sendable {
 /// One marketplace order across the three products: credit, supplier financing, shipping insurance.
 public struct OrderService: Sendable {
     let database: Database
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     let credit: CreditService
     let finance: SupplierFinanceService
     let insurance: InsuranceService
-
-    public init(database: Database, calendar: BusinessCalendar, credit: CreditService, finance: SupplierFinanceService, insurance: InsuranceService) {
-        self.database = database
-        self.calendar = calendar
-        self.credit = credit
-        self.finance = finance
-        self.insurance = insurance
-    }
 
     /// In one transaction: refund the consumer's plan for the returned amount, dilute the seller's
     /// receivable (recourse follows at settlement when financed beyond what is left), raise the
@@ -79,7 +71,7 @@ public struct OrderService: Sendable {
     /// completion changes nothing further. An order without credit or a policy gets what applies.
     public func completeReturn(_ r: OrderReturn, actor: Actor) async throws -> OrderReturnResult {
         let logger = database.logger
-        let today = calendar.businessDate(at: Date())
+        let today = clock.today
         let reference = Self.reference(r.returnRef)
         return try await database.transaction { c in
             try await OrderStore.lock(orderRef: r.orderRef, on: c, logger: logger)
@@ -87,9 +79,9 @@ public struct OrderService: Sendable {
             // 1. Credit: refund the plan once per return.
             var refund: RefundResult?
             var alreadyRefunded = false
-            if try await CreditStore.owner(of: .order, ref: r.orderRef, on: c, logger: logger) != nil {
+            if try await credit.checkoutOwner(orderRef: r.orderRef, on: c) != nil {
                 applies = true
-                if try await CreditStore.owner(of: .refund, ref: reference, on: c, logger: logger) != nil {
+                if try await credit.refundBooked(externalRef: reference, on: c) {
                     alreadyRefunded = true
                 } else {
                     refund = try await credit.refund(RefundRequest(orderRef: r.orderRef, externalRef: reference, amount: r.amount),
@@ -105,7 +97,7 @@ public struct OrderService: Sendable {
             }
             // 3. Insurance: bring the return to the seller; the claim is raised (and a clean one paid) once per policy.
             var claim: InsuranceClaimRecord?
-            if try await InsurancePolicyStore.policyID(orderRef: r.orderRef, on: c, logger: logger) != nil {
+            if try await insurance.policyID(orderRef: r.orderRef, on: c) != nil {
                 applies = true
                 let locator = PolicyLocator.orderRef(r.orderRef)
                 if let carrier = r.carrier, let tracking = r.trackingNumber, let cost = r.shippingCost {
@@ -138,24 +130,20 @@ public struct OrderService: Sendable {
             var ids: [String] = []
             var checkout: CheckoutRecord?
             var plan: InstallmentPlanRecord?
-            if let (account, checkoutID) = try await CreditStore.owner(of: .order, ref: orderRef, on: c, logger: logger) {
-                checkout = try await CreditStore.checkout(creditAccountID: account, id: checkoutID, forUpdate: false, on: c, logger: logger)
+            if let (account, checkoutID) = try await credit.checkoutOwner(orderRef: orderRef, on: c) {
+                (checkout, plan) = try await credit.checkoutAndPlan(creditAccountID: account, checkoutID: checkoutID, on: c)
                 ids.append(checkoutID.uuidString.lowercased())
                 let objects = try await OrderStore.creditObjectIDs(checkoutID: checkoutID, creditAccountID: account, on: c, logger: logger)
                 ids += objects.map { $0.uuidString.lowercased() }
-                if let planID = checkout?.planID {
-                    plan = try await CreditPlanStore.plan(creditAccountID: account, id: planID, forUpdate: false, on: c, logger: logger)
-                }
             }
             var receivables: [ReceivableView] = []
             for r in try await OrderStore.receivables(orderRef: orderRef, on: c, logger: logger) {
-                let adjustments = try await FinancingStore.adjustments(supplierID: r.supplierID, receivableIDs: [r.id], on: c, logger: logger)
-                receivables.append(ReceivableView(record: r, adjustments: adjustments))
+                receivables.append(try await finance.view(of: r, on: c))
                 ids.append(r.id.uuidString.lowercased())
                 if let f = r.financingRequestID { ids.append(f.uuidString.lowercased()) }
             }
             var policy: PolicyDetails?
-            if let policyID = try await InsurancePolicyStore.policyID(orderRef: orderRef, on: c, logger: logger) {
+            if let policyID = try await insurance.policyID(orderRef: orderRef, on: c) {
                 policy = try await insurance.details(policyID: policyID, on: c)
                 ids.append(policyID.uuidString.lowercased())
                 if let claim = policy?.claim { ids.append(claim.id.uuidString.lowercased()) }

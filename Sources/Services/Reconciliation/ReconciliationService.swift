@@ -258,7 +258,7 @@ public struct ReconciliationService: Sendable {
     /// Sets one source's rules (`*` for the default), audited. Absent values keep the source's
     /// current ones, or the default's for a source without its own rules.
     public func setMatchingRule(source: String, amountToleranceMinor: Int64?, dateWindowDays: Int?, oneToMany: Bool?, manyToOne: Bool?,
-                                actor: Actor) async throws -> ReconciliationStore.MatchingRuleRecord {
+                                at now: Date, actor: Actor) async throws -> ReconciliationStore.MatchingRuleRecord {
         var current = try await matchingRules(source: source).first
         if current == nil { current = try await matchingRules(source: "*").first }
         let amountToleranceMinor = amountToleranceMinor ?? current?.amountToleranceMinor ?? 0
@@ -273,7 +273,7 @@ public struct ReconciliationService: Sendable {
         return try await database.transaction { c in
             try await ReconciliationStore.upsertMatchingRule(.init(source: source, amountToleranceMinor: amountToleranceMinor, dateWindowDays: dateWindowDays,
                                                                    oneToMany: oneToMany, manyToOne: manyToOne, updatedBy: actor.principal.actor,
-                                                                   updatedAt: Date()), on: c, logger: logger)
+                                                                   updatedAt: now), on: c, logger: logger)
             try await AuditStore.record(actor: actor.principal.actor, action: "matching_rule.set", objectType: "matching_rule", objectID: source,
                                         requestID: actor.requestID, on: c, logger: logger)
             guard let stored = try await ReconciliationStore.matchingRules(source: source, on: c, logger: logger).first else {
@@ -319,9 +319,8 @@ public struct ReconciliationService: Sendable {
     public func advanceException(id: UUID, resolveWith note: String?, on date: BusinessDate, actor: Actor) async throws -> ExceptionRecord {
         let logger = database.logger
         return try await database.transaction { c in
-            guard let row = try await ReconciliationStore.exception(id: id, forUpdate: true, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "reconciliation exception", id: id.uuidString.lowercased())
-            }
+            let row = try await ReconciliationStore.exception(id: id, forUpdate: true, on: c, logger: logger)
+                .orNotFound("reconciliation exception", id: id)
             guard let kind = ReconciliationException.Kind(rawValue: row.kind), let state = ReconciliationException.State(rawValue: row.state) else {
                 throw ServiceError.conflict(code: "unknown_exception", detail: "exception \(row.kind) cannot be worked here")
             }
@@ -345,10 +344,8 @@ public struct ReconciliationService: Sendable {
             try await AuditStore.record(actor: actor.principal.actor, action: "reconciliation_exception.\(exception.state.rawValue)",
                                         objectType: "reconciliation_exception", objectID: id.uuidString.lowercased(),
                                         requestID: actor.requestID, on: c, logger: logger)
-            guard let updated = try await ReconciliationStore.exception(id: id, forUpdate: false, on: c, logger: logger) else {
-                throw ServiceError.notFound(resource: "reconciliation exception", id: id.uuidString.lowercased())
-            }
-            return updated
+            return try await ReconciliationStore.exception(id: id, forUpdate: false, on: c, logger: logger)
+                .orNotFound("reconciliation exception", id: id)
         }
     }
 

@@ -71,10 +71,8 @@ public struct StatementService: Sendable {
 
     public func statement(id: UUID) async throws -> StatementRecord {
         let logger = database.logger
-        guard let found = try await database.withConnection({ try await ReconciliationStore.statements(ids: [id], on: $0, logger: logger) }).first else {
-            throw ServiceError.notFound(resource: "statement", id: id.uuidString.lowercased())
-        }
-        return found
+        return try await database.withConnection({ try await ReconciliationStore.statements(ids: [id], on: $0, logger: logger) }).first
+            .orNotFound("statement", id: id)
     }
 
     /// Whether the XML file at `url` is a camt.054 notification (by the namespace near its start).
