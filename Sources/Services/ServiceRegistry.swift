@@ -22,7 +22,7 @@ public struct ServiceRegistry: Sendable {
         supplierFinance = SupplierFinanceService(database: database, clock: clock)
         operations = OperationsService(database: database)
         webhooks = WebhookService(database: database)
-        payments = PaymentOrderService(database: database, calendar: clock.calendar)
+        payments = PaymentOrderService(database: database, clock: clock)
         orders = OrderService(database: database, clock: clock, credit: credit, finance: supplierFinance, insurance: insurance)
     }
 }

@@ -21,13 +21,13 @@ struct PaymentBatch: AsyncParsableCommand {
             _ = bootstrapProcess
             let logger = makeLogger("qianzhuang.payment-batch")
             guard let batchID = UUID(uuidString: id) else { throw ValidationError("the batch id must be a UUID") }
-            let calendar = try platform.calendar()
+            let clock = try platform.clock()
             let target = try await DatabaseTarget.resolve(database, logger: logger)
             defer { target.stopIfStarted() }
             let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: database.migrations))
             let (batch, file) = try await Database.withDatabase(target.configuration, logger: logger) { db in
                 try await migrator.migrate(db)
-                let payments = PaymentOrderService(database: db, calendar: calendar)
+                let payments = PaymentOrderService(database: db, clock: clock)
                 let file = try await payments.batchFile(id: batchID)
                 return (try await payments.markSent(batchID: batchID, actor: NightlyPlan.actor), file)
             }

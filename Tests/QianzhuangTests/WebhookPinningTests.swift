@@ -56,7 +56,7 @@ struct WebhookPinningTests {
                     #expect(r.status == .created, "\(r.text)")
                     let worker = WebhookWorker(database: db, policy: WebhookTests.fast,
                                                targets: WebhookTargetPolicy(allowPrivateNetworks: true, resolve: Self.names),
-                                               pollInterval: .milliseconds(50), logger: db.logger)
+                                               pollInterval: .milliseconds(50), clock: .live(.shanghai), logger: db.logger)
                     try await WebhookTests.withWorker(worker) {
                         try await WebhookTests.waitUntil("the delivery recorded as succeeded") {
                             try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'") == 1

@@ -28,9 +28,13 @@ public struct BusinessClock: Sendable {
 
     public func now() -> Date {
         if let source { return source() }
-        // The only place the sources read the system time.
-        return Self.pinned ?? Date()
+        return Self.systemNow()
     }
+
+    /// The system time, unless a task pinned another instant: the only place the sources read it.
+    /// For the few writers that stamp an instant without a business date (the event log's
+    /// `created_at`); everything else reads a clock it was handed.
+    public static func systemNow() -> Date { pinned ?? Date() }
 
     /// The business date it is now in the platform's time zone.
     public var today: BusinessDate { calendar.businessDate(at: now()) }

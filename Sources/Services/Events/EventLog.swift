@@ -109,7 +109,7 @@ public enum EventLog {
     ) async throws {
         guard !resources.isEmpty else { return }
         guard let rendering = renderer.withLock({ $0 }) else { throw EventLogNotBootstrapped() }
-        let now = Date()
+        let now = BusinessClock.systemNow()
         let make = { @Sendable (item: (resource: EventResource, objectID: String)) throws -> NewEvent in
             let id = UUID()
             let objectType = item.resource.objectType

@@ -7,14 +7,14 @@ import Persistence
 /// the lists, and closing the loop with the bank statement (returns, orders not settled in time).
 public struct PaymentOrderService: Sendable {
     let database: Database
-    let calendar: BusinessCalendar
+    let clock: BusinessClock
     public let settings: PaymentSettings
     var logger: Logger { database.logger }
-    var today: BusinessDate { calendar.businessDate(at: Date()) }
+    var today: BusinessDate { clock.today }
 
-    public init(database: Database, calendar: BusinessCalendar, settings: PaymentSettings = .fromEnvironment()) {
+    public init(database: Database, clock: BusinessClock, settings: PaymentSettings = .fromEnvironment()) {
         self.database = database
-        self.calendar = calendar
+        self.clock = clock
         self.settings = settings
     }
 
@@ -129,7 +129,7 @@ public struct PaymentOrderService: Sendable {
         let logger = self.logger
         let debtor = settings.debtor
         // Whole seconds, as the file writes them.
-        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let now = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
         return try await database.transaction { c in
             try await PaymentOrderStore.lockBatching(on: c, logger: logger)
             let due = try await PaymentOrderStore.lockBatchable(dueBy: date, on: c, logger: logger)
