@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -64,5 +65,28 @@ struct OpenAPITests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "openapi-spec-validator (pip install openapi-spec-validator): \(text)")
+    }
+
+    /// The generated test client (Tests/QianzhuangClient) was generated from this contract: the recorded
+    /// SHA-256 is the file's, and the client has one method for each documented operation, and no other.
+    @Test("the generated test client is generated from the current contract (else run Scripts/generate-client.sh)")
+    func generatedClientIsCurrent() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+        let contract = try Data(contentsOf: root.appendingPathComponent("Sources/HTTPAPI/openapi.yaml"))
+        let recorded = try String(contentsOf: root.appendingPathComponent("Tests/QianzhuangClient/openapi.yaml.sha256"), encoding: .utf8)
+        let digest = SHA256.hash(data: contract).map { String(format: "%02x", $0) }.joined()
+        #expect(recorded.trimmingCharacters(in: .whitespacesAndNewlines) == digest,
+                "openapi.yaml changed since the client was generated: run Scripts/generate-client.sh and commit its output")
+        // Each generated client method is marked "- Remark: HTTP `METHOD /path`."; the contract's operations read the same.
+        let client = try String(contentsOf: root.appendingPathComponent("Tests/QianzhuangClient/Generated/Client.swift"), encoding: .utf8)
+        let generated = client.split(separator: "\n").compactMap { line -> String? in
+            guard let start = line.range(of: "- Remark: HTTP `"), let end = line.range(of: "`.", range: start.upperBound..<line.endIndex)
+            else { return nil }
+            return String(line[start.upperBound..<end.lowerBound])
+        }
+        let documented = try OpenAPIDocument.load().operations
+        #expect(generated.count == Set(generated).count)
+        #expect(Set(generated) == Set(documented), "generated: \(Set(generated).symmetricDifference(Set(documented)).sorted())")
+        #expect(generated.count > 80)
     }
 }
