@@ -57,15 +57,11 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A decoded JSON response.
+/// A response as the router sent it; `decode` reads its body as one of the contract's generated types.
 struct JSONResponse: Sendable {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let text: String
-
-    var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-    }
 
     /// The `field` values of a problem's `errors` (a body that is no `Problem` reads as one field naming the decoding error).
     var problemFields: [String] {
