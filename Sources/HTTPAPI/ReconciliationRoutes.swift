@@ -75,7 +75,7 @@ struct ReconciliationRoutes {
         }
         group.get("/matching-rules/{source}") { _, context in
             try context.require(.operator)
-            let source = try Field.nonEmpty(try context.parameters.require("source"), "source", max: 100)
+            let source = try Field.nonEmpty(try Field.path(context, "source"), "source", max: 100)
             guard let rule = try await reconciliation.matchingRules(source: source).first else {
                 throw Problem.notFound("no matching rules for source \(source); the default (*) applies")
             }
@@ -83,7 +83,7 @@ struct ReconciliationRoutes {
         }
         group.patch("/matching-rules/{source}") { request, context in
             let principal = try context.require(.operator)
-            let source = try Field.nonEmpty(try context.parameters.require("source"), "source", max: 100)
+            let source = try Field.nonEmpty(try Field.path(context, "source"), "source", max: 100)
             let body = try await JSONBody.decodePatch(MatchingRuleRequest.self, from: request, context: context)
             let rule = try await reconciliation.setMatchingRule(
                 source: source, amountToleranceMinor: body.amountToleranceMinor, dateWindowDays: body.dateWindowDays,

@@ -4,6 +4,7 @@ import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Testing
 
 @Suite("API foundation: auth, problems, idempotency, observability")
@@ -61,11 +62,11 @@ struct APIFoundationTests {
                 let account = try await CreditAPI.openAccount(client, api, features: CreditAPI.thinFeatures)
                 let authorized = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                        json: CreditAPI.checkoutJSON(account: account, order: "m-1", amount: "70.00"))
-                let id = try #require(authorized.json["id"] as? String, "\(authorized.text)")
+                let id = try authorized.decode(Schemas.Checkout.self).id
                 _ = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
                 let declined = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                      json: CreditAPI.checkoutJSON(account: account, order: "m-2", amount: "9000.00"))
-                #expect(declined.json["status"] as? String == "declined", "\(declined.text)")
+                #expect(try declined.decode(Schemas.Checkout.self).status == .declined, "\(declined.text)")
                 try await db.execute("""
                     INSERT INTO reconciliation_exceptions (id, business_date, kind, state, dedupe_key)
                     VALUES (gen_random_uuid(), '2026-11-20', 'missing_from_statement', 'open', 'metrics-test')
@@ -167,17 +168,18 @@ struct APIFoundationTests {
             try await api.withClient { client in
                 let posted = try await client.call(.post, "/v1/ledger/journal-entries", key: api.operatorKey, json: Self.entry)
                 #expect(posted.status == .created)
-                let cash = try await client.call(.get, "/v1/ledger/accounts/platform.cash.cny", key: api.operatorKey)
-                #expect((cash.json["balance"] as? [String: Any])?["amount"] as? String == "1000.00")
-                let equity = try await client.call(.get, "/v1/ledger/accounts/platform.equity.cny", key: api.operatorKey)
-                #expect((equity.json["normal_balance"] as? [String: Any])?["amount"] as? String == "1000.00")
-                let trial = try await client.call(.get, "/v1/ledger/trial-balance?as_of=2026-11-26", key: api.operatorKey)
-                let totals = trial.json["totals"] as? [[String: Any]] ?? []
+                let ledger = client.typed(api.operatorKey)
+                let cash = try await ledger.getLedgerAccountsByCode(path: .init(code: "platform.cash.cny")).ok.body.json
+                #expect(cash.balance.amount == "1000.00")
+                let equity = try await ledger.getLedgerAccountsByCode(path: .init(code: "platform.equity.cny")).ok.body.json
+                #expect(equity.normalBalance.amount == "1000.00")
+                let trial = try await ledger.getLedgerTrialBalance(query: .init(asOf: "2026-11-26")).ok.body.json
+                let totals = trial.totals
                 #expect(totals.count == 1)
-                #expect(totals.first?["balanced"] as? Bool == true)
-                #expect(totals.first?["debits"] as? String == "1000.00")
-                let before = try await client.call(.get, "/v1/ledger/trial-balance?as_of=2026-11-25", key: api.operatorKey)
-                #expect((before.json["totals"] as? [[String: Any]])?.first?["debits"] as? String == "0.00")
+                #expect(totals.first?.balanced == true)
+                #expect(totals.first?.debits == "1000.00")
+                let before = try await ledger.getLedgerTrialBalance(query: .init(asOf: "2026-11-25")).ok.body.json
+                #expect(before.totals.first?.debits == "0.00")
                 // The business reference is unique too: a retry without Idempotency-Key cannot double-book.
                 let again = try await client.call(.post, "/v1/ledger/journal-entries", key: api.operatorKey, json: Self.entry)
                 #expect(again.status == .conflict)
@@ -215,8 +217,9 @@ struct APIFoundationTests {
                                                      contentType: contentType)
                 #expect(Int(response.status.code) == status, "\(name): \(response.text)")
                 #expect(response.contentType == "application/problem+json", "\(name)")
-                #expect(response.json["status"] as? Int == status)
-                #expect(response.json["instance"] as? String == "/v1/ledger/journal-entries")
+                let problem = try response.decode(Schemas.Problem.self)
+                #expect(problem.status == status)
+                #expect(problem.instance == "/v1/ledger/journal-entries")
                 if let field { #expect(response.problemFields.contains(field), "\(name): \(response.text)") }
             }
             #expect(try await Self.entryCount(db) == 0, "\(name)")

@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -26,7 +27,7 @@ struct ConsoleServiceTests {
                 var ids: [String] = []
                 for face in ["5000.00", "6000.00", "500.00"] {
                     let r = try await world.createReceivable(supplier: supplier, face: face, dueInDays: 60)
-                    ids.append(try #require(try await world.finance([r], key: key).json["id"] as? String))
+                    ids.append(try await world.finance([r], key: key).decode(Schemas.FinancingRequest.self).id)
                 }
                 let finance = api.deps.services.supplierFinance
                 let queue = try await finance.financingRequestsInReview()

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Persistence
+import QianzhuangClient
 import Testing
 
 /// The operator console's security rules (issue 18) on real PostgreSQL: who may sign in, the
@@ -148,8 +149,8 @@ struct ConsoleTests {
                 let receivable = try await world.createReceivable(supplier: supplier, face: "10000.00", dueInDays: 60)
                 let supplierKey = try await api.supplierKey(try #require(UUID(uuidString: supplier)))
                 let requested = try await world.finance([receivable], key: supplierKey)
-                let requestID = try #require(requested.json["id"] as? String)
-                #expect(requested.json["status"] as? String == "pending_review")
+                let requestID = try requested.decode(Schemas.FinancingRequest.self).id
+                #expect(try requested.decode(Schemas.FinancingRequest.self).status == .pendingReview)
 
                 let browser = Browser(client)
                 try await browser.signIn(api.operatorKey)
@@ -163,13 +164,13 @@ struct ConsoleTests {
                 try await other.signIn(api.operatorKey)
                 let wrong = try await browser.post("/console/financing/\(requestID)/approve", ["csrf": try #require(other.csrf)])
                 #expect(wrong.status == .forbidden)
-                let still = try await client.call(.get, "/v1/financing-requests/\(requestID)", key: api.operatorKey)
-                #expect(still.json["status"] as? String == "pending_review")
+                let still = try await client.typed(api.operatorKey).getFinancingRequestsById(path: .init(id: requestID)).ok.body.json
+                #expect(still.status == .pendingReview)
 
                 let approved = try await browser.post("/console/financing/\(requestID)/approve", ["reason": "invoice checked"])
                 #expect(approved.status == .seeOther)
-                let after = try await client.call(.get, "/v1/financing-requests/\(requestID)", key: api.operatorKey)
-                #expect(after.json["status"] as? String == "approved")
+                let after = try await client.typed(api.operatorKey).getFinancingRequestsById(path: .init(id: requestID)).ok.body.json
+                #expect(after.status == .approved)
                 let empty = try await browser.get("/console/financing")
                 #expect(!empty.html.contains(requestID))
                 // The disbursement is in the ledger: the trial balance links to each account, whose entries drill down.

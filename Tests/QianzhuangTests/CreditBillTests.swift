@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Persistence
 import PostgresNIO
 import PropertyBased
+import QianzhuangClient
 import Services
 import Testing
 
@@ -14,9 +15,7 @@ private typealias C = CreditAPI
 /// Issue 13: the monthly bill (账单), issued by the nightly run, read through the API and paid by naming it.
 @Suite("Credit monthly bills on PostgreSQL (issue 13)")
 struct CreditBillTests {
-    static func errorFields(_ r: JSONResponse) -> [String] {
-        (r.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
-    }
+    static func errorFields(_ r: JSONResponse) -> [String] { r.problemFields }
 
     static func cents(_ text: String?) -> Int64 {
         guard let text, let d = Decimal(string: text) else { return -1 }
@@ -60,30 +59,29 @@ struct CreditBillTests {
                 try await api.withClient { client in
                     let list = try await client.call(.get, "/v1/credit-accounts/\(account)/bills", key: api.platformKey)
                     #expect(list.status == .ok, "\(list.text)")
-                    let bills = list.json["data"] as? [[String: Any]] ?? []
+                    let bills = try list.decode(Operations.GetCreditAccountsByIdBills.Output.Ok.Body.JsonPayload.self).data
                     #expect(bills.count == 1)
-                    #expect(list.json.keys.contains("next_cursor"))
-                    let billID = try #require(bills.first?["id"] as? String)
-                    #expect(bills.first?["status"] as? String == "open")
-                    #expect(bills.first?["lines"] == nil)
+                    #expect(list.text.contains(#""next_cursor":"#))
+                    let billID = try #require(bills.first?.id)
+                    #expect(bills.first?.status == .open)
+                    #expect(bills.first?.lines == nil && !list.text.contains(#""lines""#))
 
-                    let bill = try await client.call(.get, "/v1/credit-accounts/\(account)/bills/\(billID)", key: api.operatorKey)
-                    #expect(bill.status == .ok, "\(bill.text)")
-                    #expect(bill.json["statement_date"] as? String == "2026-02-01")
-                    #expect(bill.json["due_date"] as? String == "2026-02-10")
-                    #expect(bill.json["cycle_start"] as? String == "2026-01-11")
-                    #expect(C.money(bill.json["total_due"]) == "205.40")
-                    #expect((bill.json["total_due"] as? [String: Any])?["currency"] as? String == "CNY")
-                    #expect(C.money(bill.json["fees"]) == "5.40")
-                    #expect(C.money(bill.json["outstanding"]) == "205.40")
-                    let lines = bill.json["lines"] as? [[String: Any]] ?? []
-                    #expect(Set(lines.compactMap { $0["plan_id"] as? String }) == [p3, p6])
-                    #expect(lines.allSatisfy { $0["due_date"] as? String == "2026-02-10" && $0["installment_number"] as? Int == 1 })
+                    let bill = try await client.typed(api.operatorKey)
+                        .getCreditAccountsByIdBillsByBillId(path: .init(id: account, billId: billID)).ok.body.json
+                    #expect(bill.statementDate == "2026-02-01")
+                    #expect(bill.dueDate == "2026-02-10")
+                    #expect(bill.cycleStart == "2026-01-11")
+                    #expect(bill.totalDue.amount == "205.40")
+                    #expect(bill.totalDue.currency == "CNY")
+                    #expect(bill.fees.amount == "5.40")
+                    #expect(bill.outstanding.amount == "205.40")
+                    let lines = bill.lines ?? []
+                    #expect(Set(lines.map(\.planId)) == [p3, p6])
+                    #expect(lines.allSatisfy { $0.dueDate == "2026-02-10" && $0.installmentNumber == 1 })
                     // The bill's total is the sum of its lines, and of its parts.
-                    let sum = lines.reduce(Int64(0)) { $0 + Self.cents(C.money($1["total"])) }
-                    #expect(sum == Self.cents(C.money(bill.json["total_due"])))
-                    #expect(Self.cents(C.money(bill.json["principal"])) + Self.cents(C.money(bill.json["fees"]))
-                            + Self.cents(C.money(bill.json["late_fees"])) == sum)
+                    let sum = lines.reduce(Int64(0)) { $0 + Self.cents($1.total.amount) }
+                    #expect(sum == Self.cents(bill.totalDue.amount))
+                    #expect(Self.cents(bill.principal.amount) + Self.cents(bill.fees.amount) + Self.cents(bill.lateFees.amount) == sum)
                 }
             }
             let sums = try await db.scalar(Int64.self, """
@@ -109,8 +107,8 @@ struct CreditBillTests {
             _ = try await credit.issueBills(businessDate: C.date("2026-02-01"))
             let billOf: @Sendable (String) async throws -> String = { acct in
                 try await api.withClient { client in
-                    let list = try await client.call(.get, "/v1/credit-accounts/\(acct)/bills", key: api.platformKey)
-                    return try #require((list.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+                    let list = try await client.typed(api.platformKey).getCreditAccountsByIdBills(path: .init(id: acct)).ok.body.json
+                    return try #require(list.data.first?.id)
                 }
             }
             let billID = try await billOf(account)
@@ -143,12 +141,14 @@ struct CreditBillTests {
                 {"bill_id": "\(billID)", "external_ref": "bill-feb", "amount": {"amount": "205.40", "currency": "CNY"}}
                 """)
             #expect(paid.status == .created, "\(paid.text)")
-            #expect(paid.json["bill_id"] as? String == billID)
-            #expect((paid.json["repayments"] as? [[String: Any]])?.count == 2)
-            let bill = paid.json["bill"] as? [String: Any] ?? [:]
-            #expect(C.money(bill["outstanding"]) == "0.00")
-            #expect(bill["status"] as? String == "paid")
-            #expect((bill["lines"] as? [[String: Any]] ?? []).allSatisfy { C.money($0["owed"]) == "0.00" })
+            let repayment = try paid.decode(Schemas.BillRepayment.self)
+            #expect(repayment.billId == billID)
+            #expect(repayment.repayments.count == 2)
+            let bill = repayment.bill
+            #expect(bill.outstanding.amount == "0.00")
+            #expect(bill.status == .paid)
+            #expect(bill.lines?.isEmpty == false)
+            #expect((bill.lines ?? []).allSatisfy { $0.owed.amount == "0.00" })
             // Installment 2 of each plan is untouched: the bill took only its own lines.
             #expect(try await db.scalar(Int64.self, """
                 SELECT count(*) FROM credit_installments WHERE number = 2 AND principal_paid + fee_paid > 0
@@ -163,14 +163,14 @@ struct CreditBillTests {
 
             // Past the grace days of the paid installments the account is current.
             _ = try await credit.ageAccounts(businessDate: C.date("2026-02-16"))
-            let acct = try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey) }
-            #expect(acct.json["status"] as? String == "active")
-            #expect(acct.json["days_past_due"] as? Int == 0)
+            let acct = try await api.withClient { try await $0.typed(api.platformKey).getCreditAccountsById(path: .init(id: account)).ok.body.json }
+            #expect(acct.status == .active)
+            #expect(acct.daysPastDue == 0)
             // The unpaid account's bill is overdue.
             try await C.on("2026-02-16") {
                 try await api.withClient { client in
-                    let list = try await client.call(.get, "/v1/credit-accounts/\(other)/bills", key: api.platformKey)
-                    #expect((list.json["data"] as? [[String: Any]])?.first?["status"] as? String == "overdue")
+                    let list = try await client.typed(api.platformKey).getCreditAccountsByIdBills(path: .init(id: other)).ok.body.json
+                    #expect(list.data.first?.status == .overdue)
                 }
             }
             try await C.expectAccountConsistent(db, account)
@@ -188,20 +188,21 @@ struct CreditBillTests {
             let (other, _, _) = try await Self.twoPlans(api, nationalID: C.nationalIDs[2])
             for date in ["2026-02-01", "2026-03-01", "2026-04-01"] { _ = try await credit.issueBills(businessDate: C.date(date)) }
             try await api.withClient { client in
-                let first = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=2", key: api.platformKey)
-                let page1 = first.json["data"] as? [[String: Any]] ?? []
-                #expect(page1.compactMap { $0["statement_date"] as? String } == ["2026-04-01", "2026-03-01"])
-                let cursor = try #require(first.json["next_cursor"] as? String)
+                let platform = client.typed(api.platformKey)
+                let first = try await platform.getCreditAccountsByIdBills(path: .init(id: account), query: .init(limit: 2)).ok.body.json
+                #expect(first.data.map(\.statementDate) == ["2026-04-01", "2026-03-01"])
+                let cursor = try #require(first.nextCursor)
                 let second = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=2&cursor=\(cursor)", key: api.platformKey)
-                #expect((second.json["data"] as? [[String: Any]] ?? []).compactMap { $0["statement_date"] as? String } == ["2026-02-01"])
-                #expect(second.json["next_cursor"] is NSNull)
+                let secondPage = try second.decode(Operations.GetCreditAccountsByIdBills.Output.Ok.Body.JsonPayload.self)
+                #expect(secondPage.data.map(\.statementDate) == ["2026-02-01"])
+                #expect(secondPage.nextCursor == nil && second.sendsNull("next_cursor"))
                 let badCursor = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?cursor=bm9wZQ", key: api.platformKey)
                 #expect(badCursor.status == .unprocessableContent)
                 #expect(Self.errorFields(badCursor) == ["cursor"])
                 let badLimit = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=0", key: api.platformKey)
                 #expect(Self.errorFields(badLimit) == ["limit"])
 
-                let mine = try #require(page1.first?["id"] as? String)
+                let mine = try #require(first.data.first?.id)
                 let elsewhere = try await client.call(.get, "/v1/credit-accounts/\(other)/bills/\(mine)", key: api.platformKey)
                 #expect(elsewhere.status == .notFound)
                 let nobody = try await client.call(.get, "/v1/credit-accounts/\(UUID().uuidString.lowercased())/bills", key: api.platformKey)
@@ -221,9 +222,9 @@ struct CreditBillTests {
             let credit = api.deps.services.credit
             let (account, _, _) = try await Self.twoPlans(api)
             try await api.withClient { client in
-                let defaults = try await client.call(.get, "/v1/credit-accounts/\(account)/billing-days", key: api.platformKey)
-                #expect(defaults.json["statement_day"] as? Int == 1)
-                #expect(defaults.json["repayment_day"] as? Int == 10)
+                let defaults = try await client.typed(api.platformKey).getCreditAccountsByIdBillingDays(path: .init(id: account)).ok.body.json
+                #expect(defaults.statementDay == 1)
+                #expect(defaults.repaymentDay == 10)
                 for (json, field) in [(#"{"statement_day": 29, "repayment_day": 10}"#, "statement_day"),
                                       (#"{"statement_day": 5, "repayment_day": 0}"#, "repayment_day")] {
                     let bad = try await client.call(.put, "/v1/credit-accounts/\(account)/billing-days", key: api.platformKey, json: json)
@@ -233,7 +234,7 @@ struct CreditBillTests {
                 let set = try await client.call(.put, "/v1/credit-accounts/\(account)/billing-days", key: api.platformKey,
                                                 json: #"{"statement_day": 20, "repayment_day": 5}"#)
                 #expect(set.status == .ok, "\(set.text)")
-                #expect(set.json["statement_day"] as? Int == 20)
+                #expect(try set.decode(Schemas.BillingDays.self).statementDay == 20)
             }
             // The product's statement day no longer issues this account's bill; its own does.
             #expect(try await credit.issueBills(businessDate: C.date("2026-02-01")).bills == 0)
@@ -271,19 +272,21 @@ extension CreditBillTests {
                 let created = try await client.call(.post, "/v1/credit-products", key: api.operatorKey,
                                                     json: #"{"code": "mid-month", "name": "Mid-month bills", "statement_day": 15, "repayment_day": 25}"#)
                 #expect(created.status == .created, "\(created.text)")
-                #expect(created.json["statement_day"] as? Int == 15)
-                #expect(created.json["repayment_day"] as? Int == 25)
-                let productID = try #require(created.json["id"] as? String)
-                let read = try await client.call(.get, "/v1/credit-products/\(productID)", key: api.platformKey)
-                #expect(read.json["repayment_day"] as? Int == 25)
-                let standard = try await client.call(.get, "/v1/credit-products/00000000-0000-4000-8000-000000000001", key: api.platformKey)
-                #expect(standard.json["statement_day"] as? Int == 1)
-                #expect(standard.json["repayment_day"] as? Int == 10)
+                let product = try created.decode(Schemas.CreditProduct.self)
+                #expect(product.statementDay == 15)
+                #expect(product.repaymentDay == 25)
+                let productID = product.id
+                let platform = client.typed(api.platformKey)
+                let read = try await platform.getCreditProductsById(path: .init(id: productID)).ok.body.json
+                #expect(read.repaymentDay == 25)
+                let standard = try await platform.getCreditProductsById(path: .init(id: "00000000-0000-4000-8000-000000000001")).ok.body.json
+                #expect(standard.statementDay == 1)
+                #expect(standard.repaymentDay == 10)
 
                 let plain = try await C.openAccount(client, api, nationalID: C.nationalIDs[3], productID: productID)
-                let days = try await client.call(.get, "/v1/credit-accounts/\(plain)/billing-days", key: api.platformKey)
-                #expect(days.json["statement_day"] as? Int == 15)
-                #expect(days.json["repayment_day"] as? Int == 25)
+                let days = try await platform.getCreditAccountsByIdBillingDays(path: .init(id: plain)).ok.body.json
+                #expect(days.statementDay == 15)
+                #expect(days.repaymentDay == 25)
 
                 func open(_ nationalID: String, _ extra: String) async throws -> JSONResponse {
                     try await client.call(.post, "/v1/credit-accounts", key: api.platformKey, json: """
@@ -296,10 +299,10 @@ extension CreditBillTests {
                 #expect(Self.errorFields(badOpen) == ["repayment_day"], "\(badOpen.text)")
                 let own = try await open(C.nationalIDs[4], #""statement_day": 5"#)
                 #expect(own.status == .created, "\(own.text)")
-                let ownID = try #require(own.json["id"] as? String)
-                let ownDays = try await client.call(.get, "/v1/credit-accounts/\(ownID)/billing-days", key: api.platformKey)
-                #expect(ownDays.json["statement_day"] as? Int == 5)
-                #expect(ownDays.json["repayment_day"] as? Int == 25)
+                let ownID = try own.decode(Schemas.CreditAccount.self).id
+                let ownDays = try await platform.getCreditAccountsByIdBillingDays(path: .init(id: ownID)).ok.body.json
+                #expect(ownDays.statementDay == 5)
+                #expect(ownDays.repaymentDay == 25)
             }
         }
     }
@@ -351,16 +354,18 @@ extension CreditBillTests {
                 paidBills += try await C.on(due.description) {
                     try await api.withClient { client in
                         var paidNow = 0
-                        let list = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=500", key: api.platformKey)
-                        for bill in list.json["data"] as? [[String: Any]] ?? [] {
-                            guard let id = bill["id"] as? String, let owed = C.money(bill["outstanding"]), owed != "0.00" else { continue }
-                            #expect(bill["due_date"] as? String == due.description)
-                            #expect(C.money(bill["total_due"]) == owed, "nothing was paid on the bill before its due date")
+                        let list = try await client.typed(api.platformKey)
+                            .getCreditAccountsByIdBills(path: .init(id: account), query: .init(limit: 500)).ok.body.json
+                        for bill in list.data {
+                            let id = bill.id, owed = bill.outstanding.amount
+                            guard owed != "0.00" else { continue }
+                            #expect(bill.dueDate == due.description)
+                            #expect(bill.totalDue.amount == owed, "nothing was paid on the bill before its due date")
                             let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                                 {"bill_id": "\(id)", "external_ref": "bill-\(id)", "amount": {"amount": "\(owed)", "currency": "CNY"}}
                                 """)
                             #expect(paid.status == .created, "\(paid.text)")
-                            #expect(C.money((paid.json["bill"] as? [String: Any])?["outstanding"]) == "0.00")
+                            #expect(try paid.decode(Schemas.BillRepayment.self).bill.outstanding.amount == "0.00")
                             paidNow += 1
                         }
                         for (p, name) in zip(todays, names) {
@@ -372,9 +377,9 @@ extension CreditBillTests {
                 // Past the grace days: current, nothing of any bill open.
                 let check = due.adding(days: 5)
                 _ = try await credit.ageAccounts(businessDate: check)
-                let acct = try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey) }
-                #expect(acct.json["status"] as? String == "active", "\(check)")
-                #expect(acct.json["days_past_due"] as? Int == 0, "\(check)")
+                let acct = try await api.withClient { try await $0.typed(api.platformKey).getCreditAccountsById(path: .init(id: account)).ok.body.json }
+                #expect(acct.status == .active, "\(check)")
+                #expect(acct.daysPastDue == 0, "\(check)")
                 #expect(try await db.scalar(Int64.self, """
                     SELECT count(*) FROM credit_bill_lines l JOIN credit_installments i
                       ON i.credit_account_id = l.credit_account_id AND i.plan_id = l.plan_id AND i.number = l.number

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import PostgresNIO
 import Services
 import Testing
@@ -19,8 +20,9 @@ struct CreditCheckoutTests {
             let api = try await TestAPI.make(db)
             try await api.withClient { client in
                 let account = try await C.openAccount(client, api, features: C.thinFeatures)
-                let opened = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                #expect(C.money(opened.json["limit"]) == "3000.00")
+                let platform = client.typed(api.platformKey)
+                let opened = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                #expect(opened.limit.amount == "3000.00")
                 let results = try await withThrowingTaskGroup(of: JSONResponse.self) { group in
                     for n in 0..<200 {
                         group.addTask {
@@ -33,12 +35,13 @@ struct CreditCheckoutTests {
                     return out
                 }
                 #expect(results.allSatisfy { $0.status == .created })
-                let authorized = results.filter { $0.json["status"] as? String == "authorized" }
-                let declined = results.filter { $0.json["status"] as? String == "declined" }
+                let checkouts = try results.map { try $0.decode(Schemas.Checkout.self) }
+                let authorized = checkouts.filter { $0.status == .authorized }
+                let declined = checkouts.filter { $0.status == .declined }
                 // floor(3000.00 / 70.00) = 42
                 #expect(authorized.count == 42)
                 #expect(declined.count == 158)
-                #expect(declined.allSatisfy { (($0.json["reasons"] as? [[String: Any]])?.first?["code"] as? String) == "limit_exceeded" })
+                #expect(declined.allSatisfy { $0.reasons.first?.code == "limit_exceeded" })
                 let id = try #require(UUID(uuidString: account))
                 let held = try await db.scalar(Int64.self, "SELECT held FROM credit_accounts WHERE id = \(id)")
                 #expect(held == Int64(294_000))
@@ -46,15 +49,14 @@ struct CreditCheckoutTests {
                 try await C.expectAccountConsistent(db, account)
 
                 // Capture half of the holds: held + captured still within the limit, ledger = captured principal.
-                for response in authorized.prefix(21) {
-                    let checkout = try #require(response.json["id"] as? String)
-                    let captured = try await client.call(.post, "/v1/checkouts/\(checkout)/capture", key: api.platformKey)
+                for checkout in authorized.prefix(21) {
+                    let captured = try await client.call(.post, "/v1/checkouts/\(checkout.id)/capture", key: api.platformKey)
                     #expect(captured.status == .ok, "\(captured.text)")
                 }
-                let after = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                #expect(C.money(after.json["held"]) == "1470.00")
-                #expect(C.money(after.json["outstanding"]) == "1470.00")
-                #expect(C.money(after.json["available"]) == "60.00")
+                let after = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                #expect(after.held.amount == "1470.00")
+                #expect(after.outstanding.amount == "1470.00")
+                #expect(after.available.amount == "60.00")
                 try await C.expectAccountConsistent(db, account)
                 try await C.expectLedgerBalanced(db)
             }
@@ -70,37 +72,38 @@ struct CreditCheckoutTests {
                 let first = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                   json: C.checkoutJSON(account: account, order: "o-1", amount: "1000.00", tenor: 6))
                 #expect(first.status == .created)
-                #expect(C.money(first.json["available"]) == "49000.00")
-                let id = try #require(first.json["id"] as? String)
+                #expect(try first.decode(Schemas.Checkout.self).available?.amount == "49000.00")
+                let id = try first.decode(Schemas.Checkout.self).id
                 let partial = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey,
                                                     json: #"{"amount": {"amount": "600.00", "currency": "CNY"}}"#)
                 #expect(partial.status == .ok, "\(partial.text)")
-                #expect(partial.json["status"] as? String == "captured")
-                #expect(C.money(partial.json["captured_amount"]) == "600.00")
-                #expect(C.money(partial.json["available"]) == "49400.00")
+                let captured = try partial.decode(Schemas.Checkout.self)
+                #expect(captured.status == .captured)
+                #expect(captured.capturedAmount?.amount == "600.00")
+                #expect(captured.available?.amount == "49400.00")
                 let again = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
                 #expect(again.status == .conflict)
 
-                let planID = try #require(partial.json["plan_id"] as? String)
-                let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                let installments = try #require(plan.json["installments"] as? [[String: Any]])
+                let planID = try #require(captured.planId)
+                let plan = try await client.typed(api.platformKey).getInstallmentPlansById(path: .init(id: planID)).ok.body.json
+                let installments = plan.installments
                 #expect(installments.count == 6)
-                #expect(installments.compactMap { C.money($0["principal"]) } == ["100.00", "100.00", "100.00", "100.00", "100.00", "100.00"])
-                #expect(installments.compactMap { C.money($0["fee"]) }.allSatisfy { $0 == "3.60" })
+                #expect(installments.map(\.principal.amount) == ["100.00", "100.00", "100.00", "100.00", "100.00", "100.00"])
+                #expect(installments.map(\.fee.amount).allSatisfy { $0 == "3.60" })
 
                 let second = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                    json: C.checkoutJSON(account: account, order: "o-2", amount: "250.00"))
-                let secondID = try #require(second.json["id"] as? String)
+                let secondID = try second.decode(Schemas.Checkout.self).id
                 let voided = try await client.call(.post, "/v1/checkouts/\(secondID)/void", key: api.platformKey)
                 #expect(voided.status == .ok)
-                #expect(voided.json["status"] as? String == "voided")
-                #expect(C.money(voided.json["available"]) == "49400.00")
+                #expect(try voided.decode(Schemas.Checkout.self).status == .voided)
+                #expect(try voided.decode(Schemas.Checkout.self).available?.amount == "49400.00")
                 #expect(try await client.call(.post, "/v1/checkouts/\(secondID)/void", key: api.platformKey).status == .conflict)
                 #expect(try await client.call(.post, "/v1/checkouts/\(secondID)/capture", key: api.platformKey).status == .conflict)
                 #expect(try await client.call(.post, "/v1/checkouts/\(UUID())/capture", key: api.platformKey).status == .notFound)
                 let over = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                  json: C.checkoutJSON(account: account, order: "o-3", amount: "10.00"))
-                let overID = try #require(over.json["id"] as? String)
+                let overID = try over.decode(Schemas.Checkout.self).id
                 let tooMuch = try await client.call(.post, "/v1/checkouts/\(overID)/capture", key: api.platformKey,
                                                     json: #"{"amount": {"amount": "10.01", "currency": "CNY"}}"#)
                 #expect(tooMuch.status == .unprocessableContent)
@@ -123,7 +126,7 @@ struct CreditCheckoutTests {
                     let account = try await C.openAccount(client, api, features: C.thinFeatures)
                     let auth = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                      json: C.checkoutJSON(account: account, order: "stale", amount: "2000.00"))
-                    return (account, try #require(auth.json["id"] as? String))
+                    return (account, try auth.decode(Schemas.Checkout.self).id)
                 }
             }
             // 72 hours later the hold is stale: capture is refused, but the hold still counts until it is released.
@@ -131,7 +134,7 @@ struct CreditCheckoutTests {
                 try await api.withClient { client in
                     let capture = try await client.call(.post, "/v1/checkouts/\(checkout)/capture", key: api.platformKey)
                     #expect(capture.status == .conflict)
-                    #expect(capture.json["type"] as? String == "https://qianzhuang.dev/problems/authorization_expired")
+                    #expect(capture.problemType == "https://qianzhuang.dev/problems/authorization_expired")
                 }
             }
             let expired = try await api.deps.services.credit.expireAuthorizations(asOf: C.noon("2026-03-05"), batchSize: 1)
@@ -139,10 +142,11 @@ struct CreditCheckoutTests {
             #expect(try await api.deps.services.credit.expireAuthorizations(asOf: C.noon("2026-03-05")) == 0)
             try await C.on("2026-03-05") {
                 try await api.withClient { client in
-                    let read = try await client.call(.get, "/v1/checkouts/\(checkout)", key: api.platformKey)
-                    #expect(read.json["status"] as? String == "expired")
-                    let acct = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    #expect(C.money(acct.json["available"]) == "3000.00")
+                    let platform = client.typed(api.platformKey)
+                    let read = try await platform.getCheckoutsById(path: .init(id: checkout)).ok.body.json
+                    #expect(read.status == .expired)
+                    let acct = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                    #expect(acct.available.amount == "3000.00")
                 }
             }
             try await C.expectAccountConsistent(db, account)
@@ -171,7 +175,7 @@ struct CreditCheckoutTests {
                 try await api.withClient { client in
                     let response = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                          json: C.checkoutJSON(account: accounts[0], order: "fresh", amount: "10.00"))
-                    return try #require(response.json["id"] as? String)
+                    return try response.decode(Schemas.Checkout.self).id
                 }
             }
             let credit = api.deps.services.credit
@@ -199,7 +203,7 @@ struct CreditCheckoutTests {
                 try await api.withClient { client in
                     let fresh = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                       json: C.checkoutJSON(account: account, order: "new", amount: "2500.00"))
-                    #expect(fresh.json["status"] as? String == "authorized", "\(fresh.text)")
+                    #expect(try fresh.decode(Schemas.Checkout.self).status == .authorized, "\(fresh.text)")
                 }
             }
             try await C.expectAccountConsistent(db, account)
@@ -221,7 +225,7 @@ struct CreditCheckoutTests {
                 #expect(first.status == .created)
                 #expect(replay.status == .created)
                 #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
-                #expect(replay.json["id"] as? String == first.json["id"] as? String)
+                #expect(try replay.decode(Schemas.Checkout.self).id == first.decode(Schemas.Checkout.self).id)
                 let mismatch = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                      json: C.checkoutJSON(account: account, order: "idem-1", amount: "301.00"),
                                                      headers: ["Idempotency-Key": "k1"])
@@ -230,20 +234,21 @@ struct CreditCheckoutTests {
                 // Without the header the business key still stops a double hold, on any account.
                 let sameOrder = try await client.call(.post, "/v1/checkouts", key: api.platformKey, json: body)
                 #expect(sameOrder.status == .conflict)
-                #expect(sameOrder.json["type"] as? String == "https://qianzhuang.dev/problems/duplicate_order_ref")
+                #expect(sameOrder.problemType == "https://qianzhuang.dev/problems/duplicate_order_ref")
                 let otherAccount = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                          json: C.checkoutJSON(account: other, order: "idem-1", amount: "300.00"))
                 #expect(otherAccount.status == .conflict)
-                let acct = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                #expect(C.money(acct.json["held"]) == "300.00")
+                let acct = try await client.typed(api.platformKey).getCreditAccountsById(path: .init(id: account)).ok.body.json
+                #expect(acct.held.amount == "300.00")
 
                 // Capture replays too, booking once.
-                let id = try #require(first.json["id"] as? String)
+                let id = try first.decode(Schemas.Checkout.self).id
                 let c1 = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey, headers: ["Idempotency-Key": "cap"])
                 let c2 = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey, headers: ["Idempotency-Key": "cap"])
                 #expect(c1.status == .ok)
                 #expect(c2.status == .ok)
-                #expect(c2.json["plan_id"] as? String == c1.json["plan_id"] as? String)
+                #expect(try c2.decode(Schemas.Checkout.self).planId == c1.decode(Schemas.Checkout.self).planId)
+                #expect(try c1.decode(Schemas.Checkout.self).planId != nil)
                 #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries WHERE kind = 'credit.capture'") == 1)
                 try await C.expectLedgerBalanced(db)
             }
@@ -259,25 +264,25 @@ struct CreditCheckoutTests {
                 let tenor = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                   json: C.checkoutJSON(account: account, order: "t5", amount: "5000.00", tenor: 5))
                 #expect(tenor.status == .created)
-                #expect(tenor.json["status"] as? String == "declined")
-                let codes = (tenor.json["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                #expect(try tenor.decode(Schemas.Checkout.self).status == .declined)
+                let codes = try tenor.decode(Schemas.Checkout.self).reasons.map(\.code)
                 #expect(codes == ["tenor_not_offered", "limit_exceeded"])
                 // A declined attempt does not claim the order reference.
                 let retry = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                   json: C.checkoutJSON(account: account, order: "t5", amount: "50.00", tenor: 6))
-                #expect(retry.json["status"] as? String == "authorized")
+                #expect(try retry.decode(Schemas.Checkout.self).status == .authorized)
 
                 let poor = """
                     {"account_age_months": 1, "orders_last_year": 0, "spend_last_year": {"amount": "0.00", "currency": "CNY"},
                      "return_rate": "0.5", "distinct_delivery_addresses": 9, "on_time_repayment_ratio": "0.5", "prior_overdue_count": 4}
                     """
                 let declinedAccount = try await C.openAccount(client, api, nationalID: C.nationalIDs[2], features: poor)
-                let read = try await client.call(.get, "/v1/credit-accounts/\(declinedAccount)", key: api.platformKey)
-                #expect(read.json["status"] as? String == "declined")
-                #expect((read.json["reasons"] as? [[String: Any]])?.count == 3)
+                let read = try await client.typed(api.platformKey).getCreditAccountsById(path: .init(id: declinedAccount)).ok.body.json
+                #expect(read.status == .declined)
+                #expect(read.reasons.count == 3)
                 let attempt = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                     json: C.checkoutJSON(account: declinedAccount, order: "d1", amount: "1.00"))
-                #expect((attempt.json["reasons"] as? [[String: Any]])?.first?["code"] as? String == "account_declined")
+                #expect(try attempt.decode(Schemas.Checkout.self).reasons.first?.code == "account_declined")
 
                 let missing = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                     json: C.checkoutJSON(account: UUID().uuidString, order: "x", amount: "1.00"))
@@ -334,21 +339,21 @@ struct CreditCheckoutTests {
                     """
                 let created = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: body)
                 #expect(created.status == .created, "\(created.text)")
-                #expect(created.json["grace_days"] as? Int == 5)
-                #expect(created.json["interest_free_days"] as? Int == 30)
-                let product = try #require(created.json["id"] as? String)
+                #expect(try created.decode(Schemas.CreditProduct.self).graceDays == 5)
+                #expect(try created.decode(Schemas.CreditProduct.self).interestFreeDays == 30)
+                let product = try created.decode(Schemas.CreditProduct.self).id
                 #expect(try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: body).status == .conflict)
-                let read = try await client.call(.get, "/v1/credit-products/\(product)", key: api.platformKey)
-                #expect((read.json["tenors"] as? [[String: Any]])?.first?["monthly_rate"] as? String == "0.0125")
+                let read = try await client.typed(api.platformKey).getCreditProductsById(path: .init(id: product)).ok.body.json
+                #expect(read.tenors.first?.monthlyRate == "0.0125")
                 let account = try await C.openAccount(client, api, productID: product)
                 let three = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                   json: C.checkoutJSON(account: account, order: "p3", amount: "100.00", tenor: 3))
-                #expect((three.json["reasons"] as? [[String: Any]])?.first?["code"] as? String == "tenor_not_offered")
+                #expect(try three.decode(Schemas.Checkout.self).reasons.first?.code == "tenor_not_offered")
                 let defaults = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
                     {"code": "defaults", "name": "Standard terms", "interest_free_days": 45}
                     """)
-                #expect((defaults.json["tenors"] as? [[String: Any]])?.compactMap { $0["tenor"] as? Int } == [3, 6, 12, 24])
-                #expect(defaults.json["interest_free_days"] as? Int == 45)
+                #expect(try defaults.decode(Schemas.CreditProduct.self).tenors.map(\.tenor) == [3, 6, 12, 24])
+                #expect(try defaults.decode(Schemas.CreditProduct.self).interestFreeDays == 45)
                 let bad = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
                     {"code": "Bad Code", "name": "x", "tenors": []}
                     """)

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Persistence
 import PostgresNIO
+import QianzhuangClient
 import Services
 import Testing
 
@@ -13,12 +14,12 @@ private typealias C = CreditAPI
 /// Issue 13: each observation reproduced against PostgreSQL through the API and the nightly ageing.
 @Suite("Credit consumer rights on PostgreSQL (issue 13)")
 struct CreditConsumerRightsTests {
-    static func installments(_ plan: JSONResponse) -> [[String: Any]] {
-        plan.json["installments"] as? [[String: Any]] ?? []
+    static func installments(_ client: some TestClientProtocol, _ api: TestAPI, plan: String) async throws -> [Schemas.Installment] {
+        try await client.typed(api.platformKey).getInstallmentPlansById(path: .init(id: plan)).ok.body.json.installments
     }
 
-    static func account(_ api: TestAPI, _ id: String) async throws -> JSONResponse {
-        try await api.withClient { try await $0.call(.get, "/v1/credit-accounts/\(id)", key: api.platformKey) }
+    static func account(_ api: TestAPI, _ id: String) async throws -> Schemas.CreditAccount {
+        try await api.withClient { try await $0.typed(api.platformKey).getCreditAccountsById(path: .init(id: id)).ok.body.json }
     }
 
     @Test("installments of 0.00 are settled at once: a tiny purchase neither freezes nor charges off the account (observation 1)")
@@ -32,31 +33,30 @@ struct CreditConsumerRightsTests {
                     let twelve = try await C.openAccount(client, api, nationalID: C.nationalIDs[1])
                     let (_, sixPlan) = try await C.purchase(client, api, account: six, order: "tiny-6", amount: "0.03", tenor: 6)
                     _ = try await C.purchase(client, api, account: twelve, order: "tiny-12", amount: "0.03", tenor: 12)
-                    let plan = try await client.call(.get, "/v1/installment-plans/\(sixPlan)", key: api.platformKey)
-                    let statuses = Self.installments(plan).map { ($0["status"] as? String ?? "", C.money($0["total"]) ?? "") }
-                    #expect(statuses.filter { $0.1 == "0.00" }.allSatisfy { $0.0 == "paid" })
-                    #expect(statuses.filter { $0.1 != "0.00" }.allSatisfy { $0.0 == "open" })
+                    let statuses = try await Self.installments(client, api, plan: sixPlan).map { ($0.status, $0.total.amount) }
+                    #expect(statuses.filter { $0.1 == "0.00" }.allSatisfy { $0.0 == .paid })
+                    #expect(statuses.filter { $0.1 != "0.00" }.allSatisfy { $0.0 == .open })
                     return (six, twelve)
                 }
             }
             // First due date 2026-02-15; four days later, past the grace days.
             _ = try await credit.ageAccounts(businessDate: C.date("2026-02-19"))
             let acct = try await Self.account(api, six)
-            #expect(acct.json["status"] as? String == "active")
-            #expect(acct.json["days_past_due"] as? Int == 0)
-            #expect(acct.json["bucket"] as? String == "current")
+            #expect(acct.status == .active)
+            #expect(acct.daysPastDue == 0)
+            #expect(acct.bucket == .current)
             try await C.on("2026-02-19") {
                 try await api.withClient { client in
                     let next = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                      json: C.checkoutJSON(account: six, order: "next", amount: "10.00"))
-                    #expect(next.json["status"] as? String == "authorized", "\(next.text)")
+                    #expect(try next.decode(Schemas.Checkout.self).status == .authorized, "\(next.text)")
                 }
             }
             // 182 days after the first due date: nothing was ever owed before month 12.
             _ = try await credit.ageAccounts(businessDate: C.date("2026-08-16"))
             let long = try await Self.account(api, twelve)
-            #expect(long.json["status"] as? String == "active")
-            #expect(long.json["days_past_due"] as? Int == 0)
+            #expect(long.status == .active)
+            #expect(long.daysPastDue == 0)
             try await C.expectAccountConsistent(db, six)
             try await C.expectAccountConsistent(db, twelve)
             try await C.expectLedgerBalanced(db)
@@ -80,15 +80,15 @@ struct CreditConsumerRightsTests {
                         {"plan_id": "\(planID)", "external_ref": "bill-1", "amount": {"amount": "207.20", "currency": "CNY"}}
                         """)
                     #expect(paid.status == .created, "\(paid.text)")
-                    let first = Self.installments(try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)).first
-                    #expect(first?["status"] as? String == "paid")
-                    #expect(C.money(first?["owed"]) == "0.00")
+                    let first = try await Self.installments(client, api, plan: planID).first
+                    #expect(first?.status == .paid)
+                    #expect(first?.owed.amount == "0.00")
                 }
             }
             _ = try await api.deps.services.credit.ageAccounts(businessDate: C.date("2026-02-19"))
             let acct = try await Self.account(api, account)
-            #expect(acct.json["status"] as? String == "active")
-            #expect(acct.json["days_past_due"] as? Int == 0)
+            #expect(acct.status == .active)
+            #expect(acct.daysPastDue == 0)
             try await C.expectAccountConsistent(db, account)
             try await C.expectLedgerBalanced(db)
         }
@@ -102,8 +102,7 @@ struct CreditConsumerRightsTests {
                 try await api.withClient { client in
                     let account = try await C.openAccount(client, api)
                     let (_, planID) = try await C.purchase(client, api, account: account, order: "big", amount: "12000.00", tenor: 24)
-                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                    let everything = Self.installments(plan).compactMap { C.money($0["total"]).flatMap { Decimal(string: $0) } }
+                    let everything = try await Self.installments(client, api, plan: planID).compactMap { Decimal(string: $0.total.amount) }
                         .reduce(Decimal(0), +)
                     #expect(everything == Decimal(string: "13557.18"))
                     let over = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
@@ -114,16 +113,17 @@ struct CreditConsumerRightsTests {
                     #expect(over.text.contains("amount.amount"))
                     #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_repayments") == 0)
 
-                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote", key: api.platformKey)
-                    #expect(C.money(quote.json["total"]) == "12000.00")
-                    #expect(C.money(quote.json["waived_fees"]) == "1557.18")
+                    let quote = try await client.typed(api.platformKey).getInstallmentPlansByIdPayoffQuote(path: .init(id: planID)).ok.body.json
+                    #expect(quote.total.amount == "12000.00")
+                    #expect(quote.waivedFees.amount == "1557.18")
                     let exact = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "quote", "amount": {"amount": "12000.00", "currency": "CNY"}}
                         """)
                     #expect(exact.status == .created, "\(exact.text)")
-                    #expect(C.money(exact.json["fees_paid"]) == "0.00")
-                    #expect(C.money(exact.json["fees_waived"]) == "1557.18")
-                    #expect((exact.json["plan"] as? [String: Any])?["status"] as? String == "paid_off")
+                    let repayment = try exact.decode(Schemas.Repayment.self)
+                    #expect(repayment.feesPaid.amount == "0.00")
+                    #expect(repayment.feesWaived.amount == "1557.18")
+                    #expect(repayment.plan.status == .paidOff)
                     try await C.expectAccountConsistent(db, account)
                 }
             }
@@ -140,9 +140,10 @@ struct CreditConsumerRightsTests {
                     let product = try await client.call(.post, "/v1/credit-products", key: api.operatorKey, json: """
                         {"code": "no-prepay", "name": "No prepayments", "overpayment": "refuse"}
                         """)
-                    #expect(product.json["overpayment"] as? String == "refuse")
-                    #expect(product.json["allocation_strategy"] as? String == "due_date_order")
-                    let account = try await C.openAccount(client, api, productID: try #require(product.json["id"] as? String))
+                    let created = try product.decode(Schemas.CreditProduct.self)
+                    #expect(created.overpayment == .refuse)
+                    #expect(created.allocationStrategy == .dueDateOrder)
+                    let account = try await C.openAccount(client, api, productID: created.id)
                     let (_, planID) = try await C.purchase(client, api, account: account, order: "np", amount: "300.00", tenor: 3)
                     // The next bill (100.00 + 1.80) may be paid early; 150.00 goes beyond it.
                     let bill = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
@@ -191,8 +192,8 @@ struct CreditConsumerRightsTests {
                      "tenors": [{"tenor": 12, "pricing": "declining_balance", "monthly_rate": "0.01234568"}]}
                     """)
                 #expect(stored.status == .created, "\(stored.text)")
-                let tenors = stored.json["tenors"] as? [[String: Any]]
-                #expect(tenors?.first?["monthly_rate"] as? String == "0.01234568")
+                let tenors = try stored.decode(Schemas.CreditProduct.self).tenors
+                #expect(tenors.first?.monthlyRate == "0.01234568")
             }
         }
     }
@@ -207,27 +208,26 @@ struct CreditConsumerRightsTests {
                         principal: Money(minorUnits: 120_000, currency: .cny), purchaseDate: C.date("2026-01-15"),
                         plan: .installments(6), product: .standard, billingCycle: .productDefault))
                     let account = try await C.openAccount(client, api)
-                    let product = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    let productID = try #require(product.json["product_id"] as? String)
-                    let terms = try await client.call(.get, "/v1/credit-products/\(productID)", key: api.operatorKey)
-                    let six = (terms.json["tenors"] as? [[String: Any]])?.first { $0["tenor"] as? Int == 6 }
-                    let sixRates = six?["annual_rates"] as? [String: Any]
-                    #expect(sixRates?["apr"] as? String == "\(try CreditProduct.standard.annualRates(tenor: 6).apr)", "\(terms.text)")
-                    #expect(C.money(sixRates?["total_cost_of_credit"]) == "360.00")
+                    let platform = client.typed(api.platformKey)
+                    let productID = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json.productId
+                    let terms = try await client.typed(api.operatorKey).getCreditProductsById(path: .init(id: productID)).ok.body.json
+                    let sixRates = terms.tenors.first { $0.tenor == 6 }?.annualRates
+                    #expect(sixRates?.apr == "\(try CreditProduct.standard.annualRates(tenor: 6).apr)", "\(terms)")
+                    #expect(sixRates?.totalCostOfCredit.amount == "360.00")
 
                     let auth = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                      json: C.checkoutJSON(account: account, order: "apr", amount: "1200.00", tenor: 6))
-                    let authRates = auth.json["annual_rates"] as? [String: Any]
-                    #expect(authRates?["apr"] as? String == "\(expected.apr)", "\(auth.text)")
-                    #expect(authRates?["effective_annual_rate"] as? String == "\(expected.effectiveAnnualRate)")
-                    #expect(C.money(authRates?["total_cost_of_credit"]) == "43.20")
-                    let id = try #require(auth.json["id"] as? String)
-                    let capture = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
-                    let planID = try #require(capture.json["plan_id"] as? String)
-                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                    #expect((plan.json["annual_rates"] as? [String: Any])?["apr"] as? String == "\(expected.apr)")
-                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote", key: api.platformKey)
-                    #expect((quote.json["annual_rates"] as? [String: Any])?["apr"] as? String == "\(expected.apr)")
+                    let authorized = try auth.decode(Schemas.Checkout.self)
+                    let authRates = authorized.annualRates
+                    #expect(authRates?.apr == "\(expected.apr)", "\(auth.text)")
+                    #expect(authRates?.effectiveAnnualRate == "\(expected.effectiveAnnualRate)")
+                    #expect(authRates?.totalCostOfCredit.amount == "43.20")
+                    let capture = try await client.call(.post, "/v1/checkouts/\(authorized.id)/capture", key: api.platformKey)
+                    let planID = try #require(try capture.decode(Schemas.Checkout.self).planId)
+                    let plan = try await platform.getInstallmentPlansById(path: .init(id: planID)).ok.body.json
+                    #expect(plan.annualRates?.apr == "\(expected.apr)")
+                    let quote = try await platform.getInstallmentPlansByIdPayoffQuote(path: .init(id: planID)).ok.body.json
+                    #expect(quote.annualRates?.apr == "\(expected.apr)")
                 }
             }
         }
@@ -256,10 +256,10 @@ struct CreditConsumerRightsTests {
                     #expect(try await change("2000.00", "whim").problemFields == ["reason_code"])
                     let down = try await change("1500.00", "risk_reduction")
                     #expect(down.status == .ok, "\(down.text)")
-                    #expect(C.money(down.json["limit"]) == "1500.00", "\(down.text)")
-                    #expect(C.money(down.json["available"]) == "0.00")
+                    #expect(try down.decode(Schemas.CreditAccount.self).limit.amount == "1500.00", "\(down.text)")
+                    #expect(try down.decode(Schemas.CreditAccount.self).available.amount == "0.00")
                     let up = try await change("60000.00", "score_review")
-                    #expect(C.money(up.json["available"]) == "58500.00", "\(up.text)")
+                    #expect(try up.decode(Schemas.CreditAccount.self).available.amount == "58500.00", "\(up.text)")
                     let audit = try await db.scalar(Int64.self, """
                         SELECT count(*) FROM audit_events WHERE object_id = \(account)
                           AND action IN ('credit.limit.increased', 'credit.limit.decreased') AND detail ? 'reason_code'
@@ -288,12 +288,12 @@ struct CreditConsumerRightsTests {
                     #expect(paid.status == .created, "\(paid.text)")
                     let closed = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
                     #expect(closed.status == .ok, "\(closed.text)")
-                    #expect(closed.json["status"] as? String == "closed")
+                    #expect(try closed.decode(Schemas.CreditAccount.self).status == .closed)
                     let again = try await client.call(.post, "/v1/credit-accounts/\(account)/closure", key: api.platformKey)
                     #expect(again.status == .conflict)
                     let attempt = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                         json: C.checkoutJSON(account: account, order: "close-2", amount: "10.00"))
-                    let codes = (attempt.json["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                    let codes = try attempt.decode(Schemas.Checkout.self).reasons.map(\.code)
                     #expect(codes.contains("account_closed"), "\(attempt.text)")
                     #expect(try await db.scalar(Int64.self, """
                         SELECT count(*) FROM audit_events WHERE object_id = \(account) AND action = 'credit.account.closed'
@@ -329,8 +329,8 @@ struct CreditConsumerRightsTests {
                     }
                     let first = try await recover(account, "coll-1", "300.00")
                     #expect(first.status == .created, "\(first.text)")
-                    #expect(C.money(first.json["written_off"]) == "1090.00")
-                    #expect(C.money(first.json["recovered"]) == "300.00")
+                    #expect(try first.decode(Schemas.Recovery.self).writtenOff.amount == "1090.00")
+                    #expect(try first.decode(Schemas.Recovery.self).recovered.amount == "300.00")
                     let over = try await recover(account, "coll-2", "790.01")
                     #expect(over.problemFields == ["amount.amount"], "\(over.text)")
                     #expect(over.text.contains("790.00"))

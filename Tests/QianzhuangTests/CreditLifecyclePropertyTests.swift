@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Persistence
 import PostgresNIO
 import PropertyBased
+import QianzhuangClient
 import Services
 import Testing
 
@@ -48,7 +49,10 @@ struct CreditLifecyclePropertyTests {
                     let auth = try await client.call(.post, "/v1/checkouts", key: api.platformKey, json: C.checkoutJSON(
                         account: account, order: order, amount: amount, plan: tenor == nil ? "interest_free" : "installments",
                         tenor: tenor))
-                    guard auth.json["status"] as? String == "authorized", let id = auth.json["id"] as? String else { return false }
+                    guard auth.status == .created else { return false }
+                    let checkout = try auth.decode(Schemas.Checkout.self)
+                    guard checkout.status == .authorized else { return false }
+                    let id = checkout.id
                     let capture = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
                     #expect(capture.status == .ok, "\(capture.text)")
                     return capture.status == .ok
@@ -163,7 +167,7 @@ struct CreditLifecyclePropertyTests {
                                     {"tenor": 12, "pricing": "declining_balance", "monthly_rate": "0.015"},
                                     {"tenor": 24, "pricing": "flat_monthly_fee", "monthly_rate": "0.005"}]}
                         """)
-                    let refusingID = try #require(refusing.json["id"] as? String)
+                    let refusingID = try refusing.decode(Schemas.CreditProduct.self).id
                     for (n, (pays, product)) in [(true, nil), (false, nil), (true, refusingID), (false, refusingID)].enumerated() {
                         let id = try await C.on("2026-01-15") {
                             try await C.openAccount(client, api, nationalID: C.nationalIDs[n], productID: product)

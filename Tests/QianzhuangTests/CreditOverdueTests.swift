@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Persistence
 import PostgresNIO
+import QianzhuangClient
 import Services
 import Testing
 
@@ -25,7 +26,7 @@ struct CreditOverdueTests {
                         {"code": "low-cap", "name": "Low cap", "late_fee_cap": "0.02",
                          "tenors": [{"tenor": 3, "pricing": "flat_monthly_fee", "monthly_rate": "0.006"}]}
                         """)
-                    let productID = try #require(product.json["id"] as? String)
+                    let productID = try product.decode(Schemas.CreditProduct.self).id
                     let account = try await C.openAccount(client, api, productID: productID, repaymentDay: 14)
                     let (_, plan) = try await C.purchase(client, api, account: account, order: "due", amount: "1000.00",
                                                          plan: "interest_free", tenor: nil)
@@ -34,11 +35,10 @@ struct CreditOverdueTests {
             }
             func state() async throws -> (status: String?, bucket: String?, dpd: Int?, lateFee: String?) {
                 try await api.withClient { client in
-                    let acct = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                    let row = (plan.json["installments"] as? [[String: Any]])?.first
-                    return (acct.json["status"] as? String, acct.json["bucket"] as? String, acct.json["days_past_due"] as? Int,
-                            C.money(row?["late_fee"]))
+                    let platform = client.typed(api.platformKey)
+                    let acct = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                    let plan = try await platform.getInstallmentPlansById(path: .init(id: planID)).ok.body.json
+                    return (acct.status.rawValue, acct.bucket.rawValue, acct.daysPastDue, plan.installments.first?.lateFee.amount)
                 }
             }
             // Due 2026-02-14. Inside the grace days: 1 day past due, no fee, still active.
@@ -61,7 +61,7 @@ struct CreditOverdueTests {
                 try await api.withClient { client in
                     let attempt = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                                         json: C.checkoutJSON(account: account, order: "blocked", amount: "1.00"))
-                    let codes = (attempt.json["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                    let codes = try attempt.decode(Schemas.Checkout.self).reasons.map(\.code)
                     #expect(codes == ["account_frozen"])
                 }
             }
@@ -107,11 +107,12 @@ struct CreditOverdueTests {
             }
             #expect(receivable == 0)
             try await api.withClient { client in
-                let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                #expect(plan.json["status"] as? String == "charged_off")
-                let acct = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                #expect(C.money(acct.json["available"]) == "0.00")
-                #expect(acct.json["charged_off_on"] as? String == "2026-08-13")
+                let platform = client.typed(api.platformKey)
+                let plan = try await platform.getInstallmentPlansById(path: .init(id: planID)).ok.body.json
+                #expect(plan.status == .chargedOff)
+                let acct = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                #expect(acct.available.amount == "0.00")
+                #expect(acct.chargedOffOn == "2026-08-13")
             }
             // Charged off once, even if the date runs again.
             report = try await credit.ageAccounts(businessDate: C.date("2026-08-13"))
@@ -139,10 +140,10 @@ struct CreditOverdueTests {
                         {"national_id": "\(C.nationalIDs[0])", "phone": "\(C.phone)", "features": \(C.goodFeatures),
                          "statement_day": 1, "repayment_day": 14}
                         """)
-                    let account = try #require(opened.json["id"] as? String)
+                    let account = try opened.decode(Schemas.CreditAccount.self).id
                     let auth = try await client.call(.post, "/v1/checkouts", key: key, json: C.checkoutJSON(
                         account: account, order: "n-1", amount: "100.00", plan: "interest_free", tenor: nil))
-                    let id = try #require(auth.json["id"] as? String)
+                    let id = try auth.decode(Schemas.Checkout.self).id
                     #expect(try await client.call(.post, "/v1/checkouts/\(id)/capture", key: key).status == .ok)
                     _ = try await client.call(.post, "/v1/checkouts", key: key,
                                               json: C.checkoutJSON(account: account, order: "n-2", amount: "50.00"))

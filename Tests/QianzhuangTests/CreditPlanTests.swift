@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Persistence
 import PostgresNIO
+import QianzhuangClient
 import Services
 import Testing
 
@@ -61,7 +62,7 @@ struct CreditPlanTests {
                       {"tenor": 24, "pricing": "declining_balance", "monthly_rate": "0.01"},
                       {"tenor": 36, "pricing": "declining_balance", "monthly_rate": "0.015"}]}
                     """)
-                let product = try #require(created.json["id"] as? String, "\(created.text)")
+                let product = try created.decode(Schemas.CreditProduct.self).id
                 let account = try await C.openAccount(client, api, productID: product)
                 let cases: [(String, Int, String)] = [
                     ("999.99", 3, "0.0075"), ("12345.67", 6, "0.0125"), ("10000.00", 12, "0.0099"),
@@ -69,24 +70,23 @@ struct CreditPlanTests {
                 ]
                 for (n, (amount, tenor, rate)) in cases.enumerated() {
                     let (_, planID) = try await C.purchase(client, api, account: account, order: "oracle-\(n)", amount: amount, tenor: tenor)
-                    let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                    let rows = try #require(plan.json["installments"] as? [[String: Any]])
+                    let platform = client.typed(api.platformKey)
+                    let rows = try await platform.getInstallmentPlansById(path: .init(id: planID)).ok.body.json.installments
                     let expected = try Self.oracle(principal: try #require(Self.minor(amount)), rate: rate, periods: tenor)
                     #expect(rows.count == expected.installments.count)
                     for (row, want) in zip(rows, expected.installments) {
-                        #expect(Self.minor(C.money(row["principal"])) == want.principal, "\(amount)/\(tenor) #\(want.number) principal")
-                        #expect(Self.minor(C.money(row["fee"])) == want.interest, "\(amount)/\(tenor) #\(want.number) interest")
+                        #expect(Self.minor(row.principal.amount) == want.principal, "\(amount)/\(tenor) #\(want.number) principal")
+                        #expect(Self.minor(row.fee.amount) == want.interest, "\(amount)/\(tenor) #\(want.number) interest")
                     }
-                    let principalSum = rows.compactMap { Self.minor(C.money($0["principal"])) }.reduce(0, +)
+                    let principalSum = rows.compactMap { Self.minor($0.principal.amount) }.reduce(0, +)
                     #expect(principalSum == Self.minor(amount))
                     // Pay off (the payoff quote: future interest is never collected) to keep the limit free for the next case.
-                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote", key: api.platformKey)
-                    let total = try #require(C.money(quote.json["total"]))
+                    let total = try await platform.getInstallmentPlansByIdPayoffQuote(path: .init(id: planID)).ok.body.json.total.amount
                     let paid = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "pay-\(n)", "amount": {"amount": "\(total)", "currency": "CNY"}}
                         """)
                     #expect(paid.status == .created, "\(paid.text)")
-                    #expect((paid.json["plan"] as? [String: Any])?["status"] as? String == "paid_off")
+                    #expect(try paid.decode(Schemas.Repayment.self).plan.status == .paidOff)
                 }
                 try await C.expectAccountConsistent(db, account)
                 try await C.expectLedgerBalanced(db)
@@ -103,10 +103,9 @@ struct CreditPlanTests {
                     let account = try await C.openAccount(client, api)
                     for (n, (amount, tenor)) in [("1000.01", 3), ("0.05", 6), ("33333.33", 12)].enumerated() {
                         let (_, planID) = try await C.purchase(client, api, account: account, order: "flat-\(n)", amount: amount, tenor: tenor)
-                        let plan = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                        let rows = try #require(plan.json["installments"] as? [[String: Any]])
-                        let principals = rows.compactMap { Self.minor(C.money($0["principal"])) }
-                        let fees = rows.compactMap { Self.minor(C.money($0["fee"])) }
+                        let rows = try await client.typed(api.platformKey).getInstallmentPlansById(path: .init(id: planID)).ok.body.json.installments
+                        let principals = rows.compactMap { Self.minor($0.principal.amount) }
+                        let fees = rows.compactMap { Self.minor($0.fee.amount) }
                         #expect(principals.reduce(0, +) == Self.minor(amount))
                         // Equal parts, the remainder in the last.
                         #expect(Set(principals.dropLast()).count <= 1)
@@ -114,7 +113,7 @@ struct CreditPlanTests {
                         let principal = try #require(Self.minor(amount))
                         let fee = (Decimal(principal) * Decimal(string: "0.006")!).rounded(scale: 0, .halfEven)
                         #expect(fees.allSatisfy { Decimal($0) == fee })
-                        let dues = rows.compactMap { $0["due_date"] as? String }
+                        let dues = rows.map(\.dueDate)
                         // On the account's repayment day (the 10th by default), from the bill after the purchase; the
                         // month-end rule of pure schedules (no billing cycle) is covered by CreditScheduleTests.
                         #expect(Array(dues.prefix(3)) == ["2026-02-10", "2026-03-10", "2026-04-10"])
@@ -146,10 +145,11 @@ struct CreditPlanTests {
             #expect(report.accountsFrozen == 1)
             try await C.on("2026-03-10") {
                 try await api.withClient { client in
-                    let frozen = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    #expect(frozen.json["status"] as? String == "frozen")
-                    #expect(frozen.json["bucket"] as? String == "dpd_1_30")
-                    #expect(frozen.json["days_past_due"] as? Int == 10)
+                    let platform = client.typed(api.platformKey)
+                    let frozen = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                    #expect(frozen.status == .frozen)
+                    #expect(frozen.bucket == .dpd130)
+                    #expect(frozen.daysPastDue == 10)
 
                     let tooMuch = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "big", "amount": {"amount": "3059.01", "currency": "CNY"}}
@@ -160,32 +160,33 @@ struct CreditPlanTests {
                         {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
                         """, headers: ["Idempotency-Key": "r1"])
                     #expect(paid.status == .created, "\(paid.text)")
-                    #expect(C.money(paid.json["late_fees_paid"]) == "5.00")
+                    let repayment = try paid.decode(Schemas.Repayment.self)
+                    #expect(repayment.lateFeesPaid.amount == "5.00")
                     // Bill 1 (1,023.00 with its late fee) in full, then bill 2's fee and 59.00 of its principal.
-                    #expect(C.money(paid.json["fees_paid"]) == "36.00")
-                    #expect(C.money(paid.json["principal_paid"]) == "1059.00")
-                    #expect(C.money(paid.json["principal_prepaid"]) == "59.00")
-                    let rows = try #require((paid.json["plan"] as? [String: Any])?["installments"] as? [[String: Any]])
-                    #expect(rows.map { $0["status"] as? String } == ["paid", "open", "open"])
-                    #expect(C.money(rows[1]["principal_paid"]) == "59.00")
+                    #expect(repayment.feesPaid.amount == "36.00")
+                    #expect(repayment.principalPaid.amount == "1059.00")
+                    #expect(repayment.principalPrepaid.amount == "59.00")
+                    let rows = repayment.plan.installments
+                    #expect(rows.map(\.status) == [.paid, .open, .open])
+                    #expect(rows[1].principalPaid.amount == "59.00")
                     let replay = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
                         """, headers: ["Idempotency-Key": "r1"])
-                    #expect(replay.json["id"] as? String == paid.json["id"] as? String)
+                    #expect(try replay.decode(Schemas.Repayment.self).id == repayment.id)
                     let duplicate = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "bank-1", "amount": {"amount": "1100.00", "currency": "CNY"}}
                         """)
                     #expect(duplicate.status == .conflict)
 
-                    let thawed = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    #expect(thawed.json["status"] as? String == "active")
-                    #expect(thawed.json["bucket"] as? String == "current")
-                    #expect(C.money(thawed.json["outstanding"]) == "1941.00")
+                    let thawed = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                    #expect(thawed.status == .active)
+                    #expect(thawed.bucket == .current)
+                    #expect(thawed.outstanding.amount == "1941.00")
 
-                    let quote = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote?as_of=2026-03-10",
-                                                      key: api.platformKey)
-                    #expect(C.money(quote.json["total"]) == "1941.00")
-                    #expect(C.money(quote.json["waived_fees"]) == "18.00")
+                    let quote = try await platform.getInstallmentPlansByIdPayoffQuote(path: .init(id: planID), query: .init(asOf: "2026-03-10"))
+                        .ok.body.json
+                    #expect(quote.total.amount == "1941.00")
+                    #expect(quote.waivedFees.amount == "18.00")
                     let past = try await client.call(.get, "/v1/installment-plans/\(planID)/payoff-quote?as_of=2026-03-09",
                                                      key: api.platformKey)
                     #expect(past.problemFields == ["as_of"])
@@ -197,10 +198,10 @@ struct CreditPlanTests {
                         {"plan_id": "\(planID)", "external_ref": "payoff-1", "amount": {"amount": "1941.00", "currency": "CNY"}, "payoff": true}
                         """)
                     #expect(payoff.status == .created, "\(payoff.text)")
-                    #expect(C.money(payoff.json["fees_waived"]) == "18.00")
-                    let plan = try #require(payoff.json["plan"] as? [String: Any])
-                    #expect(plan["status"] as? String == "paid_off")
-                    #expect(C.money(plan["total_owed"]) == "0.00")
+                    #expect(try payoff.decode(Schemas.Repayment.self).feesWaived.amount == "18.00")
+                    let plan = try payoff.decode(Schemas.Repayment.self).plan
+                    #expect(plan.status == .paidOff)
+                    #expect(plan.totalOwed.amount == "0.00")
                     let nothing = try await client.call(.post, "/v1/repayments", key: api.platformKey, json: """
                         {"plan_id": "\(planID)", "external_ref": "late", "amount": {"amount": "1.00", "currency": "CNY"}}
                         """)
@@ -232,13 +233,15 @@ struct CreditPlanTests {
                         {"order_ref": "full", "external_ref": "rf-1", "amount": {"amount": "600.00", "currency": "CNY"}}
                         """)
                     #expect(full.status == .created, "\(full.text)")
-                    #expect(full.json["outcome"] as? String == "cancelled")
-                    #expect(C.money(full.json["principal_cleared"]) == "600.00")
-                    #expect(C.money(full.json["fees_waived"]) == "21.60")
-                    #expect(C.money(full.json["returned_to_consumer"]) == "0.00")
-                    #expect((full.json["plan"] as? [String: Any])?["status"] as? String == "cancelled")
-                    let restored = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    #expect(C.money(restored.json["available"]) == "3000.00")
+                    let fullRefund = try full.decode(Schemas.Refund.self)
+                    #expect(fullRefund.outcome == .cancelled)
+                    #expect(fullRefund.principalCleared.amount == "600.00")
+                    #expect(fullRefund.feesWaived.amount == "21.60")
+                    #expect(fullRefund.returnedToConsumer.amount == "0.00")
+                    #expect(fullRefund.plan.status == .cancelled)
+                    let platform = client.typed(api.platformKey)
+                    let restored = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                    #expect(restored.available.amount == "3000.00")
                     let again = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
                         {"order_ref": "full", "external_ref": "rf-2", "amount": {"amount": "1.00", "currency": "CNY"}}
                         """)
@@ -252,13 +255,14 @@ struct CreditPlanTests {
                     let partial = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
                         {"order_ref": "part", "external_ref": "rf-3", "amount": {"amount": "300.00", "currency": "CNY"}}
                         """)
-                    #expect(partial.json["outcome"] as? String == "reamortized", "\(partial.text)")
-                    let rows = try #require((partial.json["plan"] as? [String: Any])?["installments"] as? [[String: Any]])
-                    #expect(rows.compactMap { C.money($0["principal"]) } == ["300.00", "300.00", "300.00"])
-                    #expect(rows.compactMap { C.money($0["fee"]) } == ["5.40", "5.40", "5.40"])
-                    #expect(C.money((partial.json["plan"] as? [String: Any])?["fee_base"]) == "900.00")
-                    let after = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                    #expect(C.money(after.json["outstanding"]) == "900.00")
+                    let partialRefund = try partial.decode(Schemas.Refund.self)
+                    #expect(partialRefund.outcome == .reamortized, "\(partial.text)")
+                    let rows = partialRefund.plan.installments
+                    #expect(rows.map(\.principal.amount) == ["300.00", "300.00", "300.00"])
+                    #expect(rows.map(\.fee.amount) == ["5.40", "5.40", "5.40"])
+                    #expect(partialRefund.plan.feeBase.amount == "900.00")
+                    let after = try await platform.getCreditAccountsById(path: .init(id: account)).ok.body.json
+                    #expect(after.outstanding.amount == "900.00")
 
                     // Interest-free, part repaid, then refunded in full: the excess goes back to the consumer.
                     let (_, planID) = try await C.purchase(client, api, account: account, order: "if", amount: "500.00",
@@ -269,9 +273,10 @@ struct CreditPlanTests {
                     let back = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
                         {"order_ref": "if", "external_ref": "rf-4", "amount": {"amount": "500.00", "currency": "CNY"}}
                         """)
-                    #expect(back.json["outcome"] as? String == "cancelled")
-                    #expect(C.money(back.json["principal_cleared"]) == "300.00")
-                    #expect(C.money(back.json["returned_to_consumer"]) == "200.00")
+                    let backRefund = try back.decode(Schemas.Refund.self)
+                    #expect(backRefund.outcome == .cancelled)
+                    #expect(backRefund.principalCleared.amount == "300.00")
+                    #expect(backRefund.returnedToConsumer.amount == "200.00")
                     let unknown = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
                         {"order_ref": "nope", "external_ref": "rf-5", "amount": {"amount": "1.00", "currency": "CNY"}}
                         """)
@@ -295,9 +300,8 @@ struct CreditPlanTests {
                         let account = try await C.openAccount(client, api, nationalID: C.nationalIDs[index])
                         let (_, plan) = try await C.purchase(client, api, account: account, order: "if-\(day)", amount: "10.00",
                                                              plan: "interest_free", tenor: nil)
-                        let read = try await client.call(.get, "/v1/installment-plans/\(plan)", key: api.platformKey)
-                        let rows = try #require(read.json["installments"] as? [[String: Any]])
-                        #expect(rows.first?["due_date"] as? String == due, "bought \(day)")
+                        let rows = try await client.typed(api.platformKey).getInstallmentPlansById(path: .init(id: plan)).ok.body.json.installments
+                        #expect(rows.first?.dueDate == due, "bought \(day)")
                     }
                 }
             }
@@ -315,10 +319,9 @@ struct CreditPlanTests {
                                                          plan: "interest_free", tenor: nil)
                     let (_, late) = try await C.purchase(client, api, account: account, order: "if-2", amount: "100.00",
                                                          plan: "interest_free", tenor: nil)
-                    let read = try await client.call(.get, "/v1/installment-plans/\(plan)", key: api.platformKey)
-                    let rows = try #require(read.json["installments"] as? [[String: Any]])
-                    #expect(rows.first?["due_date"] as? String == "2026-02-09")
-                    #expect(C.money(rows.first?["fee"]) == "0.00")
+                    let rows = try await client.typed(api.platformKey).getInstallmentPlansById(path: .init(id: plan)).ok.body.json.installments
+                    #expect(rows.first?.dueDate == "2026-02-09")
+                    #expect(rows.first?.fee.amount == "0.00")
                     return (account, plan, late)
                 }
             }
@@ -330,13 +333,14 @@ struct CreditPlanTests {
                     let converted = try await client.call(.post, "/v1/installment-plans/\(planID)/conversions", key: api.platformKey,
                                                           json: #"{"tenor": 6}"#)
                     #expect(converted.status == .created, "\(converted.text)")
-                    #expect(converted.json["converted_from"] as? String == planID)
-                    let rows = try #require(converted.json["installments"] as? [[String: Any]])
+                    let convertedPlan = try converted.decode(Schemas.InstallmentPlan.self)
+                    #expect(convertedPlan.convertedFrom == planID)
+                    let rows = convertedPlan.installments
                     #expect(rows.count == 6)
-                    #expect(rows.first?["due_date"] as? String == "2026-02-09")
-                    #expect(rows.compactMap { C.money($0["fee"]) }.allSatisfy { $0 == "7.20" })
-                    let old = try await client.call(.get, "/v1/installment-plans/\(planID)", key: api.platformKey)
-                    #expect(old.json["status"] as? String == "converted")
+                    #expect(rows.first?.dueDate == "2026-02-09")
+                    #expect(rows.map(\.fee.amount).allSatisfy { $0 == "7.20" })
+                    let old = try await client.typed(api.platformKey).getInstallmentPlansById(path: .init(id: planID)).ok.body.json
+                    #expect(old.status == .converted)
                     let twice = try await client.call(.post, "/v1/installment-plans/\(planID)/conversions", key: api.platformKey,
                                                       json: #"{"tenor": 6}"#)
                     #expect(twice.status == .conflict)
@@ -347,7 +351,7 @@ struct CreditPlanTests {
                     let closed = try await client.call(.post, "/v1/installment-plans/\(lateID)/conversions", key: api.platformKey,
                                                        json: #"{"tenor": 3}"#)
                     #expect(closed.status == .conflict)
-                    #expect(closed.json["type"] as? String == "https://qianzhuang.dev/problems/conversion_window_closed")
+                    #expect(closed.problemType == "https://qianzhuang.dev/problems/conversion_window_closed")
                 }
             }
             try await C.expectAccountConsistent(db, account)

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import Persistence
 import PostgresNIO
+import QianzhuangClient
 import Services
 import Synchronization
 import Testing
@@ -60,11 +61,12 @@ struct CreditPrivacyTests {
                     {"national_id": "\(nationalID)", "phone": "+86 \(phone)", "features": \(C.goodFeatures)}
                     """, headers: ["Idempotency-Key": "open-1"])
                 #expect(opened.status == .created, "\(opened.text)")
-                #expect(opened.json["phone_masked"] as? String == "139****5678")
-                #expect(opened.json["national_id_last4"] as? String == "002X")
+                let openedAccount = try opened.decode(Schemas.CreditAccount.self)
+                #expect(openedAccount.phoneMasked == "139****5678")
+                #expect(openedAccount.nationalIdLast4 == "002X")
                 #expect(!opened.text.contains(phone))
                 #expect(!opened.text.contains(nationalID))
-                let account = try #require(opened.json["id"] as? String)
+                let account = openedAccount.id
                 // The same person with a lower-case check character is the same person.
                 let duplicate = try await client.call(.post, "/v1/credit-accounts", key: key, json: """
                     {"national_id": "\(nationalID.lowercased())", "phone": "13700000000", "features": \(C.goodFeatures)}

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Persistence
+import QianzhuangClient
 import PostgresNIO
 import Services
 import Testing
@@ -55,10 +56,10 @@ enum CreditAPI {
         let response = try await client.call(.post, "/v1/credit-accounts", key: api.platformKey, json: """
             {"national_id": "\(nationalID)", "phone": "\(phone)", "features": \(features)\(product)}
             """)
-        guard response.status == .created, let id = response.json["id"] as? String else {
+        guard response.status == .created else {
             throw TestFailure("opening an account failed: \(response.status) \(response.text)")
         }
-        return id
+        return try response.decode(Schemas.CreditAccount.self).id
     }
 
     static func checkoutJSON(account: String, order: String, amount: String, plan: String = "installments", tenor: Int? = 3,
@@ -77,18 +78,14 @@ enum CreditAPI {
     ) async throws -> (checkout: String, plan: String) {
         let auth = try await client.call(.post, "/v1/checkouts", key: api.platformKey,
                                          json: checkoutJSON(account: account, order: order, amount: amount, plan: plan, tenor: tenor))
-        guard auth.status == .created, auth.json["status"] as? String == "authorized", let id = auth.json["id"] as? String else {
+        guard auth.status == .created, case let authorized = try auth.decode(Schemas.Checkout.self), authorized.status == .authorized else {
             throw TestFailure("authorization failed: \(auth.status) \(auth.text)")
         }
-        let capture = try await client.call(.post, "/v1/checkouts/\(id)/capture", key: api.platformKey)
-        guard capture.status == .ok, let planID = capture.json["plan_id"] as? String else {
+        let capture = try await client.call(.post, "/v1/checkouts/\(authorized.id)/capture", key: api.platformKey)
+        guard capture.status == .ok, let planID = try capture.decode(Schemas.Checkout.self).planId else {
             throw TestFailure("capture failed: \(capture.status) \(capture.text)")
         }
-        return (id, planID)
-    }
-
-    static func money(_ value: Any?) -> String? {
-        (value as? [String: Any])?["amount"] as? String
+        return (authorized.id, planID)
     }
 
     /// The ledger proof every scenario ends with: no integrity violations and postings summing to zero.

@@ -50,7 +50,7 @@ struct FaultTests {
                 return true
             case 503:
                 try await Task.sleep(for: .milliseconds(50))
-            case 409 where response.json["type"] as? String == "https://qianzhuang.dev/problems/idempotency-in-flight":
+            case 409 where response.problemType == "https://qianzhuang.dev/problems/idempotency-in-flight":
                 idempotencyKey = "\(reference)-retry-\(attempt)"
                 try await Task.sleep(for: .milliseconds(20))
             case 409:

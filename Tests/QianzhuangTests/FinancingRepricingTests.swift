@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -17,10 +18,10 @@ struct FinancingRepricingTests {
             // Advance 8,000.00 (80 % of 10,000.00); due in 56 days.
             let receivable = try await w.createReceivable(supplier: supplier, face: "10000.00", dueInDays: 56)
             let review = try await w.finance([receivable], key: key)
-            #expect(review.json["status"] as? String == "pending_review")
-            let decision = try #require(review.json["decision"] as? [String: Any])
-            #expect(decision["valid_until"] as? String == today.adding(days: 49).description)
-            let requestID = try #require(review.json["id"] as? String)
+            let pending = try review.decode(Schemas.FinancingRequest.self)
+            #expect(pending.status == .pendingReview)
+            #expect(pending.decision.validUntil == today.adding(days: 49).description)
+            let requestID = pending.id
             let id = try #require(UUID(uuidString: requestID))
             // The state a request made 34 days ago for 90 days is in: 8,000.00 × 7.30 % × 90 / 360 = 146.00.
             try await db.client.query("""
@@ -33,11 +34,11 @@ struct FinancingRepricingTests {
 
             let approved = try await w.client.call(.post, "/v1/financing-requests/\(requestID)/approve", key: w.api.operatorKey)
             #expect(approved.status == .ok, "\(approved.text)")
-            let after = try #require(approved.json["decision"] as? [String: Any])
-            #expect(after["fee"] as? String == "90.84")
-            #expect(after["quoted_fee"] as? String == "146.00")
-            #expect(after["net_disbursement"] as? String == "7909.16")
-            #expect(after["disbursement_date"] as? String == today.description)
+            let after = try approved.decode(Schemas.FinancingRequest.self).decision
+            #expect(after.fee == "90.84")
+            #expect(after.quotedFee == "146.00")
+            #expect(after.netDisbursement == "7909.16")
+            #expect(after.disbursementDate == today.description)
             #expect(try await db.scalar(Int64.self, "SELECT fee FROM financing_requests WHERE id = \(id)") == 9_084)
             #expect(try await db.scalar(Int64.self, "SELECT fee FROM financing_items WHERE financing_request_id = \(id)") == 9_084)
             #expect(try await db.scalar(Int.self, "SELECT fee_days FROM financing_items WHERE financing_request_id = \(id)") == 56)
@@ -59,7 +60,7 @@ struct FinancingRepricingTests {
             let key = try await w.api.supplierKey(try #require(UUID(uuidString: supplier)))
             let receivable = try await w.createReceivable(supplier: supplier, face: "10000.00", dueInDays: 30)
             let review = try await w.finance([receivable], key: key)
-            let requestID = try #require(review.json["id"] as? String)
+            let requestID = try review.decode(Schemas.FinancingRequest.self).id
             let id = try #require(UUID(uuidString: requestID))
             let rid = try #require(UUID(uuidString: receivable))
             // The receivable now falls due in 5 days: inside the line's 7-day minimum, the quote no longer holds.

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -45,23 +46,21 @@ struct FinancingTests {
             let receivable = try await w.createReceivable(supplier: supplier, face: "12345.67", dueInDays: 47)
             let response = try await w.finance([receivable], key: try await w.api.supplierKey(UUID(uuidString: supplier)!))
             #expect(response.status == .created, "\(response.text)")
-            let decision = response.json["decision"] as? [String: Any] ?? [:]
+            let request = try response.decode(Schemas.FinancingRequest.self)
+            let decision = request.decision
             // Oracle: Python decimal. advance = 1234567 fen × 0.8 = 987653.6 → ROUND_DOWN 987653;
             // fee = 987653 × 0.073 × 47 / 360 = 9412.8817… → ROUND_HALF_EVEN 9413; net = 978240.
-            #expect(response.json["status"] as? String == "approved")
-            #expect(decision["advance"] as? String == "9876.53")
-            #expect(decision["fee"] as? String == "94.13")
-            #expect(decision["net_disbursement"] as? String == "9782.40")
-            let line = (decision["lines"] as? [[String: Any]])?.first ?? [:]
-            #expect(line["fee_days"] as? Int == 47)
-            #expect(try await w.receivable(receivable)["status"] as? String == "financed")
+            #expect(request.status == .approved)
+            #expect(decision.advance == "9876.53")
+            #expect(decision.fee == "94.13")
+            #expect(decision.netDisbursement == "9782.40")
+            #expect(decision.lines.first?.feeDays == 47)
+            #expect(try await w.receivable(receivable).status == .financed)
             let s = try await w.supplier(supplier)
-            #expect(amount(s["financing_committed"]) == "9876.53")
-            #expect(amount(s["free_limit"]) == "90123.47")
-            let financingAccount = try await w.client.call(.get, "/v1/ledger/accounts/supplier.\(supplier).financing.cny", key: w.api.operatorKey)
-            #expect(amount(financingAccount.json["balance"]) == "9876.53")
-            let income = try await w.client.call(.get, "/v1/ledger/accounts/platform.financing_fee_income.cny", key: w.api.operatorKey)
-            #expect(amount(income.json["normal_balance"]) == "94.13")
+            #expect(s.financingCommitted.amount == "9876.53")
+            #expect(s.freeLimit.amount == "90123.47")
+            #expect(try await w.ledgerAccount("supplier.\(supplier).financing.cny").balance.amount == "9876.53")
+            #expect(try await w.ledgerAccount("platform.financing_fee_income.cny").normalBalance.amount == "94.13")
             try await expectLedgerBalanced(db)
         }
     }
@@ -81,15 +80,14 @@ struct FinancingTests {
             _ = try await w.client.call(.post, "/v1/receivables/\(diluted)/adjustments", key: w.api.platformKey,
                                         json: #"{"kind": "goods_returned", "amount": {"amount": "100.00", "currency": "CNY"}, "reference": "ret-1"}"#)
             let financed = try await w.createReceivable(supplier: supplier, face: "100.00", dueInDays: 30)
-            #expect(try await w.finance([financed], key: key).json["status"] as? String == "approved")
+            #expect(try await w.finance([financed], key: key).decode(Schemas.FinancingRequest.self).status == .approved)
 
             let response = try await w.finance([tooSoon, tooLate, disputed, cancelled, diluted, financed], key: key)
             #expect(response.status == .created)
-            #expect(response.json["status"] as? String == "declined")
-            let decision = response.json["decision"] as? [String: Any] ?? [:]
-            let codes = (decision["lines"] as? [[String: Any]] ?? []).map { line in
-                ((line["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
-            }
+            let request = try response.decode(Schemas.FinancingRequest.self)
+            #expect(request.status == .declined)
+            let decision = request.decision
+            let codes = decision.lines.map { $0.reasons.map(\.code) }
             #expect(codes.count == 6)
             #expect(codes[0].contains("due_too_soon"))
             #expect(codes[1].contains("due_too_late"))
@@ -97,14 +95,13 @@ struct FinancingTests {
             #expect(codes[3].contains("receivable_not_open"))
             #expect(codes[4].contains("nothing_outstanding"))
             #expect(codes[5].contains("already_financed"))
-            #expect(((decision["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["no_eligible_receivable"])
+            #expect(decision.reasons.map(\.code) == ["no_eligible_receivable"])
 
             // An inactive supplier is refused with its own reason.
             _ = try await w.client.call(.patch, "/v1/suppliers/\(supplier)", key: w.api.operatorKey, json: #"{"status": "suspended"}"#)
             let fresh = try await w.createReceivable(supplier: supplier, face: "100.00", dueInDays: 30)
             let suspended = try await w.finance([fresh], key: key)
-            let reasons = ((suspended.json["decision"] as? [String: Any])?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
-            #expect(reasons.contains("supplier_not_active"))
+            #expect(try suspended.decode(Schemas.FinancingRequest.self).decision.reasons.map(\.code).contains("supplier_not_active"))
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM financing_requests WHERE status = 'declined'") == 2)
             try await expectLedgerBalanced(db)
         }
@@ -117,32 +114,31 @@ struct FinancingTests {
             let key = try await w.api.supplierKey(UUID(uuidString: supplier)!)
             let big = try await w.createReceivable(supplier: supplier, face: "1000.01", dueInDays: 30)
             let over = try await w.finance([big], key: key)
-            let reasons = ((over.json["decision"] as? [String: Any])?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
-            #expect(over.json["status"] as? String == "declined")
-            #expect(reasons == ["limit_exceeded"])
+            #expect(try over.decode(Schemas.FinancingRequest.self).status == .declined)
+            #expect(try over.decode(Schemas.FinancingRequest.self).decision.reasons.map(\.code) == ["limit_exceeded"])
 
             let mid = try await w.createReceivable(supplier: supplier, face: "600.00", dueInDays: 30)
             let review = try await w.finance([mid], key: key)
-            #expect(review.json["status"] as? String == "pending_review")
-            guard let requestID = review.json["id"] as? String else { throw TestFailure("no id") }
-            #expect(amount(try await w.supplier(supplier)["financing_committed"]) == "600.00")
+            #expect(try review.decode(Schemas.FinancingRequest.self).status == .pendingReview)
+            let requestID = try review.decode(Schemas.FinancingRequest.self).id
+            #expect(try await w.supplier(supplier).financingCommitted.amount == "600.00")
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries WHERE kind = 'financing.disbursed'") == 0)
 
             let forbidden = try await w.client.call(.post, "/v1/financing-requests/\(requestID)/approve", key: key)
             #expect(forbidden.status == .forbidden)
             let rejected = try await w.client.call(.post, "/v1/financing-requests/\(requestID)/reject", key: w.api.operatorKey)
-            #expect(rejected.json["status"] as? String == "rejected")
-            #expect(try await w.receivable(mid)["status"] as? String == "open")
-            #expect(amount(try await w.supplier(supplier)["financing_committed"]) == "0.00")
+            #expect(try rejected.decode(Schemas.FinancingRequest.self).status == .rejected)
+            #expect(try await w.receivable(mid).status == .open)
+            #expect(try await w.supplier(supplier).financingCommitted.amount == "0.00")
             let again = try await w.client.call(.post, "/v1/financing-requests/\(requestID)/approve", key: w.api.operatorKey)
             #expect(again.status == .conflict)
 
             let review2 = try await w.finance([mid], key: key)
-            guard let id2 = review2.json["id"] as? String else { throw TestFailure("no id") }
+            let id2 = try review2.decode(Schemas.FinancingRequest.self).id
             let approved = try await w.client.call(.post, "/v1/financing-requests/\(id2)/approve", key: w.api.operatorKey)
-            #expect(approved.json["status"] as? String == "approved")
-            let read = try await w.client.call(.get, "/v1/financing-requests/\(id2)", key: key)   // the supplier reads its own
-            #expect(read.status == .ok && read.json["status"] as? String == "approved", "\(read.text)")
+            #expect(try approved.decode(Schemas.FinancingRequest.self).status == .approved)
+            let read = try await w.client.typed(key).getFinancingRequestsById(path: .init(id: id2)).ok.body.json   // the supplier reads its own
+            #expect(read.status == .approved)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries WHERE kind = 'financing.disbursed'") == 1)
             try await expectLedgerBalanced(db)
         }
@@ -157,7 +153,7 @@ struct FinancingTests {
                 let receivable = try await w.createReceivable(supplier: supplier, face: "1000.00", dueInDays: 30)
                 let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                     for _ in 0..<2 {
-                        group.addTask { try await w.finance([receivable], key: key).json["status"] as? String ?? "error" }
+                        group.addTask { try await w.finance([receivable], key: key).decode(Schemas.FinancingRequest.self).status.rawValue }
                     }
                     var out: [String] = []
                     for try await s in group { out.append(s) }
@@ -182,7 +178,7 @@ struct FinancingTests {
             for _ in 0..<12 { receivables.append(try await w.createReceivable(supplier: supplier, face: "1000.00", dueInDays: 30)) }
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                 for r in receivables {
-                    group.addTask { try await w.finance([r], key: key).json["status"] as? String ?? "error" }
+                    group.addTask { try await w.finance([r], key: key).decode(Schemas.FinancingRequest.self).status.rawValue }
                 }
                 var out: [String] = []
                 for try await s in group { out.append(s) }
@@ -191,8 +187,8 @@ struct FinancingTests {
             #expect(statuses.filter { $0 == "approved" }.count == 5)
             #expect(statuses.filter { $0 == "declined" }.count == 7)
             let s = try await w.supplier(supplier)
-            #expect(amount(s["financing_committed"]) == "5000.00")
-            #expect(amount(s["free_limit"]) == "0.00")
+            #expect(s.financingCommitted.amount == "5000.00")
+            #expect(s.freeLimit.amount == "0.00")
             let disbursed = try await db.scalar(Int64.self, "SELECT COALESCE(sum(advance), 0)::bigint FROM financing_requests WHERE status = 'approved'")
             #expect(disbursed == 500_000)
             try await expectLedgerBalanced(db)
@@ -208,16 +204,15 @@ struct FinancingTests {
             let paid = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
                                                json: #"{"amount": {"amount": "10000.00", "currency": "CNY"}}"#)
             #expect(paid.status == .created, "\(paid.text)")
-            #expect(amount(paid.json["to_financing"]) == "8000.00")
-            #expect(amount(paid.json["to_supplier"]) == "2000.00")
-            #expect(amount(paid.json["recourse"]) == "0.00")
+            let settlement = try paid.decode(Schemas.Settlement.self)
+            #expect(settlement.toFinancing.amount == "8000.00")
+            #expect(settlement.toSupplier.amount == "2000.00")
+            #expect(settlement.recourse.amount == "0.00")
             let s = try await w.supplier(supplier)
-            #expect(amount(s["financing_committed"]) == "0.00")
-            #expect(amount(s["recourse_owed"]) == "0.00")
-            let financing = try await w.client.call(.get, "/v1/ledger/accounts/supplier.\(supplier).financing.cny", key: w.api.operatorKey)
-            #expect(amount(financing.json["balance"]) == "0.00")
-            let payable = try await w.client.call(.get, "/v1/ledger/accounts/supplier.\(supplier).payable.cny", key: w.api.operatorKey)
-            #expect(amount(payable.json["balance"]) == "0.00")
+            #expect(s.financingCommitted.amount == "0.00")
+            #expect(s.recourseOwed.amount == "0.00")
+            #expect(try await w.ledgerAccount("supplier.\(supplier).financing.cny").balance.amount == "0.00")
+            #expect(try await w.ledgerAccount("supplier.\(supplier).payable.cny").balance.amount == "0.00")
             // Paying twice is refused; nothing is booked twice.
             let twice = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
                                                 json: #"{"amount": {"amount": "10000.00", "currency": "CNY"}}"#)
@@ -236,20 +231,20 @@ struct FinancingTests {
             // Returns take 3,500.00 off: 6,500.00 is left against an 8,000.00 advance.
             let adjusted = try await w.client.call(.post, "/v1/receivables/\(receivable)/adjustments", key: w.api.platformKey,
                 json: #"{"kind": "goods_returned", "amount": {"amount": "3500.00", "currency": "CNY"}, "reference": "rma-77"}"#)
-            #expect(amount(adjusted.json["outstanding"]) == "6500.00")
-            #expect((adjusted.json["adjustments"] as? [[String: Any]])?.count == 1)
+            #expect(try adjusted.decode(Schemas.Receivable.self).outstanding.amount == "6500.00")
+            #expect(try adjusted.decode(Schemas.Receivable.self).adjustments.count == 1)
             let wrong = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
                                                 json: #"{"amount": {"amount": "10000.00", "currency": "CNY"}}"#)
             #expect(wrong.status == .unprocessableContent)
             #expect(wrong.problemFields == ["amount"])
             let paid = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
                                                json: #"{"amount": {"amount": "6500.00", "currency": "CNY"}}"#)
-            #expect(amount(paid.json["to_financing"]) == "6500.00")
-            #expect(amount(paid.json["to_supplier"]) == "0.00")
-            #expect(amount(paid.json["recourse"]) == "1500.00")
-            #expect(amount(try await w.supplier(supplier)["recourse_owed"]) == "1500.00")
-            let recourse = try await w.client.call(.get, "/v1/ledger/accounts/supplier.\(supplier).recourse.cny", key: w.api.operatorKey)
-            #expect(amount(recourse.json["balance"]) == "1500.00")
+            let settlement = try paid.decode(Schemas.Settlement.self)
+            #expect(settlement.toFinancing.amount == "6500.00")
+            #expect(settlement.toSupplier.amount == "0.00")
+            #expect(settlement.recourse.amount == "1500.00")
+            #expect(try await w.supplier(supplier).recourseOwed.amount == "1500.00")
+            #expect(try await w.ledgerAccount("supplier.\(supplier).recourse.cny").balance.amount == "1500.00")
             try await expectLedgerBalanced(db)
         }
     }
@@ -264,8 +259,9 @@ struct FinancingTests {
             let paid = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
                                                json: #"{"amount": {"amount": "0.00", "currency": "CNY"}}"#)
             #expect(paid.status == .created, "\(paid.text)")
-            #expect(paid.json["journal_entry_id"] == nil)
-            #expect(try await w.receivable(receivable)["status"] as? String == "settled")
+            #expect(try paid.decode(Schemas.Settlement.self).journalEntryId == nil)
+            #expect(!paid.text.contains("journal_entry_id"))
+            #expect(try await w.receivable(receivable).status == .settled)
             try await expectLedgerBalanced(db)
         }
     }
@@ -305,10 +301,11 @@ struct FinancingTests {
             let asOther = try await w.client.call(.post, "/v1/financing-requests", key: keyA,
                                                   json: #"{"supplier_id": "\#(b)", "receivable_ids": ["\#(receivableB)"]}"#)
             #expect(asOther.status == .notFound)
-            let list = try await w.client.call(.get, "/v1/receivables?supplier_id=\(b)", key: keyA)
-            #expect((list.json["data"] as? [Any])?.isEmpty == true)
-            let own = try await w.client.call(.get, "/v1/receivables", key: keyA)
-            #expect((own.json["data"] as? [Any])?.isEmpty == true)
+            let supplierA = w.client.typed(keyA)
+            let list = try await supplierA.getReceivables(query: .init(supplierId: b)).ok.body.json
+            #expect(list.data.isEmpty)
+            let own = try await supplierA.getReceivables().ok.body.json
+            #expect(own.data.isEmpty)
             // Roles: a supplier cannot create receivables, the platform cannot request financing.
             let supplierCreates = try await w.client.call(.post, "/v1/receivables", key: keyA, json: "{}")
             #expect(supplierCreates.status == .forbidden)
@@ -323,16 +320,17 @@ struct FinancingTests {
         try await Self.world { w, _ in
             let supplier = try await w.createSupplier()
             for days in 10...14 { _ = try await w.createReceivable(supplier: supplier, face: "10.00", dueInDays: days) }
-            let first = try await w.client.call(.get, "/v1/receivables?supplier_id=\(supplier)&limit=2", key: w.api.platformKey)
-            #expect((first.json["data"] as? [Any])?.count == 2)
-            guard let cursor = first.json["next_cursor"] as? String else { throw TestFailure("no cursor") }
-            let second = try await w.client.call(.get, "/v1/receivables?supplier_id=\(supplier)&limit=2&cursor=\(cursor)", key: w.api.platformKey)
-            let firstIDs = Set((first.json["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
-            let secondIDs = Set((second.json["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            let platform = w.client.typed(w.api.platformKey)
+            let first = try await platform.getReceivables(query: .init(supplierId: supplier, limit: 2)).ok.body.json
+            #expect(first.data.count == 2)
+            let cursor = try #require(first.nextCursor)
+            let second = try await platform.getReceivables(query: .init(supplierId: supplier, limit: 2, cursor: cursor)).ok.body.json
+            let firstIDs = Set(first.data.map(\.id))
+            let secondIDs = Set(second.data.map(\.id))
             #expect(secondIDs.count == 2 && firstIDs.isDisjoint(with: secondIDs))
-            let due = FinancingWorld.today.adding(days: 12)
-            let filtered = try await w.client.call(.get, "/v1/receivables?due_from=\(due)&due_to=\(due)&status=open", key: w.api.platformKey)
-            #expect((filtered.json["data"] as? [Any])?.count == 1)
+            let due = "\(FinancingWorld.today.adding(days: 12))"
+            let filtered = try await platform.getReceivables(query: .init(status: .open, dueFrom: due, dueTo: due)).ok.body.json
+            #expect(filtered.data.count == 1)
             let bad = try await w.client.call(.get, "/v1/receivables?status=lost&limit=0", key: w.api.platformKey)
             #expect(bad.status == .unprocessableContent)
         }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Jobs
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -78,8 +79,8 @@ struct HostileInputTests {
 
             let trial = try await c.call(.get, "/v1/ledger/trial-balance", key: api.operatorKey)
             #expect(trial.status == .ok, "\(trial.text)")
-            let totals = trial.json["totals"] as? [[String: Any]] ?? []
-            #expect(totals.allSatisfy { $0["balanced"] as? Bool == true }, "\(trial.text)")
+            let totals = try trial.decode(Schemas.TrialBalance.self).totals
+            #expect(totals.allSatisfy { $0.balanced }, "\(trial.text)")
             // The whole close of business, every step (prove_ledger and write_report among them), twice.
             for date in [Self.yesterday, FinancingWorld.today.adding(days: 40)] {
                 // Only ended business dates can be closed: the runner's clock stands at noon the day after.
@@ -138,17 +139,17 @@ struct HostileInputTests {
             }
             let trial = try await w.client.call(.get, "/v1/ledger/trial-balance", key: w.api.operatorKey)
             #expect(trial.status == .ok, "\(trial.text)")
-            let totals = trial.json["totals"] as? [[String: Any]] ?? []
-            #expect(totals.first?["debits"] as? String == "100000000000000000.00", "\(trial.text)")
-            #expect(totals.first?["balanced"] as? Bool == true)
+            let totals = try trial.decode(Schemas.TrialBalance.self).totals
+            #expect(totals.first?.debits == "100000000000000000.00", "\(trial.text)")
+            #expect(totals.first?.balanced == true)
             let proof = try await ReconciliationService(database: db).proveLedger()
             #expect(proof.holds, "\(proof.violations)")
             // A platform account does not cache its balance; summed as numeric, it reads back exactly.
             let cash = try await w.client.call(.get, "/v1/ledger/accounts/platform.cash.cny", key: w.api.operatorKey)
             #expect(cash.status == .ok, "\(cash.text)")
-            #expect((cash.json["balance"] as? [String: Any])?["amount"] as? String == "100000000000000000.00", "\(cash.text)")
+            #expect(try cash.decode(Schemas.LedgerAccount.self).balance.amount == "100000000000000000.00", "\(cash.text)")
             let equity = try await w.client.call(.get, "/v1/ledger/accounts/platform.equity.cny", key: w.api.operatorKey)
-            #expect((equity.json["normal_balance"] as? [String: Any])?["amount"] as? String == "100000000000000000.00", "\(equity.text)")
+            #expect(try equity.decode(Schemas.LedgerAccount.self).normalBalance.amount == "100000000000000000.00", "\(equity.text)")
         }
     }
 
@@ -169,7 +170,7 @@ struct HostileInputTests {
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
                 let response = try await w.client.call(.post, "/v1/orders/ORD-A/returns", key: w.api.platformKey, json: json)
                 #expect(response.status == .created, "\(response.text)")
-                #expect(response.json["return_ref"] as? String == ref)
+                #expect(try response.decode(Schemas.OrderReturn.self).returnRef == ref)
                 let stored = try await db.scalar(String.self, """
                     SELECT detail->>'return_ref' FROM audit_events WHERE action = 'order.return_completed' AND detail->>'return_ref' = \(ref)
                     """)
@@ -191,13 +192,13 @@ struct HostileInputTests {
             let created = try await w.client.call(.post, "/v1/suppliers", key: w.api.operatorKey,
                                                   json: String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
             #expect(created.status == .created, "\(created.text)")
-            #expect(created.json["name"] as? String == name)
-            let id = created.json["id"] as? String ?? ""
+            #expect(try created.decode(Schemas.Supplier.self).name == name)
+            let id = try created.decode(Schemas.Supplier.self).id
             let reference = #"PO "1" \ 訂單"#
             let rcv = try await w.createReceivable(supplier: id, face: "10.00", dueInDays: 30,
                                                    reference: reference.replacingOccurrences(of: "\\", with: "\\\\")
                                                     .replacingOccurrences(of: "\"", with: "\\\""))
-            #expect(try await w.receivable(rcv)["external_reference"] as? String == reference)
+            #expect(try await w.receivable(rcv).externalReference == reference)
         }
     }
 
@@ -285,9 +286,9 @@ struct HostileInputTests {
             let rule = try await w.client.call(.patch, "/v1/matching-rules/*", key: w.api.operatorKey, json: #"{"date_window_days": null}"#)
             #expect(rule.status == .unprocessableContent, "\(rule.text)")
             let unchanged = try await w.client.call(.get, "/v1/suppliers/\(supplier)", key: w.api.operatorKey)
-            #expect(unchanged.json["name"] as? String != nil, "\(unchanged.text)")
+            #expect(try unchanged.decode(Schemas.Supplier.self).name == "Supplier 0Y43", "\(unchanged.text)")
             let named = try await w.client.call(.patch, "/v1/suppliers/\(supplier)", key: w.api.operatorKey, json: #"{"name": "Renamed"}"#)
-            #expect(named.status == .ok && named.json["name"] as? String == "Renamed", "\(named.text)")
+            #expect(try named.status == .ok && named.decode(Schemas.Supplier.self).name == "Renamed", "\(named.text)")
         }
     }
 
@@ -333,7 +334,7 @@ struct HostileInputTests {
                                               finance: false, insure: false)
                 let response = try await w.client.call(.get, "/v1/orders/\(path)", key: w.api.operatorKey)
                 #expect(response.status == .ok, "\(path): \(response.text)")
-                #expect(response.json["order_ref"] as? String == order)
+                #expect(try response.decode(Schemas.OrderStory.self).orderRef == order)
             }
             let bad = try await w.client.call(.get, "/v1/orders/%E8%A8", key: w.api.operatorKey)
             #expect(bad.status == .unprocessableContent || bad.status == .notFound, "\(bad.text)")
@@ -359,7 +360,7 @@ struct HostileInputTests {
                     #expect(response.status == .serviceUnavailable, "\(path): \(response.text)")
                     #expect(response.headers[.retryAfter] == "1")
                     #expect(response.contentType == "application/problem+json")
-                    #expect(response.json["type"] as? String == "https://qianzhuang.dev/problems/database-unavailable")
+                    #expect(response.problemType == "https://qianzhuang.dev/problems/database-unavailable")
                 }
             }
         }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Persistence
 import PostgresNIO
+import QianzhuangClient
 import Services
 import Testing
 
@@ -46,10 +47,10 @@ struct IdempotencyTransactionTests {
                                                   headers: ["Idempotency-Key": "before-1"])
                 #expect(retry.status == .created, "\(retry.text)")
                 #expect(retry.headers[Self.replayed] == nil)
-                #expect(retry.json["status"] as? String == "authorized")
+                #expect(try retry.decode(Schemas.Checkout.self).status == .authorized)
                 #expect(try await Self.checkoutCount(db, order: "crash-before") == 1)
-                let acct = try await client.call(.get, "/v1/credit-accounts/\(account)", key: api.platformKey)
-                #expect(C.money(acct.json["held"]) == "300.00")
+                let acct = try await client.typed(api.platformKey).getCreditAccountsById(path: .init(id: account)).ok.body.json
+                #expect(acct.held.amount == "300.00")
             }
         }
     }
@@ -75,11 +76,11 @@ struct IdempotencyTransactionTests {
                 let stored = try await db.client.withConnection {
                     try await $0.query("SELECT id FROM credit_checkouts WHERE order_ref = 'crash-after'", logger: db.logger).all(UUID.self)
                 }
-                #expect(stored.map { $0.uuidString.lowercased() } == [retry.json["id"] as? String ?? "?"])
+                let checkoutID = try retry.decode(Schemas.Checkout.self).id
+                #expect(stored.map { $0.uuidString.lowercased() } == [checkoutID])
                 #expect(try await Self.checkoutCount(db, order: "crash-after") == 1)
 
                 // Capture the same way: lost after commit, replayed, booked once.
-                guard let checkoutID = retry.json["id"] as? String else { throw TestFailure("no checkout id") }
                 db.faults.arm(.afterCommit)
                 let lostCapture = try await client.call(.post, "/v1/checkouts/\(checkoutID)/capture", key: api.platformKey,
                                                         headers: ["Idempotency-Key": "cap-1"])
@@ -88,7 +89,7 @@ struct IdempotencyTransactionTests {
                                                     headers: ["Idempotency-Key": "cap-1"])
                 #expect(capture.status == .ok, "\(capture.text)")
                 #expect(capture.headers[Self.replayed] == "true")
-                #expect(capture.json["status"] as? String == "captured")
+                #expect(try capture.decode(Schemas.Checkout.self).status == .captured)
                 #expect(try await Self.count(db, "SELECT count(*)::bigint FROM credit_plans") == 1)
                 try await C.expectAccountConsistent(db, account)
             }
@@ -162,7 +163,7 @@ struct IdempotencyTransactionTests {
                     let second = try await client.call(.post, "/v1/checkouts", key: api.platformKey, json: body,
                                                        headers: ["Idempotency-Key": "slow"])
                     #expect(second.status == .conflict)
-                    #expect((second.json["type"] as? String)?.hasSuffix("idempotency-in-flight") == true)
+                    #expect(second.problemType?.hasSuffix("idempotency-in-flight") == true)
                 }
                 try await holder.query("ROLLBACK", logger: db.logger)
             }
@@ -196,7 +197,7 @@ struct IdempotencyTransactionTests {
                     #expect(created.count + waitedOut.count == 3, "round \(round): \(answers.map(\.status))")
                     #expect(Set(created.map(\.text)).count == 1, "round \(round): every caller gets the one answer")
                     #expect(created.filter { $0.headers[Self.replayed] == nil }.count == 1)
-                    #expect(waitedOut.allSatisfy { ($0.json["type"] as? String)?.hasSuffix("idempotency-in-flight") == true })
+                    #expect(waitedOut.allSatisfy { $0.problemType?.hasSuffix("idempotency-in-flight") == true })
                     #expect(try await Self.checkoutCount(db, order: "race-\(round)") == 1)
                 }
             }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -28,7 +29,7 @@ struct InsuranceAPITests {
     static func buy(_ api: TestAPI, _ client: any TestClientProtocol, order: String = "ORD-1") async throws -> String {
         let response = try await client.call(.post, "/v1/shipping-policies", key: api.platformKey, json: policyJSON(order: order))
         #expect(response.status == .created, "\(response.text)")
-        return try #require(response.json["id"] as? String)
+        return try response.decode(Schemas.ShippingPolicy.self).id
     }
 
     /// requested → shipped → delivered_to_seller; returns the last response.
@@ -58,17 +59,18 @@ struct InsuranceAPITests {
                 let response = try await client.call(.post, "/v1/shipping-policies/quotes", key: api.platformKey,
                                                      json: #"{"seller_ref": "shop-1", "category": "apparel"}"#)
                 #expect(response.status == .ok)
-                let pricing = try #require(response.json["pricing"] as? [String: Any])
-                #expect((pricing["base_premium"] as? [String: String])?["amount"] == "0.80")
-                #expect(pricing["credibility"] as? String == "0")
-                #expect(pricing["seller_loss_ratio"] is NSNull)
-                #expect(pricing["experience_factor"] as? String == "1")
-                #expect((pricing["premium"] as? [String: String])?["amount"] == "0.80")
-                #expect((pricing["commission"] as? [String: String])?["amount"] == "0.12")
-                #expect((pricing["insurer_share"] as? [String: String])?["amount"] == "0.68")
-                #expect(pricing["commission_rate"] as? String == "0.15")
-                #expect(response.json["factor_clamped"] as? Bool == false)
-                #expect(response.json["as_of"] as? String == Self.today.description)
+                let quote = try response.decode(Schemas.PremiumQuote.self)
+                let pricing = quote.pricing
+                #expect(pricing.basePremium.amount == "0.80")
+                #expect(pricing.credibility == "0")
+                #expect(pricing.sellerLossRatio == nil && response.sendsNull("seller_loss_ratio"))
+                #expect(pricing.experienceFactor == "1")
+                #expect(pricing.premium.amount == "0.80")
+                #expect(pricing.commission.amount == "0.12")
+                #expect(pricing.insurerShare.amount == "0.68")
+                #expect(pricing.commissionRate == "0.15")
+                #expect(quote.factorClamped == false)
+                #expect(quote.asOf == Self.today.description)
                 #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries") == 0)
             }
         }
@@ -82,30 +84,30 @@ struct InsuranceAPITests {
                 let id = try await Self.buy(api, client)
                 let delivered = try await Self.returnGoods(api, client, policyID: id)
                 #expect(delivered.status == .created)
-                #expect(delivered.json["return_stage"] as? String == "delivered_to_seller")
-                let claim = try #require(delivered.json["claim"] as? [String: Any])
-                #expect(claim["status"] as? String == "paid")
-                #expect((claim["amount"] as? [String: String])?["amount"] == "10.00")
-                #expect(claim["payout_entry_id"] is String)
-                let claimID = try #require(claim["id"] as? String)
+                let result = try delivered.decode(Schemas.ReturnEventResult.self)
+                #expect(result.returnStage == .deliveredToSeller)
+                let claim = try #require(result.claim)
+                #expect(claim.status == .paid)
+                #expect(claim.amount.amount == "10.00")
+                #expect(claim.payoutEntryId != nil)
+                let claimID = claim.id
 
-                let policy = try await client.call(.get, "/v1/shipping-policies/\(id)", key: api.insurerKey)
-                #expect(policy.status == .ok)
-                #expect((policy.json["return_events"] as? [Any])?.count == 3)
-                #expect((policy.json["claim"] as? [String: Any])?["id"] as? String == claimID)
+                let insurer = client.typed(api.insurerKey)
+                let policy = try await insurer.getShippingPoliciesById(path: .init(id: id)).ok.body.json
+                #expect(policy.returnEvents.count == 3)
+                #expect(policy.claim?.id == claimID)
 
-                let read = try await client.call(.get, "/v1/claims/\(claimID)", key: api.insurerKey)
-                #expect(read.status == .ok)
-                #expect((read.json["signals"] as? [String: Any])?["buyer_recent_returns"] as? Int == 1)
+                let read = try await insurer.getClaimsById(path: .init(id: claimID)).ok.body.json
+                #expect(read.signals.buyerRecentReturns == 1)
 
-                let payable = try await client.call(.get, "/v1/ledger/accounts/insurance.claims_payable.shop-1.cny", key: api.operatorKey)
-                #expect((payable.json["normal_balance"] as? [String: String])?["amount"] == "10.00")
+                let payable = try await client.typed(api.operatorKey)
+                    .getLedgerAccountsByCode(path: .init(code: "insurance.claims_payable.shop-1.cny")).ok.body.json
+                #expect(payable.normalBalance.amount == "10.00")
 
-                let ratios = try await client.call(.get, "/v1/loss-ratios?seller_ref=shop-1", key: api.insurerKey)
-                #expect(ratios.status == .ok)
-                let overall = try #require((ratios.json["overall"] as? [[String: Any]])?.first)
-                #expect(overall["loss_ratio"] as? String == "12.5")
-                #expect(overall["policies_earned"] as? Int == 1)
+                let ratios = try await insurer.getLossRatios(query: .init(sellerRef: "shop-1")).ok.body.json
+                let overall = try #require(ratios.overall.first)
+                #expect(overall.lossRatio == "12.5")
+                #expect(overall.policiesEarned == 1)
 
                 let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
                 #expect(violations.isEmpty)
@@ -124,16 +126,16 @@ struct InsuranceAPITests {
                     """)
                 #expect(early.status == .conflict)
                 #expect(early.contentType == "application/problem+json")
-                #expect(early.json["type"] as? String == "https://qianzhuang.dev/problems/return_event_out_of_order")
-                #expect((early.json["detail"] as? String)?.contains("current_state: none") == true)
+                #expect(early.problemType == "https://qianzhuang.dev/problems/return_event_out_of_order")
+                #expect(try early.decode(Schemas.Problem.self).detail.contains("current_state: none"))
                 let body = """
                     {"policy_id": "\(id)", "event": "requested", "occurred_at": "\(Self.timestamp(hoursAgo: 2))", "buyer_ref": "b"}
                     """
                 #expect(try await client.call(.post, "/v1/return-events", key: api.platformKey, json: body).status == .created)
                 let again = try await client.call(.post, "/v1/return-events", key: api.platformKey, json: body)
                 #expect(again.status == .ok)
-                #expect(again.json["recorded"] as? Bool == false)
-                #expect(again.json["claim"] is NSNull)
+                #expect(try again.decode(Schemas.ReturnEventResult.self).recorded == false)
+                #expect(try again.decode(Schemas.ReturnEventResult.self).claim == nil && again.sendsNull("claim"))
                 #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM insurance_return_events") == 1)
             }
         }
@@ -160,9 +162,9 @@ struct InsuranceAPITests {
                 _ = try await Self.returnGoods(api, client, policyID: id, buyer: "b1", tracking: "T-1")
                 let other = try await Self.buy(api, client, order: "ORD-2")
                 let flagged = try await Self.returnGoods(api, client, policyID: other, buyer: "b2", tracking: "T-1")
-                let claim = try #require(flagged.json["claim"] as? [String: Any])
-                #expect(claim["status"] as? String == "in_review")
-                let claimID = try #require(claim["id"] as? String)
+                let claim = try #require(try flagged.decode(Schemas.ReturnEventResult.self).claim)
+                #expect(claim.status == .inReview)
+                let claimID = claim.id
                 let decide = try await client.call(.post, "/v1/claims/\(claimID)/decision", key: api.platformKey,
                                                    json: #"{"decision": "approve"}"#)
                 #expect(decide.status == .forbidden)
@@ -174,7 +176,7 @@ struct InsuranceAPITests {
                 let approved = try await client.call(.post, "/v1/claims/\(claimID)/decision", key: api.insurerKey,
                                                      json: #"{"decision": "approve", "reason": "checked with the carrier"}"#)
                 #expect(approved.status == .ok)
-                #expect(approved.json["status"] as? String == "approved")
+                #expect(try approved.decode(Schemas.Claim.self).status == .approved)
             }
         }
     }
@@ -250,9 +252,9 @@ struct InsuranceAPITests {
                 // The same order without a key is refused by the business key.
                 let duplicate = try await client.call(.post, "/v1/shipping-policies", key: api.platformKey, json: Self.policyJSON())
                 #expect(duplicate.status == .conflict)
-                #expect(duplicate.json["type"] as? String == "https://qianzhuang.dev/problems/order_already_insured")
+                #expect(duplicate.problemType == "https://qianzhuang.dev/problems/order_already_insured")
 
-                let id = try #require(first.json["id"] as? String)
+                let id = try first.decode(Schemas.ShippingPolicy.self).id
                 let body = """
                     {"policy_id": "\(id)", "event": "requested", "occurred_at": "\(Self.timestamp(hoursAgo: 2))", "buyer_ref": "b"}
                     """
@@ -283,7 +285,7 @@ struct InsuranceAPITests {
                     for _ in 0..<20 {
                         group.addTask {
                             let response = try await client.call(.post, "/v1/return-events", key: api.platformKey, json: body)
-                            return (response.status, (response.json["claim"] as? [String: Any])?["id"] as? String)
+                            return (response.status, try response.decode(Schemas.ReturnEventResult.self).claim?.id)
                         }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
@@ -307,20 +309,20 @@ struct InsuranceAPITests {
                     let id = try await Self.buy(api, client, order: "ORD-\(i)")
                     _ = try await Self.returnGoods(api, client, policyID: id, buyer: "b-\(i)", tracking: "SAME")
                 }
-                let first = try await client.call(.get, "/v1/claims?status=in_review&limit=2", key: api.insurerKey)
-                #expect(first.status == .ok)
-                #expect((first.json["data"] as? [Any])?.count == 2)
-                let cursor = try #require(first.json["next_cursor"] as? String)
-                let second = try await client.call(.get, "/v1/claims?status=in_review&limit=2&cursor=\(cursor)", key: api.insurerKey)
-                #expect((second.json["data"] as? [Any])?.count == 1)
-                #expect(second.json["next_cursor"] is NSNull)
-                let ids = ((first.json["data"] as? [[String: Any]] ?? []) + (second.json["data"] as? [[String: Any]] ?? []))
-                    .compactMap { $0["id"] as? String }
+                let insurer = client.typed(api.insurerKey)
+                let first = try await insurer.getClaims(query: .init(status: .inReview, limit: 2)).ok.body.json
+                #expect(first.data.count == 2)
+                let cursor = try #require(first.nextCursor)
+                let secondResponse = try await client.call(.get, "/v1/claims?status=in_review&limit=2&cursor=\(cursor)", key: api.insurerKey)
+                let second = try secondResponse.decode(Schemas.ClaimPage.self)
+                #expect(second.data.count == 1)
+                #expect(second.nextCursor == nil && secondResponse.sendsNull("next_cursor"))
+                let ids = (first.data + second.data).map(\.id)
                 #expect(Set(ids).count == 3)
-                let paid = try await client.call(.get, "/v1/claims?status=paid", key: api.insurerKey)
-                #expect((paid.json["data"] as? [Any])?.count == 1)
-                let all = try await client.call(.get, "/v1/claims", key: api.operatorKey)
-                #expect((all.json["data"] as? [Any])?.count == 4)
+                let paid = try await insurer.getClaims(query: .init(status: .paid)).ok.body.json
+                #expect(paid.data.count == 1)
+                let all = try await client.typed(api.operatorKey).getClaims().ok.body.json
+                #expect(all.data.count == 4)
             }
         }
     }

@@ -4,6 +4,7 @@ import HTTPAPI
 import HummingbirdTesting
 import Jobs
 import Persistence
+import QianzhuangClient
 import Services
 import Synchronization
 import Testing
@@ -117,10 +118,10 @@ struct NightlyTests {
                                                    key: api.operatorKey, json: #"{"note": "  "}"#)
                 #expect(noNote.status == .unprocessableContent)
                 let ack = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/acknowledge", key: api.operatorKey)
-                #expect(ack.json["state"] as? String == "acknowledged")
+                #expect(try ack.decode(Schemas.ReconciliationException.self).state == .acknowledged)
                 let resolved = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/resolve",
                                                      key: api.operatorKey, json: #"{"note": "bank confirmed the missing credit on 21 Nov"}"#)
-                #expect(resolved.json["state"] as? String == "resolved")
+                #expect(try resolved.decode(Schemas.ReconciliationException.self).state == .resolved)
                 let twice = try await client.call(.post, "/v1/reconciliation-exceptions/\(first.id.uuidString.lowercased())/resolve",
                                                   key: api.operatorKey, json: #"{"note": "again"}"#)
                 #expect(twice.status == .conflict)
@@ -272,23 +273,22 @@ struct NightlyTests {
                 #expect(future.status == .unprocessableContent)
                 let started = try await client.call(.post, "/v1/nightly-runs", key: api.operatorKey, json: #"{"business_date": "2026-01-05"}"#)
                 #expect(started.status == .accepted || started.status == .ok, "\(started.text)")
-                guard let id = started.json["id"] as? String else { throw TestFailure("no run id") }
+                let id = try started.decode(Schemas.NightlyRun.self).id
                 // The run works in the background; wait for it to finish, however slow the machine
                 // (CI ran this beside 50 other suites and needed more than 5 s). The bound only stops
                 // a hung run from hanging the suite; it is not a speed target.
                 var status = ""
                 let deadline = ContinuousClock.now.advanced(by: .seconds(180))
                 while ContinuousClock.now < deadline {
-                    status = try await client.call(.get, "/v1/nightly-runs/\(id)", key: api.operatorKey).json["status"] as? String ?? ""
+                    status = try await client.typed(api.operatorKey).getNightlyRunsById(path: .init(id: id)).ok.body.json.status.rawValue
                     if status != "running" { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(status == "completed")
                 let again = try await client.call(.post, "/v1/nightly-runs", key: api.operatorKey, json: #"{"business_date": "2026-01-05"}"#)
                 #expect(again.status == .ok)
-                #expect(again.json["id"] as? String == id)
-                let exceptions = try await client.call(.get, "/v1/nightly-runs/\(id)/exceptions", key: api.operatorKey)
-                #expect(exceptions.status == .ok)
+                #expect(try again.decode(Schemas.NightlyRun.self).id == id)
+                _ = try await client.typed(api.operatorKey).getNightlyRunsByIdExceptions(path: .init(id: id)).ok.body.json
                 let platform = try await client.call(.post, "/v1/nightly-runs", key: api.platformKey, json: #"{"business_date": "2026-01-05"}"#)
                 #expect(platform.status == .forbidden)
             }

@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
 import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
+import OpenAPIRuntime
 import Testing
 
 /// The contract is `Sources/HTTPAPI/openapi.yaml`. Here: it loads, it is served as written (YAML)
@@ -41,9 +43,12 @@ struct OpenAPITests {
                 #expect(yaml.status == .ok && yaml.contentType?.hasPrefix("application/yaml") == true)
                 #expect(Data(yaml.text.utf8) == source)
                 let json = try await client.call(.get, "/openapi.json", key: nil)
-                #expect(json.status == .ok && json.json["openapi"] as? String == "3.1.0")
+                // The document's own shape is not in the contract: read just its version and its paths.
+                struct Served: Decodable { let openapi: String; let paths: OpenAPIObjectContainer }
+                let served = try json.decode(Served.self)
+                #expect(json.status == .ok && served.openapi == "3.1.0")
                 #expect(!json.text.contains(#"\/"#), "slashes are not escaped")
-                let paths = json.json["paths"] as? [String: Any] ?? [:]
+                let paths = served.paths.value
                 #expect(paths.count == Set(try OpenAPIDocument.load().operations.map { $0.split(separator: " ")[1] }).count)
             }
         }
@@ -64,5 +69,28 @@ struct OpenAPITests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "openapi-spec-validator (pip install openapi-spec-validator): \(text)")
+    }
+
+    /// The generated test client (Tests/QianzhuangClient) was generated from this contract: the recorded
+    /// SHA-256 is the file's, and the client has one method for each documented operation, and no other.
+    @Test("the generated test client is generated from the current contract (else run Scripts/generate-client.sh)")
+    func generatedClientIsCurrent() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+        let contract = try Data(contentsOf: root.appendingPathComponent("Sources/HTTPAPI/openapi.yaml"))
+        let recorded = try String(contentsOf: root.appendingPathComponent("Tests/QianzhuangClient/openapi.yaml.sha256"), encoding: .utf8)
+        let digest = SHA256.hash(data: contract).map { String(format: "%02x", $0) }.joined()
+        #expect(recorded.trimmingCharacters(in: .whitespacesAndNewlines) == digest,
+                "openapi.yaml changed since the client was generated: run Scripts/generate-client.sh and commit its output")
+        // Each generated client method is marked "- Remark: HTTP `METHOD /path`."; the contract's operations read the same.
+        let client = try String(contentsOf: root.appendingPathComponent("Tests/QianzhuangClient/Generated/Client.swift"), encoding: .utf8)
+        let generated = client.split(separator: "\n").compactMap { line -> String? in
+            guard let start = line.range(of: "- Remark: HTTP `"), let end = line.range(of: "`.", range: start.upperBound..<line.endIndex)
+            else { return nil }
+            return String(line[start.upperBound..<end.lowerBound])
+        }
+        let documented = try OpenAPIDocument.load().operations
+        #expect(generated.count == Set(generated).count)
+        #expect(Set(generated) == Set(documented), "generated: \(Set(generated).symmetricDifference(Set(documented)).sorted())")
+        #expect(generated.count > 80)
     }
 }

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -18,10 +19,10 @@ struct OrderTests {
             {"supplier_id": "\(supplier)", "external_reference": "proceeds-\(order)", "face_amount": {"amount": "\(amount)", "currency": "CNY"},
              "issue_date": "\(FinancingWorld.today)", "due_date": "\(FinancingWorld.today.adding(days: 30))", "order_ref": "\(order)"}
             """)
-        guard let receivable = response.json["id"] as? String else { throw TestFailure("receivable: \(response.text)") }
+        let receivable = try response.decode(Schemas.Receivable.self).id
         if finance {
             let financed = try await w.finance([receivable], key: supplierKey)
-            #expect(financed.json["status"] as? String == "approved", "\(financed.text)")
+            #expect(try financed.decode(Schemas.FinancingRequest.self).status == .approved, "\(financed.text)")
         }
         if insure {
             let policy = try await w.client.call(.post, "/v1/shipping-policies", key: w.api.platformKey, json: """
@@ -63,14 +64,15 @@ struct OrderTests {
             let done = try await w.client.call(.post, "/v1/orders/ORD-1/returns", key: w.api.platformKey,
                                                json: Self.returnJSON("R1", amount: "300.00", tracking: "SF001"))
             #expect(done.status == .created, "\(done.text)")
-            #expect((done.json["refund"] as? [String: Any])?["outcome"] as? String == "cancelled")
-            #expect(amount((done.json["receivable"] as? [String: Any])?["outstanding"]) == "0.00")
-            #expect((done.json["claim"] as? [String: Any])?["status"] as? String == "paid")
-            #expect((done.json["claim"] as? [String: Any])?["amount"] as? String == "10.00")
+            let result = try done.decode(Schemas.OrderReturn.self)
+            #expect(result.refund?.additionalProperties["outcome"] == "cancelled")
+            #expect(result.receivable?.outstanding.amount == "0.00")
+            #expect(result.claim?.additionalProperties["status"] == "paid")
+            #expect(result.claim?.additionalProperties["amount"] == "10.00")
             // At maturity the platform pays nothing; the 240.00 advance becomes recourse owed by the supplier.
             let paid = try await w.client.call(.post, "/v1/receivables/\(receivable)/payments", key: w.api.platformKey,
                                                json: #"{"amount": {"amount": "0.00", "currency": "CNY"}}"#)
-            #expect(amount(paid.json["recourse"]) == "240.00", "\(paid.text)")
+            #expect(try paid.decode(Schemas.Settlement.self).recourse.amount == "240.00", "\(paid.text)")
             try await expectLedgerBalanced(db)
         }
     }
@@ -95,7 +97,7 @@ struct OrderTests {
             let before = try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries")
             let again = try await w.client.call(.post, "/v1/orders/ORD-2/returns", key: w.api.platformKey,
                                                 json: Self.returnJSON("R2", amount: "100.00", tracking: "SF002"))
-            #expect(again.json["refund_already_booked"] as? Bool == true)
+            #expect(try again.decode(Schemas.OrderReturn.self).refundAlreadyBooked == true)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM journal_entries") == before)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM credit_refunds") == 1)
             #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM receivable_adjustments") == 1)
@@ -112,10 +114,11 @@ struct OrderTests {
                                     finance: false, insure: false)
             let done = try await w.client.call(.post, "/v1/orders/ORD-3/returns", key: w.api.platformKey,
                                                json: Self.returnJSON("R3", amount: "100.00", tracking: "SF003"))
-            #expect((done.json["refund"] as? [String: Any])?["outcome"] as? String == "reamortized")
-            #expect((done.json["refund"] as? [String: Any])?["principal_cleared"] as? String == "100.00")
-            #expect(amount((done.json["receivable"] as? [String: Any])?["outstanding"]) == "200.00")
-            #expect(done.json["claim"] is NSNull || done.json["claim"] == nil)
+            let result = try done.decode(Schemas.OrderReturn.self)
+            #expect(result.refund?.additionalProperties["outcome"] == "reamortized")
+            #expect(result.refund?.additionalProperties["principal_cleared"] == "100.00")
+            #expect(result.receivable?.outstanding.amount == "200.00")
+            #expect(result.claim == nil)
             try await expectLedgerBalanced(db)
         }
     }
@@ -128,9 +131,10 @@ struct OrderTests {
             let done = try await w.client.call(.post, "/v1/orders/ORD-4/returns", key: w.api.platformKey,
                                                json: Self.returnJSON("R4", amount: "80.00", tracking: "SF004"))
             #expect(done.status == .created, "\(done.text)")
-            #expect(done.json["refund"] == nil || done.json["refund"] is NSNull)
-            #expect(amount((done.json["receivable"] as? [String: Any])?["outstanding"]) == "0.00")
-            #expect((done.json["claim"] as? [String: Any])?["status"] as? String == "paid")
+            let result = try done.decode(Schemas.OrderReturn.self)
+            #expect(result.refund == nil)
+            #expect(result.receivable?.outstanding.amount == "0.00")
+            #expect(result.claim?.additionalProperties["status"] == "paid")
             let unknown = try await w.client.call(.post, "/v1/orders/NOPE/returns", key: w.api.platformKey,
                                                   json: Self.returnJSON("R5", amount: "1.00", tracking: "SF005"))
             #expect(unknown.status == .notFound)
@@ -148,18 +152,17 @@ struct OrderTests {
                                     finance: true, insure: true)
             _ = try await w.client.call(.post, "/v1/orders/ORD-5/returns", key: w.api.platformKey,
                                         json: Self.returnJSON("R7", amount: "300.00", tracking: "SF007"))
-            let story = try await w.client.call(.get, "/v1/orders/ORD-5", key: w.api.operatorKey)
-            #expect(story.status == .ok, "\(story.text)")
-            #expect((story.json["checkout"] as? [String: Any])?["status"] as? String == "captured")
-            #expect((story.json["receivables"] as? [Any])?.count == 1)
-            #expect((story.json["claim"] as? [String: Any])?["status"] as? String == "paid")
-            let entries = story.json["ledger_entries"] as? [[String: Any]] ?? []
-            let kinds = entries.compactMap { $0["kind"] as? String }
+            let story = try await w.operatorClient.getOrdersByOrderRef(path: .init(orderRef: "ORD-5")).ok.body.json
+            #expect(story.checkout?.additionalProperties["status"] == "captured")
+            #expect(story.receivables.count == 1)
+            #expect(story.claim?.additionalProperties["status"] == "paid")
+            let entries = story.ledgerEntries
+            let kinds = entries.map(\.kind)
             for kind in ["credit.capture", "receivable.confirmed", "financing.disbursed", "insurance.premium", "credit.refund",
                          "receivable.diluted", "insurance.claim_payout"] {
                 #expect(kinds.contains(kind), "missing \(kind) in \(kinds)")
             }
-            let times = entries.compactMap { $0["created_at"] as? String }
+            let times = entries.map(\.createdAt)
             #expect(times == times.sorted())
             #expect(kinds.firstIndex(of: "credit.capture")! < kinds.firstIndex(of: "credit.refund")!)
             #expect(try await w.client.call(.get, "/v1/orders/NOPE", key: w.api.operatorKey).status == .notFound)

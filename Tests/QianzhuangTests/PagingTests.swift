@@ -3,26 +3,23 @@ import Foundation
 import HTTPAPI
 import HummingbirdTesting
 import Persistence
+import QianzhuangClient
 import Testing
 
 /// Issue 16: every list pages the same way (`Page`: `limit`, `next_cursor`, fetch limit + 1).
 /// 250 items walked with limit=100 are seen exactly once, in order, and the last page says so.
 @Suite("Lists page the same way")
 struct PagingTests {
-    /// Follows next_cursor from the first page; returns every id seen and the page sizes.
-    static func walk(_ client: some TestClientProtocol, _ path: String, key: String, limit: Int) async throws -> (ids: [String], pages: [Int]) {
+    /// Follows next_cursor from the first page (`page(cursor)` fetches one, typed); returns every id seen and the page sizes.
+    static func walk(_ page: (String?) async throws -> (ids: [String], next: String?)) async throws -> (ids: [String], pages: [Int]) {
         var ids: [String] = [], pages: [Int] = []
         var cursor: String?
         repeat {
-            let separator = path.contains("?") ? "&" : "?"
-            let uri = "\(path)\(separator)limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? "")
-            let response = try await client.call(.get, uri, key: key)
-            guard response.status == .ok else { throw TestFailure("\(uri): \(response.status) \(response.text)") }
-            let data = response.json["data"] as? [[String: Any]] ?? []
-            ids += data.compactMap { $0["id"] as? String }
-            pages.append(data.count)
-            cursor = response.json["next_cursor"] as? String
-            if pages.count > 10 { throw TestFailure("\(path) does not end") }
+            let fetched = try await page(cursor)
+            ids += fetched.ids
+            pages.append(fetched.ids.count)
+            cursor = fetched.next
+            if pages.count > 10 { throw TestFailure("the list does not end") }
         } while cursor != nil
         return (ids, pages)
     }
@@ -40,12 +37,16 @@ struct PagingTests {
                 FROM generate_series(1, 250) g
                 """, logger: db.logger)
             try await api.withClient { client in
-                let (ids, pages) = try await Self.walk(client, "/v1/suppliers", key: api.operatorKey, limit: 100)
+                let operatorClient = client.typed(api.operatorKey)
+                let (ids, pages) = try await Self.walk { cursor in
+                    let page = try await operatorClient.getSuppliers(query: .init(limit: 100, cursor: cursor)).ok.body.json
+                    return (page.data.map(\.id), page.nextCursor)
+                }
                 #expect(pages == [100, 100, 50])
                 #expect(ids.count == 250 && Set(ids).count == 250)
                 let all = try await client.call(.get, "/v1/suppliers?limit=250", key: api.operatorKey)
-                #expect((all.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ids, "same order as one big page")
-                #expect(all.json.keys.contains("next_cursor") && all.json["next_cursor"] is NSNull)
+                #expect(try all.decode(Schemas.SupplierPage.self).data.map(\.id) == ids, "same order as one big page")
+                #expect(try all.decode(Schemas.SupplierPage.self).nextCursor == nil && all.sendsNull("next_cursor"))
                 let platform = try await client.call(.get, "/v1/suppliers", key: api.platformKey)
                 #expect(platform.status == .forbidden)
                 let bad = try await client.call(.get, "/v1/suppliers?cursor=bm90LWEtY3Vyc29y", key: api.operatorKey)
@@ -69,10 +70,18 @@ struct PagingTests {
                 FROM generate_series(1, 250) g
                 """, logger: db.logger)
             try await api.withClient { client in
-                let (ids, pages) = try await Self.walk(client, "/v1/credit-accounts", key: api.operatorKey, limit: 100)
+                let operatorClient = client.typed(api.operatorKey)
+                let (ids, pages) = try await Self.walk { cursor in
+                    let page = try await operatorClient.getCreditAccounts(query: .init(limit: 100, cursor: cursor)).ok.body.json
+                    return (page.data.map(\.id), page.nextCursor)
+                }
                 #expect(pages == [100, 100, 50])
                 #expect(ids.count == 250 && Set(ids).count == 250)
-                let frozen = try await Self.walk(client, "/v1/credit-accounts?status=frozen", key: api.operatorKey, limit: 20)
+                let frozen = try await Self.walk { cursor in
+                    let page = try await operatorClient.getCreditAccounts(query: .init(status: .frozen, limit: 20, cursor: cursor)).ok.body.json
+                    #expect(page.data.allSatisfy { $0.status == .frozen })
+                    return (page.data.map(\.id), page.nextCursor)
+                }
                 #expect(frozen.pages == [20, 20, 10] && Set(frozen.ids).count == 50)
                 let bad = try await client.call(.get, "/v1/credit-accounts?status=sleepy", key: api.operatorKey)
                 #expect(bad.problemFields == ["status"])

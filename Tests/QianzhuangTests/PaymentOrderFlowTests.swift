@@ -4,6 +4,7 @@ import HTTPAPI
 import HummingbirdTesting
 import Jobs
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -56,10 +57,15 @@ struct PaymentOrderFlowTests {
         _ = try await api.deps.statements.importFile(url, format: .camt053, actor: NightlyPlan.actor)
     }
 
-    static func orders(_ client: some TestClientProtocol, _ api: TestAPI, _ query: String = "") async throws -> [[String: Any]] {
+    static func orders(_ client: some TestClientProtocol, _ api: TestAPI, _ query: String = "") async throws -> [Schemas.PaymentOrder] {
         let page = try await client.call(.get, "/v1/payment-orders?limit=100\(query)", key: api.operatorKey)
         #expect(page.status == .ok, "\(page.text)")
-        return page.json["data"] as? [[String: Any]] ?? []
+        return try page.decode(Schemas.PaymentOrderPage.self).data
+    }
+
+    /// An event's `data` (a free-form object in the contract) read as the API type it carries.
+    static func payload<T: Decodable>(_ event: Schemas.Event, as type: T.Type) throws -> T {
+        try decodeContract(T.self, from: try JSONEncoder().encode(event.data))
     }
 
     static func eurSupplier(_ client: some TestClientProtocol, _ api: TestAPI, code: String) async throws -> String {
@@ -69,7 +75,7 @@ struct PaymentOrderFlowTests {
                "annual_discount_rate": "0.0500", "min_days_to_maturity": 7, "max_days_to_maturity": 180,
                "auto_approval_ceiling": {"amount": "50000.00", "currency": "EUR"}}}
             """)
-        let id = try #require(created.json["id"] as? String, "\(created.text)")
+        let id = try created.decode(Schemas.Supplier.self).id
         _ = try await client.call(.patch, "/v1/suppliers/\(id)", key: api.operatorKey, json: #"{"status": "active"}"#)
         return id
     }
@@ -87,7 +93,7 @@ struct PaymentOrderFlowTests {
                     {"name": "深圳市某某贸易有限公司", "account_number": "6222 0202 0000 1234 567", "bank_code": "102584000002"}
                     """)
                 #expect(setA.status == .ok, "\(setA.text)")
-                #expect(setA.json["account"] as? String == "6222020200001234567")
+                #expect(try setA.decode(Schemas.BankDetails.self).account == "6222020200001234567")
                 let setB = try await client.call(.put, "/v1/suppliers/\(b)/bank-details", key: api.operatorKey,
                                                  json: #"{"name": "Hanse Textil GmbH", "iban": "DE89 3704 0044 0532 0130 00"}"#)
                 #expect(setB.status == .ok, "\(setB.text)")
@@ -99,10 +105,10 @@ struct PaymentOrderFlowTests {
                     {"supplier_id": "\(b)", "external_reference": "EU-1", "face_amount": {"amount": "2000.00", "currency": "EUR"},
                      "issue_date": "\(FinancingWorld.today.adding(days: -5))", "due_date": "\(FinancingWorld.today.adding(days: 30))"}
                     """)
-                let r3 = try #require(eur.json["id"] as? String, "\(eur.text)")
+                let r3 = try eur.decode(Schemas.Receivable.self).id
                 for (supplier, receivable) in [(a, r1), (b, r3), (c, r4)] {
                     let financed = try await f.finance([receivable], key: try await api.supplierKey(try #require(UUID(uuidString: supplier))))
-                    #expect(financed.json["status"] as? String == "approved", "\(financed.text)")
+                    #expect(try financed.decode(Schemas.FinancingRequest.self).status == .approved, "\(financed.text)")
                 }
                 let paid = try await client.call(.post, "/v1/receivables/\(r2)/payments", key: api.platformKey,
                                                  json: #"{"amount": {"amount": "500.00", "currency": "CNY"}}"#)
@@ -111,17 +117,19 @@ struct PaymentOrderFlowTests {
                 // Four orders, one per movement; C's waits for its bank details; lists mask accounts.
                 let all = try await Self.orders(client, api)
                 #expect(all.count == 4)
-                #expect(Set(all.compactMap { $0["source_type"] as? String }) == ["financing_advance", "supplier_remainder"])
-                let waiting = all.filter { $0["awaiting_creditor_details"] as? Bool == true }
-                #expect(waiting.count == 1 && waiting.first?["creditor_ref"] as? String == c)
-                #expect(all.compactMap { ($0["creditor"] as? [String: Any])?["account"] as? String }.allSatisfy { $0.hasPrefix("****") })
+                #expect(Set(all.map(\.sourceType)) == [.financingAdvance, .supplierRemainder])
+                let waiting = all.filter(\.awaitingCreditorDetails)
+                #expect(waiting.count == 1 && waiting.first?.creditorRef == c)
+                #expect(all.compactMap { $0.creditor?.account }.allSatisfy { $0.hasPrefix("****") })
+                #expect(all.compactMap(\.creditor).count == 3)
                 let eurOrders = try await Self.orders(client, api, "&currency=EUR&status=pending&source_type=financing_advance&creditor_type=supplier")
                 #expect(eurOrders.count == 1)
                 let remainder = try #require(try await Self.orders(client, api, "&source_type=supplier_remainder").first)
-                #expect(C.money(remainder["amount"]) == "500.00")
-                #expect(remainder["purpose"] as? String == "SUPP")
-                let one = try await client.call(.get, "/v1/payment-orders/\(remainder["id"] as? String ?? "")", key: api.operatorKey)
-                #expect((one.json["creditor"] as? [String: Any])?["account"] as? String == "6222020200001234567")
+                #expect(remainder.amount.amount == "500.00")
+                #expect(remainder.purpose == "SUPP")
+                let operatorClient = client.typed(api.operatorKey)
+                let one = try await operatorClient.getPaymentOrdersById(path: .init(id: remainder.id)).ok.body.json
+                #expect(one.creditor?.account == "6222020200001234567")
                 #expect(try await client.call(.get, "/v1/payment-orders/\(UUID())", key: api.operatorKey).status == .notFound)
                 #expect(try await client.call(.get, "/v1/payment-orders", key: api.platformKey).status == .forbidden)
                 #expect(try await client.call(.get, "/v1/payment-orders?status=lost", key: api.operatorKey).problemFields == ["status"])
@@ -130,12 +138,12 @@ struct PaymentOrderFlowTests {
                 let written = try await client.call(.post, "/v1/payment-batches", key: api.operatorKey, json: "{}",
                                                     headers: ["Idempotency-Key": "batch-\(UUID())"])
                 #expect(written.status == .created, "\(written.text)")
-                let batches = written.json["data"] as? [[String: Any]] ?? []
-                #expect(batches.compactMap { $0["currency"] as? String }.sorted() == ["CNY", "EUR"])
-                let cnyBatch = try #require(batches.first { $0["currency"] as? String == "CNY" })
-                let eurBatch = try #require(batches.first { $0["currency"] as? String == "EUR" })
-                #expect(cnyBatch["order_count"] as? Int == 2)
-                let cnyID = try #require(cnyBatch["id"] as? String), eurID = try #require(eurBatch["id"] as? String)
+                let batches = try written.decode(Schemas.PaymentBatchesWritten.self).data
+                #expect(batches.map(\.currency).sorted() == ["CNY", "EUR"])
+                let cnyBatch = try #require(batches.first { $0.currency == "CNY" })
+                let eurBatch = try #require(batches.first { $0.currency == "EUR" })
+                #expect(cnyBatch.orderCount == 2)
+                let cnyID = cnyBatch.id, eurID = eurBatch.id
                 #expect(try await Self.orders(client, api, "&status=pending").count == 1)
                 #expect(try await Self.orders(client, api, "&batch_id=\(cnyID)").count == 2)
 
@@ -144,7 +152,7 @@ struct PaymentOrderFlowTests {
                 #expect(file.status == .ok && file.contentType == "application/xml")
                 let again = try await client.call(.get, "/v1/payment-batches/\(cnyID)/file", key: api.operatorKey)
                 #expect(file.text == again.text)
-                #expect(file.text.contains("<MsgId>\(cnyBatch["message_id"] as? String ?? "?")</MsgId>"))
+                #expect(file.text.contains("<MsgId>\(cnyBatch.messageId)</MsgId>"))
                 #expect(file.text.contains("<NbOfTxs>2</NbOfTxs>"))
                 let validation = try Pain001Schema.validate(Data(file.text.utf8))
                 #expect(validation.valid, "\(validation.output)")
@@ -152,38 +160,38 @@ struct PaymentOrderFlowTests {
                 #expect(eurFile.text.contains("<IBAN>DE89370400440532013000</IBAN>") && eurFile.text.contains("<InstdAmt Ccy=\"EUR\">"))
                 #expect(try Pain001Schema.validate(Data(eurFile.text.utf8)).valid)
                 let sha = try await db.scalar(String.self, "SELECT encode(sha256(file), 'hex') FROM payment_batches WHERE id = \(UUID(uuidString: cnyID))")
-                #expect(sha == cnyBatch["file_sha256"] as? String)
+                #expect(sha == cnyBatch.fileSha256)
 
                 // Written batches are immutable.
                 await #expect(throws: (any Error).self) {
                     try await db.client.query("UPDATE payment_batches SET file = 'x'::bytea WHERE id = \(UUID(uuidString: cnyID))", logger: db.logger)
                 }
-                let listed = try await client.call(.get, "/v1/payment-batches?limit=1", key: api.operatorKey)
-                #expect((listed.json["data"] as? [Any])?.count == 1 && listed.json["next_cursor"] is String)
-                #expect(try await client.call(.get, "/v1/payment-batches/\(eurID)", key: api.operatorKey).json["order_count"] as? Int == 1)
+                let listed = try await operatorClient.getPaymentBatches(query: .init(limit: 1)).ok.body.json
+                #expect(listed.data.count == 1 && listed.nextCursor != nil)
+                #expect(try await operatorClient.getPaymentBatchesById(path: .init(id: eurID)).ok.body.json.orderCount == 1)
 
                 // Sent: the orders go with it.
                 for id in [cnyID, eurID] {
                     let sent = try await client.call(.post, "/v1/payment-batches/\(id)/sent", key: api.operatorKey)
-                    #expect(sent.status == .ok && sent.json["status"] as? String == "sent", "\(sent.text)")
+                    #expect(try sent.status == .ok && sent.decode(Schemas.PaymentBatch.self).status == .sent, "\(sent.text)")
                 }
                 #expect(try await Self.orders(client, api, "&status=sent").count == 3)
 
                 // The bank's statements: the CNY orders one by one, the remainder then returned (AC04, less 0.50 charges);
                 // the EUR batch booked as one debit naming its PmtInfId.
                 let cnyOrders = try await Self.orders(client, api, "&batch_id=\(cnyID)")
-                let advanceA = try #require(cnyOrders.first { $0["source_type"] as? String == "financing_advance" })
-                let e2eAdvance = try #require(advanceA["end_to_end_id"] as? String)
-                let e2eRemainder = try #require(remainder["end_to_end_id"] as? String)
-                let advanceAmount = try #require(C.money(advanceA["amount"]))
+                let advanceA = try #require(cnyOrders.first { $0.sourceType == .financingAdvance })
+                let e2eAdvance = advanceA.endToEndId
+                let e2eRemainder = remainder.endToEndId
+                let advanceAmount = advanceA.amount.amount
                 let advanceMinor = try #require(Int64(advanceAmount.replacingOccurrences(of: ".", with: "")))
-                #expect(C.money(cnyBatch["control_sum"]) == Money(minorUnits: advanceMinor + 50_000, currency: .cny).decimalString)
+                #expect(cnyBatch.controlSum.amount == Money(minorUnits: advanceMinor + 50_000, currency: .cny).decimalString)
                 try await Self.importStatement(api, Self.camt(id: "PAY-CNY-1", currency: "CNY", date: Self.today, entries: [
                     ("-\(advanceAmount)", e2eAdvance, .single), ("-500.00", e2eRemainder, .single), ("499.50", e2eRemainder, .returned("AC04")),
                 ]))
-                let eurAmount = try #require(C.money(eurBatch["control_sum"]))
+                let eurAmount = eurBatch.controlSum.amount
                 try await Self.importStatement(api, Self.camt(id: "PAY-EUR-1", currency: "EUR", date: Self.today, entries: [
-                    ("-\(eurAmount)", try #require(eurBatch["message_id"] as? String), .batch),
+                    ("-\(eurAmount)", eurBatch.messageId, .batch),
                 ]))
                 #expect(try await api.deps.services.payments.processReturns(businessDate: Self.today) == 1)
                 #expect(try await api.deps.services.payments.processReturns(businessDate: Self.today) == 0)
@@ -192,11 +200,11 @@ struct PaymentOrderFlowTests {
                 #expect(matched.exceptionsRaised == 1, "\(matched)")
 
                 let settled = try await Self.orders(client, api, "&status=settled")
-                #expect(Set(settled.compactMap { $0["end_to_end_id"] as? String }).contains(e2eAdvance))
-                #expect(settled.count == 2, "\(settled.map { $0["end_to_end_id"] ?? "" })")
+                #expect(Set(settled.map(\.endToEndId)).contains(e2eAdvance))
+                #expect(settled.count == 2, "\(settled.map(\.endToEndId))")
                 let returned = try await Self.orders(client, api, "&status=returned")
-                #expect(returned.count == 1 && returned.first?["end_to_end_id"] as? String == e2eRemainder)
-                #expect(returned.first?["return_reason"] as? String == "AC04")
+                #expect(returned.count == 1 && returned.first?.endToEndId == e2eRemainder)
+                #expect(returned.first?.returnReason == "AC04")
                 let returns = try await db.client.withConnection {
                     try await LedgerStore.balance(code: PaymentLedger.paymentReturns(.cny).code, asOf: nil, on: $0, logger: db.logger)
                 }
@@ -205,27 +213,27 @@ struct PaymentOrderFlowTests {
                     try await LedgerStore.balance(code: PaymentLedger.returnCharges(.cny).code, asOf: nil, on: $0, logger: db.logger)
                 }
                 #expect(charges == 50)        // the banks kept 0.50
-                let exceptions = try await client.call(.get, "/v1/reconciliation-exceptions?kind=payment_returned", key: api.operatorKey)
-                let raised = exceptions.json["data"] as? [[String: Any]] ?? []
-                #expect(raised.count == 1 && raised.first?["reference"] as? String == e2eRemainder, "\(exceptions.text)")
+                let raised = try await operatorClient.getReconciliationExceptions(query: .init(kind: .paymentReturned)).ok.body.json.data
+                #expect(raised.count == 1 && raised.first?.reference == e2eRemainder, "\(raised)")
                 let steps = try await db.client.withConnection {
-                    try await PaymentOrderStore.steps(orderID: try #require(UUID(uuidString: remainder["id"] as? String ?? "")), on: $0, logger: db.logger)
+                    try await PaymentOrderStore.steps(orderID: try #require(UUID(uuidString: remainder.id)), on: $0, logger: db.logger)
                 }
                 #expect(steps.map(\.to) == ["pending", "batched", "sent", "returned"])
-                let shown = try await client.call(.get, "/v1/payment-orders/\(remainder["id"] as? String ?? "")", key: api.operatorKey)
-                #expect((shown.json["steps"] as? [[String: Any]])?.compactMap { $0["to"] as? String } == ["pending", "batched", "sent", "returned"])
-                #expect(((shown.json["steps"] as? [[String: Any]])?.last?["detail"] as? String) == "reason AC04")
+                let shown = try await operatorClient.getPaymentOrdersById(path: .init(id: remainder.id)).ok.body.json
+                #expect(shown.steps?.map(\.to) == ["pending", "batched", "sent", "returned"])
+                #expect(shown.steps?.last?.detail == "reason AC04")
                 // The news went out with the change: sent and settled orders, the returned one (its account
                 // masked: no bank account in clear in any event), and the exception it raised.
-                let news = try await client.call(.get, "/v1/events?type=payment_order.returned", key: api.platformKey)
-                let returnedEvents = news.json["data"] as? [[String: Any]] ?? []
-                #expect(returnedEvents.count == 1, "\(news.text)")
-                let order = returnedEvents.first?["data"] as? [String: Any]
-                #expect(order?["end_to_end_id"] as? String == e2eRemainder && order?["status"] as? String == "returned")
-                #expect(((order?["creditor"] as? [String: Any])?["account"] as? String ?? "").hasPrefix("****"))
+                let platformClient = client.typed(api.platformKey)
+                let returnedEvents = try await platformClient.getEvents(query: .init(_type: "payment_order.returned")).ok.body.json.data
+                #expect(returnedEvents.count == 1, "\(returnedEvents)")
+                // An event's `data` is the object as the API shows it: here a PaymentOrder.
+                let order = try returnedEvents.first.map { try Self.payload($0, as: Schemas.PaymentOrder.self) }
+                #expect(order?.endToEndId == e2eRemainder && order?.status == .returned)
+                #expect((order?.creditor?.account ?? "").hasPrefix("****"))
                 for type in ["payment_order.sent", "payment_order.settled", "reconciliation_exception.raised"] {
-                    let some = try await client.call(.get, "/v1/events?type=\(type)&limit=1", key: api.platformKey)
-                    #expect((some.json["data"] as? [[String: Any]])?.isEmpty == false, "no \(type) event")
+                    let some = try await platformClient.getEvents(query: .init(_type: type, limit: 1)).ok.body.json
+                    #expect(!some.data.isEmpty, "no \(type) event")
                 }
 
                 // C's details arrive: the order joins the next batch, which is never on a statement.
@@ -253,8 +261,9 @@ struct PaymentOrderFlowTests {
                     let put = try await client.call(.put, "/v1/payees/\(type)/\(ref)/bank-details", key: api.operatorKey, json: body)
                     #expect(put.status == .ok, "\(put.text)")
                 }
-                let shop = try await client.call(.get, "/v1/payees/seller/shop-1/bank-details", key: api.operatorKey)
-                #expect(shop.json["account"] as? String == "GB82WEST12345698765432" && shop.json["scheme"] as? String == "iban")
+                let shop = try await client.typed(api.operatorKey)
+                    .getPayeesByPartyTypeByPartyRefBankDetails(path: .init(partyType: .seller, partyRef: "shop-1")).ok.body.json
+                #expect(shop.account == "GB82WEST12345698765432" && shop.scheme == .iban)
                 #expect(try await client.call(.get, "/v1/payees/seller/shop-2/bank-details", key: api.operatorKey).status == .notFound)
                 #expect(try await client.call(.put, "/v1/payees/supplier/x/bank-details", key: api.operatorKey,
                                               json: #"{"name": "x", "iban": "DE89370400440532013000"}"#).problemFields == ["party_type"])
@@ -271,15 +280,15 @@ struct PaymentOrderFlowTests {
                 let refund = try await client.call(.post, "/v1/refunds", key: api.platformKey, json: """
                     {"order_ref": "if", "external_ref": "rf-4", "amount": {"amount": "500.00", "currency": "CNY"}}
                     """)
-                #expect(C.money(refund.json["returned_to_consumer"]) == "200.00", "\(refund.text)")
+                #expect(try refund.decode(Schemas.Refund.self).returnedToConsumer.amount == "200.00", "\(refund.text)")
 
                 let orders = try await Self.orders(client, api)
-                let bySource = Dictionary(orders.map { ($0["source_type"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+                let bySource = Dictionary(orders.map { ($0.sourceType, $0) }, uniquingKeysWith: { first, _ in first })
                 #expect(orders.count == 3)
-                #expect(C.money(bySource["claim_payout"]?["amount"]) == "10.00" && bySource["claim_payout"]?["creditor_ref"] as? String == "shop-1")
-                #expect(C.money(bySource["merchant_payable"]?["amount"]) == "500.00" && bySource["merchant_payable"]?["creditor_ref"] as? String == "m-100")
-                #expect(C.money(bySource["consumer_refund"]?["amount"]) == "200.00" && bySource["consumer_refund"]?["creditor_ref"] as? String == account)
-                #expect(orders.allSatisfy { $0["awaiting_creditor_details"] as? Bool == false })
+                #expect(bySource[.claimPayout]?.amount.amount == "10.00" && bySource[.claimPayout]?.creditorRef == "shop-1")
+                #expect(bySource[.merchantPayable]?.amount.amount == "500.00" && bySource[.merchantPayable]?.creditorRef == "m-100")
+                #expect(bySource[.consumerRefund]?.amount.amount == "200.00" && bySource[.consumerRefund]?.creditorRef == account)
+                #expect(orders.allSatisfy { !$0.awaitingCreditorDetails })
 
                 let claimsPayable = InsuranceLedger.claimsPayable(try #require(SellerRef(rawValue: "shop-1")), .cny)
                 #expect(try await insurance.balance(claimsPayable) == -1000)
@@ -338,13 +347,15 @@ struct PaymentOrderFlowTests {
                 let set = try await client.call(.put, path, key: api.operatorKey,
                                                 json: #"{"name": "Acme", "iban": "de89 3704 0044 0532 0130 00"}"#)
                 #expect(set.status == .ok, "\(set.text)")
-                let full = try await client.call(.get, "/v1/suppliers/\(id)", key: api.operatorKey)
-                #expect((full.json["bank_details"] as? [String: Any])?["account"] as? String == "DE89370400440532013000")
-                let list = try await client.call(.get, "/v1/suppliers", key: api.operatorKey)
-                let row = (list.json["data"] as? [[String: Any]])?.first { $0["id"] as? String == id }
-                #expect((row?["bank_details"] as? [String: Any])?["account"] as? String == "****3000")
-                let own = try await client.call(.get, "/v1/suppliers/\(id)", key: try await api.supplierKey(try #require(UUID(uuidString: id))))
-                #expect((own.json["bank_details"] as? [String: Any])?["masked"] as? Bool == true)
+                let operatorClient = client.typed(api.operatorKey)
+                let full = try await operatorClient.getSuppliersById(path: .init(id: id)).ok.body.json
+                #expect(full.bankDetails?.account == "DE89370400440532013000")
+                let list = try await operatorClient.getSuppliers().ok.body.json
+                let row = list.data.first { $0.id == id }
+                #expect(row?.bankDetails?.account == "****3000")
+                let supplierClient = client.typed(try await api.supplierKey(try #require(UUID(uuidString: id))))
+                let own = try await supplierClient.getSuppliersById(path: .init(id: id)).ok.body.json
+                #expect(own.bankDetails?.masked == true)
                 let audited = try await db.scalar(String.self, """
                     SELECT detail->>'account' FROM audit_events WHERE action = 'payee.bank_details.set' AND object_id = \(id)
                     """)
@@ -397,7 +408,7 @@ struct PaymentOrderFlowTests {
                     let receivable = try await f.createReceivable(supplier: supplier, face: "1000.00", dueInDays: 30)
                     _ = try await f.finance([receivable], key: try await api.supplierKey(try #require(UUID(uuidString: supplier))))
                     let order = try #require(try await Self.orders(client, api, "&creditor_ref=\(supplier)").first)
-                    orderIDs.append(try #require(order["id"] as? String))
+                    orderIDs.append(order.id)
                 }
                 _ = try await api.deps.services.payments.writeBatches(businessDate: Self.today, actor: NightlyPlan.actor)
                 let refused = try await client.call(.post, "/v1/payment-orders/\(orderIDs[1])/failure", key: api.operatorKey,
@@ -407,8 +418,8 @@ struct PaymentOrderFlowTests {
                                               json: #"{"reason": " "}"#).problemFields == ["reason"])
                 let failed = try await client.call(.post, "/v1/payment-orders/\(orderIDs[0])/failure", key: api.operatorKey,
                                                    json: #"{"reason": "supplier closed its account"}"#, headers: ["Idempotency-Key": "fail-1"])
-                #expect(failed.status == .ok && failed.json["status"] as? String == "failed", "\(failed.status) \(failed.text)")
-                let amount = try #require(C.money(failed.json["amount"]))
+                #expect(try failed.status == .ok && failed.decode(Schemas.PaymentOrder.self).status == .failed, "\(failed.status) \(failed.text)")
+                let amount = try failed.decode(Schemas.PaymentOrder.self).amount.amount
                 let returns = try await db.client.withConnection {
                     try await LedgerStore.balance(code: PaymentLedger.paymentReturns(.cny).code, asOf: nil, on: $0, logger: db.logger)
                 }

@@ -4,6 +4,7 @@ import HTTPAPI
 import HummingbirdTesting
 import Jobs
 import Persistence
+import QianzhuangClient
 import Services
 import Testing
 
@@ -78,13 +79,13 @@ struct ReconciliationTests {
             try await api.withClient { client in
                 let a = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: first, contentType: "application/xml")
                 #expect(a.status == .created, "\(a.text)")
-                let firstID = ((a.json["statements"] as? [[String: Any]])?.first?["id"] as? String) ?? "?"
+                let firstID = try #require(try a.decode(Schemas.StatementImport.self).statements.first?.id)
                 let b = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: resent, contentType: "application/xml")
                 #expect(b.status == .ok, "\(b.text)")
-                #expect(b.json["already_imported"] as? Bool == true)
-                #expect(((b.json["statements"] as? [[String: Any]])?.first?["id"] as? String) == firstID)
-                let read = try await client.call(.get, "/v1/statements/\(firstID)", key: api.operatorKey)
-                #expect(read.status == .ok && read.json["statement_ref"] as? String == "STMT-20", "\(read.text)")
+                #expect(try b.decode(Schemas.StatementImport.self).alreadyImported == true)
+                #expect(try b.decode(Schemas.StatementImport.self).statements.first?.id == firstID)
+                let read = try await client.typed(api.operatorKey).getStatementsById(path: .init(id: firstID)).ok.body.json
+                #expect(read.statementRef == "STMT-20")
                 let c = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: other, contentType: "application/xml")
                 #expect(c.status == .conflict, "\(c.text)")
                 #expect(c.text.contains(firstID) && c.text.contains("STMT-20"))
@@ -201,20 +202,20 @@ struct ReconciliationTests {
                     while true {
                         let r = try await client.call(.get, uri, key: api.operatorKey)
                         #expect(r.status == .ok, "\(r.text)")
-                        let data = r.json["data"] as? [[String: Any]] ?? []
-                        pages.append(data.count)
-                        seen += data.compactMap { $0["id"] as? String }
-                        guard let next = r.json["next_cursor"] as? String, pages.count < 10 else { break }
+                        let page = try r.decode(Schemas.ExceptionList.self)
+                        pages.append(page.data.count)
+                        seen += page.data.map(\.id)
+                        guard let next = page.nextCursor, pages.count < 10 else { break }
                         uri = base + "&cursor=\(next)"
                     }
                     #expect(pages == [500, 500, 107], "\(base)")
                     #expect(Set(seen).count == 1_107)
                 }
                 let none = try await client.call(.get, "/v1/reconciliation-exceptions?kind=duplicate", key: api.operatorKey)
-                #expect((none.json["data"] as? [Any])?.count == 0)
-                #expect(none.json["next_cursor"] is NSNull)
-                let other = try await client.call(.get, "/v1/reconciliation-exceptions?source=channel:wechat", key: api.operatorKey)
-                #expect((other.json["data"] as? [Any])?.count == 0)
+                #expect(try none.decode(Schemas.ExceptionList.self).data.count == 0)
+                #expect(try none.decode(Schemas.ExceptionList.self).nextCursor == nil && none.sendsNull("next_cursor"))
+                let other = try await client.typed(api.operatorKey).getReconciliationExceptions(query: .init(source: "channel:wechat")).ok.body.json
+                #expect(other.data.count == 0)
                 let bad = try await client.call(.get, "/v1/reconciliation-exceptions?kind=nonsense&limit=0", key: api.operatorKey)
                 #expect(bad.status == .unprocessableContent)
             }
@@ -380,18 +381,20 @@ struct ReconciliationTests {
         try await withTestDatabase(maxConnections: 12) { db in
             let api = try await TestAPI.make(db)
             try await api.withClient { client in
-                let all = try await client.call(.get, "/v1/matching-rules", key: api.operatorKey)
-                #expect(((all.json["data"] as? [[String: Any]]) ?? []).compactMap { $0["source"] as? String } == ["*"])
+                let operatorClient = client.typed(api.operatorKey)
+                let all = try await operatorClient.getMatchingRules().ok.body.json
+                #expect(all.data.map(\.source) == ["*"])
                 let set = try await client.call(.patch, "/v1/matching-rules/channel:alipay", key: api.operatorKey, json: #"{"amount_tolerance_minor": 5}"#)
                 #expect(set.status == .ok, "\(set.text)")
-                #expect(set.json["amount_tolerance_minor"] as? Int == 5)
-                #expect(set.json["date_window_days"] as? Int == 1)
-                #expect(set.json["many_to_one"] as? Bool == true)
+                let rule = try set.decode(Schemas.MatchingRule.self)
+                #expect(rule.amountToleranceMinor == 5)
+                #expect(rule.dateWindowDays == 1)
+                #expect(rule.manyToOne == true)
                 let bad = try await client.call(.patch, "/v1/matching-rules/channel:alipay", key: api.operatorKey, json: #"{"date_window_days": 40}"#)
                 #expect(bad.status == .unprocessableContent)
                 #expect(bad.problemFields == ["date_window_days"])
-                let one = try await client.call(.get, "/v1/matching-rules/channel:alipay", key: api.operatorKey)
-                #expect(one.json["amount_tolerance_minor"] as? Int == 5)
+                let one = try await operatorClient.getMatchingRulesBySource(path: .init(source: "channel:alipay")).ok.body.json
+                #expect(one.amountToleranceMinor == 5)
                 let missing = try await client.call(.get, "/v1/matching-rules/channel:wechat", key: api.operatorKey)
                 #expect(missing.status == .notFound)
                 let platform = try await client.call(.get, "/v1/matching-rules", key: api.platformKey)
@@ -614,7 +617,7 @@ struct ReconciliationTests {
             try await api.withClient { client in
                 let r = try await client.call(.post, "/v1/statements", key: api.operatorKey, json: sta, contentType: "text/plain")
                 #expect(r.status == .created, "\(r.text)")
-                let verdicts = (r.json["statements"] as? [[String: Any]] ?? []).compactMap { $0["balance_verdict"] as? String }
+                let verdicts = try r.decode(Schemas.StatementImport.self).statements.map(\.balanceVerdict.rawValue)
                 #expect(verdicts == ["balanced", "unbalanced"])
                 let broken = try await client.call(.post, "/v1/statements?format=mt940", key: api.operatorKey,
                                                    json: ":20:X\n:60F:C261119CNY1000.00\n-\n", contentType: "text/plain")

@@ -9,6 +9,7 @@ import Jobs
 import Logging
 import NIOCore
 import Persistence
+import QianzhuangClient
 import Services
 import Synchronization
 import Testing
@@ -88,10 +89,9 @@ struct WebhookTests {
         -> (id: String, secret: String) {
         let created = try await client.call(.post, "/v1/webhook-endpoints", key: api.operatorKey,
                                             json: #"{"url": "\#(url)", "event_types": \#(types), "description": "platform backend"}"#)
-        guard created.status == .created, let id = created.json["id"] as? String, let secret = created.json["secret"] as? String else {
-            throw TestFailure("endpoint: \(created.status) \(created.text)")
-        }
-        return (id, secret)
+        guard created.status == .created else { throw TestFailure("endpoint: \(created.status) \(created.text)") }
+        let endpoint = try created.decode(Schemas.WebhookEndpointCreated.self)
+        return (endpoint.id, endpoint.secret)
     }
 
     /// Every event id at /v1/events, following the cursor.
@@ -99,11 +99,9 @@ struct WebhookTests {
         var out: [String: String] = [:]
         var cursor: String?
         repeat {
-            let page = try await client.call(.get, "/v1/events?limit=50" + (cursor.map { "&cursor=\($0)" } ?? ""), key: api.platformKey)
-            for e in page.json["data"] as? [[String: Any]] ?? [] {
-                if let id = e["id"] as? String, let type = e["type"] as? String { out[id] = type }
-            }
-            cursor = page.json["next_cursor"] as? String
+            let page = try await client.typed(api.platformKey).getEvents(query: .init(limit: 50, cursor: cursor)).ok.body.json
+            for event in page.data { out[event.id] = event._type.rawValue }
+            cursor = page.nextCursor
         } while cursor != nil
         return out
     }
@@ -156,20 +154,22 @@ struct WebhookTests {
                     #expect(refused.count == 3)
                     #expect(Set(refused).isSubset(of: Set(delivered)))
                     // The endpoint is healthy again and the retried deliveries show their attempts.
-                    let shown = try await w.client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)", key: w.api.operatorKey)
-                    #expect(shown.json["health"] as? String == "healthy", "\(shown.text)")
-                    #expect(shown.json["secret"] == nil)
-                    let deliveries = try await w.client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)/deliveries?limit=500", key: w.api.operatorKey)
-                    let rows = deliveries.json["data"] as? [[String: Any]] ?? []
+                    // The endpoint as read is a WebhookEndpoint, whose strict decoder refuses a `secret` member.
+                    let operatorClient = w.client.typed(w.api.operatorKey)
+                    let shown = try await operatorClient.getWebhookEndpointsById(path: .init(id: endpoint.id)).ok.body.json
+                    #expect(shown.health == .healthy)
+                    let deliveries = try await operatorClient.getWebhookEndpointsByIdDeliveries(path: .init(id: endpoint.id), query: .init(limit: 500))
+                        .ok.body.json
+                    let rows = deliveries.data
                     #expect(rows.count == events.count)
-                    #expect(rows.allSatisfy { $0["status"] as? String == "succeeded" })
-                    if let retried = rows.first(where: { ($0["attempts"] as? Int ?? 0) > 1 }), let id = retried["id"] as? String {
-                        let detail = try await w.client.call(.get, "/v1/webhook-deliveries/\(id)", key: w.api.operatorKey)
-                        let log = detail.json["attempt_log"] as? [[String: Any]] ?? []
-                        #expect(log.first?["status_code"] as? Int == 500)
-                        #expect(log.last?["status_code"] as? Int == 200)
+                    #expect(rows.allSatisfy { $0.status == .succeeded })
+                    if let retried = rows.first(where: { $0.attempts > 1 }) {
+                        let detail = try await operatorClient.getWebhookDeliveriesById(path: .init(id: retried.id)).ok.body.json
+                        let log = detail.attemptLog ?? []
+                        #expect(log.first?.statusCode == 500)
+                        #expect(log.last?.statusCode == 200)
                     } else {
-                        Issue.record("no delivery shows a retry: \(deliveries.text)")
+                        Issue.record("no delivery shows a retry: \(rows)")
                     }
                 }
             }
@@ -227,35 +227,33 @@ struct WebhookTests {
                                                                               plan: "installments", tenor: 3))
                     #expect(checkout.status == .created, "\(checkout.text)")
                     try await Self.waitUntil("the endpoint to be disabled") {
-                        let shown = try await client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey)
-                        return shown.json["status"] as? String == "disabled"
+                        let shown = try await client.typed(api.operatorKey).getWebhookEndpointsById(path: .init(id: endpoint.id)).ok.body.json
+                        return shown.status == .disabled
                     }
                 }
-                let shown = try await client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey)
-                #expect(shown.json["health"] as? String == "failing", "\(shown.text)")
-                #expect((shown.json["consecutive_failures"] as? Int ?? 0) >= 1)
-                #expect((shown.json["disabled_reason"] as? String ?? "").hasPrefix("failing since"))
+                let operatorClient = client.typed(api.operatorKey)
+                let shown = try await operatorClient.getWebhookEndpointsById(path: .init(id: endpoint.id)).ok.body.json
+                #expect(shown.health == .failing)
+                #expect(shown.consecutiveFailures >= 1)
+                #expect((shown.disabledReason ?? "").hasPrefix("failing since"))
                 // The operations team sees it on the console's Today page.
                 let browser = ConsoleTests.Browser(client)
                 _ = try await browser.signIn(api.operatorKey)
                 let today = try await browser.get("/console")
                 #expect(today.html.contains("Webhook endpoints not delivering") && today.html.contains("http://127.0.0.1:9/hook"))
-                let events = try await client.call(.get, "/v1/events?type=checkout.authorized", key: api.platformKey)
-                let data = events.json["data"] as? [[String: Any]] ?? []
-                #expect(data.count == 1)
-                #expect((data.first?["data"] as? [String: Any])?["order_ref"] as? String == "ORD-DEAD")
+                let events = try await client.typed(api.platformKey).getEvents(query: .init(_type: "checkout.authorized")).ok.body.json
+                #expect(events.data.count == 1)
+                #expect(events.data.first?.data.value["order_ref"] as? String == "ORD-DEAD")
                 // Re-enabling clears the failure record; the operator can send the delivery again.
                 let enabled = try await client.call(.patch, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey, json: #"{"status": "enabled"}"#)
-                #expect(enabled.json["health"] as? String == "healthy")
-                let deliveries = try await client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)/deliveries", key: api.operatorKey)
-                guard let delivery = (deliveries.json["data"] as? [[String: Any]])?.first?["id"] as? String else {
-                    throw TestFailure("no delivery: \(deliveries.text)")
-                }
+                #expect(try enabled.decode(Schemas.WebhookEndpoint.self).health == .healthy)
+                let deliveries = try await operatorClient.getWebhookEndpointsByIdDeliveries(path: .init(id: endpoint.id)).ok.body.json
+                let delivery = try #require(deliveries.data.first?.id, "no delivery")
                 let again = try await client.call(.post, "/v1/webhook-deliveries/\(delivery)/redeliver", key: api.operatorKey, json: "{}")
                 #expect(again.status == .accepted, "\(again.text)")
-                #expect(again.json["status"] as? String == "pending")
-                let listed = try await client.call(.get, "/v1/webhook-endpoints", key: api.operatorKey)
-                #expect((listed.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [endpoint.id])
+                #expect(try again.decode(Schemas.WebhookDelivery.self).status == .pending)
+                let listed = try await operatorClient.getWebhookEndpoints().ok.body.json
+                #expect(listed.data.map(\.id) == [endpoint.id])
                 let deleted = try await client.call(.delete, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey)
                 #expect(deleted.status == .noContent)
                 #expect(try await client.call(.get, "/v1/webhook-endpoints/\(endpoint.id)", key: api.operatorKey).status == .notFound)

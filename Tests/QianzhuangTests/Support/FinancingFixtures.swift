@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HummingbirdTesting
+import QianzhuangClient
 import Testing
 
 /// Builds suppliers and receivables through the API, as the platform would.
@@ -22,7 +23,7 @@ struct FinancingWorld: Sendable {
                "auto_approval_ceiling": {"amount": "\(ceiling)", "currency": "CNY"}}}
             """)
         #expect(created.status == .created, "\(created.text)")
-        guard let id = created.json["id"] as? String else { throw TestFailure("no supplier id: \(created.text)") }
+        let id = try created.decode(Schemas.Supplier.self).id
         if activate {
             let patched = try await client.call(.patch, "/v1/suppliers/\(id)", key: api.operatorKey, json: #"{"status": "active"}"#)
             #expect(patched.status == .ok, "\(patched.text)")
@@ -36,8 +37,7 @@ struct FinancingWorld: Sendable {
              "issue_date": "\(Self.today.adding(days: -5))", "due_date": "\(Self.today.adding(days: dueInDays))"}
             """)
         #expect(response.status == .created, "\(response.text)")
-        guard let id = response.json["id"] as? String else { throw TestFailure("no receivable id: \(response.text)") }
-        return id
+        return try response.decode(Schemas.Receivable.self).id
     }
 
     func finance(_ receivables: [String], key: String) async throws -> JSONResponse {
@@ -45,16 +45,21 @@ struct FinancingWorld: Sendable {
         return try await client.call(.post, "/v1/financing-requests", key: key, json: #"{"receivable_ids": [\#(ids)]}"#)
     }
 
-    func receivable(_ id: String) async throws -> [String: Any] {
-        try await client.call(.get, "/v1/receivables/\(id)", key: api.operatorKey).json
+    /// The generated client as the operator.
+    var operatorClient: Client { client.typed(api.operatorKey) }
+
+    func receivable(_ id: String) async throws -> Schemas.Receivable {
+        try await operatorClient.getReceivablesById(path: .init(id: id)).ok.body.json
     }
 
-    func supplier(_ id: String) async throws -> [String: Any] {
-        try await client.call(.get, "/v1/suppliers/\(id)", key: api.operatorKey).json
+    func supplier(_ id: String) async throws -> Schemas.Supplier {
+        try await operatorClient.getSuppliersById(path: .init(id: id)).ok.body.json
+    }
+
+    func ledgerAccount(_ code: String) async throws -> Schemas.LedgerAccount {
+        try await operatorClient.getLedgerAccountsByCode(path: .init(code: code)).ok.body.json
     }
 }
-
-func amount(_ object: Any?) -> String? { (object as? [String: Any])?["amount"] as? String }
 
 /// The ledger sums to zero, every entry balances, cached balances equal the postings, and every
 /// product's sub-ledger agrees with its control accounts (the nightly proof).

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Persistence
+import QianzhuangClient
 import Services
 import Synchronization
 import Testing
@@ -56,22 +57,25 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A decoded JSON response.
+/// A response as the router sent it; `decode` reads its body as one of the contract's generated types.
 struct JSONResponse: Sendable {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let text: String
 
-    var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    /// The `field` values of a problem's `errors` (a body that is no `Problem` reads as one field naming the decoding error).
+    var problemFields: [String] {
+        do { return try decode(Schemas.Problem.self).errors?.map(\.field) ?? [] } catch { return ["\(error)"] }
     }
 
-    /// The `field` values of a problem's `errors`.
-    var problemFields: [String] {
-        (json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
-    }
+    /// A problem's `type` (nil when the body is no `Problem`).
+    var problemType: String? { try? decode(Schemas.Problem.self)._type }
 
     var contentType: String? { headers[.contentType] }
+
+    /// Whether the body sends `key` as an explicit `null` (the generated types read a null and a missing
+    /// member alike as nil; the server writes compact JSON).
+    func sendsNull(_ key: String) -> Bool { text.contains(#""\#(key)":null"#) }
 }
 
 extension TestClientProtocol {
@@ -81,16 +85,25 @@ extension TestClientProtocol {
         headers extra: [String: String] = [:], contentType: String = "application/json"
     ) async throws -> JSONResponse {
         var headers = HTTPFields()
-        if let key { headers[.authorization] = "Bearer \(key)" }
         if json != nil { headers[.contentType] = contentType }
         for (name, value) in extra {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
+        return try await exchange(method, uri, key: key, headers: headers, body: json)
+    }
+
+    /// Sends one request through the router and records the exchange in the contract log; both `call` and
+    /// the generated client's transport (`InProcessTransport`) go through here.
+    func exchange(
+        _ method: HTTPRequest.Method, _ uri: String, key: String?, headers: HTTPFields, body: String?
+    ) async throws -> JSONResponse {
+        var headers = headers
+        if let key { headers[.authorization] = "Bearer \(key)" }
         let response = try await execute(uri: uri, method: method, headers: headers,
-                                         body: json.map { ByteBuffer(string: $0) }) { response in
+                                         body: body.map { ByteBuffer(string: $0) }) { response in
             JSONResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))
         }
-        ContractLog.shared?.record(method: method, uri: uri, requestBody: json, response: response)
+        ContractLog.shared?.record(method: method, uri: uri, requestBody: body, response: response)
         return response
     }
 }
