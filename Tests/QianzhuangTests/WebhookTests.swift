@@ -199,6 +199,10 @@ struct WebhookTests {
                             try await Self.waitUntil("every event delivered") {
                                 Set(receiver.received.withLock { $0.map(\.eventID) }) == events
                             }
+                            // Each attempt is recorded after its answer: wait for the records, not the requests.
+                            try await Self.waitUntil("every delivery recorded as succeeded") {
+                                try await db.scalar(Int64.self, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'") == 40
+                            }
                             try await Task.sleep(for: .milliseconds(500))   // a duplicate would arrive now
                         }
                     }
