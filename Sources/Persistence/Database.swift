@@ -105,8 +105,8 @@ public struct Database: Sendable {
             try await RequestTransaction.$current.withValue(RequestTransaction(client: ObjectIdentifier(client), connection: connection)) {
                 try await Self.runTransaction(on: connection, logger: logger, progress: progress, faults: faults) { c in
                     let value = try await body(c)
-                    // Events the request's last statement did not carry are written before COMMIT.
-                    try await EventStore.flushWaiting(on: c, logger: logger)
+                    // Inserts the request's last statement did not carry are written before COMMIT.
+                    try await WaitingWrites.flush(on: c, logger: logger)
                     return value
                 }
             }
@@ -265,15 +265,8 @@ struct RequestTransaction: Sendable {
     @TaskLocal static var current: RequestTransaction?
     let client: ObjectIdentifier
     let connection: PostgresConnection
-    /// Events recorded by the request, written by its last statement (see `EventStore.append`).
-    let outbox = WaitingEvents()
-}
-
-/// Events waiting to be written with a request transaction's last statement.
-final class WaitingEvents: Sendable {
-    private let events = Mutex<[NewEvent]>([])
-    func add(_ more: [NewEvent]) { events.withLock { $0.append(contentsOf: more) } }
-    func take() -> [NewEvent] { events.withLock { taken in defer { taken = [] }; return taken } }
+    /// Inserts the request holds back for its last statement (see `WaitingWrites`).
+    let waiting = WaitingWrites()
 }
 
 /// Whether an attempt has sent COMMIT: a connection lost after that point leaves the outcome

@@ -41,15 +41,12 @@ public struct NewEvent: Sendable {
 public enum EventStore {
     /// Appends events on the use case's connection (inside its transaction) and, in the same
     /// statement, one delivery for each enabled webhook endpoint that wants the event's type.
-    ///
-    /// Inside a request transaction (`Database.requestTransaction`) the events wait on the request
-    /// and are written by its last statement, the one that stores the idempotent answer (see
-    /// `statement(appending:then:)`): still in the same transaction, one round trip fewer per
-    /// request. Whatever is still waiting when the request's body returns is written before COMMIT.
+    /// Inside a request transaction the events wait for the request's last statement
+    /// (`WaitingWrites`): same transaction, no round trip of their own.
     public static func append(_ events: [NewEvent], on c: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
-        if let request = RequestTransaction.current, request.connection === c {
-            request.outbox.add(events)
+        if let waiting = WaitingWrites.on(c) {
+            waiting.add(events)
             return
         }
         try await write(events, on: c, logger: logger)
@@ -59,18 +56,14 @@ public enum EventStore {
     static func write(_ events: [NewEvent], on c: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
         // Prepared (parsed and planned once per connection): a night writes many.
-        try await c.prepared(statement(appending: events) { $0.appendLiteral("SELECT count(*) FROM ev") }, logger: logger)
+        try await c.prepared(WaitingWrites.statement(events: events, inserts: []) { $0.appendLiteral("SELECT count(*) FROM ev") },
+                             logger: logger)
     }
 
-    /// `WITH ev AS (INSERT the events), fanned AS (INSERT their deliveries) <main>`: the events ride
-    /// on another statement (`main`, written into the same text so its binds are numbered after
-    /// the events'). Data-modifying CTEs run to completion whether or not `main` reads them.
-    public static func statement(
-        appending events: [NewEvent], then main: (inout PreparedSQL.StringInterpolation) throws -> Void
-    ) rethrows -> PreparedSQL {
-        var s = PreparedSQL.StringInterpolation(literalCapacity: 900, interpolationCount: 16)
+    /// `ev AS (INSERT the events), fanned AS (INSERT their deliveries)`: two data-modifying CTEs.
+    static func appendCTEs(_ events: [NewEvent], to s: inout PreparedSQL.StringInterpolation) {
         s.appendLiteral("""
-            WITH ev AS (
+            ev AS (
                 INSERT INTO events (id, type, object_type, object_id, business_date, created_at, body)
                 SELECT * FROM unnest(
             """)
@@ -90,16 +83,7 @@ public enum EventStore {
                 FROM ev JOIN webhook_endpoints e
                   ON e.deleted_at IS NULL AND e.status = 'enabled' AND ('*' = ANY(e.event_types) OR ev.type = ANY(e.event_types))
             )
-
             """)
-        try main(&s)
-        return PreparedSQL(stringInterpolation: s)
-    }
-
-    /// Writes what the current request transaction on `c` still holds (before its COMMIT).
-    static func flushWaiting(on c: PostgresConnection, logger: Logger) async throws {
-        guard let request = RequestTransaction.current, request.connection === c else { return }
-        try await write(request.outbox.take(), on: c, logger: logger)
     }
 
     static let columns = "seq, id, type, object_type, object_id, business_date::text, created_at, body"

@@ -68,8 +68,8 @@ public enum IdempotencyStore {
         throw IdempotencyKeyInFlight()
     }
 
-    /// Stores the response for replay, as the last statement before COMMIT. The events the request
-    /// recorded are written by this same statement (`EventStore.statement(appending:then:)`).
+    /// Stores the response for replay, as the last statement before COMMIT. The inserts the request
+    /// held back (its events, its payment orders) are written by this same statement (`WaitingWrites`).
     public static func complete(
         callerID: UUID, key: String, status: Int, body: [UInt8], on c: PostgresConnection, logger: Logger
     ) async throws {
@@ -83,14 +83,7 @@ public enum IdempotencyStore {
             s.appendLiteral(" AND idempotency_key = ")
             s.appendInterpolation(key)
         }
-        let waiting = RequestTransaction.current.flatMap { $0.connection === c ? $0.outbox.take() : nil } ?? []
-        if waiting.isEmpty {
-            var s = PreparedSQL.StringInterpolation(literalCapacity: 200, interpolationCount: 4)
-            update(&s)
-            try await c.prepared(PreparedSQL(stringInterpolation: s), logger: logger)
-        } else {
-            try await c.prepared(EventStore.statement(appending: waiting, then: update), logger: logger)
-        }
+        try await c.prepared(WaitingWrites.carried(by: update, on: c), logger: logger)
     }
 
     /// Records a definitive refusal (a 4xx whose business change was rolled back) in a transaction

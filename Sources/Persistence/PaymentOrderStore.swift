@@ -199,33 +199,76 @@ public enum PaymentOrderStore {
 
     /// Writes the order with the payee's bank details as known now, in one statement. Its first
     /// audited step (created, pending) is the row itself: `created_by`, `created_at` and
-    /// `source_type` (see `steps`). A second order for the same source movement is not written (false).
-    @discardableResult
-    public static func insert(_ o: NewPaymentOrder, actor: String, on c: PostgresConnection, logger: Logger) async throws -> Bool {
-        let supplierID = o.sourceType.creditorType == .supplier ? o.creditorRef : ""
-        return try await c.prepared("""
-            WITH payee AS (
-                SELECT payee_name AS name, payee_iban AS iban, payee_account_number AS account_number, payee_bank_code AS bank_code
-                FROM suppliers WHERE id = NULLIF(\(supplierID), '')::uuid
-                UNION ALL
-                SELECT name, iban, account_number, bank_code FROM payee_details
-                WHERE party_type = \(o.sourceType.creditorType.rawValue) AND party_ref = \(o.creditorRef)
-            ), inserted AS (
+    /// `source_type` (see `steps`). A second order for the same source movement is not written.
+    /// Inside a request transaction the insert waits for the request's last statement
+    /// (`WaitingWrites`): nothing in a request reads an order it has just created.
+    public static func insert(_ o: NewPaymentOrder, actor: String, on c: PostgresConnection, logger: Logger) async throws {
+        let insert = OrderInsert(order: o, actor: actor)
+        if let waiting = WaitingWrites.on(c) {
+            waiting.add(insert)
+            return
+        }
+        try await c.prepared(WaitingWrites.statement(events: [], inserts: [insert]) { $0.appendLiteral("SELECT 1") }, logger: logger)
+    }
+
+    /// The order's insert as a data-modifying CTE.
+    struct OrderInsert: DeferredInsert {
+        let order: NewPaymentOrder
+        let actor: String
+
+        func appendCTE(named name: String, to s: inout PreparedSQL.StringInterpolation) {
+            let o = order
+            let supplierID = o.sourceType.creditorType == .supplier ? o.creditorRef : ""
+            s.appendLiteral("\(name) AS (\n")
+            s.appendLiteral("""
                 INSERT INTO payment_orders (id, end_to_end_id, source_type, source_id, creditor_type, creditor_ref, creditor_name,
                                             creditor_iban, creditor_account_number, creditor_bank_code, amount, currency,
                                             requested_execution_date, purpose, remittance, entry_id, entry_reference_type,
                                             entry_reference_id, business_date, created_by)
-                SELECT \(o.id), \(o.endToEndID), \(o.sourceType.rawValue), \(o.sourceID), \(o.sourceType.creditorType.rawValue),
-                       \(o.creditorRef), p.name, p.iban, p.account_number, p.bank_code, \(o.amount.minorUnits), \(o.amount.currency.code),
-                       \(o.requestedExecutionDate.description)::date, \(o.sourceType.purposeCode), \(o.remittance),
-                       (SELECT id FROM journal_entries WHERE idempotency_ref = \(o.entryIdempotencyRef)),
-                       \(o.entryReferenceType), \(o.entryReferenceID), \(o.businessDate.description)::date, \(actor)
-                FROM (SELECT 1) one LEFT JOIN (SELECT * FROM payee LIMIT 1) p ON true
+                SELECT
+                """)
+            for (index, value) in [o.id.uuidString.lowercased(), o.endToEndID, o.sourceType.rawValue, o.sourceID,
+                                   o.sourceType.creditorType.rawValue, o.creditorRef].enumerated() {
+                s.appendLiteral(index == 0 ? " " : ", ")
+                s.appendInterpolation(value)
+                if index == 0 { s.appendLiteral("::uuid") }
+            }
+            s.appendLiteral(", p.name, p.iban, p.account_number, p.bank_code, ")
+            s.appendInterpolation(o.amount.minorUnits); s.appendLiteral(", ")
+            s.appendInterpolation(o.amount.currency.code); s.appendLiteral(", ")
+            s.appendInterpolation(o.requestedExecutionDate.description); s.appendLiteral("::date, ")
+            s.appendInterpolation(o.sourceType.purposeCode); s.appendLiteral(", ")
+            s.appendInterpolation(o.remittance); s.appendLiteral(", (SELECT id FROM journal_entries WHERE idempotency_ref = ")
+            s.appendInterpolation(o.entryIdempotencyRef); s.appendLiteral("), ")
+            s.appendInterpolation(o.entryReferenceType); s.appendLiteral(", ")
+            s.appendInterpolation(o.entryReferenceID); s.appendLiteral(", ")
+            s.appendInterpolation(o.businessDate.description); s.appendLiteral("::date, ")
+            s.appendInterpolation(actor)
+            // The payee's bank details as known now: the supplier's own, or the party's registered ones.
+            s.appendLiteral("""
+
+                FROM (SELECT 1) one LEFT JOIN (
+                    SELECT payee_name AS name, payee_iban AS iban, payee_account_number AS account_number, payee_bank_code AS bank_code
+                    FROM suppliers WHERE id = NULLIF(
+                """)
+            s.appendInterpolation(supplierID)
+            s.appendLiteral("""
+                , '')::uuid
+                    UNION ALL
+                    SELECT name, iban, account_number, bank_code FROM payee_details WHERE party_type =
+                """)
+            s.appendLiteral(" ")
+            s.appendInterpolation(o.sourceType.creditorType.rawValue)
+            s.appendLiteral(" AND party_ref = ")
+            s.appendInterpolation(o.creditorRef)
+            s.appendLiteral("""
+
+                    LIMIT 1
+                ) p ON true
                 ON CONFLICT (source_type, source_id) DO NOTHING
-                RETURNING 1
             )
-            SELECT 1 FROM inserted
-            """, logger: logger).all(Int.self).count == 1
+            """)
+        }
     }
 
     /// Many orders in one statement (order not kept; unknown ids skipped).
