@@ -104,7 +104,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/QianzhuangClient",
-            exclude: ["openapi-generator-config.yaml", "openapi.yaml.sha256"]
+            exclude: ["openapi-generator-config.yaml", "openapi.yaml.sha256", "generated.sha256"]
         ),
         .testTarget(
             name: "QianzhuangTests",

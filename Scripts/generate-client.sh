@@ -12,7 +12,9 @@ GENERATOR_VERSION=1.14.3   # keep with swift-openapi-runtime's version in Packag
 
 generator="${SWIFT_OPENAPI_GENERATOR:-}"
 if [ -z "$generator" ]; then
-  scratch="${TMPDIR:-/tmp}/qz-openapi-generator-$GENERATOR_VERSION"
+  # A fresh scratch package each run unless QZ_GENERATOR_SCRATCH names one to reuse (nothing left
+  # over from another run is trusted by default).
+  scratch="${QZ_GENERATOR_SCRATCH:-$(mktemp -d)}"
   mkdir -p "$scratch"
   cat > "$scratch/Package.swift" <<SWIFT
 // swift-tools-version:6.1
@@ -37,4 +39,6 @@ rm -rf Tests/QianzhuangClient/Generated
 mkdir -p Tests/QianzhuangClient/Generated
 cp "$work"/out/*.swift Tests/QianzhuangClient/Generated/
 sha256sum Sources/HTTPAPI/openapi.yaml | cut -d' ' -f1 > Tests/QianzhuangClient/openapi.yaml.sha256
+# The generated files' own digests: OpenAPITests refuses a generated file edited by hand.
+(cd Tests/QianzhuangClient/Generated && sha256sum *.swift) > Tests/QianzhuangClient/generated.sha256
 echo "generate-client: Tests/QianzhuangClient/Generated from openapi.yaml $(cat Tests/QianzhuangClient/openapi.yaml.sha256)" >&2

@@ -92,5 +92,16 @@ struct OpenAPITests {
         #expect(generated.count == Set(generated).count)
         #expect(Set(generated) == Set(documented), "generated: \(Set(generated).symmetricDifference(Set(documented)).sorted())")
         #expect(generated.count > 80)
+        // And nobody edited the generated files by hand since (Scripts/generate-client.sh records their digests).
+        let listed = try String(contentsOf: root.appendingPathComponent("Tests/QianzhuangClient/generated.sha256"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        let folder = root.appendingPathComponent("Tests/QianzhuangClient/Generated")
+        let present = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+        #expect(Set(listed.compactMap { $0.last.map(String.init) }) == Set(present))
+        for line in listed where line.count == 2 {
+            let bytes = try Data(contentsOf: folder.appendingPathComponent(String(line[1])))
+            #expect(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() == String(line[0]),
+                    "\(line[1]) differs from what the generator wrote: run Scripts/generate-client.sh")
+        }
     }
 }
