@@ -76,6 +76,7 @@ enum WireJSON {
         let stringValue: String
         var intValue: Int? { nil }
         init(_ string: String) { stringValue = string }
+        init(index: Int) { stringValue = String(index) }
         init?(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { stringValue = String(intValue) }
     }
@@ -111,10 +112,10 @@ enum WireJSON {
 
     /// A value's node, or `Unsupported` for a type whose JSON form Foundation decides.
     static func node<T: Encodable>(_ value: T, codingPath: [any CodingKey], topLevel: Bool = false) throws -> Node {
-        if T.self == String.self { return .string(value as! String) }
-        if T.self == Int.self { return .literal(String(value as! Int)) }
-        if T.self == Int64.self { return .literal(String(value as! Int64)) }
-        if T.self == Bool.self { return .literal((value as! Bool) ? "true" : "false") }
+        if let text = value as? String { return .string(text) }
+        if let number = value as? Int { return .literal(String(number)) }
+        if let number = value as? Int64 { return .literal(String(number)) }
+        if let flag = value as? Bool { return .literal(flag ? "true" : "false") }
         if T.self == Double.self || T.self == Float.self || T.self == Decimal.self || T.self == Date.self
             || T.self == Data.self || T.self == URL.self {
             throw Unsupported()
@@ -216,7 +217,7 @@ enum WireJSON {
         let codingPath: [any CodingKey]
         var count: Int { box.items.count }
 
-        private var nextPath: [any CodingKey] { codingPath + [AnyKey(intValue: count)!] }
+        private var nextPath: [any CodingKey] { codingPath + [AnyKey(index: count)] }
 
         mutating func encodeNil() throws { box.items.append(.literal("null")) }
         mutating func encode(_ value: Bool) throws { box.items.append(.literal(value ? "true" : "false")) }
