@@ -209,42 +209,73 @@ public enum CreditLedgerBatch {
     public static func post(_ entries: [JournalEntry], on connection: PostgresConnection, logger: Logger) async throws -> Int {
         guard !entries.isEmpty else { return 0 }
         try await LedgerStore.ensureAccounts(entries.flatMap { $0.lines.map(\.account) }, on: connection, logger: logger)
-        let ids = entries.map { _ in UUID() }
-        var entryIDs: [UUID] = []
-        var lines: [Int16] = []
-        var codes: [String] = []
-        var amounts: [Int64] = []
-        var currencies: [String] = []
-        for (id, entry) in zip(ids, entries) {
-            for (index, line) in entry.lines.enumerated() {
-                entryIDs.append(id)
-                lines.append(Int16(index + 1))
-                codes.append(line.account.code)
-                amounts.append(line.amount.minorUnits)
-                currencies.append(line.amount.currency.code)
-            }
-        }
-        let posted = try await connection.prepared("""
-            WITH inserted AS (
-                INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
-                SELECT t.id, t.business_date::date, t.kind, t.reference_type, t.reference_id, NULLIF(t.idempotency_ref, ''),
-                       t.description
-                FROM unnest(\(ids)::uuid[], \(entries.map(\.businessDate.description))::text[], \(entries.map(\.kind))::text[],
-                            \(entries.map(\.referenceType))::text[], \(entries.map(\.referenceID))::text[],
-                            \(entries.map { $0.idempotencyRef ?? "" })::text[], \(entries.map(\.description))::text[])
-                     AS t(id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
-                ON CONFLICT (idempotency_ref) DO NOTHING
-                RETURNING id
-            )
-            INSERT INTO postings (entry_id, line, account_id, amount, currency)
-            SELECT t.entry_id, t.line, a.id, t.amount, t.currency
-            FROM unnest(\(entryIDs)::uuid[], \(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
-                 AS t(entry_id, line, code, amount, currency)
-            JOIN inserted ON inserted.id = t.entry_id
-            JOIN ledger_accounts a ON a.code = t.code
-            ORDER BY a.id
-            RETURNING entry_id
-            """, logger: logger).all(UUID.self)
+        let insert = Insert(ids: entries.map { _ in UUID() }, entries: entries)
+        var s = PreparedSQL.StringInterpolation(literalCapacity: 1200, interpolationCount: 12)
+        s.appendLiteral("WITH ")
+        insert.appendCTE(named: "posted", to: &s)
+        s.appendLiteral("\nSELECT entry_id FROM posted")
+        let posted = try await connection.prepared(PreparedSQL(stringInterpolation: s), logger: logger).all(UUID.self)
         return Set(posted).count
+    }
+
+    /// Like `post`, but inside a request transaction the entries are held back for the request's
+    /// last statement (`WaitingWrites`), one round trip fewer on the capture path; the ledger
+    /// accounts are opened now. Returns the ids the entries will have. The caller must know no
+    /// entry's idempotency reference is already booked (the capture holds its checkout's lock):
+    /// a held-back entry that is skipped leaves nothing for the ids to name, and whatever names
+    /// one (a payment order's foreign key) fails the transaction rather than pointing elsewhere.
+    public static func hold(_ entries: [JournalEntry], on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        guard !entries.isEmpty else { return [] }
+        try await LedgerStore.ensureAccounts(entries.flatMap { $0.lines.map(\.account) }, on: connection, logger: logger)
+        let insert = Insert(ids: entries.map { _ in UUID() }, entries: entries)
+        try await WaitingWrites.write(insert, on: connection, logger: logger)
+        return insert.ids
+    }
+
+    /// The entries and their postings as two data-modifying CTEs, `<name>_entries` and `<name>`
+    /// (the postings, returning their entry ids).
+    struct Insert: DeferredInsert {
+        let ids: [UUID]
+        let entries: [JournalEntry]
+
+        func appendCTE(named name: String, to s: inout PreparedSQL.StringInterpolation) {
+            var entryIDs: [UUID] = []
+            var lines: [Int16] = []
+            var codes: [String] = []
+            var amounts: [Int64] = []
+            var currencies: [String] = []
+            for (id, entry) in zip(ids, entries) {
+                for (index, line) in entry.lines.enumerated() {
+                    entryIDs.append(id)
+                    lines.append(Int16(index + 1))
+                    codes.append(line.account.code)
+                    amounts.append(line.amount.minorUnits)
+                    currencies.append(line.amount.currency.code)
+                }
+            }
+            let fragment: SQLFragment = """
+                \(unescaped: name)_entries AS (
+                    INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+                    SELECT t.id, t.business_date::date, t.kind, t.reference_type, t.reference_id, NULLIF(t.idempotency_ref, ''),
+                           t.description
+                    FROM unnest(\(ids)::uuid[], \(entries.map(\.businessDate.description))::text[], \(entries.map(\.kind))::text[],
+                                \(entries.map(\.referenceType))::text[], \(entries.map(\.referenceID))::text[],
+                                \(entries.map { $0.idempotencyRef ?? "" })::text[], \(entries.map(\.description))::text[])
+                         AS t(id, business_date, kind, reference_type, reference_id, idempotency_ref, description)
+                    ON CONFLICT (idempotency_ref) DO NOTHING
+                    RETURNING id
+                ), \(unescaped: name) AS (
+                    INSERT INTO postings (entry_id, line, account_id, amount, currency)
+                    SELECT t.entry_id, t.line, a.id, t.amount, t.currency
+                    FROM unnest(\(entryIDs)::uuid[], \(lines)::smallint[], \(codes)::text[], \(amounts)::bigint[], \(currencies)::text[])
+                         AS t(entry_id, line, code, amount, currency)
+                    JOIN \(unescaped: name)_entries inserted ON inserted.id = t.entry_id
+                    JOIN ledger_accounts a ON a.code = t.code
+                    ORDER BY a.id
+                    RETURNING entry_id
+                )
+                """
+            s.appendInterpolation(fragment)
+        }
     }
 }

@@ -25,44 +25,67 @@ public enum CreditPlanStore {
     /// parts match nothing. The caller holds the account and checkout locks; foreign keys are
     /// checked at the end of the statement, when the plan exists. Optional values travel as '' and
     /// NULLIF, so the statement never binds a NULL and always runs prepared.
+    ///
+    /// A capture's plan is written only (its response is built from `plan`), so inside a request
+    /// transaction it is held back for the request's last statement (`WaitingWrites`); a
+    /// conversion, which reads its plan again, writes it now.
     public static func insert(
         _ plan: InstallmentPlanRecord, closing: CaptureClose? = nil, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        let rows = plan.installments
-        let capturing = closing != nil
-        try await connection.prepared("""
-            WITH plan AS (
-                INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
-                                          rounding, currency, principal, fee_base, purchase_date, status, converted_from)
-                VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
-                        NULLIF(\(plan.plan.tenor ?? 0), 0), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
-                        NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
-                        \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
-                        \(plan.purchaseDate.description)::date, \(plan.status.rawValue),
-                        NULLIF(\(plan.convertedFrom?.uuidString ?? ""), '')::uuid)
-            ), installments AS (
-                INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
-                SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee,
-                       t.status
-                FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.dueDate.description))::text[],
-                            \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[],
-                            \(rows.map(\.status.rawValue))::text[])
-                     AS t(number, due_date, principal, fee, status)
-            ), checkout AS (
-                UPDATE credit_checkouts SET status = 'captured', captured_amount = \(plan.principal.minorUnits), plan_id = \(plan.id),
-                       closed_at = now()
-                WHERE \(capturing) AND credit_account_id = \(plan.creditAccountID) AND id = \(plan.checkoutID) AND status = 'authorized'
-            ), audit AS (
-                INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
-                SELECT \(closing?.actor ?? ""), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()),
-                       jsonb_build_object('captured', \(plan.principal.decimalString)::text, 'plan_id', \(plan.id.uuidString.lowercased())::text),
-                       NULLIF(\(closing?.requestID ?? ""), '')
-                WHERE \(capturing)
-            )
-            UPDATE credit_accounts SET held = held - \(closing?.released.minorUnits ?? 0),
-                   principal_outstanding = principal_outstanding + \(plan.principal.minorUnits), updated_at = now()
-            WHERE \(capturing) AND id = \(plan.creditAccountID)
-            """, logger: logger)
+        let insert = PlanInsert(plan: plan, closing: closing)
+        if closing != nil {
+            try await WaitingWrites.write(insert, on: connection, logger: logger)
+        } else {
+            try await connection.prepared(WaitingWrites.statement(events: [], inserts: [insert]) { $0.appendLiteral("SELECT 1") },
+                                          logger: logger)
+        }
+    }
+
+    /// The plan's statement as data-modifying CTEs named after `name`.
+    struct PlanInsert: DeferredInsert {
+        let plan: InstallmentPlanRecord
+        let closing: CaptureClose?
+
+        func appendCTE(named name: String, to s: inout PreparedSQL.StringInterpolation) {
+            let plan = plan, closing = closing
+            let rows = plan.installments
+            let capturing = closing != nil
+            let fragment: SQLFragment = """
+                \(unescaped: name)_plan AS (
+                    INSERT INTO credit_plans (credit_account_id, id, checkout_id, merchant_id, plan_type, tenor, pricing, monthly_rate,
+                                              rounding, currency, principal, fee_base, purchase_date, status, converted_from)
+                    VALUES (\(plan.creditAccountID), \(plan.id), \(plan.checkoutID), \(plan.merchantID), \(plan.plan.typeName),
+                            NULLIF(\(plan.plan.tenor ?? 0), 0), NULLIF(\(plan.pricing?.methodName ?? ""), ''),
+                            NULLIF(\(plan.pricing.map { "\($0.monthlyRate)" } ?? ""), '')::numeric,
+                            \(plan.rounding.rawValue), \(plan.currency.code), \(plan.principal.minorUnits), \(plan.feeBase.minorUnits),
+                            \(plan.purchaseDate.description)::date, \(plan.status.rawValue),
+                            NULLIF(\(plan.convertedFrom?.uuidString ?? ""), '')::uuid)
+                ), \(unescaped: name)_installments AS (
+                    INSERT INTO credit_installments (credit_account_id, plan_id, number, due_date, currency, principal, fee, status)
+                    SELECT \(plan.creditAccountID), \(plan.id), t.number, t.due_date::date, \(plan.currency.code), t.principal, t.fee,
+                           t.status
+                    FROM unnest(\(rows.map(\.number))::int[], \(rows.map(\.dueDate.description))::text[],
+                                \(rows.map(\.principal.minorUnits))::bigint[], \(rows.map(\.fee.minorUnits))::bigint[],
+                                \(rows.map(\.status.rawValue))::text[])
+                         AS t(number, due_date, principal, fee, status)
+                ), \(unescaped: name)_checkout AS (
+                    UPDATE credit_checkouts SET status = 'captured', captured_amount = \(plan.principal.minorUnits), plan_id = \(plan.id),
+                           closed_at = now()
+                    WHERE \(capturing) AND credit_account_id = \(plan.creditAccountID) AND id = \(plan.checkoutID) AND status = 'authorized'
+                ), \(unescaped: name)_audit AS (
+                    INSERT INTO audit_events (actor, action, object_type, object_id, detail, request_id)
+                    SELECT \(closing?.actor ?? ""), 'credit.checkout.captured', 'checkout', \(plan.checkoutID.uuidString.lowercased()),
+                           jsonb_build_object('captured', \(plan.principal.decimalString)::text, 'plan_id', \(plan.id.uuidString.lowercased())::text),
+                           NULLIF(\(closing?.requestID ?? ""), '')
+                    WHERE \(capturing)
+                ), \(unescaped: name) AS (
+                    UPDATE credit_accounts SET held = held - \(closing?.released.minorUnits ?? 0),
+                           principal_outstanding = principal_outstanding + \(plan.principal.minorUnits), updated_at = now()
+                    WHERE \(capturing) AND id = \(plan.creditAccountID)
+                )
+                """
+            s.appendInterpolation(fragment)
+        }
     }
 
     /// The credit account a plan belongs to (no lock).

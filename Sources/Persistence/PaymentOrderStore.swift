@@ -35,8 +35,10 @@ public struct NewPaymentOrder: Sendable {
     public let amount: Money
     public let requestedExecutionDate: BusinessDate
     public let remittance: String
-    /// The journal entry that moved the money, found by its idempotency reference.
+    /// The journal entry that moved the money, found by its idempotency reference, or named by
+    /// `entryID` when the entry is itself still waiting to be written (`CreditLedgerBatch.hold`).
     public let entryIdempotencyRef: String
+    public var entryID: UUID?
     public let entryReferenceType: String
     public let entryReferenceID: String
     public let businessDate: BusinessDate
@@ -203,12 +205,7 @@ public enum PaymentOrderStore {
     /// Inside a request transaction the insert waits for the request's last statement
     /// (`WaitingWrites`): nothing in a request reads an order it has just created.
     public static func insert(_ o: NewPaymentOrder, actor: String, on c: PostgresConnection, logger: Logger) async throws {
-        let insert = OrderInsert(order: o, actor: actor)
-        if let waiting = WaitingWrites.on(c) {
-            waiting.add(insert)
-            return
-        }
-        try await c.prepared(WaitingWrites.statement(events: [], inserts: [insert]) { $0.appendLiteral("SELECT 1") }, logger: logger)
+        try await WaitingWrites.write(OrderInsert(order: o, actor: actor), on: c, logger: logger)
     }
 
     /// The order's insert as a data-modifying CTE.
@@ -238,8 +235,14 @@ public enum PaymentOrderStore {
             s.appendInterpolation(o.amount.currency.code); s.appendLiteral(", ")
             s.appendInterpolation(o.requestedExecutionDate.description); s.appendLiteral("::date, ")
             s.appendInterpolation(o.sourceType.purposeCode); s.appendLiteral(", ")
-            s.appendInterpolation(o.remittance); s.appendLiteral(", (SELECT id FROM journal_entries WHERE idempotency_ref = ")
-            s.appendInterpolation(o.entryIdempotencyRef); s.appendLiteral("), ")
+            s.appendInterpolation(o.remittance)
+            if let entryID = o.entryID {
+                // The entry is written by the same held-back statement: no row to look up yet.
+                s.appendLiteral(", "); s.appendInterpolation(entryID); s.appendLiteral(", ")
+            } else {
+                s.appendLiteral(", (SELECT id FROM journal_entries WHERE idempotency_ref = ")
+                s.appendInterpolation(o.entryIdempotencyRef); s.appendLiteral("), ")
+            }
             s.appendInterpolation(o.entryReferenceType); s.appendLiteral(", ")
             s.appendInterpolation(o.entryReferenceID); s.appendLiteral(", ")
             s.appendInterpolation(o.businessDate.description); s.appendLiteral("::date, ")

@@ -59,6 +59,16 @@ final class WaitingWrites: Sendable {
         return statement(events: events, inserts: inserts, then: main)
     }
 
+    /// Holds `insert` back for the last statement of the request transaction on `c`, or, outside
+    /// one (a nightly step, a test), writes it now on its own.
+    static func write(_ insert: any DeferredInsert, on c: PostgresConnection, logger: Logger) async throws {
+        if let waiting = on(c) {
+            waiting.add(insert)
+            return
+        }
+        try await c.prepared(statement(events: [], inserts: [insert]) { $0.appendLiteral("SELECT 1") }, logger: logger)
+    }
+
     /// Writes what the request transaction on `c` still holds (before its COMMIT).
     static func flush(on c: PostgresConnection, logger: Logger) async throws {
         guard let waiting = on(c) else { return }

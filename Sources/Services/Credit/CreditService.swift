@@ -317,9 +317,11 @@ public struct CreditService: Sendable {
                 try CreditLedger.capture(checkoutID: checkout.id.uuidString.lowercased(), creditAccountID: account.id.uuidString.lowercased(),
                                          merchantID: checkout.merchantID, principal: captured, businessDate: today)
             }
-            try await CreditLedgerBatch.post([entry], on: c, logger: logger)
+            // Plan, entry, order and event are written only; they wait for the request's last statement.
+            let entryIDs = try await CreditLedgerBatch.hold([entry], on: c, logger: logger)
             try await PaymentOrders.payOut(.merchantPayable, sourceID: entry.referenceID, creditorRef: checkout.merchantID,
-                                           amount: captured, entry: entry, remittance: "Order \(checkout.orderRef)", on: c, logger: logger)
+                                           amount: captured, entry: entry, entryID: entryIDs.first,
+                                           remittance: "Order \(checkout.orderRef)", on: c, logger: logger)
             let after = checkout.closed(as: .captured, captured: captured, planID: plan.id)
             try await EventLog.record(.checkoutCaptured, .checkout(after), objectID: after.id.uuidString.lowercased(),
                                       businessDate: today, on: c, logger: logger)

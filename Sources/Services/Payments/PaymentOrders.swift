@@ -41,15 +41,16 @@ public enum PaymentOrders {
     /// batch is sent (`PaymentLedger.payableClearedOnSending`). Same rules as `create`.
     public static func payOut(
         _ source: PaymentSourceType, sourceID: String, creditorRef: String, amount: Money, entry: JournalEntry,
-        remittance: String, on c: DatabaseConnection, logger: Logger
+        entryID: UUID? = nil, remittance: String, on c: DatabaseConnection, logger: Logger
     ) async throws {
         guard amount.isPositive else { return }
         let id = UUID()
-        let order = NewPaymentOrder(
+        var order = NewPaymentOrder(
             id: id, endToEndID: EndToEndID.generate(on: entry.businessDate).value, sourceType: source, sourceID: sourceID,
             creditorRef: creditorRef, amount: amount, requestedExecutionDate: entry.businessDate,
             remittance: String(remittance.prefix(140)), entryIdempotencyRef: entry.idempotencyRef ?? "",
             entryReferenceType: "payment_order", entryReferenceID: id.uuidString.lowercased(), businessDate: entry.businessDate)
+        order.entryID = entryID
         try await PaymentOrderStore.insert(order, actor: "system", on: c, logger: logger)
     }
 }
