@@ -150,12 +150,7 @@ enum StrictJSON {
                 index += 1
                 skipWhitespace()
                 members.append((key, try value(depth: depth + 1)))
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-                index += 1
-                return .object(members)
+                if try !another(closedBy: UInt8(ascii: "}")) { return .object(members) }
             }
         }
 
@@ -167,13 +162,18 @@ enum StrictJSON {
             while true {
                 skipWhitespace()
                 elements.append(try value(depth: depth + 1))
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                guard bytes[index] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
-                index += 1
-                return .array(elements)
+                if try !another(closedBy: UInt8(ascii: "]")) { return .array(elements) }
             }
+        }
+
+        /// After a member or element: past a ',' true (another follows), past the container's `close` false.
+        mutating func another(closedBy close: UInt8) throws(SyntaxError) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; return true }
+            guard bytes[index] == close else { throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'") }
+            index += 1
+            return false
         }
 
         mutating func hex4() throws(SyntaxError) -> UInt32 {

@@ -12,16 +12,6 @@ struct FinancingLineBody: Codable {
     let autoApprovalCeiling: MoneyBody
     let dayCount: String?
 
-    init(_ line: FinancingLine) {
-        limit = MoneyBody(line.limit)
-        advanceRate = line.advanceRate.description
-        annualDiscountRate = line.annualDiscountRate.description
-        minDaysToMaturity = line.minDaysToMaturity
-        maxDaysToMaturity = line.maxDaysToMaturity
-        autoApprovalCeiling = MoneyBody(line.autoApprovalCeiling)
-        dayCount = line.dayCount.rawValue
-    }
-
     func line(field: String) throws -> FinancingLine {
         let limit = try limit.money(field: "\(field).limit")
         let ceiling = try autoApprovalCeiling.money(field: "\(field).auto_approval_ceiling")
@@ -76,16 +66,16 @@ struct FinancingLinePatch: Codable {
     }
 }
 
+/// In an extension, so the body keeps its memberwise initializer (a patch merges into one).
 extension FinancingLineBody {
-    init(limit: MoneyBody, advanceRate: String, annualDiscountRate: String, minDaysToMaturity: Int, maxDaysToMaturity: Int,
-         autoApprovalCeiling: MoneyBody, dayCount: String?) {
-        self.limit = limit
-        self.advanceRate = advanceRate
-        self.annualDiscountRate = annualDiscountRate
-        self.minDaysToMaturity = minDaysToMaturity
-        self.maxDaysToMaturity = maxDaysToMaturity
-        self.autoApprovalCeiling = autoApprovalCeiling
-        self.dayCount = dayCount
+    init(_ line: FinancingLine) {
+        limit = MoneyBody(line.limit)
+        advanceRate = line.advanceRate.description
+        annualDiscountRate = line.annualDiscountRate.description
+        minDaysToMaturity = line.minDaysToMaturity
+        maxDaysToMaturity = line.maxDaysToMaturity
+        autoApprovalCeiling = MoneyBody(line.autoApprovalCeiling)
+        dayCount = line.dayCount.rawValue
     }
 }
 

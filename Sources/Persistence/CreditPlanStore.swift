@@ -210,9 +210,7 @@ public enum CreditPlanStore {
             FROM credit_installments WHERE credit_account_id = \(creditAccountID) AND plan_id = \(planID)
             ORDER BY number \(unescaped: lock)
             """, logger: logger)
-        var out: [InstallmentRecord] = []
-        for try await row in rows { out.append(try decodeInstallment(row.makeRandomAccess(), currency)) }
-        return out
+        return try await rows.all { try decodeInstallment($0, currency) }
     }
 
     /// Writes back the amounts and status of `installments` (matched by number) of one plan.

@@ -207,12 +207,9 @@ public enum CreditStore {
     /// Many accounts in one statement (order not kept; unknown ids skipped).
     public static func accounts(ids: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [CreditAccountRecord] {
         guard !ids.isEmpty else { return [] }
-        var out: [CreditAccountRecord] = []
-        for try await row in try await connection.query(
-            "SELECT \(unescaped: accountColumns) FROM \(unescaped: accountFrom) WHERE a.id = ANY(\(ids)::uuid[])", logger: logger) {
-            out.append(try decodeAccount(row.makeRandomAccess()))
-        }
-        return out
+        return try await connection.query(
+            "SELECT \(unescaped: accountColumns) FROM \(unescaped: accountFrom) WHERE a.id = ANY(\(ids)::uuid[])", logger: logger
+        ).all { try decodeAccount($0) }
     }
 
     public static func account(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CreditAccountRecord? {

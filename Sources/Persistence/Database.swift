@@ -251,6 +251,15 @@ extension PSQLError {
     public var serverMessage: String? { serverInfo?[.message] }
 }
 
+extension AsyncSequence where Element == PostgresRow {
+    /// Collects every row, each read by `decode` (a store's column decoder).
+    public func all<T>(_ decode: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
+        var out: [T] = []
+        for try await row in self { out.append(try decode(row.makeRandomAccess())) }
+        return out
+    }
+}
+
 extension PostgresRowSequence {
     /// Collects every row decoded as `T`.
     public func all<T: PostgresDecodable & Sendable>(_ type: T.Type) async throws -> [T] {

@@ -200,9 +200,7 @@ public enum FinancingStore {
         """
 
     static func decodeReceivables<Rows: AsyncSequence>(_ rows: Rows) async throws -> [ReceivableRecord] where Rows.Element == PostgresRow {
-        var out: [ReceivableRecord] = []
-        for try await row in rows { out.append(try decodeReceivable(row.makeRandomAccess(), at: 0)) }
-        return out
+        try await rows.all { try decodeReceivable($0, at: 0) }
     }
 
     /// A receivable from the 12 `receivableColumns` starting at column `o`.

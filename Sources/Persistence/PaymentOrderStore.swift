@@ -277,12 +277,9 @@ public enum PaymentOrderStore {
     /// Many orders in one statement (order not kept; unknown ids skipped).
     public static func orders(ids: [UUID], on c: PostgresConnection, logger: Logger) async throws -> [PaymentOrderRecord] {
         guard !ids.isEmpty else { return [] }
-        var out: [PaymentOrderRecord] = []
-        for try await row in try await c.query(
-            "SELECT \(unescaped: orderColumns) FROM payment_orders o WHERE o.id = ANY(\(ids)::uuid[])", logger: logger) {
-            out.append(try decodeOrder(row.makeRandomAccess()))
-        }
-        return out
+        return try await c.query(
+            "SELECT \(unescaped: orderColumns) FROM payment_orders o WHERE o.id = ANY(\(ids)::uuid[])", logger: logger
+        ).all(decodeOrder)
     }
 
     public static func order(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> PaymentOrderRecord? {
@@ -390,15 +387,11 @@ public enum PaymentOrderStore {
               AND (o.creditor_name, o.creditor_iban, o.creditor_account_number, o.creditor_bank_code)
                   IS DISTINCT FROM (p.name, p.iban, p.account_number, p.bank_code)
             """, logger: logger)
-        var out: [PaymentOrderRecord] = []
-        for try await row in try await c.query("""
+        return try await c.query("""
             SELECT \(unescaped: orderColumns) FROM payment_orders o
             WHERE o.status = 'pending' AND o.requested_execution_date <= \(date.description)::date AND o.creditor_name IS NOT NULL
             ORDER BY o.currency, o.end_to_end_id FOR UPDATE
-            """, logger: logger) {
-            out.append(try decodeOrder(row.makeRandomAccess()))
-        }
-        return out
+            """, logger: logger).all(decodeOrder)
     }
 
     /// Writes a batch with its file, and moves its orders to `batched`.
@@ -482,13 +475,9 @@ public enum PaymentOrderStore {
         let ids = try await c.query("SELECT id FROM payment_orders WHERE batch_id = \(id) AND status = 'batched'", logger: logger)
             .all(UUID.self)
         let moved = try await move(ids: ids, from: .batched, to: .sent, actor: actor, detail: "batch sent", on: c, logger: logger)
-        var out: [PaymentOrderRecord] = []
-        for try await row in try await c.query("""
+        return try await c.query("""
             SELECT \(unescaped: orderColumns) FROM payment_orders o WHERE o.id = ANY(\(moved)::uuid[]) ORDER BY o.end_to_end_id
-            """, logger: logger) {
-            out.append(try decodeOrder(row.makeRandomAccess()))
-        }
-        return out
+            """, logger: logger).all(decodeOrder)
     }
 
     // MARK: Closing the loop

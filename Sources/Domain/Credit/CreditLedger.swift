@@ -49,13 +49,10 @@ public enum CreditLedger {
     public static func recovery(
         recoveryID: String, creditAccountID: String, amount: Money, businessDate: BusinessDate
     ) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(
+        try .transfer(
             kind: "credit.recovery", businessDate: businessDate, referenceType: "credit_account", referenceID: creditAccountID,
             idempotencyRef: "recovery:\(recoveryID)", description: "recovery after charge-off",
-            lines: [
-                .debit(PlatformAccounts.cash(amount.currency), amount),
-                .credit(recoveryIncome(amount.currency), amount),
-            ])
+            amount: amount, debit: PlatformAccounts.cash(amount.currency), credit: recoveryIncome(amount.currency))
     }
 
     /// Capture of a checkout: the consumer now owes the principal; the platform owes the merchant.
@@ -117,27 +114,21 @@ public enum CreditLedger {
     public static func lateFee(
         planID: String, installment: Int, creditAccountID: String, amount: Money, businessDate: BusinessDate
     ) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(
+        try .transfer(
             kind: "credit.late_fee", businessDate: businessDate, referenceType: "installment_plan", referenceID: planID,
             idempotencyRef: lateFeeReference(planID: planID, installment: installment, businessDate: businessDate),
             description: "late fee on installment \(installment)",
-            lines: [
-                .debit(receivable(creditAccountID: creditAccountID, amount.currency), amount),
-                .credit(lateFeeIncome(amount.currency), amount),
-            ])
+            amount: amount, debit: receivable(creditAccountID: creditAccountID, amount.currency), credit: lateFeeIncome(amount.currency))
     }
 
     /// Charge-off: the account's whole receivable (principal and late fees owed) is written off.
     public static func chargeOff(
         creditAccountID: String, balance: Money, businessDate: BusinessDate
     ) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(
+        try .transfer(
             kind: "credit.charge_off", businessDate: businessDate, referenceType: "credit_account", referenceID: creditAccountID,
             idempotencyRef: "chargeoff:\(creditAccountID)", description: "charged off at 180 days past due",
-            lines: [
-                .debit(writeOffExpense(balance.currency), balance),
-                .credit(receivable(creditAccountID: creditAccountID, balance.currency), balance),
-            ])
+            amount: balance, debit: writeOffExpense(balance.currency), credit: receivable(creditAccountID: creditAccountID, balance.currency))
     }
 
     private static func sum(_ a: Money, _ b: Money) throws(LedgerError) -> Money {

@@ -34,17 +34,17 @@ public enum FinancingLedger {
     public static func receivableConfirmed(
         supplier: String, receivable: String, face: Money, on date: BusinessDate
     ) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(kind: "receivable.confirmed", businessDate: date, referenceType: "receivable", referenceID: receivable,
-                         idempotencyRef: "receivable-confirmed:\(receivable)",
-                         lines: [.debit(purchases(face.currency), face), .credit(payable(supplier: supplier, face.currency), face)])
+        try .transfer(kind: "receivable.confirmed", businessDate: date, referenceType: "receivable", referenceID: receivable,
+                      idempotencyRef: "receivable-confirmed:\(receivable)",
+                      amount: face, debit: purchases(face.currency), credit: payable(supplier: supplier, face.currency))
     }
 
     public static func receivableDiluted(
         supplier: String, receivable: String, adjustment: String, amount: Money, on date: BusinessDate
     ) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(kind: "receivable.diluted", businessDate: date, referenceType: "receivable", referenceID: receivable,
-                         idempotencyRef: "receivable-diluted:\(adjustment)",
-                         lines: [.debit(payable(supplier: supplier, amount.currency), amount), .credit(purchases(amount.currency), amount)])
+        try .transfer(kind: "receivable.diluted", businessDate: date, referenceType: "receivable", referenceID: receivable,
+                      idempotencyRef: "receivable-diluted:\(adjustment)",
+                      amount: amount, debit: payable(supplier: supplier, amount.currency), credit: purchases(amount.currency))
     }
 
     public static func disbursement(

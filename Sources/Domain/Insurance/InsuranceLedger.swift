@@ -48,12 +48,9 @@ public enum InsuranceLedger {
     public static func claimPayout(
         claimID: String, seller: SellerRef, amount: Money, businessDate: BusinessDate
     ) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(
+        try .transfer(
             kind: "insurance.claim_payout", businessDate: businessDate, referenceType: "insurance_claim", referenceID: claimID,
             idempotencyRef: "claim-payout:\(claimID)", description: "Return shipping insurance claim payout",
-            lines: [
-                .debit(insurerPayable(amount.currency), amount),
-                .credit(claimsPayable(seller, amount.currency), amount),
-            ])
+            amount: amount, debit: insurerPayable(amount.currency), credit: claimsPayable(seller, amount.currency))
     }
 }

@@ -107,6 +107,16 @@ public struct JournalEntry: Sendable {
     /// Lines with a zero amount are dropped; the rest keep their order.
     public let lines: [PostingLine]
 
+    /// A two-line entry: one amount debited to one account and credited to another.
+    public static func transfer(
+        kind: String, businessDate: BusinessDate, referenceType: String, referenceID: String, idempotencyRef: String?,
+        description: String = "", amount: Money, debit: LedgerAccountSpec, credit: LedgerAccountSpec
+    ) throws(LedgerError) -> JournalEntry {
+        try JournalEntry(
+            kind: kind, businessDate: businessDate, referenceType: referenceType, referenceID: referenceID,
+            idempotencyRef: idempotencyRef, description: description, lines: [.debit(debit, amount), .credit(credit, amount)])
+    }
+
     public init(
         kind: String, businessDate: BusinessDate, referenceType: String, referenceID: String,
         idempotencyRef: String?, description: String = "", lines: [PostingLine]

@@ -28,17 +28,17 @@ public enum PaymentLedger {
 
     /// Paying out a payable from cash. Booked once per order (`payment-order-payout:<order id>`).
     public static func payout(orderID: String, payable: LedgerAccountSpec, amount: Money, on date: BusinessDate) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(kind: "payment_order.payout", businessDate: date, referenceType: "payment_order", referenceID: orderID,
-                         idempotencyRef: "payment-order-payout:\(orderID)", description: "payment order to the creditor",
-                         lines: [.debit(payable, amount), .credit(PlatformAccounts.cash(amount.currency), amount)])
+        try .transfer(kind: "payment_order.payout", businessDate: date, referenceType: "payment_order", referenceID: orderID,
+                      idempotencyRef: "payment-order-payout:\(orderID)", description: "payment order to the creditor",
+                      amount: amount, debit: payable, credit: PlatformAccounts.cash(amount.currency))
     }
 
     /// An order that failed after its cash was booked out (the bank rejected it, or it was cancelled):
     /// the cash is back and the creditor still owed. Booked once per order.
     public static func failed(orderID: String, amount: Money, on date: BusinessDate) throws(LedgerError) -> JournalEntry {
-        try JournalEntry(kind: "payment_order.failed", businessDate: date, referenceType: "payment_order_failure", referenceID: orderID,
-                         idempotencyRef: "payment-order-failed:\(orderID)", description: "payment order failed",
-                         lines: [.debit(PlatformAccounts.cash(amount.currency), amount), .credit(paymentReturns(amount.currency), amount)])
+        try .transfer(kind: "payment_order.failed", businessDate: date, referenceType: "payment_order_failure", referenceID: orderID,
+                      idempotencyRef: "payment-order-failed:\(orderID)", description: "payment order failed",
+                      amount: amount, debit: PlatformAccounts.cash(amount.currency), credit: paymentReturns(amount.currency))
     }
 
     /// Whether an order of `source` in `status` has already taken its amount out of cash in the ledger:

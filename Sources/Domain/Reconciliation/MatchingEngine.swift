@@ -297,55 +297,54 @@ struct MatchingRun {
         }
     }
 
-    mutating func matchOneToMany(_ grouping: GroupMatching) {
-        let groups = groupIndices(expected.indices.filter { !expectedDone[$0] }, grouping: grouping) {
-            (expected[$0].amount.currency, expected[$0].date, expected[$0].batchReference)
-        }
-        var used = Set<GroupKey>()
-        for line in actual.indices where !actualDone[line] {
-            let single = actual[line]
-            let candidates = candidateKeys(
-                currency: single.amount.currency, date: single.date,
-                batches: [single.batchReference, Self.normalized(single.reference)], grouping: grouping
-            )
-            for key in candidates where !used.contains(key) {
-                guard let members = groups[key],
-                      let sum = Self.sum(members.map { expected[$0].amount }),
-                      amountWithinTolerance(single.amount, sum),
-                      grouping == .sameDate || dateWithinWindow(single.date, members.map { expected[$0].date }.max() ?? single.date)
-                else { continue }
-                used.insert(key)
-                record(.matched(ReconciliationMatch(
-                    kind: .oneToMany(grouping), expected: members.map { expected[$0] }, actual: [single],
-                    difference: Self.difference(single.amount, sum)
-                )), items: members, lines: [line])
-                break
-            }
-        }
+    mutating func matchOneToMany(_ grouping: GroupMatching) { matchAgainstGroups(grouping, singleIsLine: true) }
+
+    mutating func matchManyToOne(_ grouping: GroupMatching) { matchAgainstGroups(grouping, singleIsLine: false) }
+
+    /// What grouped matching reads of an item or a line.
+    private struct Leg {
+        let amount: Money
+        let date: BusinessDate
+        let batch: String?
+        let reference: String?
     }
 
-    mutating func matchManyToOne(_ grouping: GroupMatching) {
-        let groups = groupIndices(actual.indices.filter { !actualDone[$0] }, grouping: grouping) {
-            (actual[$0].amount.currency, actual[$0].date, actual[$0].batchReference)
+    /// One-to-many (a line against a group of items) and many-to-one (an item against a group of
+    /// lines) are one pass, mirrored: each leftover of one side against the signed sum of a whole
+    /// group of the other side's leftovers, nearest group first; a group is used once.
+    private mutating func matchAgainstGroups(_ grouping: GroupMatching, singleIsLine: Bool) {
+        let (expected, actual) = (self.expected, self.actual)
+        func leg(_ index: Int, line: Bool) -> Leg {
+            line ? Leg(amount: actual[index].amount, date: actual[index].date, batch: actual[index].batchReference, reference: actual[index].reference)
+                : Leg(amount: expected[index].amount, date: expected[index].date, batch: expected[index].batchReference,
+                      reference: expected[index].reference)
+        }
+        let (singlesDone, othersDone) = singleIsLine ? (actualDone, expectedDone) : (expectedDone, actualDone)
+        let groups = groupIndices(othersDone.indices.filter { !othersDone[$0] }, grouping: grouping) {
+            let other = leg($0, line: !singleIsLine)
+            return (other.amount.currency, other.date, other.batch)
         }
         var used = Set<GroupKey>()
-        for item in expected.indices where !expectedDone[item] {
-            let single = expected[item]
+        // Recording marks only this single and the other side's members, so the snapshot of this side stays current.
+        for index in singlesDone.indices where !singlesDone[index] {
+            let single = leg(index, line: singleIsLine)
             let candidates = candidateKeys(
                 currency: single.amount.currency, date: single.date,
-                batches: [single.batchReference, Self.normalized(single.reference)], grouping: grouping
+                batches: [single.batch, Self.normalized(single.reference)], grouping: grouping
             )
             for key in candidates where !used.contains(key) {
                 guard let members = groups[key],
-                      let sum = Self.sum(members.map { actual[$0].amount }),
-                      amountWithinTolerance(sum, single.amount),
-                      grouping == .sameDate || dateWithinWindow(members.map { actual[$0].date }.max() ?? single.date, single.date)
+                      let sum = Self.sum(members.map { leg($0, line: !singleIsLine).amount }),
+                      amountWithinTolerance(single.amount, sum),
+                      grouping == .sameDate || dateWithinWindow(single.date, members.map { leg($0, line: !singleIsLine).date }.max() ?? single.date)
                 else { continue }
                 used.insert(key)
-                record(.matched(ReconciliationMatch(
-                    kind: .manyToOne(grouping), expected: [single], actual: members.map { actual[$0] },
-                    difference: Self.difference(sum, single.amount)
-                )), items: [item], lines: members)
+                let match = singleIsLine
+                    ? ReconciliationMatch(kind: .oneToMany(grouping), expected: members.map { expected[$0] }, actual: [actual[index]],
+                                          difference: Self.difference(single.amount, sum))
+                    : ReconciliationMatch(kind: .manyToOne(grouping), expected: [expected[index]], actual: members.map { actual[$0] },
+                                          difference: Self.difference(sum, single.amount))
+                record(.matched(match), items: singleIsLine ? members : [index], lines: singleIsLine ? [index] : members)
                 break
             }
         }

@@ -6,10 +6,9 @@ import Persistence
 extension CreditService {
     public func plan(id: UUID) async throws -> InstallmentPlanRecord {
         try await read { c in
-            guard let owner = try await CreditPlanStore.owner(planID: id, on: c, logger: logger),
-                  let plan = try await CreditPlanStore.plan(creditAccountID: owner, id: id, forUpdate: false, on: c, logger: logger)
-            else { throw ServiceError.notFound(resource: "installment plan", id: id.uuidString.lowercased()) }
-            return plan
+            let owner = try await CreditPlanStore.owner(planID: id, on: c, logger: logger).orNotFound("installment plan", id: id)
+            return try await CreditPlanStore.plan(creditAccountID: owner, id: id, forUpdate: false, on: c, logger: logger)
+                .orNotFound("installment plan", id: id)
         }
     }
 

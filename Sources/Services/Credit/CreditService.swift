@@ -262,10 +262,9 @@ public struct CreditService: Sendable {
 
     public func checkout(id: UUID) async throws -> CheckoutRecord {
         try await read { c in
-            guard let owner = try await CreditStore.checkoutOwner(id: id, on: c, logger: logger),
-                  let checkout = try await CreditStore.checkout(creditAccountID: owner, id: id, forUpdate: false, on: c, logger: logger)
-            else { throw ServiceError.notFound(resource: "checkout", id: id.uuidString.lowercased()) }
-            return checkout
+            let owner = try await CreditStore.checkoutOwner(id: id, on: c, logger: logger).orNotFound("checkout", id: id)
+            return try await CreditStore.checkout(creditAccountID: owner, id: id, forUpdate: false, on: c, logger: logger)
+                .orNotFound("checkout", id: id)
         }
     }
 
