@@ -81,9 +81,9 @@ extension ConsoleRoutes {
         let state = Self.query(request)["state"] ?? "open"
         if state.isEmpty { q.removeValue(forKey: "state") } else { q["state"] = state }
         q["limit"] = q["limit"] ?? "50"
-        let (filter, request) = try ReconciliationRoutes.exceptionFilter(q, dates: true)
-        let page = try await deps.reconciliation.exceptions(filter, request)
-        let rows = page.items
+        let (filter, wanted) = try ReconciliationRoutes.exceptionFilter(q, dates: true)
+        let found = try await deps.reconciliation.exceptions(filter, wanted)
+        let rows = found.items
         let here = "/console/reconciliation?" + Self.encode(q.filter { $0.key != "cursor" })
         let exceptions = rows.map { e in
             let ours = e.reference == e.counterpartyRef ? nil : e.reference
@@ -94,7 +94,7 @@ extension ConsoleRoutes {
                 state: e.state + (e.resolvedByRun != nil ? " by a later night" : ""), stateClass: Self.statusClass(e.state),
                 note: e.resolutionNote, detail: e.detail, open: e.state == "open", unresolved: e.state != "resolved", back: here)
         }
-        let next = page.next.map { cursor in
+        let next = found.next.map { cursor in
             var nq = q
             nq["cursor"] = Paging.encode(cursor)
             return "/console/reconciliation?" + Self.encode(nq)
