@@ -162,7 +162,7 @@ struct PagingTests {
         }
     }
 
-    @Test("250 reconciliation exceptions (dates and kinds shared) walked with limit=100, overall and for one run")
+    @Test("250 reconciliation exceptions (dates and kinds shared) walked with limit=100, unfiltered and filtered")
     func reconciliationExceptions() async throws {
         try await withTestDatabase { db in
             let api = try await TestAPI.make(db)
@@ -230,7 +230,7 @@ struct PagingTests {
             let insert: (Int, Int) -> PostgresQuery = { from, to in
                 """
                 INSERT INTO nightly_runs (id, business_date, attempt, status, triggered_by, finished_at)
-                SELECT gen_random_uuid(), DATE '2024-01-01' + g / 3, g % 3 + 1, 'completed', 'paging-test', now()
+                SELECT gen_random_uuid(), DATE '2024-01-01' + (g / 3)::int, (g % 3 + 1)::int, 'completed', 'paging-test', now()
                 FROM generate_series(\(from), \(to)) g
                 """
             }
