@@ -252,13 +252,14 @@ struct StatementBody: Encodable {
     let id: String
     let format: String
     let statementRef: String
-    let account: String?
+    // Always present (null when the statement has none), as the contract requires.
+    let account: Nullable<String>
     let currency: String
-    let openingBalance: String?
-    let closingBalance: String?
+    let openingBalance: Nullable<String>
+    let closingBalance: Nullable<String>
     let credits: String
     let debits: String
-    let computedClosing: String?
+    let computedClosing: Nullable<String>
     let balanceVerdict: String
     let entryCount: Int
     let importedAt: String
@@ -269,13 +270,13 @@ struct StatementBody: Encodable {
         id = s.id.uuidString.lowercased()
         format = s.format
         statementRef = s.statementRef
-        account = s.account
+        account = Nullable(s.account)
         currency = s.currency
-        openingBalance = fmt(s.opening)
-        closingBalance = fmt(s.closing)
+        openingBalance = Nullable(fmt(s.opening))
+        closingBalance = Nullable(fmt(s.closing))
         credits = fmt(s.credits) ?? "0"
         debits = fmt(s.debits) ?? "0"
-        computedClosing = fmt(s.computedClosing)
+        computedClosing = Nullable(fmt(s.computedClosing))
         balanceVerdict = s.verdict
         entryCount = s.entryCount
         importedAt = Timestamp.rfc3339(s.importedAt)
