@@ -13,13 +13,9 @@ struct CreditBillRoutes {
         group.get("/credit-accounts/{id}/bills") { request, context in
             try context.require(.operator, .platform)
             let id = try context.pathID()
-            let q = ReconciliationRoutes.query(request)
-            let limit = try Paging.limit(q["limit"])
-            let after = try q["cursor"].map(Paging.dateAndID)
-            let (page, more) = try await credit.bills(accountID: id, limit: limit, after: after)
+            let page = try await credit.bills(accountID: id, try Paging.request(request, key: .date))
             let today = credit.today
-            let next = more ? page.last.map { Paging.encode($0.statementDate, $0.id) } : nil
-            return try JSONBody.response(ListBody(data: page.map { BillBody($0, today: today, withLines: false) }, nextCursor: next))
+            return try JSONBody.response(ListBody(page) { BillBody($0, today: today, withLines: false) })
         }
         group.get("/credit-accounts/{id}/bills/{bill_id}") { _, context in
             try context.require(.operator, .platform)

@@ -17,7 +17,7 @@ struct EventRoutes {
             }
             let objectType = try q.get("object_type").map { try Field.nonEmpty(String($0), "object_type", max: 64) }
             let objectID = try q.get("object_id").map { try Field.nonEmpty(String($0), "object_id", max: 200) }
-            let page = try await webhooks.events(types: types, objectType: objectType, objectID: objectID, try Paging.request(request))
+            let page = try await webhooks.events(types: types, objectType: objectType, objectID: objectID, try Paging.request(request, key: .sequence))
             return try EventBody.list(page)
         }
         group.get("/events/{id}") { _, context in

@@ -44,12 +44,8 @@ struct InsuranceRoutes {
             try context.require(.insurer, .operator)
             let query = request.uri.queryParameters
             let status: ClaimStatus? = try query.get("status").map { try Field.oneOf($0, "status") }
-            let limit = try query.get("limit").map { text in
-                guard let limit = Int(String(text)) else { throw Problem.validation("limit", "must be an integer") }
-                return limit
-            } ?? 50
-            let page = try await insurance.claims(status: status, limit: limit, cursor: query.get("cursor").map { String($0) })
-            return try JSONBody.response(ListBody(data: page.claims.map(ClaimBody.init), nextCursor: page.nextCursor))
+            let page = try await insurance.claims(status: status, try Paging.request(request, key: .sequence))
+            return try JSONBody.response(ListBody(page, ClaimBody.init))
         }
         group.get("/claims/{id}") { _, context in
             try context.require(.insurer, .operator)

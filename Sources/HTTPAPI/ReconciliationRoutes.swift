@@ -38,6 +38,10 @@ struct ReconciliationRoutes {
                                                          actor: context.actor(principal))
             return try JSONBody.response(StatementImportBody(result), status: result.alreadyImported ? .ok : .created)
         }
+        group.get("/statements") { request, context in
+            try context.require(.operator)
+            return try JSONBody.response(ListBody(try await statements.statements(try Paging.request(request)), StatementBody.init))
+        }
         group.get("/statements/{id}") { _, context in
             try context.require(.operator)
             let id = try context.pathID()
@@ -50,6 +54,11 @@ struct ReconciliationRoutes {
             try runner.checkClosable(date)
             return try await start(date: date, force: body.force ?? false, by: principal.actor)
         }
+        group.get("/nightly-runs") { request, context in
+            try context.require(.operator)
+            let page = try await runner.runs(try Paging.request(request, key: .parts(.date, .sequence)))
+            return try JSONBody.response(ListBody(page) { NightlyRunBody($0, steps: nil) })
+        }
         group.get("/nightly-runs/{id}") { _, context in
             try context.require(.operator)
             let id = try context.pathID()
@@ -60,14 +69,15 @@ struct ReconciliationRoutes {
             try context.require(.operator)
             let id = try context.pathID()
             guard let run = try await runner.run(id: id) else { throw Problem.notFound("no nightly run \(id.uuidString.lowercased())") }
-            var filter = try Self.exceptionFilter(Self.query(request), dates: false)
+            var (filter, page) = try Self.exceptionFilter(Self.query(request), dates: false)
             filter.dateFrom = run.businessDate
             filter.dateTo = run.businessDate
-            return try await exceptionPage(filter)
+            return try await exceptionPage(filter, page)
         }
         group.get("/reconciliation-exceptions") { request, context in
             try context.require(.operator)
-            return try await exceptionPage(try Self.exceptionFilter(Self.query(request), dates: true))
+            let (filter, page) = try Self.exceptionFilter(Self.query(request), dates: true)
+            return try await exceptionPage(filter, page)
         }
         group.get("/matching-rules") { _, context in
             try context.require(.operator)
@@ -112,8 +122,9 @@ struct ReconciliationRoutes {
     }
 
     /// `limit`, `cursor`, `kind`, `state`, `source` and (when `dates`) `date`, `date_from`, `date_to`.
-    static func exceptionFilter(_ q: [String: String], dates: Bool) throws -> ExceptionFilter {
-        var filter = ExceptionFilter(limit: try Paging.limit(q["limit"]))
+    static func exceptionFilter(_ q: [String: String], dates: Bool) throws -> (ExceptionFilter, PageRequest) {
+        let page = try Paging.request(limit: q["limit"], cursor: q["cursor"], key: exceptionKey)
+        var filter = ExceptionFilter()
         if let kind = q["kind"] {
             guard ReconciliationException.Kind(rawValue: kind) != nil else {
                 throw Problem.validation("kind", "must be one of \(ReconciliationException.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -133,21 +144,16 @@ struct ReconciliationRoutes {
             if let from = q["date_from"] { filter.dateFrom = try Field.date(from, "date_from") }
             if let to = q["date_to"] { filter.dateTo = try Field.date(to, "date_to") }
         }
-        if let cursor = q["cursor"] {
-            let parts = try Paging.decode(cursor).split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[2]) else {
-                throw Problem.validation("cursor", "is not a cursor this API issued")
-            }
-            filter.after = (date, parts[1], id)
-        }
-        return filter
+        return (filter, page)
     }
 
-    func exceptionPage(_ filter: ExceptionFilter) async throws -> Response {
-        let (page, more) = try await reconciliation.exceptions(filter)
-        let next = more ? page.last.map { Paging.encode("\($0.businessDate)|\($0.kind)|\($0.id.uuidString.lowercased())") } : nil
+    /// An exception list's cursor key: the business date and the kind of the page's last row.
+    static let exceptionKey = PageKey.parts(.date, .text)
+
+    func exceptionPage(_ filter: ExceptionFilter, _ request: PageRequest) async throws -> Response {
+        let page = try await reconciliation.exceptions(filter, request)
         let today = clock.today
-        return try JSONBody.response(ListBody(data: page.map { ExceptionBody($0, today: today) }, nextCursor: next))
+        return try JSONBody.response(ListBody(page) { ExceptionBody($0, today: today) })
     }
 
     /// Starts the run in the background and answers as soon as the run is recorded (202), or at
@@ -246,13 +252,14 @@ struct StatementBody: Encodable {
     let id: String
     let format: String
     let statementRef: String
-    let account: String?
+    // Always present (null when the statement has none), as the contract requires.
+    let account: Nullable<String>
     let currency: String
-    let openingBalance: String?
-    let closingBalance: String?
+    let openingBalance: Nullable<String>
+    let closingBalance: Nullable<String>
     let credits: String
     let debits: String
-    let computedClosing: String?
+    let computedClosing: Nullable<String>
     let balanceVerdict: String
     let entryCount: Int
     let importedAt: String
@@ -263,13 +270,13 @@ struct StatementBody: Encodable {
         id = s.id.uuidString.lowercased()
         format = s.format
         statementRef = s.statementRef
-        account = s.account
+        account = Nullable(s.account)
         currency = s.currency
-        openingBalance = fmt(s.opening)
-        closingBalance = fmt(s.closing)
+        openingBalance = Nullable(fmt(s.opening))
+        closingBalance = Nullable(fmt(s.closing))
         credits = fmt(s.credits) ?? "0"
         debits = fmt(s.debits) ?? "0"
-        computedClosing = fmt(s.computedClosing)
+        computedClosing = Nullable(fmt(s.computedClosing))
         balanceVerdict = s.verdict
         entryCount = s.entryCount
         importedAt = Timestamp.rfc3339(s.importedAt)
@@ -302,10 +309,11 @@ struct NightlyRunBody: Encodable {
     let startedAt: String
     let finishedAt: String?
     let reportPath: String?
-    let steps: [Step]
+    /// Nil in the run list (`NightlyRunSummary`): the list leaves out steps and report.
+    let steps: [Step]?
     let report: JSONValue?
 
-    init(_ r: NightlyRunRecord, steps: [NightlyStepRecord]) {
+    init(_ r: NightlyRunRecord, steps: [NightlyStepRecord]?) {
         id = r.id.uuidString.lowercased()
         businessDate = r.businessDate.description
         attempt = r.attempt
@@ -314,11 +322,11 @@ struct NightlyRunBody: Encodable {
         startedAt = Timestamp.rfc3339(r.startedAt)
         finishedAt = r.finishedAt.map(Timestamp.rfc3339)
         reportPath = r.reportPath
-        self.steps = steps.map { s in
+        self.steps = steps?.map { s in
             Step(position: s.position, step: s.step, status: s.status,
                  counts: (try? JSONDecoder().decode([String: Int64].self, from: Data(s.countsJSON.utf8))) ?? [:], error: s.error)
         }
-        report = r.reportJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        report = steps == nil ? nil : r.reportJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
     }
 }
 

@@ -75,15 +75,13 @@ struct SupplierFinanceRoutes {
         group.get("/receivables") { request, context in
             let principal = try context.require(.operator, .platform, .supplier)
             let q = request.uri.queryParameters
-            var filter = ReceivableFilter(limit: try Paging.limit(q.get("limit").map { String($0) }))
+            var filter = ReceivableFilter()
             filter.supplierID = try q.get("supplier_id").map { try Field.uuid(String($0), "supplier_id") }
             filter.status = try q.get("status").map { try Field.oneOf($0, "status", "must be open, financed, settled, disputed or cancelled") }
             filter.dueFrom = try q.get("due_from").map { try Field.date(String($0), "due_from") }
             filter.dueTo = try q.get("due_to").map { try Field.date(String($0), "due_to") }
-            filter.after = try q.get("cursor").map { try Paging.dateAndID(String($0)) }
-            let page = try await finance.listReceivables(filter, for: principal)
-            let next = page.count == filter.limit ? page.last.map { Paging.encode($0.dueDate, $0.id) } : nil
-            return try JSONBody.response(ListBody(data: page.map { ReceivableBody(ReceivableView(record: $0, adjustments: [])) }, nextCursor: next))
+            let page = try await finance.listReceivables(filter, try Paging.request(request, key: .date), for: principal)
+            return try JSONBody.response(ListBody(page) { ReceivableBody(ReceivableView(record: $0, adjustments: [])) })
         }
         group.get("/receivables/{id}") { _, context in
             let principal = try context.require(.operator, .platform, .supplier)
@@ -158,76 +156,5 @@ struct SupplierFinanceRoutes {
                 return try JSONBody.response(response)
             }
         }
-    }
-}
-
-/// Cursor paging: `limit` (default 50, max 500) and an opaque base64url cursor.
-enum Paging {
-    static func limit(_ text: String?) throws -> Int {
-        guard let text else { return 50 }
-        guard let n = Int(text), (1...500).contains(n) else { throw Problem.validation("limit", "must be an integer from 1 to 500") }
-        return n
-    }
-
-    static func encode(_ text: String) -> String {
-        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// `limit` and `cursor` of a list that pages with `Page` (a cursor is "<key>|<id>", base64url).
-    static func request(_ request: Request) throws -> PageRequest {
-        let q = request.uri.queryParameters
-        let limit = try Self.limit(q.get("limit").map { String($0) })
-        guard let cursor = q.get("cursor") else { return PageRequest(limit: limit) }
-        let parts = try decode(String(cursor)).split(separator: "|", maxSplits: 1).map(String.init)
-        guard parts.count == 2, parts[0].count <= 40, let id = UUID(uuidString: parts[1]) else {
-            throw Problem.validation("cursor", "is not a cursor this API issued")
-        }
-        return PageRequest(limit: limit, after: PageCursor(key: parts[0], id: id))
-    }
-
-    static func encode(_ cursor: PageCursor) -> String { encode("\(cursor.key)|\(cursor.id.uuidString.lowercased())") }
-
-    /// A "date|id" cursor (lists ordered by a business date, then id).
-    static func encode(_ date: BusinessDate, _ id: UUID) -> String { encode("\(date)|\(id.uuidString.lowercased())") }
-
-    /// The date and id of a cursor `encode(_:_:)` issued.
-    static func dateAndID(_ cursor: String) throws -> (BusinessDate, UUID) {
-        let parts = try decode(cursor).split(separator: "|").map(String.init)
-        guard parts.count == 2, let date = BusinessDate(parts[0]), let id = UUID(uuidString: parts[1]) else {
-            throw Problem.validation("cursor", "is not a cursor this API issued")
-        }
-        return (date, id)
-    }
-
-    static func decode(_ cursor: String) throws -> String {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { throw Problem.validation("cursor", "is not a cursor this API issued") }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-struct ListBody<T: Encodable>: Encodable {
-    let data: [T]
-    let nextCursor: String?
-
-    init(data: [T], nextCursor: String?) {
-        self.data = data
-        self.nextCursor = nextCursor
-    }
-
-    /// The wire form of a `Page`: `{"data": [...], "next_cursor": "…" | null}`.
-    init<Item>(_ page: Page<Item>, _ body: (Item) throws -> T) rethrows {
-        self.data = try page.items.map(body)
-        self.nextCursor = page.next.map(Paging.encode)
-    }
-
-    // Encode next_cursor as null explicitly: the list shape always has it.
-    enum CodingKeys: String, CodingKey { case data, nextCursor }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(data, forKey: .data)
-        try c.encode(nextCursor, forKey: .nextCursor)
     }
 }

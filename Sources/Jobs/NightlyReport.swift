@@ -33,11 +33,11 @@ public enum NightlyReport {
         // took minutes (measured with Benchmarks/nightly/run.sh 1000000 1000000).
         var exceptions: [ExceptionRecord] = []
         for kind in counts.keys.sorted() {
-            var filter = ExceptionFilter(limit: rowsPerKind)
+            var filter = ExceptionFilter()
             filter.dateFrom = date
             filter.dateTo = date
             filter.kind = kind
-            exceptions += try await reconciliation.exceptions(filter).page
+            exceptions += try await reconciliation.exceptions(filter, PageRequest(limit: rowsPerKind)).items
         }
         // Debits and credits per currency: never summed across currencies. Decimal, not Int64:
         // platform-wide sums can exceed Int64 and must not trap the night.

@@ -187,10 +187,10 @@ public struct NightlyRunner: Sendable {
         return try await database.client.withConnection { try await NightlyStore.steps(runID: runID, on: $0, logger: logger) }
     }
 
-    /// The newest runs first, at most `limit` (the console's run list).
-    public func runs(limit: Int) async throws -> [NightlyRunRecord] {
+    /// A page of runs, the newest first.
+    public func runs(_ page: PageRequest) async throws -> Page<NightlyRunRecord> {
         let logger = self.logger
-        return try await database.client.withConnection { try await NightlyStore.runs(limit: min(max(limit, 1), 500), on: $0, logger: logger) }
+        return try await database.client.withConnection { try await NightlyStore.runs(page, on: $0, logger: logger) }
     }
 
     public func run(id: UUID) async throws -> NightlyRunRecord? {

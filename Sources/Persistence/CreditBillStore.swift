@@ -156,27 +156,23 @@ public enum CreditBillStore {
             totalDue: try r.creditMoney("total_due", currency), outstanding: try r.creditMoney("outstanding", currency), lines: [])
     }
 
-    /// A page of the account's bills, newest statement first, after the cursor `(statement date, id)`.
-    /// Returns up to `limit + 1` rows so the caller knows whether there is a next page.
+    /// A page of the account's bills, newest statement first; the cursor's key is the statement date.
     public static func bills(
-        accountID: UUID, limit: Int, after: (BusinessDate, UUID)?, on connection: PostgresConnection, logger: Logger
-    ) async throws -> [CreditBillRecord] {
-        let rows: PostgresRowSequence
-        if let (date, id) = after {
-            rows = try await connection.query("""
-                SELECT \(unescaped: billColumns) FROM credit_bills b
-                WHERE b.credit_account_id = \(accountID) AND (b.statement_date, b.id) < (\(date.description)::date, \(id))
-                ORDER BY b.statement_date DESC, b.id DESC LIMIT \(limit + 1)
-                """, logger: logger)
-        } else {
-            rows = try await connection.query("""
-                SELECT \(unescaped: billColumns) FROM credit_bills b WHERE b.credit_account_id = \(accountID)
-                ORDER BY b.statement_date DESC, b.id DESC LIMIT \(limit + 1)
-                """, logger: logger)
+        accountID: UUID, _ page: PageRequest, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Page<CreditBillRecord> {
+        let afterDate = page.after?.key
+        let rows = try await connection.query("""
+            SELECT \(unescaped: billColumns) FROM credit_bills b
+            WHERE b.credit_account_id = \(accountID)
+              AND (\(afterDate)::date IS NULL OR (b.statement_date, b.id) < (\(afterDate)::date, \(page.after?.id)::uuid))
+            ORDER BY b.statement_date DESC, b.id DESC LIMIT \(page.fetchLimit)
+            """, logger: logger)
+        var out: [(CreditBillRecord, PageCursor)] = []
+        for try await row in rows {
+            let bill = try decodeBill(row.makeRandomAccess())
+            out.append((bill, PageCursor(key: bill.statementDate.description, id: bill.id)))
         }
-        var out: [CreditBillRecord] = []
-        for try await row in rows { out.append(try decodeBill(row.makeRandomAccess())) }
-        return out
+        return Page(fetched: out, request: page)
     }
 
     /// One bill with its lines in due-date order; nil when the account has no such bill.

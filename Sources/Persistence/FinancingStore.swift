@@ -66,23 +66,18 @@ public struct FinancingItemRecord: Sendable {
     public let status: String
 }
 
-/// Filters for listing receivables.
+/// Filters for listing receivables (paged by `PageRequest`, in due-date order).
 public struct ReceivableFilter: Sendable {
     public var supplierID: UUID?
     public var status: ReceivableStatus?
     public var dueFrom: BusinessDate?
     public var dueTo: BusinessDate?
-    public var after: (dueDate: BusinessDate, id: UUID)?
-    public var limit: Int
 
-    public init(supplierID: UUID? = nil, status: ReceivableStatus? = nil, dueFrom: BusinessDate? = nil, dueTo: BusinessDate? = nil,
-                after: (dueDate: BusinessDate, id: UUID)? = nil, limit: Int = 50) {
+    public init(supplierID: UUID? = nil, status: ReceivableStatus? = nil, dueFrom: BusinessDate? = nil, dueTo: BusinessDate? = nil) {
         self.supplierID = supplierID
         self.status = status
         self.dueFrom = dueFrom
         self.dueTo = dueTo
-        self.after = after
-        self.limit = limit
     }
 }
 
@@ -256,18 +251,23 @@ public enum FinancingStore {
         return try await decodeReceivables(try await c.prepared(query, logger: logger))
     }
 
-    public static func listReceivables(_ f: ReceivableFilter, on c: PostgresConnection, logger: Logger) async throws -> [ReceivableRecord] {
+    /// A page of receivables in (due date, id) order; the cursor's key is the due date.
+    public static func listReceivables(
+        _ f: ReceivableFilter, _ page: PageRequest, on c: PostgresConnection, logger: Logger
+    ) async throws -> Page<ReceivableRecord> {
+        let afterDate = page.after?.key
         let query: PostgresQuery = """
             SELECT \(unescaped: receivableColumns) FROM receivables
             WHERE (\(f.supplierID)::uuid IS NULL OR supplier_id = \(f.supplierID))
               AND (\(f.status?.rawValue)::text IS NULL OR status = \(f.status?.rawValue))
               AND (\(f.dueFrom?.description)::date IS NULL OR due_date >= \(f.dueFrom?.description)::date)
               AND (\(f.dueTo?.description)::date IS NULL OR due_date <= \(f.dueTo?.description)::date)
-              AND (\(f.after?.dueDate.description)::date IS NULL OR (due_date, id) > (\(f.after?.dueDate.description)::date, \(f.after?.id)::uuid))
+              AND (\(afterDate)::date IS NULL OR (due_date, id) > (\(afterDate)::date, \(page.after?.id)::uuid))
             ORDER BY due_date, id
-            LIMIT \(f.limit)
+            LIMIT \(page.fetchLimit)
             """
-        return try await decodeReceivables(try await c.query(query, logger: logger))
+        let rows = try await decodeReceivables(try await c.query(query, logger: logger))
+        return Page(fetched: rows.map { ($0, PageCursor(key: $0.dueDate.description, id: $0.id)) }, request: page)
     }
 
     /// Receivables due on or before `date` that the platform has not paid yet, one page at a time.

@@ -114,14 +114,17 @@ public enum InsuranceClaimStore {
     }
 
     /// Up to `limit` claims after `afterSequence` in queue order, optionally of one status.
+    /// A page of claims in queue order (by sequence); the cursor's key is the sequence.
     public static func list(
-        status: ClaimStatus?, afterSequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
-    ) async throws -> [InsuranceClaimRecord] {
-        try await decode(connection.query("""
+        status: ClaimStatus?, _ page: PageRequest, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Page<InsuranceClaimRecord> {
+        let after = page.after.flatMap { Int64($0.key) } ?? 0
+        let rows = try await decode(connection.query("""
             SELECT \(unescaped: columns) FROM insurance_claims
-            WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)) AND seq > \(afterSequence)
-            ORDER BY seq LIMIT \(limit)
+            WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)) AND seq > \(after)
+            ORDER BY seq LIMIT \(page.fetchLimit)
             """, logger: logger))
+        return Page(fetched: rows.map { ($0, PageCursor(key: String($0.sequence), id: $0.id)) }, request: page)
     }
 
     /// Records a payment; the caller holds the claim row lock and posted the entry.

@@ -60,11 +60,18 @@ public enum NightlyStore {
             """, logger: logger)).first
     }
 
-    /// The newest runs first (every attempt of every date), at most `limit`.
-    public static func runs(limit: Int, on c: PostgresConnection, logger: Logger) async throws -> [NightlyRunRecord] {
-        try await decode(try await c.query("""
-            SELECT \(unescaped: columns) FROM nightly_runs ORDER BY business_date DESC, attempt DESC LIMIT \(limit)
+    /// A page of runs, the newest first (every attempt of every date: by date, then attempt); the
+    /// cursor's key is the date and the attempt (`PageCursor(parts:id:)`).
+    public static func runs(_ page: PageRequest, on c: PostgresConnection, logger: Logger) async throws -> Page<NightlyRunRecord> {
+        let after = page.after?.parts
+        let afterDate = after?.first, afterAttempt = after?.last
+        let rows = try await decode(try await c.query("""
+            SELECT \(unescaped: columns) FROM nightly_runs
+            WHERE \(afterDate)::date IS NULL
+               OR (business_date, attempt, id) < (\(afterDate)::date, \(afterAttempt)::bigint, \(page.after?.id)::uuid)
+            ORDER BY business_date DESC, attempt DESC, id DESC LIMIT \(page.fetchLimit)
             """, logger: logger))
+        return Page(fetched: rows.map { ($0, PageCursor(parts: [$0.businessDate.description, String($0.attempt)], id: $0.id)) }, request: page)
     }
 
     public static func run(id: UUID, on c: PostgresConnection, logger: Logger) async throws -> NightlyRunRecord? {

@@ -69,18 +69,15 @@ public struct ExceptionRecord: Sendable {
     public let resolvedByRun: UUID?
 }
 
-/// Which exceptions a list shows, one page at a time (keyset on business date, kind, id).
+/// Which exceptions a list shows (paged by `PageRequest`, keyset on business date, kind, id).
 public struct ExceptionFilter: Sendable {
     public var dateFrom: BusinessDate?
     public var dateTo: BusinessDate?
     public var kind: String?
     public var state: String?
     public var source: String?
-    /// The last row of the previous page.
-    public var after: (date: BusinessDate, kind: String, id: UUID)?
-    public var limit: Int
 
-    public init(limit: Int) { self.limit = limit }
+    public init() {}
 }
 
 /// Statements, their lines and reconciliation exceptions.
@@ -219,21 +216,41 @@ public enum ReconciliationStore {
             """, logger: logger)
     }
 
+    static let statementColumns = """
+        id, format, statement_ref, account, currency, opening_balance, closing_balance, credits, debits, computed_closing,
+        balance_verdict, entry_count, imported_at, findings
+        """
+
+    static func decodeStatement(_ r: PostgresRandomAccessRow) throws -> StatementRecord {
+        StatementRecord(
+            id: try r["id"].decode(UUID.self), format: try r["format"].decode(String.self), statementRef: try r["statement_ref"].decode(String.self),
+            account: try r["account"].decode(String?.self), currency: try r["currency"].decode(String.self),
+            opening: try r["opening_balance"].decode(Int64?.self), closing: try r["closing_balance"].decode(Int64?.self),
+            credits: try r["credits"].decode(Int64.self), debits: try r["debits"].decode(Int64.self),
+            computedClosing: try r["computed_closing"].decode(Int64?.self), verdict: try r["balance_verdict"].decode(String.self),
+            entryCount: try r["entry_count"].decode(Int.self), importedAt: try r["imported_at"].decode(Date.self),
+            findings: try r["findings"].decode([String].self))
+    }
+
     public static func statements(ids: [UUID], on c: PostgresConnection, logger: Logger) async throws -> [StatementRecord] {
         let rows = try await c.query("""
-            SELECT id, format, statement_ref, account, currency, opening_balance, closing_balance, credits, debits, computed_closing,
-                   balance_verdict, entry_count, imported_at, findings
+            SELECT \(unescaped: statementColumns)
             FROM statements WHERE id = ANY(\(ids)::uuid[]) ORDER BY imported_at, statement_ref
             """, logger: logger)
         var out: [StatementRecord] = []
-        for try await (id, format, ref, account, currency, opening, closing, credits, debits, computed, verdict, count, at, findings) in rows.decode(
-            (UUID, String, String, String?, String, Int64?, Int64?, Int64, Int64, Int64?, String, Int, Date, [String]).self
-        ) {
-            out.append(StatementRecord(id: id, format: format, statementRef: ref, account: account, currency: currency, opening: opening,
-                                       closing: closing, credits: credits, debits: debits, computedClosing: computed, verdict: verdict,
-                                       entryCount: count, importedAt: at, findings: findings))
-        }
+        for try await row in rows { out.append(try decodeStatement(row.makeRandomAccess())) }
         return out
+    }
+
+    /// A page of statements, the newest import first.
+    public static func statements(_ page: PageRequest, on c: PostgresConnection, logger: Logger) async throws -> Page<StatementRecord> {
+        let key = NewestFirst.key(page)
+        let rows = try await c.query("""
+            SELECT \(unescaped: statementColumns), \(unescaped: NewestFirst.keyColumn("imported_at")) FROM statements
+            WHERE \(key)::timestamptz IS NULL OR (imported_at, id) < (\(key)::timestamptz, \(page.after?.id)::uuid)
+            ORDER BY imported_at DESC, id DESC LIMIT \(page.fetchLimit)
+            """, logger: logger)
+        return Page(fetched: try await NewestFirst.decode(rows, id: \.id, decodeStatement), request: page)
     }
 
     /// How many buckets a run's working set is hashed into; a partition is a range of buckets.
@@ -589,19 +606,24 @@ public enum ReconciliationStore {
     }
 
     /// One page of exceptions in (business date, kind, id) order; absent filters match everything.
-    public static func exceptions(_ f: ExceptionFilter, on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
-        let after = f.after
-        return try await decodeExceptions(try await c.query("""
+    /// The cursor's key is the date and the kind (`PageCursor(parts:id:)`).
+    public static func exceptions(
+        _ f: ExceptionFilter, _ page: PageRequest, on c: PostgresConnection, logger: Logger
+    ) async throws -> Page<ExceptionRecord> {
+        let after = page.after?.parts
+        let afterDate = after?.first, afterKind = after?.last
+        let rows = try await decodeExceptions(try await c.query("""
             SELECT \(unescaped: exceptionColumns) FROM reconciliation_exceptions
             WHERE (\(f.dateFrom?.description)::date IS NULL OR business_date >= \(f.dateFrom?.description)::date)
               AND (\(f.dateTo?.description)::date IS NULL OR business_date <= \(f.dateTo?.description)::date)
               AND (\(f.kind)::text IS NULL OR kind = \(f.kind))
               AND (\(f.state)::text IS NULL OR state = \(f.state))
               AND (\(f.source)::text IS NULL OR source = \(f.source))
-              AND (\(after?.date.description)::date IS NULL
-                   OR (business_date, kind, id) > (\(after?.date.description)::date, \(after?.kind)::text, \(after?.id)::uuid))
-            ORDER BY business_date, kind, id LIMIT \(f.limit)
+              AND (\(afterDate)::date IS NULL
+                   OR (business_date, kind, id) > (\(afterDate)::date, \(afterKind)::text, \(page.after?.id)::uuid))
+            ORDER BY business_date, kind, id LIMIT \(page.fetchLimit)
             """, logger: logger))
+        return Page(fetched: rows.map { ($0, PageCursor(parts: [$0.businessDate.description, $0.kind], id: $0.id)) }, request: page)
     }
 
     public static func exception(id: UUID, forUpdate: Bool, on c: PostgresConnection, logger: Logger) async throws -> ExceptionRecord? {

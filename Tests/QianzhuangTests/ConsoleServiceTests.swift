@@ -115,9 +115,9 @@ struct ConsoleServiceTests {
             for date in [twoDaysAgo, yesterday] {
                 _ = try await api.deps.nightly.run(date: date, force: false, triggeredBy: "test", onRunRecorded: { _ in })
             }
-            let runs = try await api.deps.nightly.runs(limit: 10)
+            let runs = try await api.deps.nightly.runs(PageRequest(limit: 10)).items
             #expect(runs.map(\.businessDate) == [yesterday, twoDaysAgo])
-            #expect(try await api.deps.nightly.runs(limit: 1).count == 1)
+            #expect(try await api.deps.nightly.runs(PageRequest(limit: 1)).items.count == 1)
             // Each night's ageing records the buckets (every bucket, zero included), oldest first.
             let history = try await api.deps.services.credit.bucketHistory(days: 30)
             #expect(history.map(\.date) == [twoDaysAgo, yesterday])

@@ -59,7 +59,7 @@ struct CreditBillTests {
                 try await api.withClient { client in
                     let list = try await client.call(.get, "/v1/credit-accounts/\(account)/bills", key: api.platformKey)
                     #expect(list.status == .ok, "\(list.text)")
-                    let bills = try list.decode(Operations.GetCreditAccountsByIdBills.Output.Ok.Body.JsonPayload.self).data
+                    let bills = try list.decode(Schemas.BillPage.self).data
                     #expect(bills.count == 1)
                     #expect(list.text.contains(#""next_cursor":"#))
                     let billID = try #require(bills.first?.id)
@@ -193,7 +193,7 @@ struct CreditBillTests {
                 #expect(first.data.map(\.statementDate) == ["2026-04-01", "2026-03-01"])
                 let cursor = try #require(first.nextCursor)
                 let second = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?limit=2&cursor=\(cursor)", key: api.platformKey)
-                let secondPage = try second.decode(Operations.GetCreditAccountsByIdBills.Output.Ok.Body.JsonPayload.self)
+                let secondPage = try second.decode(Schemas.BillPage.self)
                 #expect(secondPage.data.map(\.statementDate) == ["2026-02-01"])
                 #expect(secondPage.nextCursor == nil && second.sendsNull("next_cursor"))
                 let badCursor = try await client.call(.get, "/v1/credit-accounts/\(account)/bills?cursor=bm9wZQ", key: api.platformKey)

@@ -202,7 +202,7 @@ struct ReconciliationTests {
                     while true {
                         let r = try await client.call(.get, uri, key: api.operatorKey)
                         #expect(r.status == .ok, "\(r.text)")
-                        let page = try r.decode(Schemas.ExceptionList.self)
+                        let page = try r.decode(Schemas.ExceptionPage.self)
                         pages.append(page.data.count)
                         seen += page.data.map(\.id)
                         guard let next = page.nextCursor, pages.count < 10 else { break }
@@ -212,8 +212,8 @@ struct ReconciliationTests {
                     #expect(Set(seen).count == 1_107)
                 }
                 let none = try await client.call(.get, "/v1/reconciliation-exceptions?kind=duplicate", key: api.operatorKey)
-                #expect(try none.decode(Schemas.ExceptionList.self).data.count == 0)
-                #expect(try none.decode(Schemas.ExceptionList.self).nextCursor == nil && none.sendsNull("next_cursor"))
+                #expect(try none.decode(Schemas.ExceptionPage.self).data.count == 0)
+                #expect(try none.decode(Schemas.ExceptionPage.self).nextCursor == nil && none.sendsNull("next_cursor"))
                 let other = try await client.typed(api.operatorKey).getReconciliationExceptions(query: .init(source: "channel:wechat")).ok.body.json
                 #expect(other.data.count == 0)
                 let bad = try await client.call(.get, "/v1/reconciliation-exceptions?kind=nonsense&limit=0", key: api.operatorKey)

@@ -10,6 +10,20 @@ public struct PageCursor: Sendable, Hashable {
         self.key = key
         self.id = id
     }
+
+    /// A key of several sort columns (a date and a kind, say), none of which contains "/".
+    public init(parts: [String], id: UUID) {
+        self.init(key: parts.joined(separator: PageCursor.separator), id: id)
+    }
+
+    /// The sort columns of a key made by `init(parts:id:)`.
+    public var parts: [String] { Self.parts(of: key) }
+
+    public static func parts(of key: String) -> [String] {
+        key.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+    }
+
+    static let separator = "/"
 }
 
 /// What a caller asks of a list: at most `limit` items after `after`.

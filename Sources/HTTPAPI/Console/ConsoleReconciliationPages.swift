@@ -81,8 +81,9 @@ extension ConsoleRoutes {
         let state = Self.query(request)["state"] ?? "open"
         if state.isEmpty { q.removeValue(forKey: "state") } else { q["state"] = state }
         q["limit"] = q["limit"] ?? "50"
-        let filter = try ReconciliationRoutes.exceptionFilter(q, dates: true)
-        let (rows, more) = try await deps.reconciliation.exceptions(filter)
+        let (filter, wanted) = try ReconciliationRoutes.exceptionFilter(q, dates: true)
+        let found = try await deps.reconciliation.exceptions(filter, wanted)
+        let rows = found.items
         let here = "/console/reconciliation?" + Self.encode(q.filter { $0.key != "cursor" })
         let exceptions = rows.map { e in
             let ours = e.reference == e.counterpartyRef ? nil : e.reference
@@ -93,11 +94,11 @@ extension ConsoleRoutes {
                 state: e.state + (e.resolvedByRun != nil ? " by a later night" : ""), stateClass: Self.statusClass(e.state),
                 note: e.resolutionNote, detail: e.detail, open: e.state == "open", unresolved: e.state != "resolved", back: here)
         }
-        let next = more ? rows.last.map { last in
+        let next = found.next.map { cursor in
             var nq = q
-            nq["cursor"] = Paging.encode("\(last.businessDate)|\(last.kind)|\(last.id.uuidString.lowercased())")
+            nq["cursor"] = Paging.encode(cursor)
             return "/console/reconciliation?" + Self.encode(nq)
-        } : nil
+        }
         let rules = try await deps.reconciliation.matchingRules().map { r in
             RuleRow(source: r.source, tolerance: String(r.amountToleranceMinor), window: String(r.dateWindowDays),
                     oneToMany: r.oneToMany ? "yes" : "no", manyToOne: r.manyToOne ? "yes" : "no")
@@ -145,7 +146,7 @@ extension ConsoleRoutes {
 
     func nightlyRuns(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try context.require(.operator)
-        let runs = try await deps.nightly.runs(limit: 60)
+        let runs = try await deps.nightly.runs(PageRequest(limit: 60)).items
         let rows = runs.map { run in
             let report = RunReport(run.reportJSON)
             return (run, report, RunRow(

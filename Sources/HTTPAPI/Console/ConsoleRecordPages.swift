@@ -186,7 +186,7 @@ extension ConsoleRoutes {
     func supplierPage(_ id: UUID, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.operator)
         let s = try await services.supplierFinance.supplier(id: id, for: principal)
-        let receivables = try await services.supplierFinance.listReceivables(ReceivableFilter(supplierID: id, limit: 200), for: principal)
+        let receivables = try await services.supplierFinance.listReceivables(ReceivableFilter(supplierID: id), PageRequest(limit: 200), for: principal).items
         let financing = try await services.supplierFinance.financingRequests(supplierID: id, for: principal, limit: 50).map { r in
             let d = r.decision
             return SupplierFinancingRow(id: r.id.uuidString.lowercased(), requested: format.time(r.createdAt), status: ConsoleFormat.words(r.status),
@@ -262,7 +262,7 @@ extension ConsoleRoutes {
         var account: AccountView?
         if let text = q["id"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             let a = try await services.credit.account(id: try Field.uuid(text, "id"))
-            let bills = try await services.credit.bills(accountID: a.id, limit: 12, after: nil).page
+            let bills = try await services.credit.bills(accountID: a.id, PageRequest(limit: 12)).items
             let plans = try await services.credit.plans(accountID: a.id, limit: 20).map { p in
                 let left = p.installments.reduce(Int64(0)) { $0 + $1.principal.minorUnits - $1.principalPaid.minorUnits }
                 let next = p.installments.first { $0.principalPaid.minorUnits < $0.principal.minorUnits }

@@ -148,10 +148,10 @@ extension ConsoleRoutes {
         try context.require(.operator)
         let suppliers = try await allSuppliers()
         let financing = try await services.supplierFinance.financingRequestsInReview(limit: 500)
-        let claims = try await services.insurance.claims(status: .inReview, limit: 500, cursor: nil)
+        let claims = try await services.insurance.claims(status: .inReview, PageRequest(limit: 500))
         let open = Dictionary(try await services.operations.readings().openExceptions.map { ($0.kind, $0.count) },
                               uniquingKeysWith: { first, _ in first })
-        let run = try await deps.nightly.runs(limit: 1).first
+        let run = try await deps.nightly.runs(PageRequest(limit: 1)).items.first
         let exceptionTotal = open.values.reduce(0, +)
         let troubled = try await services.webhooks.endpoints(PageRequest(limit: 100)).items
             .filter { $0.status == "disabled" || $0.failingSince != nil }
@@ -168,7 +168,7 @@ extension ConsoleRoutes {
                 Queue(href: "/console/financing", label: "Financing waiting for review",
                       count: format.count(financing.count) + (financing.count == 500 ? "+" : "")),
                 Queue(href: "/console/claims", label: "Claims flagged for review",
-                      count: format.count(claims.claims.count) + (claims.nextCursor != nil ? "+" : "")),
+                      count: format.count(claims.items.count) + (claims.next != nil ? "+" : "")),
                 Queue(href: "/console/reconciliation", label: "Reconciliation exceptions not resolved", count: format.count(exceptionTotal)),
             ],
             exceptions: open.sorted { $0.key < $1.key }.map { KindCount(kind: $0.key, label: ConsoleFormat.words($0.key), count: format.count($0.value)) },
@@ -332,9 +332,10 @@ extension ConsoleRoutes {
     func claimsQueue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try context.require(.operator)
         let q = Self.query(request)
-        let page = try await services.insurance.claims(status: .inReview, limit: 50, cursor: q["cursor"])
+        let page = try await services.insurance.claims(
+            status: .inReview, try Paging.request(limit: nil, cursor: q["cursor"], key: .sequence))
         var rows: [ClaimRow] = []
-        for c in page.claims {
+        for c in page.items {
             let policy = try? await services.insurance.policy(id: c.policyID)
             let e = c.evidence
             let evidence = "\(e.carrier) \(e.trackingNumber) · cost \(format.money(e.shippingCost))"
@@ -354,7 +355,7 @@ extension ConsoleRoutes {
                              segments: [.init(value: (l.lossRatio ?? 0) * 100, style: (l.lossRatio ?? 0) > 1 ? "s2" : "s1")],
                              caption: format.percent(l.lossRatio))
         })
-        let next = page.nextCursor.map { "/console/claims?cursor=\($0)" }
+        let next = page.next.map { "/console/claims?cursor=\(Paging.encode($0))" }
         return try pages.render("claims", title: "Claims review queue", section: "/console/claims",
                                 page: ClaimsPage(claims: rows, next: next, lossRatios: ratios, chart: chart), context: context,
                                 notice: Self.notice(request))

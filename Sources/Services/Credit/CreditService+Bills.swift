@@ -121,14 +121,13 @@ extension CreditService {
 
     // MARK: Reading
 
-    /// A page of the account's bills, newest first; `more` when another page follows.
-    public func bills(accountID: UUID, limit: Int, after: (BusinessDate, UUID)?) async throws -> (page: [CreditBillRecord], more: Bool) {
+    /// A page of the account's bills, newest first.
+    public func bills(accountID: UUID, _ page: PageRequest) async throws -> Page<CreditBillRecord> {
         try await read { c in
             guard try await CreditStore.account(id: accountID, on: c, logger: logger) != nil else {
                 throw ServiceError.notFound(resource: "credit account", id: accountID.uuidString.lowercased())
             }
-            let rows = try await CreditBillStore.bills(accountID: accountID, limit: limit, after: after, on: c, logger: logger)
-            return (Array(rows.prefix(limit)), rows.count > limit)
+            return try await CreditBillStore.bills(accountID: accountID, page, on: c, logger: logger)
         }
     }
 

@@ -144,16 +144,16 @@ public struct SupplierFinanceService: Sendable {
         }
     }
 
-    public func listReceivables(_ filter: ReceivableFilter, for principal: Principal) async throws -> [ReceivableRecord] {
+    public func listReceivables(_ filter: ReceivableFilter, _ page: PageRequest, for principal: Principal) async throws -> Page<ReceivableRecord> {
         var filter = filter
         if principal.role == .supplier {
-            guard let own = principal.supplierID.flatMap(UUID.init(uuidString:)) else { return [] }
+            guard let own = principal.supplierID.flatMap(UUID.init(uuidString:)) else { return Page(items: [], next: nil) }
             // A supplier asking for another supplier's list learns nothing: it sees an empty list.
-            if let asked = filter.supplierID, asked != own { return [] }
+            if let asked = filter.supplierID, asked != own { return Page(items: [], next: nil) }
             filter.supplierID = own
         }
         let logger = self.logger
-        return try await database.withConnection { try await FinancingStore.listReceivables(filter, on: $0, logger: logger) }
+        return try await database.withConnection { try await FinancingStore.listReceivables(filter, page, on: $0, logger: logger) }
     }
 
     /// Records a return or credit note; the payable to the supplier shrinks by it (never below zero).

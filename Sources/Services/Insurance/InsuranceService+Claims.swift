@@ -207,32 +207,11 @@ extension InsuranceService {
         return found
     }
 
-    /// Claims in queue order (oldest first), optionally of one status; `limit` 1…500.
-    public func claims(status: ClaimStatus?, limit: Int, cursor: String?) async throws -> ClaimPage {
-        guard (1...500).contains(limit) else { throw ServiceError.invalid("limit", "must be between 1 and 500") }
-        let after = try cursor.map(Self.sequence(fromCursor:)) ?? 0
-        let rows = try await database.withConnection { connection in
-            try await InsuranceClaimStore.list(status: status, afterSequence: after, limit: limit + 1, on: connection, logger: logger)
+    /// Claims in queue order (oldest first), optionally of one status.
+    public func claims(status: ClaimStatus?, _ page: PageRequest) async throws -> Page<InsuranceClaimRecord> {
+        try await database.withConnection { connection in
+            try await InsuranceClaimStore.list(status: status, page, on: connection, logger: logger)
         }
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { Self.cursor(after: $0.sequence) } : nil
-        return ClaimPage(claims: page, nextCursor: next)
-    }
-
-    /// Opaque to callers: base64url of `claims:<sequence>`.
-    static func cursor(after sequence: Int64) -> String {
-        Data("claims:\(sequence)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func sequence(fromCursor cursor: String) throws -> Int64 {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard cursor.count <= 100, let data = Data(base64Encoded: base64),
-              let text = String(data: data, encoding: .utf8), text.hasPrefix("claims:"),
-              let sequence = Int64(text.dropFirst("claims:".count)), sequence >= 0
-        else { throw ServiceError.invalid("cursor", "is not a cursor this API returned") }
-        return sequence
     }
 
     /// The insurer's decision on a claim in review. `approve` makes it payable by the next payout run

@@ -92,13 +92,6 @@ public struct ReturnEventResult: Sendable {
     public let claim: InsuranceClaimRecord?
 }
 
-/// One page of claims in queue order.
-public struct ClaimPage: Sendable {
-    public let claims: [InsuranceClaimRecord]
-    /// Pass back as `cursor` for the next page; nil on the last page.
-    public let nextCursor: String?
-}
-
 /// What a payout run paid.
 public struct ClaimPayoutRun: Sendable, Equatable {
     public let businessDate: BusinessDate

@@ -285,13 +285,10 @@ public struct ReconciliationService: Sendable {
 
     // MARK: Exceptions workflow
 
-    /// A page of exceptions and whether more follow (the store is asked for one row more than the page).
-    public func exceptions(_ filter: ExceptionFilter) async throws -> (page: [ExceptionRecord], more: Bool) {
+    /// A page of exceptions in (business date, kind, id) order.
+    public func exceptions(_ filter: ExceptionFilter, _ page: PageRequest) async throws -> Page<ExceptionRecord> {
         let logger = database.logger
-        var probe = filter
-        probe.limit = filter.limit + 1
-        let rows = try await database.withConnection { try await ReconciliationStore.exceptions(probe, on: $0, logger: logger) }
-        return (Array(rows.prefix(filter.limit)), rows.count > filter.limit)
+        return try await database.withConnection { try await ReconciliationStore.exceptions(filter, page, on: $0, logger: logger) }
     }
 
     /// Every exception raised for `date` (for tests and small tools; the report streams instead).
@@ -304,14 +301,15 @@ public struct ReconciliationService: Sendable {
     /// Every exception raised for `date`, streamed page by page into `body` (never all in memory at once).
     public func forEachException(businessDate date: BusinessDate, pageSize: Int = 2_000,
                                  _ body: ([ExceptionRecord]) async throws -> Void) async throws {
-        var filter = ExceptionFilter(limit: pageSize)
+        var filter = ExceptionFilter()
         filter.dateFrom = date
         filter.dateTo = date
+        var request = PageRequest(limit: pageSize)
         while true {
-            let (page, more) = try await exceptions(filter)
-            try await body(page)
-            guard more, let last = page.last else { return }
-            filter.after = (last.businessDate, last.kind, last.id)
+            let page = try await exceptions(filter, request)
+            try await body(page.items)
+            guard let next = page.next else { return }
+            request = PageRequest(limit: pageSize, after: next)
         }
     }
 

@@ -75,6 +75,12 @@ public struct StatementService: Sendable {
             .orNotFound("statement", id: id)
     }
 
+    /// A page of statements, the newest import first.
+    public func statements(_ page: PageRequest) async throws -> Page<StatementRecord> {
+        let logger = database.logger
+        return try await database.withConnection { try await ReconciliationStore.statements(page, on: $0, logger: logger) }
+    }
+
     /// Whether the XML file at `url` is a camt.054 notification (by the namespace near its start).
     static func isNotification(_ url: URL) -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return false }

@@ -18,6 +18,8 @@ package import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/parameters` section of the OpenAPI document.
     package enum Parameters {
+        /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+        ///
         /// - Remark: Generated from `#/components/parameters/Cursor`.
         package typealias Cursor = Swift.String
         /// only this kind
@@ -52,6 +54,8 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/IdempotencyKey`.
         package typealias IdempotencyKey = Swift.String
+        /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+        ///
         /// - Remark: Generated from `#/components/parameters/Limit`.
         package typealias Limit = Swift.Int
     }

@@ -1396,7 +1396,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/ClaimPage/data`.
             package var data: [Components.Schemas.Claim]
             /// - Remark: Generated from `#/components/schemas/ClaimPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `ClaimPage`.
             ///
             /// - Parameters:
@@ -1404,7 +1404,7 @@ extension Components {
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.Claim],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -1420,7 +1420,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -1734,18 +1734,16 @@ extension Components {
         package struct CreditAccountPage: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/CreditAccountPage/data`.
             package var data: [Components.Schemas.CreditAccount]
-            /// Pass as cursor for the next page
-            ///
             /// - Remark: Generated from `#/components/schemas/CreditAccountPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `CreditAccountPage`.
             ///
             /// - Parameters:
             ///   - data:
-            ///   - nextCursor: Pass as cursor for the next page
+            ///   - nextCursor:
             package init(
                 data: [Components.Schemas.CreditAccount],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -1761,7 +1759,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -2468,20 +2466,20 @@ extension Components {
                 ])
             }
         }
-        /// - Remark: Generated from `#/components/schemas/ExceptionList`.
-        package struct ExceptionList: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/ExceptionList/data`.
+        /// - Remark: Generated from `#/components/schemas/ExceptionPage`.
+        package struct ExceptionPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ExceptionPage/data`.
             package var data: [Components.Schemas.ReconciliationException]
-            /// - Remark: Generated from `#/components/schemas/ExceptionList/next_cursor`.
-            package var nextCursor: Swift.String?
-            /// Creates a new `ExceptionList`.
+            /// - Remark: Generated from `#/components/schemas/ExceptionPage/next_cursor`.
+            package var nextCursor: Components.Schemas.NextCursor?
+            /// Creates a new `ExceptionPage`.
             ///
             /// - Parameters:
             ///   - data:
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.ReconciliationException],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -2497,7 +2495,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -4070,12 +4068,14 @@ extension Components {
                 case oneToMany = "one_to_many"
             }
         }
+        /// Every matching rule, one per source. A short configuration list, bounded by the sources an operator configured, so it is not paged; next_cursor is always null.
+        ///
         /// - Remark: Generated from `#/components/schemas/MatchingRuleList`.
         package struct MatchingRuleList: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/MatchingRuleList/data`.
             package var data: [Components.Schemas.MatchingRule]
             /// - Remark: Generated from `#/components/schemas/MatchingRuleList/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `MatchingRuleList`.
             ///
             /// - Parameters:
@@ -4083,7 +4083,7 @@ extension Components {
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.MatchingRule],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -4099,7 +4099,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -5829,20 +5829,20 @@ extension Components {
                 ])
             }
         }
-        /// - Remark: Generated from `#/components/schemas/ReceivableList`.
-        package struct ReceivableList: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/ReceivableList/data`.
+        /// - Remark: Generated from `#/components/schemas/ReceivablePage`.
+        package struct ReceivablePage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ReceivablePage/data`.
             package var data: [Components.Schemas.Receivable]
-            /// - Remark: Generated from `#/components/schemas/ReceivableList/next_cursor`.
-            package var nextCursor: Swift.String?
-            /// Creates a new `ReceivableList`.
+            /// - Remark: Generated from `#/components/schemas/ReceivablePage/next_cursor`.
+            package var nextCursor: Components.Schemas.NextCursor?
+            /// Creates a new `ReceivablePage`.
             ///
             /// - Parameters:
             ///   - data:
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.Receivable],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -5858,7 +5858,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -7763,24 +7763,258 @@ extension Components {
                 ])
             }
         }
+        /// A page of bills, newest statement first.
+        ///
+        /// - Remark: Generated from `#/components/schemas/BillPage`.
+        package struct BillPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BillPage/data`.
+            package var data: [Components.Schemas.Bill]
+            /// - Remark: Generated from `#/components/schemas/BillPage/next_cursor`.
+            package var nextCursor: Components.Schemas.NextCursor?
+            /// Creates a new `BillPage`.
+            ///
+            /// - Parameters:
+            ///   - data:
+            ///   - nextCursor:
+            package init(
+                data: [Components.Schemas.Bill],
+                nextCursor: Components.Schemas.NextCursor? = nil
+            ) {
+                self.data = data
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case data
+                case nextCursor = "next_cursor"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.data = try container.decode(
+                    [Components.Schemas.Bill].self,
+                    forKey: .data
+                )
+                self.nextCursor = try container.decodeIfPresent(
+                    Components.Schemas.NextCursor.self,
+                    forKey: .nextCursor
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "data",
+                    "next_cursor"
+                ])
+            }
+        }
+        /// A page of nightly runs, newest business date and attempt first.
+        ///
+        /// - Remark: Generated from `#/components/schemas/NightlyRunPage`.
+        package struct NightlyRunPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/NightlyRunPage/data`.
+            package var data: [Components.Schemas.NightlyRunSummary]
+            /// - Remark: Generated from `#/components/schemas/NightlyRunPage/next_cursor`.
+            package var nextCursor: Components.Schemas.NextCursor?
+            /// Creates a new `NightlyRunPage`.
+            ///
+            /// - Parameters:
+            ///   - data:
+            ///   - nextCursor:
+            package init(
+                data: [Components.Schemas.NightlyRunSummary],
+                nextCursor: Components.Schemas.NextCursor? = nil
+            ) {
+                self.data = data
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case data
+                case nextCursor = "next_cursor"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.data = try container.decode(
+                    [Components.Schemas.NightlyRunSummary].self,
+                    forKey: .data
+                )
+                self.nextCursor = try container.decodeIfPresent(
+                    Components.Schemas.NextCursor.self,
+                    forKey: .nextCursor
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "data",
+                    "next_cursor"
+                ])
+            }
+        }
+        /// A run as listed; GET /v1/nightly-runs/{id} adds its steps and report.
+        ///
+        /// - Remark: Generated from `#/components/schemas/NightlyRunSummary`.
+        package struct NightlyRunSummary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/attempt`.
+            package var attempt: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/business_date`.
+            package var businessDate: Swift.String
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/finished_at`.
+            package var finishedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/report_path`.
+            package var reportPath: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/started_at`.
+            package var startedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/status`.
+            @frozen package enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case running = "running"
+                case completed = "completed"
+                case failed = "failed"
+            }
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/status`.
+            package var status: Components.Schemas.NightlyRunSummary.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/NightlyRunSummary/triggered_by`.
+            package var triggeredBy: Swift.String
+            /// Creates a new `NightlyRunSummary`.
+            ///
+            /// - Parameters:
+            ///   - attempt:
+            ///   - businessDate:
+            ///   - finishedAt:
+            ///   - id:
+            ///   - reportPath:
+            ///   - startedAt:
+            ///   - status:
+            ///   - triggeredBy:
+            package init(
+                attempt: Swift.Int,
+                businessDate: Swift.String,
+                finishedAt: Foundation.Date? = nil,
+                id: Swift.String,
+                reportPath: Swift.String? = nil,
+                startedAt: Foundation.Date,
+                status: Components.Schemas.NightlyRunSummary.StatusPayload,
+                triggeredBy: Swift.String
+            ) {
+                self.attempt = attempt
+                self.businessDate = businessDate
+                self.finishedAt = finishedAt
+                self.id = id
+                self.reportPath = reportPath
+                self.startedAt = startedAt
+                self.status = status
+                self.triggeredBy = triggeredBy
+            }
+            package enum CodingKeys: String, CodingKey {
+                case attempt
+                case businessDate = "business_date"
+                case finishedAt = "finished_at"
+                case id
+                case reportPath = "report_path"
+                case startedAt = "started_at"
+                case status
+                case triggeredBy = "triggered_by"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.attempt = try container.decode(
+                    Swift.Int.self,
+                    forKey: .attempt
+                )
+                self.businessDate = try container.decode(
+                    Swift.String.self,
+                    forKey: .businessDate
+                )
+                self.finishedAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .finishedAt
+                )
+                self.id = try container.decode(
+                    Swift.String.self,
+                    forKey: .id
+                )
+                self.reportPath = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportPath
+                )
+                self.startedAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .startedAt
+                )
+                self.status = try container.decode(
+                    Components.Schemas.NightlyRunSummary.StatusPayload.self,
+                    forKey: .status
+                )
+                self.triggeredBy = try container.decode(
+                    Swift.String.self,
+                    forKey: .triggeredBy
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "attempt",
+                    "business_date",
+                    "finished_at",
+                    "id",
+                    "report_path",
+                    "started_at",
+                    "status",
+                    "triggered_by"
+                ])
+            }
+        }
+        /// Pass as cursor, with the same filters, for the next page. Null on the last page; a cursor is given only when another item follows (a full last page has none).
+        ///
+        /// - Remark: Generated from `#/components/schemas/NextCursor`.
+        package typealias NextCursor = Swift.String
+        /// A page of statements, the newest import first.
+        ///
+        /// - Remark: Generated from `#/components/schemas/StatementPage`.
+        package struct StatementPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/StatementPage/data`.
+            package var data: [Components.Schemas.Statement]
+            /// - Remark: Generated from `#/components/schemas/StatementPage/next_cursor`.
+            package var nextCursor: Components.Schemas.NextCursor?
+            /// Creates a new `StatementPage`.
+            ///
+            /// - Parameters:
+            ///   - data:
+            ///   - nextCursor:
+            package init(
+                data: [Components.Schemas.Statement],
+                nextCursor: Components.Schemas.NextCursor? = nil
+            ) {
+                self.data = data
+                self.nextCursor = nextCursor
+            }
+            package enum CodingKeys: String, CodingKey {
+                case data
+                case nextCursor = "next_cursor"
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.data = try container.decode(
+                    [Components.Schemas.Statement].self,
+                    forKey: .data
+                )
+                self.nextCursor = try container.decodeIfPresent(
+                    Components.Schemas.NextCursor.self,
+                    forKey: .nextCursor
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "data",
+                    "next_cursor"
+                ])
+            }
+        }
         /// A page of suppliers, newest first. Follow next_cursor (null on the last page) with the same filters.
         ///
         /// - Remark: Generated from `#/components/schemas/SupplierPage`.
         package struct SupplierPage: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/SupplierPage/data`.
             package var data: [Components.Schemas.Supplier]
-            /// Pass as cursor for the next page
-            ///
             /// - Remark: Generated from `#/components/schemas/SupplierPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `SupplierPage`.
             ///
             /// - Parameters:
             ///   - data:
-            ///   - nextCursor: Pass as cursor for the next page
+            ///   - nextCursor:
             package init(
                 data: [Components.Schemas.Supplier],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -7796,7 +8030,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -8524,7 +8758,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/EventPage/data`.
             package var data: [Components.Schemas.Event]
             /// - Remark: Generated from `#/components/schemas/EventPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `EventPage`.
             ///
             /// - Parameters:
@@ -8532,7 +8766,7 @@ extension Components {
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.Event],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -8548,7 +8782,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -9117,7 +9351,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/WebhookEndpointPage/data`.
             package var data: [Components.Schemas.WebhookEndpoint]
             /// - Remark: Generated from `#/components/schemas/WebhookEndpointPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `WebhookEndpointPage`.
             ///
             /// - Parameters:
@@ -9125,7 +9359,7 @@ extension Components {
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.WebhookEndpoint],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -9141,7 +9375,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -9388,7 +9622,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/WebhookDeliveryPage/data`.
             package var data: [Components.Schemas.WebhookDelivery]
             /// - Remark: Generated from `#/components/schemas/WebhookDeliveryPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `WebhookDeliveryPage`.
             ///
             /// - Parameters:
@@ -9396,7 +9630,7 @@ extension Components {
             ///   - nextCursor:
             package init(
                 data: [Components.Schemas.WebhookDelivery],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -9412,7 +9646,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -9901,18 +10135,16 @@ extension Components {
         package struct PaymentOrderPage: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PaymentOrderPage/data`.
             package var data: [Components.Schemas.PaymentOrder]
-            /// Pass as cursor for the next page
-            ///
             /// - Remark: Generated from `#/components/schemas/PaymentOrderPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `PaymentOrderPage`.
             ///
             /// - Parameters:
             ///   - data:
-            ///   - nextCursor: Pass as cursor for the next page
+            ///   - nextCursor:
             package init(
                 data: [Components.Schemas.PaymentOrder],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -9928,7 +10160,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
@@ -10098,18 +10330,16 @@ extension Components {
         package struct PaymentBatchPage: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PaymentBatchPage/data`.
             package var data: [Components.Schemas.PaymentBatch]
-            /// Pass as cursor for the next page
-            ///
             /// - Remark: Generated from `#/components/schemas/PaymentBatchPage/next_cursor`.
-            package var nextCursor: Swift.String?
+            package var nextCursor: Components.Schemas.NextCursor?
             /// Creates a new `PaymentBatchPage`.
             ///
             /// - Parameters:
             ///   - data:
-            ///   - nextCursor: Pass as cursor for the next page
+            ///   - nextCursor:
             package init(
                 data: [Components.Schemas.PaymentBatch],
-                nextCursor: Swift.String? = nil
+                nextCursor: Components.Schemas.NextCursor? = nil
             ) {
                 self.data = data
                 self.nextCursor = nextCursor
@@ -10125,7 +10355,7 @@ extension Components {
                     forKey: .data
                 )
                 self.nextCursor = try container.decodeIfPresent(
-                    Swift.String.self,
+                    Components.Schemas.NextCursor.self,
                     forKey: .nextCursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [

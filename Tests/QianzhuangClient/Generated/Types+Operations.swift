@@ -2126,16 +2126,20 @@ package enum Operations {
             package struct Query: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/claims/GET/query/status`.
                 package var status: Components.Schemas.ClaimStatus?
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/claims/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/claims/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - status:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     status: Components.Schemas.ClaimStatus? = nil,
                     limit: Components.Parameters.Limit? = nil,
@@ -3053,16 +3057,20 @@ package enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/v1/credit-accounts/GET/query/status`.
                 package var status: Operations.GetCreditAccounts.Input.Query.StatusPayload?
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/credit-accounts/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/credit-accounts/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - status: only accounts in this status
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     status: Operations.GetCreditAccounts.Input.Query.StatusPayload? = nil,
                     limit: Components.Parameters.Limit? = nil,
@@ -4617,20 +4625,22 @@ package enum Operations {
             package var path: Operations.GetCreditAccountsByIdBills.Input.Path
             /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/query/limit`.
-                package var limit: Swift.Int?
-                /// next_cursor of the previous page
+                package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 ///
                 /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/query/cursor`.
-                package var cursor: Swift.String?
+                package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor: next_cursor of the previous page
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
-                    limit: Swift.Int? = nil,
-                    cursor: Swift.String? = nil
+                    limit: Components.Parameters.Limit? = nil,
+                    cursor: Components.Parameters.Cursor? = nil
                 ) {
                     self.limit = limit
                     self.cursor = cursor
@@ -4669,51 +4679,13 @@ package enum Operations {
             package struct Ok: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/responses/200/content`.
                 @frozen package enum Body: Sendable, Hashable {
-                    /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/responses/200/content/json`.
-                    package struct JsonPayload: Codable, Hashable, Sendable {
-                        /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/responses/200/content/json/data`.
-                        package var data: [Components.Schemas.Bill]
-                        /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/responses/200/content/json/next_cursor`.
-                        package var nextCursor: Swift.String?
-                        /// Creates a new `JsonPayload`.
-                        ///
-                        /// - Parameters:
-                        ///   - data:
-                        ///   - nextCursor:
-                        package init(
-                            data: [Components.Schemas.Bill],
-                            nextCursor: Swift.String? = nil
-                        ) {
-                            self.data = data
-                            self.nextCursor = nextCursor
-                        }
-                        package enum CodingKeys: String, CodingKey {
-                            case data
-                            case nextCursor = "next_cursor"
-                        }
-                        package init(from decoder: any Swift.Decoder) throws {
-                            let container = try decoder.container(keyedBy: CodingKeys.self)
-                            self.data = try container.decode(
-                                [Components.Schemas.Bill].self,
-                                forKey: .data
-                            )
-                            self.nextCursor = try container.decodeIfPresent(
-                                Swift.String.self,
-                                forKey: .nextCursor
-                            )
-                            try decoder.ensureNoAdditionalProperties(knownKeys: [
-                                "data",
-                                "next_cursor"
-                            ])
-                        }
-                    }
                     /// - Remark: Generated from `#/paths/v1/credit-accounts/{id}/bills/GET/responses/200/content/application\/json`.
-                    case json(Operations.GetCreditAccountsByIdBills.Output.Ok.Body.JsonPayload)
+                    case json(Components.Schemas.BillPage)
                     /// The associated value of the enum case if `self` is `.json`.
                     ///
                     /// - Throws: An error if `self` is not `.json`.
                     /// - SeeAlso: `.json`.
-                    package var json: Operations.GetCreditAccountsByIdBills.Output.Ok.Body.JsonPayload {
+                    package var json: Components.Schemas.BillPage {
                         get throws {
                             switch self {
                             case let .json(body):
@@ -11147,6 +11119,266 @@ package enum Operations {
             }
         }
     }
+    /// Every nightly run (each attempt of each business date), the newest date and attempt first, paged; without steps and report, which GET /v1/nightly-runs/{id} gives (operator)
+    ///
+    /// - Remark: HTTP `GET /v1/nightly-runs`.
+    /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)`.
+    package enum GetNightlyRuns {
+        package static let id: Swift.String = "getNightlyRuns"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/nightly-runs/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
+                /// - Remark: Generated from `#/paths/v1/nightly-runs/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
+                /// - Remark: Generated from `#/paths/v1/nightly-runs/GET/query/cursor`.
+                package var cursor: Components.Parameters.Cursor?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    cursor: Components.Parameters.Cursor? = nil
+                ) {
+                    self.limit = limit
+                    self.cursor = cursor
+                }
+            }
+            package var query: Operations.GetNightlyRuns.Input.Query
+            /// - Remark: Generated from `#/paths/v1/nightly-runs/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetNightlyRuns.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetNightlyRuns.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetNightlyRuns.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            package init(
+                query: Operations.GetNightlyRuns.Input.Query = .init(),
+                headers: Operations.GetNightlyRuns.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/nightly-runs/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/nightly-runs/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.NightlyRunPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.NightlyRunPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetNightlyRuns.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetNightlyRuns.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of runs
+            ///
+            /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetNightlyRuns.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetNightlyRuns.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An unexpected failure. Nothing was changed (the request's transaction rolled back); retrying with the same Idempotency-Key is safe. The detail quotes the request id to report.
+            ///
+            /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// Run the close of business for an ended business date; answers 202 once the run is recorded, 200 when the date already finished (pass force to re-run), 409 while another runner holds it (operator)
     ///
     /// - Remark: HTTP `POST /v1/nightly-runs`.
@@ -11835,8 +12067,12 @@ package enum Operations {
             package var path: Operations.GetNightlyRunsByIdExceptions.Input.Path
             /// - Remark: Generated from `#/paths/v1/nightly-runs/{id}/exceptions/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/nightly-runs/{id}/exceptions/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/nightly-runs/{id}/exceptions/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// - Remark: Generated from `#/components/parameters/ExceptionKind`.
@@ -11874,8 +12110,8 @@ package enum Operations {
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 ///   - kind: only this kind
                 ///   - state: only this state
                 ///   - source: only this source: a bank account or channel:<name>
@@ -11927,12 +12163,12 @@ package enum Operations {
                 /// - Remark: Generated from `#/paths/v1/nightly-runs/{id}/exceptions/GET/responses/200/content`.
                 @frozen package enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/nightly-runs/{id}/exceptions/GET/responses/200/content/application\/json`.
-                    case json(Components.Schemas.ExceptionList)
+                    case json(Components.Schemas.ExceptionPage)
                     /// The associated value of the enum case if `self` is `.json`.
                     ///
                     /// - Throws: An error if `self` is not `.json`.
                     /// - SeeAlso: `.json`.
-                    package var json: Components.Schemas.ExceptionList {
+                    package var json: Components.Schemas.ExceptionPage {
                         get throws {
                             switch self {
                             case let .json(body):
@@ -12828,8 +13064,12 @@ package enum Operations {
                 package var dueFrom: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/receivables/GET/query/due_to`.
                 package var dueTo: Swift.String?
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/receivables/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/receivables/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
@@ -12839,8 +13079,8 @@ package enum Operations {
                 ///   - status:
                 ///   - dueFrom:
                 ///   - dueTo:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     supplierId: Swift.String? = nil,
                     status: Operations.GetReceivables.Input.Query.StatusPayload? = nil,
@@ -12888,12 +13128,12 @@ package enum Operations {
                 /// - Remark: Generated from `#/paths/v1/receivables/GET/responses/200/content`.
                 @frozen package enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/receivables/GET/responses/200/content/application\/json`.
-                    case json(Components.Schemas.ReceivableList)
+                    case json(Components.Schemas.ReceivablePage)
                     /// The associated value of the enum case if `self` is `.json`.
                     ///
                     /// - Throws: An error if `self` is not `.json`.
                     /// - SeeAlso: `.json`.
-                    package var json: Components.Schemas.ReceivableList {
+                    package var json: Components.Schemas.ReceivablePage {
                         get throws {
                             switch self {
                             case let .json(body):
@@ -14880,8 +15120,12 @@ package enum Operations {
         package struct Input: Sendable, Hashable {
             /// - Remark: Generated from `#/paths/v1/reconciliation-exceptions/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/reconciliation-exceptions/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/reconciliation-exceptions/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// - Remark: Generated from `#/components/parameters/ExceptionKind`.
@@ -14931,8 +15175,8 @@ package enum Operations {
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 ///   - kind: only this kind
                 ///   - state: only this state
                 ///   - source: only this source: a bank account or channel:<name>
@@ -14990,12 +15234,12 @@ package enum Operations {
                 /// - Remark: Generated from `#/paths/v1/reconciliation-exceptions/GET/responses/200/content`.
                 @frozen package enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/reconciliation-exceptions/GET/responses/200/content/application\/json`.
-                    case json(Components.Schemas.ExceptionList)
+                    case json(Components.Schemas.ExceptionPage)
                     /// The associated value of the enum case if `self` is `.json`.
                     ///
                     /// - Throws: An error if `self` is not `.json`.
                     /// - SeeAlso: `.json`.
-                    package var json: Components.Schemas.ExceptionList {
+                    package var json: Components.Schemas.ExceptionPage {
                         get throws {
                             switch self {
                             case let .json(body):
@@ -18015,6 +18259,266 @@ package enum Operations {
             }
         }
     }
+    /// Every imported statement, the newest import first, paged (operator)
+    ///
+    /// - Remark: HTTP `GET /v1/statements`.
+    /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)`.
+    package enum GetStatements {
+        package static let id: Swift.String = "getStatements"
+        package struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/statements/GET/query`.
+            package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
+                /// - Remark: Generated from `#/paths/v1/statements/GET/query/limit`.
+                package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
+                /// - Remark: Generated from `#/paths/v1/statements/GET/query/cursor`.
+                package var cursor: Components.Parameters.Cursor?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                package init(
+                    limit: Components.Parameters.Limit? = nil,
+                    cursor: Components.Parameters.Cursor? = nil
+                ) {
+                    self.limit = limit
+                    self.cursor = cursor
+                }
+            }
+            package var query: Operations.GetStatements.Input.Query
+            /// - Remark: Generated from `#/paths/v1/statements/GET/header`.
+            package struct Headers: Sendable, Hashable {
+                package var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetStatements.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                package init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetStatements.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            package var headers: Operations.GetStatements.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            package init(
+                query: Operations.GetStatements.Input.Query = .init(),
+                headers: Operations.GetStatements.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen package enum Output: Sendable, Hashable {
+            package struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/statements/GET/responses/200/content`.
+                @frozen package enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/statements/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.StatementPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    package var json: Components.Schemas.StatementPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                package var body: Operations.GetStatements.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                package init(body: Operations.GetStatements.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of statements
+            ///
+            /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetStatements.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            package var ok: Operations.GetStatements.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            package var unauthorized: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            package var forbidden: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An unexpected failure. Nothing was changed (the request's transaction rolled back); retrying with the same Idempotency-Key is safe. The detail quotes the request id to report.
+            ///
+            /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)/responses/500`.
+            ///
+            /// HTTP response code: `500 internalServerError`.
+            case internalServerError(Components.Responses.InternalError)
+            /// The associated value of the enum case if `self` is `.internalServerError`.
+            ///
+            /// - Throws: An error if `self` is not `.internalServerError`.
+            /// - SeeAlso: `.internalServerError`.
+            package var internalServerError: Components.Responses.InternalError {
+                get throws {
+                    switch self {
+                    case let .internalServerError(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "internalServerError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// An RFC 9457 problem.
+            ///
+            /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            package var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen package enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            package init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            package var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            package static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// Import a bank statement (ISO 20022 camt.053 .001.02–.08, several statements per message, a camt.054 debit/credit notification, or a SWIFT MT940 statement as text/plain) or a payment-channel settlement CSV, streamed; the same file twice is one import (operator)
     ///
     /// - Remark: HTTP `POST /v1/statements`.
@@ -18715,15 +19219,19 @@ package enum Operations {
         package struct Input: Sendable, Hashable {
             /// - Remark: Generated from `#/paths/v1/suppliers/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/suppliers/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/suppliers/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     limit: Components.Parameters.Limit? = nil,
                     cursor: Components.Parameters.Cursor? = nil
@@ -19990,8 +20498,12 @@ package enum Operations {
                 package var objectType: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/events/GET/query/object_id`.
                 package var objectId: Swift.String?
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/events/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/events/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
@@ -20000,8 +20512,8 @@ package enum Operations {
                 ///   - _type: event type(s), comma-separated
                 ///   - objectType:
                 ///   - objectId:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     _type: Swift.String? = nil,
                     objectType: Swift.String? = nil,
@@ -20527,15 +21039,19 @@ package enum Operations {
         package struct Input: Sendable, Hashable {
             /// - Remark: Generated from `#/paths/v1/webhook-endpoints/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/webhook-endpoints/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/webhook-endpoints/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     limit: Components.Parameters.Limit? = nil,
                     cursor: Components.Parameters.Cursor? = nil
@@ -22011,15 +22527,19 @@ package enum Operations {
             package var path: Operations.GetWebhookEndpointsByIdDeliveries.Input.Path
             /// - Remark: Generated from `#/paths/v1/webhook-endpoints/{id}/deliveries/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/webhook-endpoints/{id}/deliveries/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/webhook-endpoints/{id}/deliveries/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     limit: Components.Parameters.Limit? = nil,
                     cursor: Components.Parameters.Cursor? = nil
@@ -22938,8 +23458,12 @@ package enum Operations {
         package struct Input: Sendable, Hashable {
             /// - Remark: Generated from `#/paths/v1/payment-orders/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/payment-orders/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/payment-orders/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// - Remark: Generated from `#/paths/v1/payment-orders/GET/query/status`.
@@ -22989,8 +23513,8 @@ package enum Operations {
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 ///   - status: only this status
                 ///   - sourceType: only this source
                 ///   - currency:
@@ -23889,15 +24413,19 @@ package enum Operations {
         package struct Input: Sendable, Hashable {
             /// - Remark: Generated from `#/paths/v1/payment-batches/GET/query`.
             package struct Query: Sendable, Hashable {
+                /// At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///
                 /// - Remark: Generated from `#/paths/v1/payment-batches/GET/query/limit`.
                 package var limit: Components.Parameters.Limit?
+                /// The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
+                ///
                 /// - Remark: Generated from `#/paths/v1/payment-batches/GET/query/cursor`.
                 package var cursor: Components.Parameters.Cursor?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
-                ///   - limit:
-                ///   - cursor:
+                ///   - limit: At most this many items (1–500, default 50); anything else is a 422 naming limit.
+                ///   - cursor: The next_cursor of the previous page (opaque; pass it with the same filters). A cursor this list did not issue is a 422 naming cursor.
                 package init(
                     limit: Components.Parameters.Limit? = nil,
                     cursor: Components.Parameters.Cursor? = nil

@@ -213,6 +213,11 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PATCH /v1/matching-rules/{source}`.
     /// - Remark: Generated from `#/paths//v1/matching-rules/{source}/patch(patchMatchingRulesBySource)`.
     func patchMatchingRulesBySource(_ input: Operations.PatchMatchingRulesBySource.Input) async throws -> Operations.PatchMatchingRulesBySource.Output
+    /// Every nightly run (each attempt of each business date), the newest date and attempt first, paged; without steps and report, which GET /v1/nightly-runs/{id} gives (operator)
+    ///
+    /// - Remark: HTTP `GET /v1/nightly-runs`.
+    /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)`.
+    func getNightlyRuns(_ input: Operations.GetNightlyRuns.Input) async throws -> Operations.GetNightlyRuns.Output
     /// Run the close of business for an ended business date; answers 202 once the run is recorded, 200 when the date already finished (pass force to re-run), 409 while another runner holds it (operator)
     ///
     /// - Remark: HTTP `POST /v1/nightly-runs`.
@@ -319,6 +324,11 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/shipping-policies/{id}`.
     /// - Remark: Generated from `#/paths//v1/shipping-policies/{id}/get(getShippingPoliciesById)`.
     func getShippingPoliciesById(_ input: Operations.GetShippingPoliciesById.Input) async throws -> Operations.GetShippingPoliciesById.Output
+    /// Every imported statement, the newest import first, paged (operator)
+    ///
+    /// - Remark: HTTP `GET /v1/statements`.
+    /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)`.
+    func getStatements(_ input: Operations.GetStatements.Input) async throws -> Operations.GetStatements.Output
     /// Import a bank statement (ISO 20022 camt.053 .001.02–.08, several statements per message, a camt.054 debit/credit notification, or a SWIFT MT940 statement as text/plain) or a payment-channel settlement CSV, streamed; the same file twice is one import (operator)
     ///
     /// - Remark: HTTP `POST /v1/statements`.
@@ -952,6 +962,19 @@ extension APIProtocol {
             body: body
         ))
     }
+    /// Every nightly run (each attempt of each business date), the newest date and attempt first, paged; without steps and report, which GET /v1/nightly-runs/{id} gives (operator)
+    ///
+    /// - Remark: HTTP `GET /v1/nightly-runs`.
+    /// - Remark: Generated from `#/paths//v1/nightly-runs/get(getNightlyRuns)`.
+    package func getNightlyRuns(
+        query: Operations.GetNightlyRuns.Input.Query = .init(),
+        headers: Operations.GetNightlyRuns.Input.Headers = .init()
+    ) async throws -> Operations.GetNightlyRuns.Output {
+        try await getNightlyRuns(Operations.GetNightlyRuns.Input(
+            query: query,
+            headers: headers
+        ))
+    }
     /// Run the close of business for an ended business date; answers 202 once the run is recorded, 200 when the date already finished (pass force to re-run), 409 while another runner holds it (operator)
     ///
     /// - Remark: HTTP `POST /v1/nightly-runs`.
@@ -1227,6 +1250,19 @@ extension APIProtocol {
     ) async throws -> Operations.GetShippingPoliciesById.Output {
         try await getShippingPoliciesById(Operations.GetShippingPoliciesById.Input(
             path: path,
+            headers: headers
+        ))
+    }
+    /// Every imported statement, the newest import first, paged (operator)
+    ///
+    /// - Remark: HTTP `GET /v1/statements`.
+    /// - Remark: Generated from `#/paths//v1/statements/get(getStatements)`.
+    package func getStatements(
+        query: Operations.GetStatements.Input.Query = .init(),
+        headers: Operations.GetStatements.Input.Headers = .init()
+    ) async throws -> Operations.GetStatements.Output {
+        try await getStatements(Operations.GetStatements.Input(
+            query: query,
             headers: headers
         ))
     }
