@@ -36,8 +36,7 @@ public enum CreditPlanStore {
         if closing != nil {
             try await WaitingWrites.write(insert, on: connection, logger: logger)
         } else {
-            try await connection.prepared(WaitingWrites.statement(events: [], inserts: [insert]) { $0.appendLiteral("SELECT 1") },
-                                          logger: logger)
+            try await WaitingWrites.writeNow(insert, on: connection, logger: logger)
         }
     }
 

@@ -66,6 +66,11 @@ final class WaitingWrites: Sendable {
             waiting.add(insert)
             return
         }
+        try await writeNow(insert, on: c, logger: logger)
+    }
+
+    /// Writes `insert` now, in a statement of its own (for a write the request reads again).
+    static func writeNow(_ insert: any DeferredInsert, on c: PostgresConnection, logger: Logger) async throws {
         try await c.prepared(statement(events: [], inserts: [insert]) { $0.appendLiteral("SELECT 1") }, logger: logger)
     }
 

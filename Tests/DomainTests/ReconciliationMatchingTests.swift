@@ -136,6 +136,49 @@ struct ReconciliationMatchingTests {
         #expect(byBatch.exceptions == [.missingFromLedger(batched[2])])
     }
 
+    /// One-to-many and many-to-one are one mirrored pass in the engine. Held against an oracle
+    /// written from the rule itself (|single − Σ group| within the tolerance, the single's date
+    /// within the window of its group's date) on both sides of the mirror, with random amounts,
+    /// tolerances, windows and days: a split and its mirrored batch match or not together, and
+    /// their differences are each other's negatives.
+    @Test("one-to-many and many-to-one agree with the tolerance-and-window rule, mirrored, on random groups")
+    func groupedMatchingMirrorsAgainstOracle() {
+        var random = ReconciliationSplitMix(seed: 20261201)
+        var matchedCount = 0
+        for round in 0..<400 {
+            let tolerance = Int64.random(in: 0...3, using: &random)
+            let window = Int.random(in: 0...2, using: &random)
+            let members = (0..<Int.random(in: 2...4, using: &random)).map { _ in Int64.random(in: 1...50_000, using: &random) }
+            let total = members.reduce(0, +)
+            let single = max(1, total + Int64.random(in: -4...4, using: &random))
+            let (memberDay, singleDay) = (Int.random(in: 0...3, using: &random), Int.random(in: 0...3, using: &random))
+            let oracle = abs(single - total) <= tolerance && abs(singleDay - memberDay) <= window
+            let batch = "B\(round)"
+
+            let oneToMany = MatchingEngine(rules: MatchingRules(dateWindowDays: window, amountToleranceMinorUnits: tolerance,
+                                                               oneToMany: .batchReference)).reconcile(
+                expected: members.enumerated().map { item("m\($0.offset)", "M\(round)-\($0.offset)", $0.element, day: memberDay, batch: batch) },
+                actual: [line("s", batch, single, day: singleDay)])
+            let manyToOne = MatchingEngine(rules: MatchingRules(dateWindowDays: window, amountToleranceMinorUnits: tolerance,
+                                                               manyToOne: .batchReference)).reconcile(
+                expected: [item("s", batch, single, day: singleDay)],
+                actual: members.enumerated().map { line("m\($0.offset)", nil, $0.element, day: memberDay, batch: batch) })
+
+            #expect(oneToMany.matches.count == (oracle ? 1 : 0), "round \(round)")
+            #expect(manyToOne.matches.count == (oracle ? 1 : 0), "round \(round)")
+            if oracle {
+                matchedCount += 1
+                #expect(oneToMany.matches.first?.kind == .oneToMany(.sameReference) || oneToMany.matches.first?.kind == .oneToMany(.batchReference))
+                #expect(oneToMany.matches.first?.expected.count == members.count)
+                #expect(manyToOne.matches.first?.actual.count == members.count)
+                #expect(oneToMany.matches.first?.difference == cny(single - total), "round \(round)")
+                #expect(manyToOne.matches.first?.difference == cny(total - single), "round \(round)")
+            }
+        }
+        // Both verdicts are exercised.
+        #expect(matchedCount > 40 && matchedCount < 360)
+    }
+
     @Test("reference matches take precedence over grouped matches")
     func referenceBeforeGroups() {
         let expected = [item("e1", "ORD-1", 10_000), item("e2", "ORD-2", 5_000)]
