@@ -5,8 +5,19 @@ import Persistence
 import PostgresNIO
 import Services
 
-/// The standard close of business, in order. Each product area's step calls that area's
-/// service; nothing here re-implements a business rule.
+/// The standard close of business. Each product area's step calls that area's service; nothing
+/// here re-implements a business rule.
+///
+/// Two lanes run side by side, then the closing steps:
+/// - **credit:** expire authorizations → age accounts → issue bills;
+/// - **cash:** settle receivables → pay approved claims → write payment batches → check statements →
+///   process payment returns → match statements → check unsettled payments;
+/// - then prove the ledger (after both lanes), sweep idempotency keys, write the report.
+///
+/// The lanes share no rows: the credit lane books late fees and charge-offs on credit accounts
+/// and writes no payment orders (a capture's or refund's order is written by its request); the cash
+/// lane settles financing, insurance and payment orders and matches cash. A step with no `after`
+/// follows the one listed before it.
 public enum NightlyPlan {
     /// The system actor the nightly run books as.
     public static let actor = Actor(
@@ -25,10 +36,10 @@ public enum NightlyPlan {
                                 logger: Logger) -> [NightlyStep] {
         let reconciliation = ReconciliationService(database: database)
         return [
-            NightlyStep("expire_credit_authorizations") { date in
+            NightlyStep("expire_credit_authorizations", after: []) { date in
                 ["expired": Int64(try await services.credit.expireAuthorizations(businessDate: date))]
             },
-            NightlyStep("settle_receivables") { date in
+            NightlyStep("settle_receivables", after: []) { date in
                 let s = try await services.supplierFinance.settleDueReceivables(on: date, actor: actor)
                 return ["settled": Int64(s.settled), "paid_minor": s.paidMinorUnits, "recourse_minor": s.recourseMinorUnits]
             },
@@ -36,19 +47,19 @@ public enum NightlyPlan {
                 let run = try await services.insurance.payApprovedClaims(businessDate: date)
                 return ["claims_paid": Int64(run.paidClaimIDs.count), "paid_minor": run.totals.reduce(0) { $0 + $1.minorUnits }]
             },
-            NightlyStep("age_credit_accounts") { date in
+            NightlyStep("age_credit_accounts", after: ["expire_credit_authorizations"]) { date in
                 let r = try await services.credit.ageAccounts(businessDate: date)
                 return ["accounts_aged": Int64(r.accountsAged), "late_fees": Int64(r.lateFeesCharged),
                         "late_fee_minor": r.lateFeeTotalMinorUnits, "frozen": Int64(r.accountsFrozen),
                         "charged_off": Int64(r.accountsChargedOff)]
             },
             // After ageing, so each bill shows the late fees charged up to its statement date.
-            NightlyStep("issue_credit_bills") { date in
+            NightlyStep("issue_credit_bills", after: ["age_credit_accounts"]) { date in
                 let b = try await services.credit.issueBills(businessDate: date)
                 return ["bills": b.bills, "lines": b.lines, "total_due_minor": b.totalDueMinorUnits]
             },
             // After every step that pays out: the day's orders leave in tonight's files.
-            NightlyStep("write_payment_batches") { date in
+            NightlyStep("write_payment_batches", after: ["pay_approved_claims"]) { date in
                 let batches = try await services.payments.writeBatches(businessDate: date, actor: actor)
                 return ["batches": Int64(batches.count), "orders": Int64(batches.reduce(0) { $0 + $1.orderCount })]
             },
@@ -69,7 +80,7 @@ public enum NightlyPlan {
             NightlyStep("check_unsettled_payments") { date in
                 ["exceptions_raised": Int64(try await services.payments.raiseUnsettled(businessDate: date))]
             },
-            NightlyStep("prove_ledger") { _ in
+            NightlyStep("prove_ledger", after: ["check_unsettled_payments", "issue_credit_bills"]) { _ in
                 let proof = try await reconciliation.proveLedger()
                 if !proof.holds {
                     logger.error("ledger proof failed", metadata: ["violations": "\(proof.violations.prefix(20))",

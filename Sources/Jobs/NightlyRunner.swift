@@ -8,11 +8,42 @@ import Services
 /// One step of the close of business: idempotent, so running it again after a crash books nothing twice.
 public struct NightlyStep: Sendable {
     public let name: String
+    /// The steps that must have completed before this one starts. `nil`: the step before it in the
+    /// plan (none for the first), so a plain list runs in order. Steps whose prerequisites are met
+    /// run side by side.
+    public let after: [String]?
     public let run: @Sendable (BusinessDate) async throws -> [String: Int64]
 
-    public init(_ name: String, _ run: @escaping @Sendable (BusinessDate) async throws -> [String: Int64]) {
+    public init(_ name: String, after: [String]? = nil, _ run: @escaping @Sendable (BusinessDate) async throws -> [String: Int64]) {
         self.name = name
+        self.after = after
         self.run = run
+    }
+
+    /// Each step's prerequisites, with `after: nil` resolved to the step before it.
+    public static func prerequisites(of steps: [NightlyStep]) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (index, step) in steps.enumerated() {
+            out[step.name] = Set(step.after ?? (index > 0 ? [steps[index - 1].name] : []))
+        }
+        return out
+    }
+
+    /// Why a plan cannot run: a name used twice, a prerequisite that is not in the plan, or a cycle.
+    public static func planProblem(_ steps: [NightlyStep]) -> String? {
+        let names = steps.map(\.name)
+        if Set(names).count != names.count { return "a step name is used twice: \(names)" }
+        let prerequisites = prerequisites(of: steps)
+        for (name, before) in prerequisites.sorted(by: { $0.key < $1.key }) {
+            if let unknown = before.subtracting(names).sorted().first { return "\(name) waits for \(unknown), which is not in the plan" }
+        }
+        var ordered = Set<String>()
+        while ordered.count < names.count {
+            let ready = names.filter { !ordered.contains($0) && prerequisites[$0, default: []].isSubset(of: ordered) }
+            if ready.isEmpty { return "the steps \(names.filter { !ordered.contains($0) }) wait for each other" }
+            ordered.formUnion(ready)
+        }
+        return nil
     }
 }
 
@@ -76,6 +107,9 @@ public struct NightlyRunner: Sendable {
 
     public var stepNames: [String] { steps.map(\.name) }
 
+    /// Each step's prerequisites (see `NightlyStep.after`).
+    public var prerequisites: [String: Set<String>] { NightlyStep.prerequisites(of: steps) }
+
     /// Runs `date`. `onRunRecorded` is called once the run row exists (for callers that answer early).
     public func run(
         date: BusinessDate, force: Bool = false, triggeredBy: String,
@@ -83,6 +117,7 @@ public struct NightlyRunner: Sendable {
         progress: @escaping @Sendable (NightlyProgress) -> Void = { _ in }
     ) async throws -> NightlyOutcome {
         try checkClosable(date)
+        if let problem = NightlyStep.planProblem(steps) { throw NightlyStepFailure(step: "plan", message: problem) }
         let logger = self.logger
         let steps = self.steps
         let database = self.database
@@ -108,7 +143,7 @@ public struct NightlyRunner: Sendable {
 
     static func runLocked(
         date: BusinessDate, force: Bool, triggeredBy: String, steps: [NightlyStep], database: Database, logger: Logger,
-        onRunRecorded: @Sendable (NightlyRunRecord) -> Void, progress: @Sendable (NightlyProgress) -> Void
+        onRunRecorded: @Sendable (NightlyRunRecord) -> Void, progress: @escaping @Sendable (NightlyProgress) -> Void
     ) async throws -> NightlyOutcome {
         let latest = try await database.client.withConnection { try await NightlyStore.latestRun(for: date, on: $0, logger: logger) }
         let runID: UUID
@@ -135,34 +170,40 @@ public struct NightlyRunner: Sendable {
         }
         if let run = recorded.0 { onRunRecorded(run) }
         let done = Set(recorded.1.filter { $0.status == "completed" }.map(\.step))
-        for (index, step) in steps.enumerated() {
-            if done.contains(step.name) {
-                progress(.skipped(step: step.name, position: index + 1, of: steps.count))
-                continue
-            }
-            progress(.started(step: step.name, position: index + 1, of: steps.count))
-            try await database.transaction { c in try await NightlyStore.markStep(runID: runID, step: step.name, status: "running", on: c, logger: logger) }
-            let start = ContinuousClock.now
-            do {
-                let counts = try await step.run(date)
-                let json = String(decoding: try JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-                try await database.transaction { c in
-                    try await NightlyStore.markStep(runID: runID, step: step.name, status: "completed", countsJSON: json, on: c, logger: logger)
+        for (index, step) in steps.enumerated() where done.contains(step.name) {
+            progress(.skipped(step: step.name, position: index + 1, of: steps.count))
+        }
+        // Every step starts as soon as its prerequisites have completed, beside whatever else is running.
+        // After a failure no further step starts; those already running finish (each is one or more
+        // transactions of its own) and the first failure is thrown. A resumed run starts from what completed.
+        let prerequisites = NightlyStep.prerequisites(of: steps)
+        var completed = done
+        var started = done
+        var failure: (any Error)?
+        await withTaskGroup(of: (String, (any Error)?).self) { group in
+            while true {
+                if failure == nil {
+                    for (index, step) in steps.enumerated()
+                    where !started.contains(step.name) && prerequisites[step.name, default: []].isSubset(of: completed) {
+                        started.insert(step.name)
+                        group.addTask {
+                            do {
+                                try await Self.runStep(step, position: index + 1, of: steps.count, runID: runID, date: date, database: database,
+                                                       logger: logger, progress: progress)
+                                return (step.name, nil)
+                            } catch {
+                                return (step.name, error)
+                            }
+                        }
+                    }
                 }
-                let elapsed = ContinuousClock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                logger.info("nightly step completed", metadata: ["date": "\(date)", "step": "\(step.name)", "counts": "\(counts)"])
-                progress(.finished(step: step.name, position: index + 1, of: steps.count, counts: counts, seconds: seconds))
-            } catch {
-                let message = String(describing: error)
-                logger.error("nightly step failed", metadata: ["date": "\(date)", "step": "\(step.name)", "error": "\(String(reflecting: error))"])
-                try? await database.transaction { c in
-                    try await NightlyStore.markStep(runID: runID, step: step.name, status: "failed", error: message, on: c, logger: logger)
-                    try await NightlyStore.setRunStatus(id: runID, status: "failed", on: c, logger: logger)
-                    try await Self.recordEvent(.nightlyRunFailed, runID: runID, date: date, on: c, logger: logger)
-                }
-                throw NightlyStepFailure(step: step.name, message: message)
+                guard let (name, error) = await group.next() else { break }
+                if let error { failure = failure ?? error } else { completed.insert(name) }
             }
+        }
+        if let failure { throw failure }
+        if !steps.allSatisfy({ completed.contains($0.name) }) {
+            throw NightlyStepFailure(step: "plan", message: NightlyStep.planProblem(steps) ?? "steps never became ready")
         }
         let finished = try await database.transaction { c in
             try await NightlyStore.setRunStatus(id: runID, status: "completed", on: c, logger: logger)
@@ -171,6 +212,37 @@ public struct NightlyRunner: Sendable {
         }
         guard let finished else { throw NightlyStepFailure(step: "finish", message: "the run record vanished") }
         return .completed(finished)
+    }
+
+    /// One step: recorded as running, run, recorded as completed with its counts; a failure is
+    /// recorded on the step and the run, with the run's failure event.
+    static func runStep(
+        _ step: NightlyStep, position: Int, of count: Int, runID: UUID, date: BusinessDate, database: Database, logger: Logger,
+        progress: @Sendable (NightlyProgress) -> Void
+    ) async throws {
+        progress(.started(step: step.name, position: position, of: count))
+        try await database.transaction { c in try await NightlyStore.markStep(runID: runID, step: step.name, status: "running", on: c, logger: logger) }
+        let start = ContinuousClock.now
+        do {
+            let counts = try await step.run(date)
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+            try await database.transaction { c in
+                try await NightlyStore.markStep(runID: runID, step: step.name, status: "completed", countsJSON: json, on: c, logger: logger)
+            }
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            logger.info("nightly step completed", metadata: ["date": "\(date)", "step": "\(step.name)", "counts": "\(counts)"])
+            progress(.finished(step: step.name, position: position, of: count, counts: counts, seconds: seconds))
+        } catch {
+            let message = String(describing: error)
+            logger.error("nightly step failed", metadata: ["date": "\(date)", "step": "\(step.name)", "error": "\(String(reflecting: error))"])
+            try? await database.transaction { c in
+                try await NightlyStore.markStep(runID: runID, step: step.name, status: "failed", error: message, on: c, logger: logger)
+                try await NightlyStore.setRunStatus(id: runID, status: "failed", on: c, logger: logger)
+                try await Self.recordEvent(.nightlyRunFailed, runID: runID, date: date, on: c, logger: logger)
+            }
+            throw NightlyStepFailure(step: step.name, message: message)
+        }
     }
 
     /// The run's news, with the run as `GET /v1/nightly-runs/{id}` shows it, in the status change's transaction.

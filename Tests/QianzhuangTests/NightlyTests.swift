@@ -188,6 +188,116 @@ struct NightlyTests {
         }
     }
 
+    /// Waits until `flag` holds, for up to ten seconds; false when it never did.
+    static func waitFor(_ flag: @Sendable () -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if flag() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return flag()
+    }
+
+    @Test("steps whose prerequisites are met run side by side; a step waits for all of its prerequisites")
+    func stepsRunSideBySide() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let running = Mutex(Set<String>()), finished = Mutex(Set<String>())
+            // Each of a and b finishes only once it has seen the other running: one after the other, neither would.
+            func partner(_ name: String, _ other: String) -> NightlyStep {
+                NightlyStep(name, after: []) { _ in
+                    running.withLock { _ = $0.insert(name) }
+                    guard try await Self.waitFor({ running.withLock { $0.contains(other) } }) else {
+                        throw TestFailure("\(name) never saw \(other) running")
+                    }
+                    finished.withLock { _ = $0.insert(name) }
+                    return [:]
+                }
+            }
+            let joined = NightlyStep("joined", after: ["a", "b"]) { _ in
+                ["prerequisites_finished": Int64(finished.withLock { $0.count })]
+            }
+            let last = NightlyStep("last") { _ in [:] }
+            let runner = NightlyRunner(database: db, steps: [partner("a", "b"), partner("b", "a"), joined, last], logger: db.logger)
+            guard case .completed(let run) = try await runner.run(date: BusinessDate("2026-11-02")!, triggeredBy: "test") else {
+                throw TestFailure("the run did not complete")
+            }
+            let steps = try await runner.steps(of: run.id)
+            #expect(steps.map(\.status) == ["completed", "completed", "completed", "completed"])
+            #expect(steps.first { $0.step == "joined" }?.countsJSON == #"{"prerequisites_finished": 2}"#)
+            try Self.expectPrerequisitesHeld(steps, runner.prerequisites)
+        }
+    }
+
+    @Test("after a failure no further step starts, a step already running finishes, and the resumed run runs only what is left")
+    func failureInOneLane() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let runs = Mutex([String: Int]())
+            let failures = Mutex(1)
+            let failing = NightlyStep("failing", after: []) { _ in
+                runs.withLock { $0["failing", default: 0] += 1 }
+                if failures.withLock({ n in defer { n -= 1 }; return n > 0 }) { throw TestFailure("power cut") }
+                return [:]
+            }
+            let slow = NightlyStep("slow", after: []) { _ in
+                runs.withLock { $0["slow", default: 0] += 1 }
+                // Still running when the other lane fails.
+                guard try await Self.waitFor({ runs.withLock { $0["failing"] == 1 } }) else { throw TestFailure("failing never ran") }
+                try await Task.sleep(for: .milliseconds(300))
+                return [:]
+            }
+            let next = NightlyStep("next", after: ["slow"]) { _ in
+                runs.withLock { $0["next", default: 0] += 1 }
+                return [:]
+            }
+            let runner = NightlyRunner(database: db, steps: [failing, slow, next], logger: db.logger)
+            let date = BusinessDate("2026-11-03")!
+            await #expect(throws: NightlyStepFailure.self) { try await runner.run(date: date, triggeredBy: "test") }
+            #expect(runs.withLock { $0 } == ["failing": 1, "slow": 1])
+            let first = try #require(try await db.withConnection { try await NightlyStore.latestRun(for: date, on: $0, logger: db.logger) })
+            #expect(first.status == "failed")
+            #expect(try await runner.steps(of: first.id).map(\.status) == ["failed", "completed", "pending"])
+
+            guard case .completed(let run) = try await runner.run(date: date, triggeredBy: "test") else { throw TestFailure("resume") }
+            #expect(run.id == first.id)
+            #expect(runs.withLock { $0 } == ["failing": 2, "slow": 1, "next": 1])
+            #expect(try await runner.steps(of: run.id).map(\.status) == ["completed", "completed", "completed"])
+        }
+    }
+
+    @Test("a plan that names an unknown prerequisite or waits in a circle is refused before anything is recorded")
+    func badPlansRefused() async throws {
+        try await withTestDatabase { db in
+            let step = { (name: String, after: [String]?) in NightlyStep(name, after: after) { _ in [:] } }
+            let plans: [(String, [NightlyStep])] = [
+                ("not in the plan", [step("a", nil), step("b", ["missing"])]),
+                ("wait for each other", [step("a", ["b"]), step("b", ["a"]), step("c", [])]),
+                ("used twice", [step("a", nil), step("a", nil)]),
+            ]
+            for (problem, steps) in plans {
+                let runner = NightlyRunner(database: db, steps: steps, logger: db.logger)
+                let error = await #expect(throws: NightlyStepFailure.self) { try await runner.run(date: BusinessDate("2026-11-04")!, triggeredBy: "test") }
+                #expect(error?.message.contains(problem) == true, "\(String(describing: error))")
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM nightly_runs") == 0)
+            // The standard plan: two lanes, then the ledger proof after both.
+            let standard = try await TestAPI.make(db).deps.nightly.prerequisites
+            #expect(standard["expire_credit_authorizations"] == [] && standard["settle_receivables"] == [])
+            #expect(standard["prove_ledger"] == ["check_unsettled_payments", "issue_credit_bills"])
+        }
+    }
+
+    /// Every step started after each of its prerequisites had finished (the database's clock on both sides).
+    static func expectPrerequisitesHeld(_ steps: [NightlyStepRecord], _ prerequisites: [String: Set<String>],
+                                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let byName = Dictionary(uniqueKeysWithValues: steps.map { ($0.step, $0) })
+        for step in steps {
+            let started = try #require(step.startedAt, sourceLocation: sourceLocation)
+            for before in prerequisites[step.step, default: []] {
+                let finished = try #require(byName[before]?.finishedAt, sourceLocation: sourceLocation)
+                #expect(finished <= started, "\(step.step) started before \(before) finished", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     @Test("the standard night over several simulated dates settles each day's maturities, proves the ledger and writes its report")
     func severalDates() async throws {
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
@@ -212,11 +322,14 @@ struct NightlyTests {
                 let date = FinancingWorld.today.adding(days: day)
                 guard case .completed(let run) = try await deps.nightly.run(date: date, triggeredBy: "test") else { throw TestFailure("day \(day)") }
                 let steps = try await deps.nightly.steps(of: run.id)
-                settled.append(steps.first { $0.step == "settle_receivables" }.flatMap { s in
-                    (try? JSONSerialization.jsonObject(with: Data(s.countsJSON.utf8))) as? [String: Any] }?["settled"] as? Int64 ?? -1)
-                let proof = steps.first { $0.step == "prove_ledger" }.flatMap {
-                    (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) as? [String: Any] } ?? [:]
-                #expect(proof["controls_failed"] as? Int == 0 && proof["violations"] as? Int == 0, "\(proof)")
+                #expect(steps.allSatisfy { $0.status == "completed" })
+                try Self.expectPrerequisitesHeld(steps, deps.nightly.prerequisites)
+                let counts = { (step: String) throws -> [String: Int64] in
+                    try JSONDecoder().decode([String: Int64].self, from: Data(try #require(steps.first(where: { $0.step == step })).countsJSON.utf8))
+                }
+                settled.append(try counts("settle_receivables")["settled"] ?? -1)
+                let proof = try counts("prove_ledger")
+                #expect(proof["controls_failed"] == 0 && proof["violations"] == 0, "\(proof)")
                 let html = try String(contentsOf: reports.appendingPathComponent("nightly-\(date).html"), encoding: .utf8)
                 #expect(html.contains("Ledger proof: <span class=\"ok\">holds</span>"))
                 #expect(try await deps.nightly.run(id: run.id)?.reportJSON?.contains("\"ledger_proof\"") == true)
