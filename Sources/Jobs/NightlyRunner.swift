@@ -4,6 +4,7 @@ import Logging
 import Persistence
 import PostgresNIO
 import Services
+import Synchronization
 
 /// One step of the close of business: idempotent, so running it again after a crash books nothing twice.
 public struct NightlyStep: Sendable {
@@ -45,6 +46,13 @@ public struct NightlyStep: Sendable {
         }
         return nil
     }
+}
+
+/// Set once by the first step that fails; read by the runner before it starts another.
+final class FailureSignal: Sendable {
+    private let state = Mutex(false)
+    var raised: Bool { state.withLock { $0 } }
+    func raise() { state.withLock { $0 = true } }
 }
 
 /// What a progress display is told.
@@ -180,16 +188,18 @@ public struct NightlyRunner: Sendable {
         var completed = done
         var started = done
         var failure: (any Error)?
+        // Raised by a failing step before it records its failure, so nothing starts after that record.
+        let failed = FailureSignal()
         await withTaskGroup(of: (String, (any Error)?).self) { group in
             while true {
-                if failure == nil {
+                if failure == nil && !failed.raised {
                     for (index, step) in steps.enumerated()
                     where !started.contains(step.name) && prerequisites[step.name, default: []].isSubset(of: completed) {
                         started.insert(step.name)
                         group.addTask {
                             do {
                                 try await Self.runStep(step, position: index + 1, of: steps.count, runID: runID, date: date, database: database,
-                                                       logger: logger, progress: progress)
+                                                       logger: logger, failed: failed, progress: progress)
                                 return (step.name, nil)
                             } catch {
                                 return (step.name, error)
@@ -218,7 +228,7 @@ public struct NightlyRunner: Sendable {
     /// recorded on the step and the run, with the run's failure event.
     static func runStep(
         _ step: NightlyStep, position: Int, of count: Int, runID: UUID, date: BusinessDate, database: Database, logger: Logger,
-        progress: @Sendable (NightlyProgress) -> Void
+        failed: FailureSignal, progress: @Sendable (NightlyProgress) -> Void
     ) async throws {
         progress(.started(step: step.name, position: position, of: count))
         try await database.transaction { c in try await NightlyStore.markStep(runID: runID, step: step.name, status: "running", on: c, logger: logger) }
@@ -234,6 +244,7 @@ public struct NightlyRunner: Sendable {
             logger.info("nightly step completed", metadata: ["date": "\(date)", "step": "\(step.name)", "counts": "\(counts)"])
             progress(.finished(step: step.name, position: position, of: count, counts: counts, seconds: seconds))
         } catch {
+            failed.raise()
             let message = String(describing: error)
             logger.error("nightly step failed", metadata: ["date": "\(date)", "step": "\(step.name)", "error": "\(String(reflecting: error))"])
             try? await database.transaction { c in

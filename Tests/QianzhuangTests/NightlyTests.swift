@@ -239,9 +239,10 @@ struct NightlyTests {
             }
             let slow = NightlyStep("slow", after: []) { _ in
                 runs.withLock { $0["slow", default: 0] += 1 }
-                // Still running when the other lane fails.
-                guard try await Self.waitFor({ runs.withLock { $0["failing"] == 1 } }) else { throw TestFailure("failing never ran") }
-                try await Task.sleep(for: .milliseconds(300))
+                // Still running when the other lane's failure is recorded.
+                for _ in 0..<200 where try await db.scalar(String.self, "SELECT status FROM nightly_steps WHERE step = 'failing'") != "failed" {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 return [:]
             }
             let next = NightlyStep("next", after: ["slow"]) { _ in
