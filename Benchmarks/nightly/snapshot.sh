@@ -2,6 +2,7 @@
 # Side-by-side nights on one seeded database. BUILD is a directory holding a release `qianzhuang` and its `Migrations/`.
 # snapshot.sh prepare BUILD LINES INSTALLMENTS : run.sh's seed + file + import with BUILD, kept stopped in $SNAP
 # snapshot.sh run BUILD                         : one night of BUILD on a fresh copy of the snapshot; prints one line
+#   (PG_CONF="name = value" appends settings to that copy's postgresql.auto.conf)
 set -euo pipefail
 SNAP=${SNAP:-/var/tmp/qz-nightly-snapshot}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,8 @@ run)
   BIN=$2; D=${SNAP}-run
   rm -rf "$D"; cp -a "$SNAP/db" "$D"
   sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$D'|" "$D/pgdata/postgresql.auto.conf"
+  # PG_CONF: extra settings for this run's cluster, one per line (to measure a setting on its own).
+  [ -n "${PG_CONF:-}" ] && printf '%s\n' "$PG_CONF" >> "$D/pgdata/postgresql.auto.conf"
   rm -f "$D/pgdata/postmaster.pid"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -l "$D/postgres.log" -w -t 120 start > /dev/null
   DATE=$(cat "$SNAP/date")

@@ -309,6 +309,53 @@ struct ReconciliationTests {
         }
     }
 
+    @Test("a night matched in many partitions (each read and matched while the one before is written) ends exactly as in one partition")
+    func manyPartitionsEndAsOne() async throws {
+        struct Night: Sendable, Equatable {
+            var matched = 0, raised = 0, expected = 0, actual = 0
+            var exceptions: [String] = []
+            var matchedLines = ""
+            var reconciledItems: Int64 = 0
+        }
+        @Sendable func night(partitionSize: Int) async throws -> (Night, partitions: Int) {
+            try await withTestDatabase(maxConnections: 12) { db in
+                let deps = try Self.dependencies(db)
+                let d = BusinessDate("2026-11-20")!
+                for n in 0..<12 { try await Self.bookCash(db, "ord-\(n)", 1_000 + Int64(n), on: d) }
+                try await Self.bookCash(db, "ord-split", 3_000, on: d)
+                try await Self.bookCash(db, "ord-short", 5_000, on: d)
+                try await Self.bookCash(db, "ord-late", 2_500, on: d.adding(days: -1))
+                try await Self.bookCash(db, "ord-unseen", -700, on: d)
+                var rows = (0..<10).map { n in "T\(n),ord-\(n),\(Money(minorUnits: 1_000 + Int64(n), currency: .cny).decimalString),CNY,0,\(d),payment" }
+                rows += ["S1,ord-split,18.00,CNY,0,\(d),payment", "S2,ord-split,12.00,CNY,0,\(d),payment",
+                         "M1,ord-short,49.00,CNY,0,\(d),payment", "L1,ord-late,25.00,CNY,0,\(d),payment",
+                         "U1,nobody-knows,7.00,CNY,0,\(d),payment", "U2,nobody-either,8.00,CNY,0,\(d),payment",
+                         "R1,ord-3,10.03,CNY,0,\(d),payment"]
+                try await Self.importCSV(deps, rows)
+                let summary = try await ReconciliationService(database: db, partitionSize: partitionSize).match(businessDate: d)
+                var out = Night(matched: summary.matched, raised: summary.exceptionsRaised, expected: summary.expected, actual: summary.actual)
+                out.exceptions = try await deps.reconciliation.exceptions(businessDate: d)
+                    .map { "\($0.kind) \($0.reference ?? "-") \($0.counterpartyRef ?? "-") \($0.state)" }.sorted()
+                out.matchedLines = try await db.scalar(String.self, """
+                    SELECT string_agg(reference, ',' ORDER BY reference, line_no) FROM statement_lines WHERE matched_by IS NOT NULL
+                    """) ?? ""
+                out.reconciledItems = try await db.scalar(Int64.self, "SELECT count(*) FROM reconciled_items") ?? -1
+                return (out, summary.partitions)
+            }
+        }
+        let (one, onePartition) = try await night(partitionSize: 25_000)
+        let (many, partitions) = try await night(partitionSize: 1)
+        #expect(onePartition == 1)
+        #expect(partitions >= 8, "\(partitions) partitions")
+        #expect(many == one)
+        // The night itself, so equal cannot mean equally empty.
+        #expect(one.matched == 12 && one.reconciledItems == 12, "\(one)")
+        #expect(one.exceptions.filter { $0.hasPrefix("missing_from_ledger") }.count == 2, "\(one.exceptions)")
+        #expect(one.exceptions.contains { $0.hasPrefix("missing_from_statement ord-unseen") }, "\(one.exceptions)")
+        #expect(one.exceptions.contains { $0.hasPrefix("duplicate ord-3") }, "\(one.exceptions)")
+        #expect(one.exceptions.contains { $0.hasPrefix("amount_mismatch ord-short") }, "\(one.exceptions)")
+    }
+
     @Test("a bank batch line naming several ledger items without an amount each matches them as one group")
     func namedBatchMatchesAsGroup() async throws {
         try await withTestDatabase(maxConnections: 12) { db in

@@ -138,10 +138,17 @@ struct MatchingRun {
     init(rules: MatchingRules, expected: [ExpectedItem], actual: [ActualLine]) {
         self.rules = rules
         // Canonical input order makes every tie-break below independent of the caller's order.
-        self.expected = expected.sorted(by: Self.precedes)
-        self.actual = actual.sorted(by: Self.precedes)
+        self.expected = Self.canonical(expected, by: Self.precedes)
+        self.actual = Self.canonical(actual, by: Self.precedes)
         self.expectedDone = Array(repeating: false, count: expected.count)
         self.actualDone = Array(repeating: false, count: actual.count)
+    }
+
+    /// `elements` in the order of `precedes`, sorted through their indices: an element is compared
+    /// where it lies and moved once, not copied at every merge of the sort (items and lines hold
+    /// several strings each, so each copy is a handful of reference-count operations).
+    private static func canonical<Element>(_ elements: [Element], by precedes: (Element, Element) -> Bool) -> [Element] {
+        elements.indices.sorted { precedes(elements[$0], elements[$1]) }.map { elements[$0] }
     }
 
     /// An empty reference is no reference.

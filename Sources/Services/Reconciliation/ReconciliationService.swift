@@ -9,12 +9,14 @@ public struct ReconciliationService: Sendable {
     let database: Database
     /// When set, these rules apply to every source instead of the stored per-source rules.
     let rulesOverride: MatchingRules?
-    /// Lines per partition the matcher holds in memory at most (roughly).
-    static let partitionSize = 25_000
+    /// Lines (or items) per partition the matcher holds in memory, roughly; two partitions are in
+    /// memory at once (one written, the next matched).
+    let partitionSize: Int
 
-    public init(database: Database, rules: MatchingRules? = nil) {
+    public init(database: Database, rules: MatchingRules? = nil, partitionSize: Int = 25_000) {
         self.database = database
         self.rulesOverride = rules
+        self.partitionSize = max(1, partitionSize)
     }
 
     /// Tally of one matching run.
@@ -82,44 +84,81 @@ public struct ReconciliationService: Sendable {
             try await ReconciliationStore.prepareRun(runID: runID, itemsFrom: from, itemsTo: date, linesFrom: from, linesTo: to, on: c, logger: logger)
         }
         let buckets = ReconciliationStore.runBuckets
-        let partitions = min(buckets, max(1, (max(itemCount, lineCount) + Self.partitionSize - 1) / Self.partitionSize))
+        let partitions = min(buckets, max(1, (max(itemCount, lineCount) + partitionSize - 1) / partitionSize))
         var summary = MatchSummary()
         summary.partitions = partitions
-        for partition in 0..<partitions {
+        // Pipelined: while one partition's verdicts are written, the next is read and matched.
+        // Partitions share no line or item and the working set is not written after it is
+        // prepared, so reading ahead sees what it would see later; the writes stay in partition order.
+        func decide(_ partition: Int) async throws -> PartitionDecision {
             let part = (partition * buckets / partitions)..<((partition + 1) * buckets / partitions)
             let (expected, actual) = try await database.withConnection { c in
                 try await ReconciliationStore.runPartition(runID: runID, buckets: part, on: c, logger: logger)
             }
-            summary.expected += expected.count
-            summary.actual += actual.count
-            let outcomes = Self.reconcile(expected: expected, actual: actual, rules: rules)
-            let matches = outcomes.compactMap { if case .matched(let m) = $0 { m } else { nil } }
-            summary.matched += matches.count
-            // Lines of other dates inside the window belong to their own night unless matched here.
-            let rows = outcomes.compactMap { Self.exceptionRow($0, date: date) }
-            // A duplicate line is accounted for by its exception: it is never re-read as missing from the ledger.
-            let duplicates = outcomes.compactMap { if case .duplicate(let line, _) = $0 { line.id } else { nil } }
-            let lineIDs = matches.flatMap { $0.actual.map(\.id) }
-            let entryIDs = matches.flatMap { $0.expected.map(\.id) }
-            let verdictLines = rows.compactMap(\.lineRef), verdictItems = rows.compactMap(\.itemRef)
-            let (raised, closed) = try await database.transaction { c in
-                var raised = try await Self.raise(rows, date: date, on: c, logger: logger)
-                try await ReconciliationStore.recordMatched(lineIDs: lineIDs + duplicates, entryIDs: entryIDs, date: date, runID: runID, on: c, logger: logger)
-                let paid = try await PaymentOrderStore.settle(entryIDs: entryIDs.compactMap(UUID.init(uuidString:)), actor: "reconciliation",
-                                                              on: c, logger: logger)
-                try await PaymentOrders.announce(.paymentOrderSettled, orderIDs: paid, businessDate: date, on: c, logger: logger)
-                let closed = try await ReconciliationStore.closeSettled(
-                    matchedLines: lineIDs, matchedItems: entryIDs, verdictLines: verdictLines, verdictItems: verdictItems,
-                    keep: rows.map(\.key), date: date, runID: runID, on: c, logger: logger)
-                let settled = Set(lineIDs + entryIDs + verdictLines + verdictItems)
-                raised += try await Self.raise(Self.orphanRows(closed, settled: settled, date: date), date: date, on: c, logger: logger)
-                return (raised, closed.count)
-            }
+            return PartitionDecision(expected: expected.count, actual: actual.count,
+                                     outcomes: Self.reconcile(expected: expected, actual: actual, rules: rules), date: date)
+        }
+        var decision = try await decide(0)
+        for partition in 0..<partitions {
+            async let upcoming = partition + 1 < partitions ? decide(partition + 1) : nil
+            summary.expected += decision.expected
+            summary.actual += decision.actual
+            summary.matched += decision.matched
+            let (raised, closed) = try await write(decision, date: date, runID: runID)
             summary.exceptionsRaised += raised
             summary.exceptionsClosed += closed
+            guard let next = try await upcoming else { break }
+            decision = next
         }
         try await database.transaction { try await ReconciliationStore.discardRun(runID: runID, on: $0, logger: logger) }
         return summary
+    }
+
+    /// What matching decided for one partition, before anything is written.
+    struct PartitionDecision: Sendable {
+        let expected: Int
+        let actual: Int
+        let matched: Int
+        /// The verdicts to raise (lines of other dates inside the window belong to their own night
+        /// unless matched here).
+        let rows: [Row]
+        /// Matched lines, and duplicate lines: a duplicate is accounted for by its exception and is
+        /// never re-read as missing from the ledger.
+        let lineIDs: [String]
+        let duplicateLineIDs: [String]
+        let entryIDs: [String]
+
+        init(expected: Int, actual: Int, outcomes: [MatchOutcome], date: BusinessDate) {
+            let matches = outcomes.compactMap { if case .matched(let m) = $0 { m } else { nil } }
+            self.expected = expected
+            self.actual = actual
+            self.matched = matches.count
+            self.rows = outcomes.compactMap { ReconciliationService.exceptionRow($0, date: date) }
+            self.duplicateLineIDs = outcomes.compactMap { if case .duplicate(let line, _) = $0 { line.id } else { nil } }
+            self.lineIDs = matches.flatMap { $0.actual.map(\.id) }
+            self.entryIDs = matches.flatMap { $0.expected.map(\.id) }
+        }
+    }
+
+    /// Writes one partition's decision in one transaction: its verdicts, what matched (and the
+    /// payment orders it settles), and the earlier exceptions it closes. Returns (raised, closed).
+    func write(_ d: PartitionDecision, date: BusinessDate, runID: UUID) async throws -> (Int, Int) {
+        let logger = database.logger
+        let verdictLines = d.rows.compactMap(\.lineRef), verdictItems = d.rows.compactMap(\.itemRef)
+        return try await database.transaction { c in
+            var raised = try await Self.raise(d.rows, date: date, on: c, logger: logger)
+            try await ReconciliationStore.recordMatched(lineIDs: d.lineIDs + d.duplicateLineIDs, entryIDs: d.entryIDs, date: date, runID: runID,
+                                                        on: c, logger: logger)
+            let paid = try await PaymentOrderStore.settle(entryIDs: d.entryIDs.compactMap(UUID.init(uuidString:)), actor: "reconciliation",
+                                                          on: c, logger: logger)
+            try await PaymentOrders.announce(.paymentOrderSettled, orderIDs: paid, businessDate: date, on: c, logger: logger)
+            let closed = try await ReconciliationStore.closeSettled(
+                matchedLines: d.lineIDs, matchedItems: d.entryIDs, verdictLines: verdictLines, verdictItems: verdictItems,
+                keep: d.rows.map(\.key), date: date, runID: runID, on: c, logger: logger)
+            let settled = Set(d.lineIDs + d.entryIDs + verdictLines + verdictItems)
+            raised += try await Self.raise(Self.orphanRows(closed, settled: settled, date: date), date: date, on: c, logger: logger)
+            return (raised, closed.count)
+        }
     }
 
     /// One partition: each source's lines (in source order) under its rules against the items no
