@@ -167,6 +167,11 @@ public enum LedgerStore {
 
     /// Integrity proof: unbalanced entries and accounts whose cached balance differs from their postings.
     public static func integrityViolations(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        try await unbalancedEntries(on: connection, logger: logger) + driftedBalances(on: connection, logger: logger)
+    }
+
+    /// Entries whose postings do not sum to zero per currency (one scan of `postings`).
+    public static func unbalancedEntries(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         var problems: [String] = []
         for try await (id, currency, sum) in try await connection.prepared("""
             SELECT entry_id::text, currency, sum(amount)::text FROM postings
@@ -174,6 +179,12 @@ public enum LedgerStore {
             """, logger: logger).decode((String, String, String).self) {
             problems.append("entry \(id) unbalanced in \(currency) by \(sum)")
         }
+        return problems
+    }
+
+    /// Accounts whose cached balance differs from the sum of their postings (another scan of `postings`).
+    public static func driftedBalances(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var problems: [String] = []
         for try await (code, cached, actual) in try await connection.prepared("""
             SELECT a.code, a.balance, COALESCE(s.total, 0)::text FROM ledger_accounts a
             LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s ON s.account_id = a.id

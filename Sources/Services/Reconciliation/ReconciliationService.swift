@@ -405,18 +405,25 @@ public struct ReconciliationService: Sendable {
         public var holds: Bool { violations.isEmpty && controls.allSatisfy(\.balanced) }
     }
 
+    /// The ledger proof: unbalanced entries, drifted cached balances, and each control total
+    /// against its sub-ledger. The three read different things, so they run on three pooled
+    /// connections at once (each query is one consistent snapshot, as before); at 1M lines the
+    /// two scans of `postings` took about 1.6 s each one after the other.
     public func proveLedger(controls: [ControlQuery] = ControlQuery.all) async throws -> LedgerProof {
+        let database = self.database
         let logger = database.logger
-        return try await database.withConnection { c in
-            let violations = try await LedgerStore.integrityViolations(on: c, logger: logger)
+        async let unbalanced = database.withConnection { try await LedgerStore.unbalancedEntries(on: $0, logger: logger) }
+        async let drifted = database.withConnection { try await LedgerStore.driftedBalances(on: $0, logger: logger) }
+        async let checks = database.withConnection { c in
             var checks: [ControlCheck] = []
             for control in controls {
                 let sub = try await control.subLedgerTotal(on: c, logger: logger)
                 let ctl = try await control.controlTotal(on: c, logger: logger)
                 checks.append(ControlCheck(name: control.name, subLedger: sub, control: ctl))
             }
-            return LedgerProof(violations: violations, controls: checks)
+            return checks
         }
+        return try await LedgerProof(violations: unbalanced + drifted, controls: checks)
     }
 }
 
