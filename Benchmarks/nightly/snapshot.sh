@@ -2,7 +2,8 @@
 # Side-by-side nights on one seeded database. BUILD is a directory holding a release `qianzhuang` and its `Migrations/`.
 # snapshot.sh prepare BUILD LINES INSTALLMENTS : run.sh's seed + file + import with BUILD, kept stopped in $SNAP
 # snapshot.sh run BUILD                         : one night of BUILD on a fresh copy of the snapshot; prints one line
-#   (PG_CONF="name = value" appends settings to that copy's postgresql.auto.conf)
+#   (PG_CONF="name = value" appends settings to that copy's postgresql.auto.conf;
+#    TOP_STATEMENTS=N loads pg_stat_statements and prints the N statements that took PostgreSQL longest)
 set -euo pipefail
 SNAP=${SNAP:-/var/tmp/qz-nightly-snapshot}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,8 +33,11 @@ run)
   sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$D'|" "$D/pgdata/postgresql.auto.conf"
   # PG_CONF: extra settings for this run's cluster, one per line (to measure a setting on its own).
   [ -n "${PG_CONF:-}" ] && printf '%s\n' "$PG_CONF" >> "$D/pgdata/postgresql.auto.conf"
+  [ -n "${TOP_STATEMENTS:-}" ] && printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >> "$D/pgdata/postgresql.auto.conf"
   rm -f "$D/pgdata/postmaster.pid"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -l "$D/postgres.log" -w -t 120 start > /dev/null
+  psql() { runuser -u postgres -- psql -h "$D" -U postgres -d qianzhuang -qAt -c "$1"; }
+  [ -n "${TOP_STATEMENTS:-}" ] && psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" > /dev/null
   DATE=$(cat "$SNAP/date")
   PG_PID=$(head -1 "$D/pgdata/postmaster.pid")
   ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$PG_PID/stat"; }
@@ -42,9 +46,10 @@ run)
   sleep 2
   c1=$(ticks)
   read -r S KB U SY < "$D/nightly.time"
-  psql() { runuser -u postgres -- psql -h "$D" -U postgres -d qianzhuang -qAt -c "$1"; }
   echo "$(basename "$BIN") night=${S}s rss=${KB}kB nightly_cpu=$(awk -v u=$U -v s=$SY 'BEGIN{printf "%.1f", u+s}')s pg_cpu=$(awk -v a=$c0 -v b=$c1 -v t=$(getconf CLK_TCK) 'BEGIN{printf "%.1f",(b-a)/t}')s exc=$(psql 'SELECT count(*) FROM reconciliation_exceptions') matched=$(psql 'SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL') load=$(cut -d' ' -f1 /proc/loadavg)"
   echo "  steps: $(psql "SELECT string_agg(step || '=' || round(extract(epoch FROM finished_at - started_at)::numeric, 1), ' ' ORDER BY position) FROM nightly_steps")"
+  [ -n "${TOP_STATEMENTS:-}" ] && psql "SELECT round(total_exec_time::numeric / 1000, 1) || ' s  ' || calls || ' calls  ' || rows || ' rows  '
+      || left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${TOP_STATEMENTS}"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -m fast -w stop > /dev/null
   ;;
 esac
