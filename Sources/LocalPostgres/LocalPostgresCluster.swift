@@ -173,7 +173,7 @@ public final class LocalPostgresCluster: Sendable {
     /// - `max_wal_size` 8 GB: at 1M lines a night writes about 6 GB of WAL; with the default 1 GB it
     ///   forced a checkpoint every few seconds, each followed by a full-page image of every page
     ///   touched again. Measured side by side with `Benchmarks/nightly/snapshot.sh` (PG_CONF):
-    ///   the night went from 152–154 s to 131 s and PostgreSQL's CPU from 190 s to 160 s. The WAL
+    ///   the night went from 145–154 s to 126–141 s and PostgreSQL's CPU from 179–191 s to 157–171 s. The WAL
     ///   directory may grow to this size between checkpoints; `checkpoint_timeout` (5 min) still
     ///   bounds how much is replayed after a crash.
     static func durableMemorySettings(physicalMemory: UInt64) -> [String] {
