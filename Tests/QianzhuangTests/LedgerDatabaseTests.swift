@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Persistence
+import Services
 import PostgresNIO
 import Testing
 
@@ -75,6 +76,41 @@ struct LedgerDatabaseTests {
             #expect(try await db.scalar(Int64.self, "SELECT sum(amount)::bigint FROM postings") == 0)
             let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
             #expect(violations.isEmpty)
+        }
+    }
+
+    @Test("the ledger proof reports an unbalanced entry and a drifted cached balance written past the triggers")
+    func proofFindsABrokenLedger() async throws {
+        try await withTestDatabase { db in
+            // An owned account keeps a cached balance (platform accounts are summed from their postings).
+            let receivable = InsuranceLedger.premiumReceivable(SellerRef(rawValue: "seller-1")!, .cny)
+            let entry = try JournalEntry(kind: "test", businessDate: BusinessDate("2026-11-26")!, referenceType: "test", referenceID: "t",
+                                         idempotencyRef: nil, lines: [.debit(receivable, Money(minorUnits: 500, currency: .cny)),
+                                                 .credit(Self.equity, Money(minorUnits: 500, currency: .cny))])
+            try await db.transaction { c in
+                try await LedgerStore.ensureAccounts([Self.cash], on: c, logger: db.logger)
+                try await LedgerStore.post(entry, on: c, logger: db.logger)
+            }
+            let clean = try await ReconciliationService(database: db).proveLedger()
+            #expect(clean.violations.isEmpty)
+            // Only a superuser with the triggers switched off can do this; the proof must still see it.
+            let id = UUID()
+            try await db.transaction { c in
+                try await c.query("SET LOCAL session_replication_role = replica", logger: db.logger)
+                try await c.query("INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id) VALUES (\(id), '2026-11-26', 'raw', 'raw', 'raw')", logger: db.logger)
+                try await c.query("""
+                    INSERT INTO postings (entry_id, line, account_id, amount, currency)
+                    SELECT \(id), 1, id, 10000, 'CNY' FROM ledger_accounts WHERE code = 'platform.cash.cny'
+                    UNION ALL SELECT \(id), 2, id, -9999, 'CNY' FROM ledger_accounts WHERE code = 'platform.equity.cny'
+                    """, logger: db.logger)
+                try await c.query("UPDATE ledger_accounts SET balance = balance + 7 WHERE code = \(receivable.code)", logger: db.logger)
+            }
+            let proof = try await ReconciliationService(database: db).proveLedger()
+            #expect(!proof.holds)
+            #expect(proof.violations.sorted() == [
+                "account \(receivable.code) cached balance 507 != postings 500",
+                "entry \(id.uuidString.lowercased()) unbalanced in CNY by 1",
+            ])
         }
     }
 
