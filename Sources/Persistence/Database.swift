@@ -7,7 +7,21 @@ import Synchronization
 public struct DatabaseConfiguration: Sendable {
     public var postgres: PostgresClient.Configuration
 
-    public init(postgres: PostgresClient.Configuration) { self.postgres = postgres }
+    public init(postgres: PostgresClient.Configuration) {
+        self.postgres = postgres
+        let named = Set(postgres.options.additionalStartupParameters.map(\.0))
+        self.postgres.options.additionalStartupParameters += Self.sessionSettings.filter { !named.contains($0.0) }
+    }
+
+    /// Settings every session of this service starts with, whatever server it reaches (sent in the
+    /// startup message, so no statement sets them and no pooled connection lacks them; a caller's
+    /// own value for a name wins).
+    ///
+    /// `jit = off`: the service runs short statements and set-based night statements whose plans
+    /// cost more than `jit_above_cost`, so PostgreSQL compiled them with LLVM every time, and the
+    /// compiling cost more than it saved. Measured on the 1M-line night (Benchmarks/nightly, issue 14,
+    /// session 13): PostgreSQL CPU 164–177 s with JIT, about 148 s without, on the same snapshot.
+    public static let sessionSettings: [(String, String)] = [("jit", "off")]
 
     /// A server reached over a Unix socket, with trust authentication (the embedded cluster).
     public static func unixSocket(path: String, username: String, database: String, maxConnections: Int = 10) -> DatabaseConfiguration {

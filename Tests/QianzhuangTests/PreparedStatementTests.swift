@@ -99,4 +99,25 @@ struct PreparedStatementTests {
             try await expectLedgerBalanced(db)
         }
     }
+
+    @Test("every pooled session starts with JIT off, and a configuration's own value for a setting wins")
+    func sessionSettings() async throws {
+        try await withTestDatabase(maxConnections: 3) { db in
+            // Three sessions at once, so more than one pooled connection answers.
+            let seen = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<3 {
+                    group.addTask { try await db.transaction { c in
+                        try await c.query("SELECT pg_sleep(0.05)", logger: db.logger)
+                        return try await c.query("SELECT current_setting('jit')", logger: db.logger).all(String.self).first ?? ""
+                    } }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(seen == ["off", "off", "off"])
+        }
+        var postgres = DatabaseConfiguration.unixSocket(path: "/nowhere", username: "u", database: "d").postgres
+        #expect(postgres.options.additionalStartupParameters.map { "\($0.0)=\($0.1)" } == ["jit=off"])
+        postgres.options.additionalStartupParameters = [("jit", "on")]
+        #expect(DatabaseConfiguration(postgres: postgres).postgres.options.additionalStartupParameters.map { "\($0.0)=\($0.1)" } == ["jit=on"])
+    }
 }
