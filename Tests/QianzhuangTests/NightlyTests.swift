@@ -340,6 +340,26 @@ struct NightlyTests {
         }
     }
 
+    @Test("the report shows the proof its run's prove_ledger step handed over, and proves the ledger itself when none was")
+    func reportTakesTheRunsProof() async throws {
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("qz-reports-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        try await withTestDatabase { db in
+            let date = FinancingWorld.today.adding(days: -1)
+            let deps = APIDependencies(database: db, migrator: try repositoryMigrator(), calendar: .shanghai, reportDirectory: reports)
+            guard case .completed = try await deps.nightly.run(date: date, triggeredBy: "test") else { throw TestFailure("the night did not complete") }
+            let reconciliation = ReconciliationService(database: db)
+            // A proof unlike the ledger's (which holds): the report can only show it by taking it.
+            let handed = ReconciliationService.LedgerProof(violations: ["journal entry e-handed is unbalanced: CNY 1"], controls: [])
+            let path = try await NightlyReport.write(date: date, database: db, reconciliation: reconciliation, directory: reports, proof: handed)
+            let html = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(html.contains("Ledger proof: <span class=\"bad\">FAILED</span>"))
+            #expect(html.contains("e-handed"))
+            let proved = try await NightlyReport.write(date: date, database: db, reconciliation: reconciliation, directory: reports)
+            #expect(try String(contentsOfFile: proved, encoding: .utf8).contains("Ledger proof: <span class=\"ok\">holds</span>"))
+        }
+    }
+
     @Test("observation 1: the runner behind the CLI refuses a future business date and books nothing; an absurd past date too")
     func futureDateRefused() async throws {
         try await withTestDatabase { db in

@@ -403,6 +403,11 @@ public struct ReconciliationService: Sendable {
         public let violations: [String]
         public let controls: [ControlCheck]
         public var holds: Bool { violations.isEmpty && controls.allSatisfy(\.balanced) }
+
+        public init(violations: [String], controls: [ControlCheck]) {
+            self.violations = violations
+            self.controls = controls
+        }
     }
 
     /// The ledger proof: unbalanced entries, drifted cached balances, and each control total
