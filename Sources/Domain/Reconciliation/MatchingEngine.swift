@@ -138,17 +138,30 @@ struct MatchingRun {
     init(rules: MatchingRules, expected: [ExpectedItem], actual: [ActualLine]) {
         self.rules = rules
         // Canonical input order makes every tie-break below independent of the caller's order.
-        self.expected = Self.canonical(expected, by: Self.precedes)
-        self.actual = Self.canonical(actual, by: Self.precedes)
+        self.expected = Self.canonical(expected)
+        self.actual = Self.canonical(actual)
         self.expectedDone = Array(repeating: false, count: expected.count)
         self.actualDone = Array(repeating: false, count: actual.count)
     }
 
-    /// `elements` in the order of `precedes`, sorted through their indices: an element is compared
-    /// where it lies and moved once, not copied at every merge of the sort (items and lines hold
-    /// several strings each, so each copy is a handful of reference-count operations).
-    private static func canonical<Element>(_ elements: [Element], by precedes: (Element, Element) -> Bool) -> [Element] {
-        elements.indices.sorted { precedes(elements[$0], elements[$1]) }.map { elements[$0] }
+    /// `items` in the order of `precedes`, sorted through their indices and compared in place (through
+    /// a buffer, with the concrete comparison): an element is neither copied at every merge of the
+    /// sort nor at every comparison (items and lines hold several strings each, so a copy is a
+    /// handful of reference-count operations; at a million a night that was most of the sort).
+    private static func canonical(_ items: [ExpectedItem]) -> [ExpectedItem] {
+        items.withUnsafeBufferPointer { b in
+            var order = Array(b.indices)
+            order.sort { precedes(b[$0], b[$1]) }
+            return order.map { b[$0] }
+        }
+    }
+
+    private static func canonical(_ lines: [ActualLine]) -> [ActualLine] {
+        lines.withUnsafeBufferPointer { b in
+            var order = Array(b.indices)
+            order.sort { precedes(b[$0], b[$1]) }
+            return order.map { b[$0] }
+        }
     }
 
     /// An empty reference is no reference.

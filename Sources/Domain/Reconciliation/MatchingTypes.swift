@@ -12,10 +12,15 @@ public struct ExpectedItem: Hashable, Sendable {
     public let kind: String
     /// A batch the counterparty settles it in (a channel payout id), for grouped matching.
     public let batchReference: String?
+    /// Every reference the item can be quoted under, ours first, then the others in the order
+    /// they are tried. Stored, not derived on each read: the matcher reads it for every item at
+    /// every rank, and a derived array was an allocation each time.
+    public let references: [String]
+
     /// Other references the counterparty may quote instead of `reference`, in the order they are
     /// tried: the platform's external reference (repayment, refund, receivable), then the order
     /// reference. See `MatchingEngine` for the order of the whole phase.
-    public let alternateReferences: [String]
+    public var alternateReferences: ArraySlice<String> { references.dropFirst() }
 
     public init(id: String, reference: String, amount: Money, date: BusinessDate, kind: String, batchReference: String? = nil,
                 alternateReferences: [String] = []) {
@@ -25,11 +30,8 @@ public struct ExpectedItem: Hashable, Sendable {
         self.date = date
         self.kind = kind
         self.batchReference = batchReference
-        self.alternateReferences = alternateReferences.filter { !$0.isEmpty && $0 != reference }
+        self.references = [reference] + alternateReferences.filter { !$0.isEmpty && $0 != reference }
     }
-
-    /// Every reference the item can be quoted under, ours first.
-    public var references: [String] { [reference] + alternateReferences }
 }
 
 /// Where an actual line came from.
