@@ -65,9 +65,14 @@ public enum LedgerStore {
             FROM unnest(\(ids)::uuid[], \(codes)::text[], \(names)::text[], \(types)::text[], \(currencies)::text[],
                         \(ownerTypes)::text[], \(ownerIDs)::text[], \(sides)::text[], \(tracks)::boolean[])
                  AS t(id, code, name, type, currency, owner_type, owner_id, normal_side, tracks)
+            WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.code = t.code)
             ON CONFLICT (code) DO NOTHING
             RETURNING code
             """, logger: logger).all(String.self)
+        // Codes that exist are skipped by the lookup, not by ON CONFLICT: for rows that all exist (a
+        // night's late fees on 1,000 accounts at a time) the conflict path cost about 70 µs a row,
+        // a lookup under 3 µs (138 ms against 5 ms for 2,000 codes, session 13); ON CONFLICT
+        // still settles a race with a concurrent opener.
         // A code this statement did not insert conflicted with a committed row (ON CONFLICT waits
         // for a concurrent inserter to finish), and accounts are never deleted: safe to remember.
         // Codes inserted here are remembered only once a later posting finds them committed.
