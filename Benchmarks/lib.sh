@@ -50,6 +50,11 @@ bench_psql() { runuser -u postgres -- psql -h "$QZ_SOCKET_DIR" -U postgres -d qi
 
 bench_stop() {
   if [ -n "${QZ_PID:-}" ]; then kill -TERM "$QZ_PID" 2>/dev/null || true; wait "$QZ_PID" 2>/dev/null || true; fi
+  # The cluster outlives the service by its shutdown checkpoint: stop it before removing its files
+  # (removing them under it failed with "pg_wal: Directory not empty" and left GBs behind in /tmp).
+  if [ -n "${QZ_DATA:-}" ] && [ -z "${QZ_KEEP:-}" ] && [ -f "$QZ_DATA/db/pgdata/postmaster.pid" ]; then
+    runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" -D "$QZ_DATA/db/pgdata" -m fast -w stop > /dev/null 2>&1 || true
+  fi
   [ -n "${QZ_DATA:-}" ] && [ -z "${QZ_KEEP:-}" ] && rm -rf "$QZ_DATA"
   return 0
 }
