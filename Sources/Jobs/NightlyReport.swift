@@ -13,20 +13,21 @@ public enum NightlyReport {
     /// report shows it as done (it is the report).
     static let stepName = "write_report"
 
-    /// Writes the report of `date`'s latest run. `proof` is the ledger proof the run's own
-    /// `prove_ledger` step reached; without one the report proves the ledger itself.
+    /// `known`, else a proof reached now.
     static func proof(_ known: ReconciliationService.LedgerProof?, _ reconciliation: ReconciliationService) async throws
         -> ReconciliationService.LedgerProof {
         if let known { return known }
         return try await reconciliation.proveLedger()
     }
 
+    /// Writes the report of `date`'s latest run. `proof` is the ledger proof the run's own
+    /// `prove_ledger` step reached; without one the report proves the ledger itself.
     public static func write(date: BusinessDate, database: Database, reconciliation: ReconciliationService, directory: URL,
                              proof known: ReconciliationService.LedgerProof? = nil) async throws -> String {
         let logger = database.logger
         // Independent reads on their own pooled connections (the proof only when the run's own step
-        // handed none over): at 1M lines the trial balance
-        // (a scan of postings joined to entries) took 5.4 s and the proof about 3 s one after the other.
+        // handed none over): at 1M lines the trial balance (a scan of postings joined to entries)
+        // took 5.4 s and the proof about 3 s one after the other.
         async let header = database.withConnection { c in
             let run = try await NightlyStore.latestRun(for: date, on: c, logger: logger)
             var steps: [NightlyStepRecord] = []

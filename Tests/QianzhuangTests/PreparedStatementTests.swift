@@ -120,4 +120,33 @@ struct PreparedStatementTests {
         postgres.options.additionalStartupParameters = [("jit", "on")]
         #expect(DatabaseConfiguration(postgres: postgres).postgres.options.additionalStartupParameters.map { "\($0.0)=\($0.1)" } == ["jit=on"])
     }
+
+    @Test("sessions opening the same accounts at once, some existing and some new, all commit, and each account exists once")
+    func concurrentOpeners() async throws {
+        try await withTestDatabase(maxConnections: 8) { db in
+            let spec = { @Sendable (n: Int) in
+                LedgerAccountSpec(code: "credit.merchant.m-race-\(n).payable.cny", name: "Payable to merchant", type: .liability,
+                                  currency: .cny, owner: .seller("m-race-\(n)"))
+            }
+            // Half of them exist before; the lookup skips those, ON CONFLICT settles the new ones between the sessions.
+            try await db.transaction { c in try await LedgerStore.ensureAccounts((0..<20).map(spec), on: c, logger: db.logger) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for session in 0..<8 {
+                    group.addTask {
+                        try await db.transaction { c in
+                            // Different orders per session; the store sorts by code, so no deadlock either way.
+                            let specs = (0..<40).map(spec)
+                            try await LedgerStore.ensureAccounts(session.isMultiple(of: 2) ? specs : specs.reversed(), on: c, logger: db.logger)
+                            try await c.query("SELECT pg_sleep(0.05)", logger: db.logger)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await db.scalar(Int64.self, "SELECT count(*) FROM ledger_accounts WHERE code LIKE 'credit.merchant.m-race-%'") == 40)
+            #expect(try await db.scalar(Int64.self, """
+                SELECT count(*) FROM (SELECT code FROM ledger_accounts GROUP BY code HAVING count(*) > 1) d
+                """) == 0)
+        }
+    }
 }
