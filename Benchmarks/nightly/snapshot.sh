@@ -37,7 +37,7 @@ run)
   rm -f "$D/pgdata/postmaster.pid"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -l "$D/postgres.log" -w -t 120 start > /dev/null
   psql() { runuser -u postgres -- psql -h "$D" -U postgres -d qianzhuang -qAt -c "$1"; }
-  [ -n "${TOP_STATEMENTS:-}" ] && psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" > /dev/null
+  [ -n "${TOP_STATEMENTS:-}" ] && psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal')" > /dev/null
   DATE=$(cat "$SNAP/date")
   PG_PID=$(head -1 "$D/pgdata/postmaster.pid")
   ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$PG_PID/stat"; }
@@ -49,7 +49,8 @@ run)
   echo "$(basename "$BIN") night=${S}s rss=${KB}kB nightly_cpu=$(awk -v u=$U -v s=$SY 'BEGIN{printf "%.1f", u+s}')s pg_cpu=$(awk -v a=$c0 -v b=$c1 -v t=$(getconf CLK_TCK) 'BEGIN{printf "%.1f",(b-a)/t}')s exc=$(psql 'SELECT count(*) FROM reconciliation_exceptions') matched=$(psql 'SELECT count(*) FROM statement_lines WHERE matched_by IS NOT NULL') load=$(cut -d' ' -f1 /proc/loadavg)"
   echo "  steps: $(psql "SELECT string_agg(step || '=' || round(extract(epoch FROM finished_at - started_at)::numeric, 1), ' ' ORDER BY position) FROM nightly_steps")"
   [ -n "${TOP_STATEMENTS:-}" ] && psql "SELECT round(total_exec_time::numeric / 1000, 1) || ' s  ' || calls || ' calls  ' || rows || ' rows  '
-      || left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${TOP_STATEMENTS}"
+      || round(wal_bytes / 1048576) || ' MB WAL (' || wal_fpi || ' full pages)  ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${TOP_STATEMENTS}"
+  [ -n "${TOP_STATEMENTS:-}" ] && echo "  WAL of the night: $(psql "SELECT round(wal_bytes / 1048576) || ' MB, ' || wal_fpi || ' full pages, ' || wal_records || ' records' FROM pg_stat_wal")"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -m fast -w stop > /dev/null
   ;;
 esac

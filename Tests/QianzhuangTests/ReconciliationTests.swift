@@ -290,6 +290,50 @@ struct ReconciliationTests {
         }
     }
 
+    @Test("marking matched statement lines is heap-only: every line's update is HOT (no index holds matched_by), and the window still sees only open lines")
+    func matchedLinesUpdateIsHeapOnly() async throws {
+        try await withTestDatabase(maxConnections: 12) { db in
+            let deps = try Self.dependencies(db)
+            let d = BusinessDate("2026-11-20")!
+            try await Self.importCSV(deps, (0..<300).map { n in "T\(n),ord-\(n),1.00,CNY,0,\(d),payment" })
+            let all = try await db.scalar(String.self, "SELECT string_agg(statement_id::text || '/' || line_no, ',') FROM statement_lines") ?? ""
+            let lines = all.split(separator: ",").map(String.init)
+            #expect(lines.count == 300)
+            // As in a night: each transaction (a partition, a range of hash buckets) marks lines spread
+            // over the whole table, a few per page; ten of them mark two lines in three.
+            var updated: Int64 = 0, hot: Int64 = 0
+            for k in 0..<10 {
+                let batch = lines.indices.filter { $0 % 15 == k }.map { lines[$0] }
+                // The session's counters not yet flushed to the statistics (pg_stat_get_xact_*), read
+                // before and after the update, in its transaction.
+                let (u, h) = try await db.transaction { c in
+                    @Sendable func counters() async throws -> (Int64, Int64) {
+                        try await c.query("""
+                            SELECT pg_stat_get_xact_tuples_updated('statement_lines'::regclass),
+                                   pg_stat_get_xact_tuples_hot_updated('statement_lines'::regclass)
+                            """, logger: db.logger).all { r in (try r[0].decode(Int64.self), try r[1].decode(Int64.self)) }.first ?? (-1, -1)
+                    }
+                    let before = try await counters()
+                    try await ReconciliationStore.recordMatched(lineIDs: batch, entryIDs: [], date: d, runID: UUID(), on: c, logger: db.logger)
+                    let after = try await counters()
+                    return (after.0 - before.0, after.1 - before.1)
+                }
+                updated += u
+                hot += h
+            }
+            #expect(updated == 200)
+            #expect(hot == 200, "\(hot) of \(updated) updates were heap-only")
+            // The run's window: the 100 lines left open, none of the matched ones.
+            let run = UUID()
+            let prepared = try await db.transaction { c in
+                let counts = try await ReconciliationStore.prepareRun(runID: run, itemsFrom: d, itemsTo: d, linesFrom: d, linesTo: d, on: c, logger: db.logger)
+                try await ReconciliationStore.discardRun(runID: run, on: c, logger: db.logger)
+                return counts
+            }
+            #expect(prepared.lines == 100)
+        }
+    }
+
     @Test("split lines whose item is not booked yet each carry one open missing_from_ledger, no duplicate, and match as a split when it is booked the next night")
     func splitBeforeItsItem() async throws {
         try await withTestDatabase(maxConnections: 12) { db in
