@@ -570,7 +570,8 @@ public enum ReconciliationStore {
     /// back is opened again; one a person resolved stays resolved.
     public static func raiseExceptions(_ rows: [NewException], on c: PostgresConnection, logger: Logger) async throws -> [ExceptionRecord] {
         guard !rows.isEmpty else { return [] }
-        let ids = rows.map { _ in UUID() }
+        // Time-ordered: the primary key and the paging index take them at their right-hand edge.
+        let ids = TimeOrderedID.batch(rows.count, at: BusinessClock.systemNow())
         return try await decodeExceptions(try await c.query("""
             INSERT INTO reconciliation_exceptions AS x (id, business_date, kind, reference, expected_amount, actual_amount, currency, detail, state,
                                                         dedupe_key, source, counterparty_ref, line_ref, item_ref)

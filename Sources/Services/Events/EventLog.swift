@@ -110,15 +110,18 @@ public enum EventLog {
         guard !resources.isEmpty else { return }
         guard let rendering = renderer.withLock({ $0 }) else { throw EventLogNotBootstrapped() }
         let now = BusinessClock.systemNow()
-        let make = { @Sendable (item: (resource: EventResource, objectID: String)) throws -> NewEvent in
-            let id = UUID()
+        // Time-ordered ids (the events' unique index takes them at its right-hand edge), one per resource.
+        let ids = TimeOrderedID.batch(resources.count, at: now)
+        let items = zip(resources, ids).map { (resource: $0.resource, objectID: $0.objectID, id: $1) }
+        let make = { @Sendable (item: Item) throws -> NewEvent in
+            let id = item.id
             let objectType = item.resource.objectType
             return NewEvent(id: id, type: type.rawValue, objectType: objectType, objectID: item.objectID, businessDate: businessDate,
                             createdAt: now, body: envelope(id: id, type: type, objectType: objectType, objectID: item.objectID,
                                                            businessDate: businessDate, createdAt: now,
                                                            data: try rendering.render(item.resource)))
         }
-        try await EventStore.append(try await renderedInParallel(resources, make), on: c, logger: logger)
+        try await EventStore.append(try await renderedInParallel(items, make), on: c, logger: logger)
     }
 
     /// Read once: `activeProcessorCount` reads the cgroup's CPU quota from files on every call.
@@ -126,9 +129,10 @@ public enum EventLog {
 
     /// A night renders tens of thousands of events in one call: spread them over the cores (the
     /// order of the result is the order of `items`). Small batches render inline.
+    typealias Item = (resource: EventResource, objectID: String, id: UUID)
+
     static func renderedInParallel(
-        _ items: [(resource: EventResource, objectID: String)],
-        _ make: @escaping @Sendable ((resource: EventResource, objectID: String)) throws -> NewEvent
+        _ items: [Item], _ make: @escaping @Sendable (Item) throws -> NewEvent
     ) async throws -> [NewEvent] {
         // Small batches (a request's one or two events) render inline, without asking how many cores there are.
         guard items.count >= 512 else { return try items.map(make) }
