@@ -11,7 +11,10 @@
 -- * Returns are read by their reference among the lines that carry a return reason (a few); the
 --   matched ones are filtered out on the heap.
 -- * `fillfactor = 80` leaves a fifth of each page written from now on free for the matched versions.
-DROP INDEX statement_lines_open;
-DROP INDEX statement_lines_open_returns;
-CREATE INDEX statement_lines_returns ON statement_lines (reference) WHERE return_reason IS NOT NULL;
+-- * A plain CREATE INDEX holds off writes to the table (imports) while it reads it. On a large table
+--   an operator builds the index beforehand, `CREATE INDEX CONCURRENTLY statement_lines_returns ...`
+--   as below, and this migration keeps it (Deploy/README.md).
+CREATE INDEX IF NOT EXISTS statement_lines_returns ON statement_lines (reference) WHERE return_reason IS NOT NULL;
+DROP INDEX IF EXISTS statement_lines_open;
+DROP INDEX IF EXISTS statement_lines_open_returns;
 ALTER TABLE statement_lines SET (fillfactor = 80);
