@@ -114,10 +114,9 @@ public enum EventLog {
         let ids = TimeOrderedID.batch(resources.count, at: now)
         let items = zip(resources, ids).map { (resource: $0.resource, objectID: $0.objectID, id: $1) }
         let make = { @Sendable (item: Item) throws -> NewEvent in
-            let id = item.id
             let objectType = item.resource.objectType
-            return NewEvent(id: id, type: type.rawValue, objectType: objectType, objectID: item.objectID, businessDate: businessDate,
-                            createdAt: now, body: envelope(id: id, type: type, objectType: objectType, objectID: item.objectID,
+            return NewEvent(id: item.id, type: type.rawValue, objectType: objectType, objectID: item.objectID, businessDate: businessDate,
+                            createdAt: now, body: envelope(id: item.id, type: type, objectType: objectType, objectID: item.objectID,
                                                            businessDate: businessDate, createdAt: now,
                                                            data: try rendering.render(item.resource)))
         }
@@ -127,10 +126,11 @@ public enum EventLog {
     /// Read once: `activeProcessorCount` reads the cgroup's CPU quota from files on every call.
     private static let cores = ProcessInfo.processInfo.activeProcessorCount
 
-    /// A night renders tens of thousands of events in one call: spread them over the cores (the
-    /// order of the result is the order of `items`). Small batches render inline.
+    /// One event to render: its resource, the resource's id on the wire, and the event's own id.
     typealias Item = (resource: EventResource, objectID: String, id: UUID)
 
+    /// A night renders tens of thousands of events in one call: spread them over the cores (the
+    /// order of the result is the order of `items`). Small batches render inline.
     static func renderedInParallel(
         _ items: [Item], _ make: @escaping @Sendable (Item) throws -> NewEvent
     ) async throws -> [NewEvent] {
