@@ -17,19 +17,28 @@ struct LedgerDatabaseTests {
                                  .credit(equity, Money(minorUnits: credit, currency: .cny))])
     }
 
+    /// An entry and its postings written with raw SQL, past the Swift code that would refuse them.
+    @discardableResult
+    static func insertRaw(_ postings: [(code: String, amount: Int64)], currency: String = "CNY",
+                          on c: PostgresConnection, logger: Logger) async throws -> UUID {
+        let id = UUID()
+        try await c.query("INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id) VALUES (\(id), '2026-11-26', 'raw', 'raw', 'raw')", logger: logger)
+        try await c.query("""
+            INSERT INTO postings (entry_id, line, account_id, amount, currency)
+            SELECT \(id), t.line, a.id, t.amount, \(currency)
+            FROM unnest(\(postings.map(\.code))::text[], \(postings.map(\.amount))::bigint[]) WITH ORDINALITY AS t(code, amount, line)
+            JOIN ledger_accounts a ON a.code = t.code
+            """, logger: logger)
+        return id
+    }
+
     @Test("an unbalanced entry inserted with raw SQL cannot be committed")
     func rawUnbalancedRefused() async throws {
         try await withTestDatabase { db in
             try await db.transaction { c in try await LedgerStore.ensureAccounts([Self.cash, Self.equity], on: c, logger: db.logger) }
             let error = await #expect(throws: PSQLError.self) {
                 try await db.transaction { c in
-                    let id = UUID()
-                    try await c.query("INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id) VALUES (\(id), '2026-11-26', 'raw', 'raw', 'raw')", logger: db.logger)
-                    try await c.query("""
-                        INSERT INTO postings (entry_id, line, account_id, amount, currency)
-                        SELECT \(id), 1, id, 10000, 'CNY' FROM ledger_accounts WHERE code = 'platform.cash.cny'
-                        UNION ALL SELECT \(id), 2, id, -9999, 'CNY' FROM ledger_accounts WHERE code = 'platform.equity.cny'
-                        """, logger: db.logger)
+                    try await Self.insertRaw([("platform.cash.cny", 10000), ("platform.equity.cny", -9999)], on: c, logger: db.logger)
                 }
             }
             #expect(error?.sqlState == "23514")
@@ -79,6 +88,71 @@ struct LedgerDatabaseTests {
         }
     }
 
+    /// An entry moving `amount` from the platform's equity to an owned account (negative: back).
+    static func owned(_ seller: String, _ amount: Int64) throws -> JournalEntry {
+        let account = InsuranceLedger.premiumReceivable(SellerRef(rawValue: seller)!, .cny)
+        let money = Money(minorUnits: abs(amount), currency: .cny)
+        return try JournalEntry(kind: "test", businessDate: BusinessDate("2026-11-26")!, referenceType: "test", referenceID: "t",
+                                idempotencyRef: nil,
+                                lines: amount >= 0 ? [.debit(account, money), .credit(equity, money)]
+                                                   : [.credit(account, money), .debit(equity, money)])
+    }
+
+    static func cachedBalance(_ seller: String, _ db: Database) async throws -> Int64? {
+        try await db.scalar(Int64.self, "SELECT balance FROM ledger_accounts WHERE code = \(InsuranceLedger.premiumReceivable(SellerRef(rawValue: seller)!, .cny).code)")
+    }
+
+    @Test("one statement of many entries moves each owned account's cached balance by their sum")
+    func cachedBalancesPerStatement() async throws {
+        try await withTestDatabase { db in
+            // One INSERT of postings (CreditLedgerBatch) names seller-a three times and seller-b twice.
+            let entries = try [Self.owned("seller-a", 100), Self.owned("seller-b", 250), Self.owned("seller-a", 7),
+                               Self.owned("seller-a", -30), Self.owned("seller-b", 1)]
+            let posted = try await db.transaction { c in try await CreditLedgerBatch.post(entries, on: c, logger: db.logger) }
+            #expect(posted == 5)
+            #expect(try await Self.cachedBalance("seller-a", db) == 77)
+            #expect(try await Self.cachedBalance("seller-b", db) == 251)
+            // The platform's equity caches nothing; its balance is summed from its postings.
+            #expect(try await db.scalar(Int64.self, "SELECT balance FROM ledger_accounts WHERE code = \(Self.equity.code)") == 0)
+            // A raw multi-row insert (no ORDER BY, one account twice) goes through the same trigger.
+            let sellerA = InsuranceLedger.premiumReceivable(SellerRef(rawValue: "seller-a")!, .cny).code
+            try await db.transaction { c in
+                try await Self.insertRaw([(Self.equity.code, 40), (sellerA, -15), (sellerA, -25)], on: c, logger: db.logger)
+            }
+            #expect(try await Self.cachedBalance("seller-a", db) == 37)
+            let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
+            #expect(violations.isEmpty)
+        }
+    }
+
+    @Test("concurrent statements posting to the same owned accounts lose no change")
+    func cachedBalancesUnderContention() async throws {
+        try await withTestDatabase(maxConnections: 4) { db in
+            let sellers = (0..<40).map { "seller-\($0)" }
+            // Open the accounts first, so both writers only lock existing rows.
+            try await db.transaction { c in try await CreditLedgerBatch.post(try sellers.map { try Self.owned($0, 1) }, on: c, logger: db.logger) }
+            // Two writers, fifteen statements each, naming overlapping sets of accounts in opposite orders:
+            // every change must land in the cached balances, and neither writer may fail.
+            let everyOther = stride(from: 0, to: sellers.count, by: 2).map { sellers[$0] }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for order in [sellers, everyOther.reversed()] {
+                    group.addTask {
+                        for _ in 0..<15 {
+                            let entries = try order.map { try Self.owned($0, 2) }
+                            try await db.transaction { c in try await CreditLedgerBatch.post(entries, on: c, logger: db.logger) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for (index, seller) in sellers.enumerated() {
+                #expect(try await Self.cachedBalance(seller, db) == 1 + 2 * 15 * (index % 2 == 0 ? 2 : 1))
+            }
+            let violations = try await db.client.withConnection { try await LedgerStore.integrityViolations(on: $0, logger: db.logger) }
+            #expect(violations.isEmpty)
+        }
+    }
+
     @Test("the ledger proof reports an unbalanced entry and a drifted cached balance written past the triggers")
     func proofFindsABrokenLedger() async throws {
         try await withTestDatabase { db in
@@ -94,16 +168,11 @@ struct LedgerDatabaseTests {
             let clean = try await ReconciliationService(database: db).proveLedger()
             #expect(clean.violations.isEmpty)
             // Only a superuser with the triggers switched off can do this; the proof must still see it.
-            let id = UUID()
-            try await db.transaction { c in
+            let id = try await db.transaction { c in
                 try await c.query("SET LOCAL session_replication_role = replica", logger: db.logger)
-                try await c.query("INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id) VALUES (\(id), '2026-11-26', 'raw', 'raw', 'raw')", logger: db.logger)
-                try await c.query("""
-                    INSERT INTO postings (entry_id, line, account_id, amount, currency)
-                    SELECT \(id), 1, id, 10000, 'CNY' FROM ledger_accounts WHERE code = 'platform.cash.cny'
-                    UNION ALL SELECT \(id), 2, id, -9999, 'CNY' FROM ledger_accounts WHERE code = 'platform.equity.cny'
-                    """, logger: db.logger)
+                let id = try await Self.insertRaw([("platform.cash.cny", 10000), ("platform.equity.cny", -9999)], on: c, logger: db.logger)
                 try await c.query("UPDATE ledger_accounts SET balance = balance + 7 WHERE code = \(receivable.code)", logger: db.logger)
+                return id
             }
             let proof = try await ReconciliationService(database: db).proveLedger()
             #expect(!proof.holds)
@@ -130,13 +199,7 @@ struct LedgerDatabaseTests {
             try await db.transaction { c in try await LedgerStore.ensureAccounts([Self.cash, Self.equity], on: c, logger: db.logger) }
             await #expect(throws: PSQLError.self) {
                 try await db.transaction { c in
-                    let id = UUID()
-                    try await c.query("INSERT INTO journal_entries (id, business_date, kind, reference_type, reference_id) VALUES (\(id), '2026-11-26', 'raw', 'raw', 'raw')", logger: db.logger)
-                    try await c.query("""
-                        INSERT INTO postings (entry_id, line, account_id, amount, currency)
-                        SELECT \(id), 1, id, 100, 'USD' FROM ledger_accounts WHERE code = 'platform.cash.cny'
-                        UNION ALL SELECT \(id), 2, id, -100, 'USD' FROM ledger_accounts WHERE code = 'platform.equity.cny'
-                        """, logger: db.logger)
+                    try await Self.insertRaw([("platform.cash.cny", 100), ("platform.equity.cny", -100)], currency: "USD", on: c, logger: db.logger)
                 }
             }
         }
