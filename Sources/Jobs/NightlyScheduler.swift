@@ -11,10 +11,12 @@ public struct NightlyScheduler: Service {
     let clock: BusinessClock
     let hour: Int
     let minute: Int
+    let ready: StartGate
     let logger: Logger
 
     /// `time` is "HH:MM" local to the calendar's time zone; nil when empty or malformed (no scheduler).
-    public init?(time: String?, runner: NightlyRunner, clock: BusinessClock, logger: Logger) {
+    /// The first run waits for `ready` (see StartGate).
+    public init?(time: String?, runner: NightlyRunner, clock: BusinessClock, ready: StartGate = .alreadyOpen, logger: Logger) {
         guard let time, !time.isEmpty else { return nil }
         let parts = time.split(separator: ":")
         guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else { return nil }
@@ -22,6 +24,7 @@ public struct NightlyScheduler: Service {
         self.clock = clock
         self.hour = h
         self.minute = m
+        self.ready = ready
         self.logger = logger
     }
 
@@ -47,6 +50,7 @@ public struct NightlyScheduler: Service {
 
     func runUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
+            try await ready.wait()
             while !Task.isCancelled {
                 let wait = secondsUntilNextRun(from: clock.now())
                 try await Task.sleep(for: .seconds(wait))

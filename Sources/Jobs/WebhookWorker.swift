@@ -36,12 +36,15 @@ public struct WebhookWorker: Service {
     let pollInterval: Duration
     let concurrency: Int
     let clock: BusinessClock
+    let ready: StartGate
     let logger: Logger
 
     public init(database: Database, policy: WebhookPolicy = .standard, targets: WebhookTargetPolicy = .fromEnvironment(),
-                pollInterval: Duration = .milliseconds(500), concurrency: Int = 8, clock: BusinessClock, logger: Logger) {
+                pollInterval: Duration = .milliseconds(500), concurrency: Int = 8, clock: BusinessClock,
+                ready: StartGate = .alreadyOpen, logger: Logger) {
         self.database = database
         self.clock = clock
+        self.ready = ready
         self.policy = policy
         self.targets = targets
         self.pollInterval = pollInterval
@@ -60,6 +63,9 @@ public struct WebhookWorker: Service {
     public func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         await cancelWhenGracefulShutdown {
+            // Not before the schema is current (see StartGate); a shutdown before then ends the wait.
+            do { try await ready.wait() } catch { return }
+            logger.info("webhook worker on", metadata: ["poll": "\(pollInterval)"])
             while !Task.isCancelled {
                 let worked: Int
                 do {

@@ -132,18 +132,21 @@ struct Serve: AsyncParsableCommand {
         let deps = APIDependencies(database: Database(configuration: target.configuration, logger: logger),
                                    migrator: migrator, calendar: calendar, reportDirectory: report.reportURL,
                                    reachability: DatabaseReachability(target.configuration), personalData: personalData)
+        // The background services start with the server; they wait for the migrations below.
+        let schemaReady = StartGate()
         var extra: [any Service] = []
-        if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, clock: deps.clock, logger: logger) {
+        if let scheduler = NightlyScheduler(time: nightlyAt, runner: deps.nightly, clock: deps.clock, ready: schemaReady, logger: logger) {
             extra.append(scheduler)
         }
         // Webhook delivery runs in every replica (they share the work); QZ_WEBHOOK_WORKER=off leaves it to others.
         if ProcessInfo.processInfo.environment["QZ_WEBHOOK_WORKER"] != "off" {
-            extra.append(WebhookWorker(database: deps.database, clock: deps.clock, logger: logger))
+            extra.append(WebhookWorker(database: deps.database, clock: deps.clock, ready: schemaReady, logger: logger))
         }
         let app = buildApplication(
             server: ServerConfiguration(host: host, port: port), deps: deps, migrateOnStart: true, logger: logger,
             extraServices: extra,
             beforeServing: {
+                schemaReady.open()   // beforeServing runs once the migrations are applied
                 try await deps.services.credit.checkPersonalDataKey(production: !embedded)
                 // A newcomer on the embedded default gets an operator key at once; printed once, never stored in clear.
                 guard embedded, try await APIKeyStore.count(database: deps.database) == 0 else { return }
