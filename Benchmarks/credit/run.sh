@@ -143,6 +143,9 @@ settle() { "$PGBIN/psql" -q -c "CHECKPOINT" -c "VACUUM ANALYZE" qianzhuang; }
 settle
 echo "== HTTP: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s"
 SVC_CPU0=$(cpu_of "$SERVER_PID"); PG_CPU0=$(postgres_cpu)
+# PERF_DATA=<file>: also sample the service's stacks during this phase (perf record; it costs the
+# service some CPU, so take the numbers of such a run as a profile, not as a measurement).
+[ -n "${PERF_DATA:-}" ] && perf record -q -F 499 -g -p "$SERVER_PID" -o "$PERF_DATA" -- sleep "$DURATION" >/dev/null 2>&1 &
 QZ_KEY="$KEY" QZ_ACCOUNTS="$WORK/accounts.txt" QZ_RUN="run" \
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -s "$HERE/checkout.lua" \
     "http://127.0.0.1:$HTTP_PORT" | tee "$WORK/wrk.txt"
