@@ -278,42 +278,25 @@ public enum ReconciliationStore {
         // The joins, sorts and hashes below cover every open item and line of the window at once;
         // enough memory for the transaction keeps them off disk (the run holds one such transaction).
         try await c.query("SET LOCAL work_mem = '256MB'", logger: logger)
-        // The window's cash entries first, on their own and with the planner's own join choices: it
-        // estimates the window's journal entries well (business_date has statistics), so it reads the
-        // window's postings by entry when the ledger holds much more history than the window, and
-        // hashes them when the window is most of it. Under the bulk settings below it could only hash
-        // every posting ever written, which grew the night with the ledger's age, not with its day
-        // (Benchmarks/nightly/README.md, "the night grows with the ledger's history").
-        try await c.query("DROP TABLE IF EXISTS pg_temp.run_cash", logger: logger)
-        try await c.query("""
-            CREATE TEMP TABLE run_cash ON COMMIT DROP AS
-            SELECT e.id AS entry_id, ''::text AS currency, e.reference_type, e.reference_id, 0::bigint AS amount, e.kind, e.business_date
-            FROM journal_entries e WITH NO DATA
-            """, logger: logger)
-        try await c.query("""
-            INSERT INTO run_cash
-            SELECT e.id, p.currency::text, e.reference_type, e.reference_id, sum(p.amount)::bigint, e.kind, e.business_date
-            FROM journal_entries e
-            JOIN postings p ON p.entry_id = e.id
-            JOIN ledger_accounts la ON la.id = p.account_id AND la.code LIKE 'platform.cash.%'
-            WHERE e.business_date BETWEEN \(itemsFrom.description)::date AND \(itemsTo.description)::date
-              AND NOT EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = e.id)
-            GROUP BY e.id, p.currency
-            HAVING sum(p.amount) <> 0
-            """, logger: logger)
-        // Its real size and key spread, for the joins below.
-        try await c.query("ANALYZE run_cash", logger: logger)
-        // Every join below is a bulk join over the whole window, so it hashes. (When the cash entries
-        // were a CTE here, the planner saw them as a few dozen rows and looped over hundreds of
-        // thousands of keys.)
+        // The planner sees the window's cash CTE as a few dozen rows (postings per account are
+        // estimated as an average) and would loop over hundreds of thousands of keys; every join
+        // here is a bulk join, so it hashes.
         try await c.query("SET LOCAL enable_nestloop = off", logger: logger)
         // Nor merge joins: left to itself the planner sorted 1.35M item keys only to merge them with
         // the batch names (usually none) and sorted both sides of cash ⋈ aliases; hashed, the first
         // statement took 14.5 s instead of 15.2 s at 1M lines (three alternated runs each, session 13).
         try await c.query("SET LOCAL enable_mergejoin = off", logger: logger)
         let items = try await c.query("""
-            WITH cash AS NOT MATERIALIZED (
-                SELECT entry_id, currency, reference_type, reference_id, amount, kind, business_date FROM run_cash
+            WITH cash AS (
+                SELECT e.id AS entry_id, p.currency::text AS currency, e.reference_type, e.reference_id, sum(p.amount)::bigint AS amount,
+                       e.kind, e.business_date
+                FROM journal_entries e
+                JOIN postings p ON p.entry_id = e.id
+                JOIN ledger_accounts la ON la.id = p.account_id AND la.code LIKE 'platform.cash.%'
+                WHERE e.business_date BETWEEN \(itemsFrom.description)::date AND \(itemsTo.description)::date
+                  AND NOT EXISTS (SELECT 1 FROM reconciled_items r WHERE r.entry_id = e.id)
+                GROUP BY e.id, p.currency
+                HAVING sum(p.amount) <> 0
             ), aliased AS (
                 SELECT c.entry_id, c.currency, array_agg(a.alias ORDER BY a.rank, a.alias) AS aliases
                 FROM cash c JOIN reconciliation_aliases a ON a.reference_type = c.reference_type AND a.reference_id = c.reference_id
