@@ -9,7 +9,7 @@ D=$DST/db
 sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$D'|" "$D/pgdata/postgresql.auto.conf"
 rm -f "$D/pgdata/postmaster.pid"
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -l "$D/postgres.log" -w -t 120 start > /dev/null
+trap 'runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -m fast -w stop > /dev/null' EXIT   # also when the SQL fails
 cp "$(cd "$(dirname "$0")" && pwd)/add_history.sql" /tmp/add_history.sql; chmod 644 /tmp/add_history.sql
 runuser -u postgres -- psql -h "$D" -U postgres -d qianzhuang -v copies=$N -f /tmp/add_history.sql
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pgdata" -m fast -w stop > /dev/null
 du -sh "$DST"

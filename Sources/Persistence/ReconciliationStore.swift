@@ -286,6 +286,8 @@ public enum ReconciliationStore {
         // the batch names (usually none) and sorted both sides of cash ⋈ aliases; hashed, the first
         // statement took 14.5 s instead of 15.2 s at 1M lines (three alternated runs each, session 13).
         try await c.query("SET LOCAL enable_mergejoin = off", logger: logger)
+        // Benchmarks/nightly/explain_preparation.sql repeats the cash and aliased CTEs below, with these
+        // settings, to EXPLAIN them on a copied database: change it with them.
         let items = try await c.query("""
             WITH cash AS (
                 SELECT e.id AS entry_id, p.currency::text AS currency, e.reference_type, e.reference_id, sum(p.amount)::bigint AS amount,
